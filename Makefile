@@ -1,0 +1,34 @@
+# Every target creates .venv and installs what it needs, so each works on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint soak clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[testing,crypto,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+soak: $(STAMP)
+	$(PY) benchmarks/soak.py --minutes $${SOAK_MINUTES:-10}
+
+lint: $(STAMP)
+	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks
+	$(PY) -m ruff format --check binance_usdm_ws tests examples benchmarks
+	$(PY) -m mypy binance_usdm_ws
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Synchronous SDK for the Binance USDⓈ-M Futures WebSocket API."""
