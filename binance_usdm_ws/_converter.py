@@ -1,0 +1,348 @@
+"""The one cattrs converter that decodes every reply and event of this package.
+
+Rules, configured once in :func:`make_converter`:
+
+* **Names.** Models are ``@define(frozen=True)`` attrs classes with snake_case attributes. The wire
+  key is the attribute name in camelCase (``listen_key`` → ``listenKey``). A key that does not
+  follow that rule is declared on the field itself, ``field(metadata={"key": "E"})``.
+* **Numbers.** ``Decimal`` fields accept a string (the Binance way), an int, or a float (read
+  through ``str()`` so ``0.1`` stays ``Decimal("0.1")``). ``int`` fields accept an int or a string
+  of digits (``listenKeyExpired.E`` is sometimes a string). ``bool`` fields accept a bool or the
+  strings ``"true"``/``"false"`` in any case (``isAutoAddMargin`` is a string on the wire).
+* **Enums are lenient.** A field typed ``Optional[Union[SomeEnum, str]]`` decodes a known value to
+  the member and an unknown value to the **raw string**, never an error: Binance adds enum values
+  without notice.
+* **Unknown keys are ignored** by the shipped converter; ``make_converter(strict=True)`` forbids
+  them (the tests use it to detect drift between the models and the recorded samples).
+* **Speed.** Structuring functions are generated (``make_dict_structure_fn``) and run without
+  cattrs' detailed validation. When decoding fails, :func:`structure` decodes the same payload
+  again with a converter built with ``detailed_validation=True`` so that
+  :class:`~binance_usdm_ws.errors.DecodeError` lists every problem with its path.
+
+Only decoding is configured: the package never unstructures models.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, Callable, TypeVar, Union, cast, get_args, get_origin
+
+import attrs
+from cattrs import Converter
+from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn, override
+from cattrs.v import format_exception, transform_error
+
+from ._models import PriceLevel
+from .errors import DecodeError
+
+if sys.version_info >= (3, 10):
+    from types import UnionType
+
+    _UNION_TYPES: tuple[Any, ...] = (Union, UnionType)
+else:  # pragma: no cover
+    _UNION_TYPES = (Union,)
+
+__all__ = ["converter", "make_converter", "structure", "wire_key"]
+
+T = TypeVar("T")
+Hook = Callable[[Any, Any], Any]
+_NoneType = type(None)
+
+
+def wire_key(attribute: attrs.Attribute[Any]) -> str:
+    """Return the wire key of a model attribute: ``metadata["key"]`` or the camelCase name."""
+    key = attribute.metadata.get("key")
+    if key is not None:
+        return str(key)
+    head, *rest = attribute.name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalar hooks. These run for every field of every event, so they test the common case first.
+
+
+def _decimal(value: Any, _: Any = None) -> Decimal:
+    if type(value) is str:
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"not a decimal number: {value!r}") from None
+    if type(value) is int:
+        return Decimal(value)
+    if type(value) is float:
+        return Decimal(str(value))
+    if isinstance(value, Decimal):
+        return value
+    raise TypeError(f"expected a decimal string or a number, got {type(value).__name__}")
+
+
+def _int(value: Any, _: Any = None) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is str:
+        return int(value)
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise TypeError(f"expected an integer, got {type(value).__name__} {value!r}")
+
+
+def _bool(value: Any, _: Any = None) -> bool:
+    if value is True or value is False:
+        return value
+    if type(value) is str:
+        text = value.lower()
+        if text == "true":
+            return True
+        if text == "false":
+            return False
+        raise ValueError(f"expected 'true' or 'false', got {value!r}")
+    raise TypeError(f"expected a boolean, got {type(value).__name__} {value!r}")
+
+
+def _str(value: Any, _: Any = None) -> str:
+    if type(value) is str:
+        return value
+    if type(value) in (int, float):
+        return str(value)
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _str_or_int(value: Any, _: Any = None) -> Union[str, int, None]:
+    if value is None or type(value) in (str, int):
+        return cast(Union[str, int, None], value)
+    raise TypeError(f"expected a string or an integer, got {type(value).__name__}")
+
+
+def _price_level(value: Any, _: Any = None) -> PriceLevel:
+    """Decode a ``["price", "qty"]`` pair of ``depth``."""
+    if type(value) is not list and type(value) is not tuple:
+        raise TypeError(f"expected a [price, quantity] pair, got {type(value).__name__}")
+    if len(value) != 2:
+        raise ValueError(f"expected a [price, quantity] pair, got {len(value)} items")
+    return PriceLevel(price=_decimal(value[0]), quantity=_decimal(value[1]))
+
+
+_SCALARS: dict[Any, Callable[..., Any]] = {Decimal: _decimal, int: _int, bool: _bool, str: _str}
+
+
+# ---------------------------------------------------------------------------------------------
+# Predicates and factories for composite types.
+
+
+def _union_args(tp: Any) -> tuple[Any, ...]:
+    return get_args(tp) if get_origin(tp) in _UNION_TYPES else ()
+
+
+def _lenient_enum(tp: Any) -> Union[type[Enum], None]:
+    """Return the enum of ``Union[SomeEnum, str]`` or ``Optional[Union[SomeEnum, str]]``."""
+    args = set(_union_args(tp)) - {_NoneType}
+    if len(args) != 2 or str not in args:
+        return None
+    (other,) = args - {str}
+    if isinstance(other, type) and issubclass(other, Enum):
+        return other
+    return None
+
+
+def _make_lenient_enum_hook(tp: Any) -> Hook:
+    """Build the hook of ``Union[SomeEnum, str]``: member if known, raw string if not."""
+    enum_cls = _lenient_enum(tp)
+    assert enum_cls is not None
+    members = enum_cls._value2member_map_
+
+    def structure_lenient_enum(value: Any, _: Any) -> Any:
+        member = members.get(value)
+        if member is not None:
+            return member
+        if value is None:
+            return None
+        if type(value) is not str:
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        try:
+            return enum_cls(value)  # lets an enum's ``_missing_`` match spelling variants
+        except ValueError:
+            return value  # unknown value: keep the raw string
+
+    return structure_lenient_enum
+
+
+def _is_optional(tp: Any) -> bool:
+    args = _union_args(tp)
+    return len(args) == 2 and _NoneType in args and _lenient_enum(tp) is None
+
+
+def _make_optional_hook(tp: Any, conv: Converter) -> Hook:
+    (inner,) = (arg for arg in get_args(tp) if arg is not _NoneType)
+    scalar = _SCALARS.get(inner)
+    if scalar is not None:
+        # Specialised closures for the scalar hot path: no dispatch, no extra argument.
+        def structure_optional_scalar(value: Any, _: Any) -> Any:
+            return None if value is None else scalar(value)
+
+        return structure_optional_scalar
+    handler = conv.get_structure_hook(inner)
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else handler(value, inner)
+
+    return structure_optional
+
+
+def _one_or_many(tp: Any) -> Union[type, None]:
+    """Return ``X`` for ``Union[X, list[X]]`` (optionally with ``None``), X an attrs class."""
+    args = [arg for arg in _union_args(tp) if arg is not _NoneType]
+    if len(args) != 2:
+        return None
+    for one, many in (args, args[::-1]):
+        if attrs.has(one) and get_origin(many) is list and get_args(many) == (one,):
+            return cast(type, one)
+    return None
+
+
+def _make_one_or_many_hook(tp: Any, conv: Converter) -> Hook:
+    one = _one_or_many(tp)
+    many = list[one]  # type: ignore[valid-type]
+    one_hook = conv.get_structure_hook(one)
+    many_hook = conv.get_structure_hook(many)
+
+    def structure_one_or_many(value: Any, _: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, list):
+            return many_hook(value, many)
+        return one_hook(value, one)
+
+    return structure_one_or_many
+
+
+def _make_attrs_hook(cls: Any, conv: Converter) -> Hook:
+    """Generate the structuring function of an attrs class, with the wire key of each field."""
+    renames: dict[str, Any] = {}
+    for attribute in attrs.fields(get_origin(cls) or cls):
+        key = wire_key(attribute)
+        if key != attribute.name:
+            renames[attribute.name] = override(rename=key)
+    generated = make_dict_structure_fn(cls, conv, **renames)
+    name = _type_name(cls)
+
+    def structure_attrs(value: Any, tp: Any) -> Any:
+        # The generated function tests keys with ``in``, which a string would also answer.
+        if type(value) is not dict:
+            raise TypeError(f"expected an object for {name}, got {type(value).__name__}")
+        return generated(value, tp)
+
+    return structure_attrs
+
+
+def _is_attrs(tp: Any) -> bool:
+    return attrs.has(get_origin(tp) or tp)
+
+
+def make_converter(strict: bool = False, *, detailed_validation: bool = False) -> Converter:
+    """Build and configure a converter.
+
+    Args:
+        strict: Forbid keys that the model does not declare (for drift tests). The shipped
+            converter ignores them because Binance adds fields without notice.
+        detailed_validation: Collect every error with its path (slower). :func:`structure` uses a
+            detailed twin only to explain a failure.
+
+    Returns:
+        A fully configured ``cattrs.Converter``; configure nothing more after first use.
+    """
+    conv = Converter(forbid_extra_keys=strict, detailed_validation=detailed_validation)
+    for scalar, hook in _SCALARS.items():
+        conv.register_structure_hook(scalar, hook)
+    conv.register_structure_hook(Union[str, int, None], _str_or_int)
+    # Later registrations win, so the most specific predicates come last.
+    conv.register_structure_hook_factory(_is_attrs, _make_attrs_hook)
+    conv.register_structure_hook_factory(_is_optional, _make_optional_hook)
+    conv.register_structure_hook_factory(
+        lambda tp: _one_or_many(tp) is not None, _make_one_or_many_hook
+    )
+    conv.register_structure_hook_factory(
+        lambda tp: _lenient_enum(tp) is not None, _make_lenient_enum_hook
+    )
+    conv.register_structure_hook(PriceLevel, _price_level)
+    return conv
+
+
+#: The converter used by the client and :func:`~binance_usdm_ws._events.decode_event`.
+converter = make_converter()
+
+
+@functools.cache
+def _detailed(strict: bool) -> Converter:
+    return make_converter(strict, detailed_validation=True)
+
+
+def _type_name(tp: Any) -> str:
+    """Readable name of a type: ``Optional[int]`` → ``int``, ``Union[Side, str]`` → ``Side``."""
+    enum_cls = _lenient_enum(tp)
+    if enum_cls is not None:
+        return enum_cls.__name__
+    args = _union_args(tp)
+    if args:
+        names = [_type_name(arg) for arg in args if arg is not _NoneType]
+        return " or ".join(names)
+    origin = get_origin(tp)
+    if origin is not None:
+        inner = ", ".join(_type_name(arg) for arg in get_args(tp))
+        return f"{_type_name(origin)}[{inner}]"
+    return str(getattr(tp, "__name__", None) or repr(tp))
+
+
+def _format_exception(exc: BaseException, tp: Union[type, None]) -> str:
+    """Describe one failure: what was expected, and the hook's own explanation."""
+    if isinstance(exc, (ValueError, TypeError)) and tp is not None:
+        return f"invalid value, expected {_type_name(tp)} ({exc})"
+    return format_exception(exc, tp)
+
+
+def explain(exc: BaseException, data: Any, cls: Any, conv: Converter) -> DecodeError:
+    """Turn a failure of the fast converter into a :class:`DecodeError` listing every problem.
+
+    The payload is decoded again by the detailed twin of ``conv``; its
+    ``ClassValidationError`` becomes ``errors`` (paths use attribute names, e.g.
+    ``$.order.order_id``) and the ``__cause__`` of the returned error (else ``exc`` does).
+    """
+    cause: BaseException = exc
+    try:
+        _detailed(bool(conv.forbid_extra_keys)).structure(data, cls)
+    except (ClassValidationError, IterableValidationError) as detailed:
+        cause = detailed
+    except Exception as other:
+        cause = other
+    errors = transform_error(cause, format_exception=_format_exception)
+    message = f"could not decode {_type_name(cls)}: " + "; ".join(errors)
+    error = DecodeError(message, errors=errors, payload=data)
+    error.__cause__ = cause
+    return error
+
+
+def structure(data: Any, cls: type[T], conv: Union[Converter, None] = None) -> T:
+    """Decode ``data`` (parsed JSON) into ``cls``.
+
+    Args:
+        data: The parsed JSON value (a dict, a list, ...).
+        cls: The model, or a type such as ``list[PriceTicker]`` or ``Optional[list[RateLimit]]``.
+        conv: The converter to use; the shipped lenient :data:`converter` by default.
+
+    Returns:
+        The decoded value.
+
+    Raises:
+        DecodeError: ``data`` does not fit ``cls``. ``errors`` lists each problem, ``payload``
+            holds ``data``, and ``__cause__`` is the cattrs exception.
+    """
+    conv = converter if conv is None else conv
+    try:
+        return conv.structure(data, cls)
+    except Exception as exc:
+        error = explain(exc, data, cls, conv)
+        raise error from error.__cause__
