@@ -28,7 +28,7 @@ import functools
 import sys
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Callable, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, Callable, TypeVar, Union, cast, get_args, get_origin, overload
 
 import attrs
 from cattrs import Converter
@@ -325,12 +325,22 @@ def explain(exc: BaseException, data: Any, cls: Any, conv: Converter) -> DecodeE
     return error
 
 
-def structure(data: Any, cls: type[T], conv: Union[Converter, None] = None) -> T:
+@overload
+def structure(data: Any, cls: type[T], conv: Union[Converter, None] = None) -> T: ...
+
+
+@overload
+def structure(data: Any, cls: Any, conv: Union[Converter, None] = None) -> Any: ...
+
+
+def structure(data: Any, cls: Any, conv: Union[Converter, None] = None) -> Any:
     """Decode ``data`` (parsed JSON) into ``cls``.
 
     Args:
         data: The parsed JSON value (a dict, a list, ...).
         cls: The model, or a type such as ``list[PriceTicker]`` or ``Optional[list[RateLimit]]``.
+            (Type checkers see the result of a ``Union``/``Optional`` target as ``Any``: annotate
+            the variable that receives it.)
         conv: The converter to use; the shipped lenient :data:`converter` by default.
 
     Returns:

@@ -15,19 +15,67 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Generic, Optional, TypeVar, Union
 
-from attrs import define
+from attrs import define, field
 
-from .enums import RateLimitInterval, RateLimitType
+from .enums import (
+    AlgoOrderType,
+    AlgoStatus,
+    AlgoType,
+    MarginType,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    PriceMatch,
+    RateLimitInterval,
+    RateLimitType,
+    SelfTradePreventionMode,
+    Side,
+    TimeInForce,
+    WorkingType,
+)
 
 __all__ = [
+    "AccountAsset",
+    "AccountBalance",
+    "AccountInformation",
+    "AccountInformationResponse",
+    "AccountInformationV2",
+    "AccountInformationV2Response",
+    "AccountPosition",
+    "AccountPositionV2",
+    "AlgoOrder",
+    "AlgoOrderCancel",
+    "BookTicker",
+    "CancelAlgoOrderResponse",
+    "CancelOrderResponse",
     "CloseUserDataStreamResponse",
     "Empty",
     "ErrorBody",
+    "FuturesAccountBalanceResponse",
+    "FuturesAccountBalanceV2Response",
     "KeepaliveUserDataStreamResponse",
     "ListenKey",
+    "ModifyOrderResponse",
+    "NewAlgoOrderResponse",
+    "NewOrderResponse",
+    "Order",
+    "OrderBook",
+    "OrderBookResponse",
+    "PositionInformationResponse",
+    "PositionInformationV2Response",
+    "PositionRisk",
+    "PositionRiskV2",
     "PriceLevel",
+    "PriceTicker",
+    "QueryOrderResponse",
     "RateLimit",
+    "SessionLogonResponse",
+    "SessionLogoutResponse",
+    "SessionStatus",
+    "SessionStatusResponse",
     "StartUserDataStreamResponse",
+    "SymbolOrderBookTickerResponse",
+    "SymbolPriceTickerResponse",
     "WsApiResponse",
 ]
 
@@ -116,7 +164,479 @@ class Empty:
 
 
 # --------------------------------------------------------------------------------------------
-# Market data
+# Orders: order.place, order.modify, order.cancel, order.status
+
+
+@define(frozen=True)
+class Order:
+    """An order, as returned by ``order.place``, ``.modify``, ``.cancel`` and ``.status``.
+
+    One model for the four methods: each fills the fields it has. ``avg_price`` and ``cum_quote``
+    were removed from the place/modify/cancel results in 2026 but older servers and ``order.status``
+    still send them.
+
+    Attributes:
+        order_id: Order id (increments per symbol).
+        symbol: Symbol, e.g. ``BTCUSDT``.
+        status: Order status.
+        client_order_id: Client order id.
+        price: Order price.
+        avg_price: Average fill price (older results and ``order.status``).
+        orig_qty: Original quantity.
+        executed_qty: Executed quantity.
+        cum_qty: Cumulative filled quantity.
+        cum_quote: Cumulative filled quote (older results and ``order.status``).
+        time_in_force: Time in force.
+        type: Order type.
+        reduce_only: Reduce-only order.
+        close_position: Close-all conditional order.
+        side: Order side.
+        position_side: Position side.
+        stop_price: Stop price (conditional orders).
+        working_type: Price the stop price is compared with.
+        price_protect: Price protection on.
+        orig_type: Original order type.
+        price_match: Price match mode.
+        self_trade_prevention_mode: Self-trade prevention mode.
+        good_till_date: Auto-cancel time of a ``GTD`` order (0 otherwise).
+        update_time: Last update time.
+        activate_price: Activation price (trailing stop orders).
+        price_rate: Callback rate (trailing stop orders).
+        time: Creation time (``order.status``).
+        modify_id: The ``modifyId`` given to ``order.modify``, echoed.
+    """
+
+    order_id: Optional[int] = None
+    symbol: Optional[str] = None
+    status: Optional[Union[OrderStatus, str]] = None
+    client_order_id: Optional[str] = None
+    price: Optional[Decimal] = None
+    avg_price: Optional[Decimal] = None
+    orig_qty: Optional[Decimal] = None
+    executed_qty: Optional[Decimal] = None
+    cum_qty: Optional[Decimal] = None
+    cum_quote: Optional[Decimal] = None
+    time_in_force: Optional[Union[TimeInForce, str]] = None
+    type: Optional[Union[OrderType, str]] = None
+    reduce_only: Optional[bool] = None
+    close_position: Optional[bool] = None
+    side: Optional[Union[Side, str]] = None
+    position_side: Optional[Union[PositionSide, str]] = None
+    stop_price: Optional[Decimal] = None
+    working_type: Optional[Union[WorkingType, str]] = None
+    price_protect: Optional[bool] = None
+    orig_type: Optional[Union[OrderType, str]] = None
+    price_match: Optional[Union[PriceMatch, str]] = None
+    self_trade_prevention_mode: Optional[Union[SelfTradePreventionMode, str]] = None
+    good_till_date: Optional[int] = None
+    update_time: Optional[int] = None
+    activate_price: Optional[Decimal] = None
+    price_rate: Optional[Decimal] = None
+    time: Optional[int] = None
+    modify_id: Optional[int] = None
+
+
+# --------------------------------------------------------------------------------------------
+# Positions: account.position, v2/account.position
+
+
+@define(frozen=True)
+class PositionRisk:
+    """One position of ``account.position`` (V1).
+
+    Attributes:
+        symbol: Symbol.
+        position_side: Position side.
+        position_amt: Position amount (negative when short).
+        entry_price: Entry price.
+        break_even_price: Break-even price.
+        mark_price: Mark price.
+        unrealized_profit: Unrealized PnL (wire ``unRealizedProfit``).
+        liquidation_price: Liquidation price.
+        leverage: Leverage (a string of digits on the wire).
+        max_notional_value: Maximum notional at this leverage.
+        margin_type: ``isolated`` or ``cross``.
+        isolated_margin: Isolated margin.
+        is_auto_add_margin: Auto add margin; the wire sends the STRING ``"false"``/``"true"``,
+            decoded to a bool.
+        notional: Notional value.
+        isolated_wallet: Isolated wallet balance.
+        update_time: Last update time.
+    """
+
+    symbol: Optional[str] = None
+    position_side: Optional[Union[PositionSide, str]] = None
+    position_amt: Optional[Decimal] = None
+    entry_price: Optional[Decimal] = None
+    break_even_price: Optional[Decimal] = None
+    mark_price: Optional[Decimal] = None
+    unrealized_profit: Optional[Decimal] = field(default=None, metadata={"key": "unRealizedProfit"})
+    liquidation_price: Optional[Decimal] = None
+    leverage: Optional[int] = None
+    max_notional_value: Optional[Decimal] = None
+    margin_type: Optional[Union[MarginType, str]] = None
+    isolated_margin: Optional[Decimal] = None
+    is_auto_add_margin: Optional[bool] = None
+    notional: Optional[Decimal] = None
+    isolated_wallet: Optional[Decimal] = None
+    update_time: Optional[int] = None
+
+
+@define(frozen=True)
+class PositionRiskV2:
+    """One position of ``v2/account.position`` (only symbols with a position or open orders).
+
+    Attributes:
+        symbol: Symbol.
+        position_side: Position side.
+        position_amt: Position amount (negative when short).
+        entry_price: Entry price.
+        break_even_price: Break-even price.
+        mark_price: Mark price.
+        unrealized_profit: Unrealized PnL (wire ``unRealizedProfit``).
+        liquidation_price: Liquidation price.
+        isolated_margin: Isolated margin.
+        notional: Notional value.
+        margin_asset: Margin asset, e.g. ``USDT``.
+        isolated_wallet: Isolated wallet balance.
+        initial_margin: Initial margin at the current mark price.
+        maint_margin: Maintenance margin.
+        position_initial_margin: Initial margin of the position.
+        open_order_initial_margin: Initial margin of open orders.
+        adl: Auto-deleverage quantile.
+        bid_notional: Notional of open bids.
+        ask_notional: Notional of open asks.
+        update_time: Last update time.
+    """
+
+    symbol: Optional[str] = None
+    position_side: Optional[Union[PositionSide, str]] = None
+    position_amt: Optional[Decimal] = None
+    entry_price: Optional[Decimal] = None
+    break_even_price: Optional[Decimal] = None
+    mark_price: Optional[Decimal] = None
+    unrealized_profit: Optional[Decimal] = field(default=None, metadata={"key": "unRealizedProfit"})
+    liquidation_price: Optional[Decimal] = None
+    isolated_margin: Optional[Decimal] = None
+    notional: Optional[Decimal] = None
+    margin_asset: Optional[str] = None
+    isolated_wallet: Optional[Decimal] = None
+    initial_margin: Optional[Decimal] = None
+    maint_margin: Optional[Decimal] = None
+    position_initial_margin: Optional[Decimal] = None
+    open_order_initial_margin: Optional[Decimal] = None
+    adl: Optional[int] = None
+    bid_notional: Optional[Decimal] = None
+    ask_notional: Optional[Decimal] = None
+    update_time: Optional[int] = None
+
+
+# --------------------------------------------------------------------------------------------
+# Algo orders: algoOrder.place, algoOrder.cancel
+
+
+@define(frozen=True)
+class AlgoOrder:
+    """A conditional (algo) order, as returned by ``algoOrder.place``.
+
+    Attributes:
+        algo_id: Algo order id.
+        client_algo_id: Client algo id.
+        algo_type: ``CONDITIONAL``.
+        order_type: Conditional order type (``STOP``, ``TAKE_PROFIT_MARKET``, ...).
+        symbol: Symbol.
+        side: Order side.
+        position_side: Position side.
+        time_in_force: Time in force.
+        quantity: Quantity.
+        algo_status: Algo order status.
+        trigger_price: Trigger price.
+        price: Order price (for ``STOP``/``TAKE_PROFIT``).
+        iceberg_quantity: Iceberg quantity (``null`` in practice).
+        self_trade_prevention_mode: Self-trade prevention mode.
+        working_type: Price the trigger price is compared with.
+        price_match: Price match mode.
+        close_position: Close-all order.
+        price_protect: Price protection on.
+        reduce_only: Reduce-only order.
+        create_time: Creation time.
+        update_time: Last update time.
+        trigger_time: Trigger time (0 before trigger).
+        good_till_date: Auto-cancel time of a ``GTD`` order (0 otherwise).
+    """
+
+    algo_id: Optional[int] = None
+    client_algo_id: Optional[str] = None
+    algo_type: Optional[Union[AlgoType, str]] = None
+    order_type: Optional[Union[AlgoOrderType, str]] = None
+    symbol: Optional[str] = None
+    side: Optional[Union[Side, str]] = None
+    position_side: Optional[Union[PositionSide, str]] = None
+    time_in_force: Optional[Union[TimeInForce, str]] = None
+    quantity: Optional[Decimal] = None
+    algo_status: Optional[Union[AlgoStatus, str]] = None
+    trigger_price: Optional[Decimal] = None
+    price: Optional[Decimal] = None
+    iceberg_quantity: Optional[Decimal] = None
+    self_trade_prevention_mode: Optional[Union[SelfTradePreventionMode, str]] = None
+    working_type: Optional[Union[WorkingType, str]] = None
+    price_match: Optional[Union[PriceMatch, str]] = None
+    close_position: Optional[bool] = None
+    price_protect: Optional[bool] = None
+    reduce_only: Optional[bool] = None
+    create_time: Optional[int] = None
+    update_time: Optional[int] = None
+    trigger_time: Optional[int] = None
+    good_till_date: Optional[int] = None
+
+
+@define(frozen=True)
+class AlgoOrderCancel:
+    """Result of ``algoOrder.cancel``.
+
+    Attributes:
+        algo_id: Algo order id.
+        client_algo_id: Client algo id.
+        code: Outcome code; a STRING here (``"200"``), unlike error codes.
+        msg: Outcome message (``"success"``).
+    """
+
+    algo_id: Optional[int] = None
+    client_algo_id: Optional[str] = None
+    code: Optional[str] = None
+    msg: Optional[str] = None
+
+
+# --------------------------------------------------------------------------------------------
+# Account: account.balance, v2/account.balance, account.status, v2/account.status
+
+
+@define(frozen=True)
+class AccountBalance:
+    """One asset of ``account.balance`` / ``v2/account.balance``.
+
+    Attributes:
+        account_alias: Unique account code.
+        asset: Asset name, e.g. ``USDT``.
+        balance: Wallet balance.
+        cross_wallet_balance: Crossed wallet balance.
+        cross_un_pnl: Unrealized PnL of crossed positions.
+        available_balance: Available balance.
+        max_withdraw_amount: Maximum amount for transfer out.
+        margin_available: Whether the asset can be used as margin in multi-assets mode.
+        update_time: Last update time.
+    """
+
+    account_alias: Optional[str] = None
+    asset: Optional[str] = None
+    balance: Optional[Decimal] = None
+    cross_wallet_balance: Optional[Decimal] = None
+    cross_un_pnl: Optional[Decimal] = None
+    available_balance: Optional[Decimal] = None
+    max_withdraw_amount: Optional[Decimal] = None
+    margin_available: Optional[bool] = None
+    update_time: Optional[int] = None
+
+
+@define(frozen=True)
+class AccountAsset:
+    """One asset of ``account.status`` / ``v2/account.status``.
+
+    Attributes:
+        asset: Asset name.
+        wallet_balance: Wallet balance.
+        unrealized_profit: Unrealized profit.
+        margin_balance: Margin balance.
+        maint_margin: Maintenance margin required.
+        initial_margin: Total initial margin required at the current mark price.
+        position_initial_margin: Initial margin required for positions.
+        open_order_initial_margin: Initial margin required for open orders.
+        cross_wallet_balance: Crossed wallet balance.
+        cross_un_pnl: Unrealized profit of crossed positions.
+        available_balance: Available balance.
+        max_withdraw_amount: Maximum amount for transfer out.
+        margin_available: Whether the asset can be used as margin in multi-assets mode.
+        update_time: Last update time.
+    """
+
+    asset: Optional[str] = None
+    wallet_balance: Optional[Decimal] = None
+    unrealized_profit: Optional[Decimal] = None
+    margin_balance: Optional[Decimal] = None
+    maint_margin: Optional[Decimal] = None
+    initial_margin: Optional[Decimal] = None
+    position_initial_margin: Optional[Decimal] = None
+    open_order_initial_margin: Optional[Decimal] = None
+    cross_wallet_balance: Optional[Decimal] = None
+    cross_un_pnl: Optional[Decimal] = None
+    available_balance: Optional[Decimal] = None
+    max_withdraw_amount: Optional[Decimal] = None
+    margin_available: Optional[bool] = None
+    update_time: Optional[int] = None
+
+
+@define(frozen=True)
+class AccountPosition:
+    """One position of ``account.status`` (V1 lists every symbol).
+
+    Attributes:
+        symbol: Symbol.
+        position_side: Position side.
+        position_amt: Position amount.
+        initial_margin: Initial margin required at the current mark price.
+        maint_margin: Maintenance margin required.
+        unrealized_profit: Unrealized profit.
+        position_initial_margin: Initial margin required for the position.
+        open_order_initial_margin: Initial margin required for open orders.
+        leverage: Current leverage.
+        isolated: Whether the position is isolated.
+        entry_price: Average entry price.
+        break_even_price: Break-even price.
+        max_notional: Maximum available notional at the current leverage.
+        bid_notional: Notional of open bids.
+        ask_notional: Notional of open asks.
+        update_time: Last update time.
+    """
+
+    symbol: Optional[str] = None
+    position_side: Optional[Union[PositionSide, str]] = None
+    position_amt: Optional[Decimal] = None
+    initial_margin: Optional[Decimal] = None
+    maint_margin: Optional[Decimal] = None
+    unrealized_profit: Optional[Decimal] = None
+    position_initial_margin: Optional[Decimal] = None
+    open_order_initial_margin: Optional[Decimal] = None
+    leverage: Optional[int] = None
+    isolated: Optional[bool] = None
+    entry_price: Optional[Decimal] = None
+    break_even_price: Optional[Decimal] = None
+    max_notional: Optional[Decimal] = None
+    bid_notional: Optional[Decimal] = None
+    ask_notional: Optional[Decimal] = None
+    update_time: Optional[int] = None
+
+
+@define(frozen=True)
+class AccountPositionV2:
+    """One position of ``v2/account.status`` (only symbols with a position or open orders).
+
+    Attributes:
+        symbol: Symbol.
+        position_side: Position side.
+        position_amt: Position amount.
+        unrealized_profit: Unrealized profit.
+        isolated_margin: Isolated margin.
+        notional: Notional value.
+        isolated_wallet: Isolated wallet balance.
+        initial_margin: Initial margin required at the current mark price.
+        maint_margin: Maintenance margin required.
+        update_time: Last update time.
+    """
+
+    symbol: Optional[str] = None
+    position_side: Optional[Union[PositionSide, str]] = None
+    position_amt: Optional[Decimal] = None
+    unrealized_profit: Optional[Decimal] = None
+    isolated_margin: Optional[Decimal] = None
+    notional: Optional[Decimal] = None
+    isolated_wallet: Optional[Decimal] = None
+    initial_margin: Optional[Decimal] = None
+    maint_margin: Optional[Decimal] = None
+    update_time: Optional[int] = None
+
+
+@define(frozen=True)
+class AccountInformationV2:
+    """Result of ``v2/account.status``.
+
+    In single-asset mode the ``total_*`` fields are in USDT; in multi-assets mode they are the
+    USD value of all assets.
+
+    Attributes:
+        total_initial_margin: Total initial margin required at the current mark price.
+        total_maint_margin: Total maintenance margin required.
+        total_wallet_balance: Total wallet balance.
+        total_unrealized_profit: Total unrealized profit.
+        total_margin_balance: Total margin balance.
+        total_position_initial_margin: Initial margin required for positions.
+        total_open_order_initial_margin: Initial margin required for open orders.
+        total_cross_wallet_balance: Crossed wallet balance.
+        total_cross_un_pnl: Unrealized profit of crossed positions.
+        available_balance: Available balance.
+        max_withdraw_amount: Maximum amount for transfer out.
+        assets: Per-asset details.
+        positions: Positions with an amount or open orders.
+    """
+
+    total_initial_margin: Optional[Decimal] = None
+    total_maint_margin: Optional[Decimal] = None
+    total_wallet_balance: Optional[Decimal] = None
+    total_unrealized_profit: Optional[Decimal] = None
+    total_margin_balance: Optional[Decimal] = None
+    total_position_initial_margin: Optional[Decimal] = None
+    total_open_order_initial_margin: Optional[Decimal] = None
+    total_cross_wallet_balance: Optional[Decimal] = None
+    total_cross_un_pnl: Optional[Decimal] = None
+    available_balance: Optional[Decimal] = None
+    max_withdraw_amount: Optional[Decimal] = None
+    assets: Optional[list[AccountAsset]] = None
+    positions: Optional[list[AccountPositionV2]] = None
+
+
+@define(frozen=True)
+class AccountInformation:
+    """Result of ``account.status`` (positions of all symbols).
+
+    In single-asset mode the ``total_*`` fields are in USDT; in multi-assets mode they are the
+    USD value of all assets.
+
+    Attributes:
+        fee_tier: Commission tier.
+        can_trade: Whether the account may trade.
+        can_deposit: Whether the account may transfer in.
+        can_withdraw: Whether the account may transfer out.
+        update_time: Last update time.
+        multi_assets_margin: Whether multi-assets mode is on.
+        trade_group_id: Trade group id (``-1`` if none).
+        total_initial_margin: Total initial margin required at the current mark price.
+        total_maint_margin: Total maintenance margin required.
+        total_wallet_balance: Total wallet balance.
+        total_unrealized_profit: Total unrealized profit.
+        total_margin_balance: Total margin balance.
+        total_position_initial_margin: Initial margin required for positions.
+        total_open_order_initial_margin: Initial margin required for open orders.
+        total_cross_wallet_balance: Crossed wallet balance.
+        total_cross_un_pnl: Unrealized profit of crossed positions.
+        available_balance: Available balance.
+        max_withdraw_amount: Maximum amount for transfer out.
+        assets: Per-asset details.
+        positions: Positions of every symbol.
+    """
+
+    fee_tier: Optional[int] = None
+    can_trade: Optional[bool] = None
+    can_deposit: Optional[bool] = None
+    can_withdraw: Optional[bool] = None
+    update_time: Optional[int] = None
+    multi_assets_margin: Optional[bool] = None
+    trade_group_id: Optional[int] = None
+    total_initial_margin: Optional[Decimal] = None
+    total_maint_margin: Optional[Decimal] = None
+    total_wallet_balance: Optional[Decimal] = None
+    total_unrealized_profit: Optional[Decimal] = None
+    total_margin_balance: Optional[Decimal] = None
+    total_position_initial_margin: Optional[Decimal] = None
+    total_open_order_initial_margin: Optional[Decimal] = None
+    total_cross_wallet_balance: Optional[Decimal] = None
+    total_cross_un_pnl: Optional[Decimal] = None
+    available_balance: Optional[Decimal] = None
+    max_withdraw_amount: Optional[Decimal] = None
+    assets: Optional[list[AccountAsset]] = None
+    positions: Optional[list[AccountPosition]] = None
+
+
+# --------------------------------------------------------------------------------------------
+# Market data: depth, ticker.price, ticker.book
 
 
 @define(frozen=True)
@@ -132,9 +652,111 @@ class PriceLevel:
     quantity: Decimal
 
 
+@define(frozen=True)
+class OrderBook:
+    """Result of ``depth`` (RPI orders excluded).
+
+    Attributes:
+        last_update_id: Id of the last book update included.
+        message_output_time: Message output time (wire ``E``).
+        transaction_time: Transaction time (wire ``T``).
+        bids: Bid levels, best first.
+        asks: Ask levels, best first.
+    """
+
+    last_update_id: Optional[int] = None
+    message_output_time: Optional[int] = field(default=None, metadata={"key": "E"})
+    transaction_time: Optional[int] = field(default=None, metadata={"key": "T"})
+    bids: Optional[list[PriceLevel]] = None
+    asks: Optional[list[PriceLevel]] = None
+
+
+@define(frozen=True)
+class PriceTicker:
+    """Latest price of one symbol (``ticker.price``; a list of them without ``symbol``).
+
+    Attributes:
+        symbol: Symbol.
+        price: Latest price.
+        time: Transaction time.
+    """
+
+    symbol: Optional[str] = None
+    price: Optional[Decimal] = None
+    time: Optional[int] = None
+
+
+@define(frozen=True)
+class BookTicker:
+    """Best bid and ask of one symbol (``ticker.book``; a list of them without ``symbol``).
+
+    Attributes:
+        last_update_id: Id of the last book update included.
+        symbol: Symbol.
+        bid_price: Best bid price.
+        bid_qty: Quantity at the best bid.
+        ask_price: Best ask price.
+        ask_qty: Quantity at the best ask.
+        time: Transaction time.
+    """
+
+    last_update_id: Optional[int] = None
+    symbol: Optional[str] = None
+    bid_price: Optional[Decimal] = None
+    bid_qty: Optional[Decimal] = None
+    ask_price: Optional[Decimal] = None
+    ask_qty: Optional[Decimal] = None
+    time: Optional[int] = None
+
+
 # --------------------------------------------------------------------------------------------
-# Typed responses, named after the official Go connector's types.
+# Session: session.logon, session.status, session.logout
+
+
+@define(frozen=True)
+class SessionStatus:
+    """Result of ``session.logon``, ``session.status`` and ``session.logout``.
+
+    Attributes:
+        api_key: The API key the connection is authenticated with (``None`` when it is not);
+            shortened in ``repr``.
+        authorized_since: Time of the logon (``None`` when not authenticated).
+        connected_since: Time the connection was opened.
+        return_rate_limits: Whether responses carry ``rateLimits`` by default.
+        server_time: Server time.
+    """
+
+    api_key: Optional[str] = field(default=None, repr=_mask)
+    authorized_since: Optional[int] = None
+    connected_since: Optional[int] = None
+    return_rate_limits: Optional[bool] = None
+    server_time: Optional[int] = None
+
+
+# --------------------------------------------------------------------------------------------
+# Typed responses, named after the official Go connector's types. ``ticker.price`` and
+# ``ticker.book`` answer one object with ``symbol`` and a list without: their result type is the
+# union, which the converter decodes by looking at the JSON (a list or an object). A caller that
+# knows which it asked for may structure ``PriceTicker`` or ``list[PriceTicker]`` directly.
 
 StartUserDataStreamResponse = WsApiResponse[ListenKey]
 KeepaliveUserDataStreamResponse = WsApiResponse[ListenKey]
 CloseUserDataStreamResponse = WsApiResponse[Empty]
+NewOrderResponse = WsApiResponse[Order]
+ModifyOrderResponse = WsApiResponse[Order]
+CancelOrderResponse = WsApiResponse[Order]
+QueryOrderResponse = WsApiResponse[Order]
+PositionInformationResponse = WsApiResponse[list[PositionRisk]]
+PositionInformationV2Response = WsApiResponse[list[PositionRiskV2]]
+NewAlgoOrderResponse = WsApiResponse[AlgoOrder]
+CancelAlgoOrderResponse = WsApiResponse[AlgoOrderCancel]
+FuturesAccountBalanceResponse = WsApiResponse[list[AccountBalance]]
+FuturesAccountBalanceV2Response = WsApiResponse[list[AccountBalance]]
+AccountInformationResponse = WsApiResponse[AccountInformation]
+AccountInformationV2Response = WsApiResponse[AccountInformationV2]
+OrderBookResponse = WsApiResponse[OrderBook]
+SymbolPriceTickerResponse = WsApiResponse[Union[PriceTicker, list[PriceTicker]]]
+SymbolOrderBookTickerResponse = WsApiResponse[Union[BookTicker, list[BookTicker]]]
+SessionLogonResponse = WsApiResponse[SessionStatus]
+SessionStatusResponse = WsApiResponse[SessionStatus]
+SessionLogoutResponse = WsApiResponse[SessionStatus]

@@ -5,21 +5,44 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
+import attrs
 import pytest
 
+from binance_usdm_ws import _models as m
 from binance_usdm_ws._converter import make_converter, structure
 from binance_usdm_ws._models import (
+    AccountBalance,
+    AccountInformation,
+    AlgoOrder,
+    AlgoOrderCancel,
+    BookTicker,
     CloseUserDataStreamResponse,
     Empty,
+    ErrorBody,
     ListenKey,
+    Order,
+    OrderBook,
+    PositionRisk,
     PriceLevel,
+    PriceTicker,
     RateLimit,
+    SessionStatus,
     StartUserDataStreamResponse,
     WsApiResponse,
 )
-from binance_usdm_ws.enums import RateLimitInterval, RateLimitType
+from binance_usdm_ws.enums import (
+    AlgoOrderType,
+    AlgoStatus,
+    MarginType,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    RateLimitInterval,
+    RateLimitType,
+    Side,
+)
 from binance_usdm_ws.errors import DecodeError
 
 # The samples live beside the checkout: <root>/shared/spec/samples, <root>/<checkout>/tests.
@@ -124,3 +147,235 @@ def test_strict_converter_reports_unknown_keys():
         structure({"listenKey": "k", "extra": 1}, ListenKey, STRICT)
     assert info.value.errors == ["extra fields found (extra) @ $"]
     assert structure({"listenKey": "k", "extra": 1}, ListenKey) == ListenKey("k")
+
+
+# Each WS API method's sample → the typed response the client returns for it.
+RESPONSE_TYPES: dict[str, Any] = {
+    "userDataStream.start": m.StartUserDataStreamResponse,
+    "userDataStream.ping": m.KeepaliveUserDataStreamResponse,
+    "userDataStream.stop": m.CloseUserDataStreamResponse,
+    "order.place": m.NewOrderResponse,
+    "order.modify": m.ModifyOrderResponse,
+    "order.cancel": m.CancelOrderResponse,
+    "order.status": m.QueryOrderResponse,
+    "account.position": m.PositionInformationResponse,
+    "v2_account.position": m.PositionInformationV2Response,
+    "algoOrder.place": m.NewAlgoOrderResponse,
+    "algoOrder.cancel": m.CancelAlgoOrderResponse,
+    "account.balance": m.FuturesAccountBalanceResponse,
+    "v2_account.balance": m.FuturesAccountBalanceV2Response,
+    "account.status": m.AccountInformationResponse,
+    "v2_account.status": m.AccountInformationV2Response,
+    "depth": m.OrderBookResponse,
+    "ticker.price": m.SymbolPriceTickerResponse,
+    "ticker.book": m.SymbolOrderBookTickerResponse,
+    "session.logon": m.SessionLogonResponse,
+    "session.status": m.SessionStatusResponse,
+    "session.logout": m.SessionLogoutResponse,
+}
+RESPONSE_SAMPLES = sorted(
+    p.name for p in SAMPLES.glob("ws-api.*.response*.json") if not p.name.startswith("ws-api.error")
+)
+
+
+def method_of(sample: str) -> str:
+    return sample[len("ws-api.") :].split(".response")[0]
+
+
+def test_every_method_has_a_sample_and_a_type():
+    """Every method of the table has a sample, and every sample's method is in the table."""
+    assert len(RESPONSE_SAMPLES) >= len(RESPONSE_TYPES)
+    assert {method_of(name) for name in RESPONSE_SAMPLES} == set(RESPONSE_TYPES)
+
+
+@pytest.mark.parametrize("sample", RESPONSE_SAMPLES)
+def test_response_sample_decodes_strictly(sample):
+    """Each recorded response decodes with the strict converter: the models cover every key."""
+    raw = load(sample)
+    response = structure(raw, RESPONSE_TYPES[method_of(sample)], STRICT)
+    assert response.id == raw["id"]
+    assert response.status == raw["status"]
+    assert response.result is not None
+    if isinstance(raw["result"], list):
+        assert isinstance(response.result, list) and len(response.result) == len(raw["result"])
+    # The way the client builds it: result and rateLimits structured separately.
+    result_type = RESPONSE_TYPES[method_of(sample)].__args__[0]
+    assert structure(raw["result"], result_type, STRICT) == response.result
+    limits = structure(raw.get("rateLimits"), Optional[list[RateLimit]], STRICT)
+    assert limits == response.rate_limits
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Order,
+        m.PositionRisk,
+        m.PositionRiskV2,
+        AlgoOrder,
+        AlgoOrderCancel,
+        AccountBalance,
+        AccountInformation,
+        m.AccountInformationV2,
+        m.AccountAsset,
+        m.AccountPosition,
+        m.AccountPositionV2,
+        OrderBook,
+        PriceTicker,
+        BookTicker,
+        SessionStatus,
+        ListenKey,
+        Empty,
+        RateLimit,
+        ErrorBody,
+        WsApiResponse[Order],
+    ],
+)
+def test_every_field_is_optional(model):
+    """``{}`` decodes into every model, strictly, with every field None."""
+    value = structure({}, model, STRICT)
+    assert all(getattr(value, a.name) is None for a in attrs.fields(type(value)))
+
+
+def test_order_values_and_decimal_exactness():
+    """The order.place sample's values decode exactly: ``"0.100"`` stays ``Decimal("0.100")``."""
+    order = structure(load("ws-api.order.place.response.json")["result"], Order, STRICT)
+    assert order.order_id == 336829446
+    assert order.status is OrderStatus.NEW
+    assert order.type is OrderType.LIMIT
+    assert order.side is Side.BUY
+    assert order.price == Decimal("42088.00") and str(order.price) == "42088.00"
+    assert str(order.orig_qty) == "0.100"
+    assert str(order.cum_quote) == "0.00000"
+    assert order.reduce_only is False
+    assert order.update_time == 1705385954229
+
+
+def test_decimal_accepts_strings_ints_and_floats():
+    """A Decimal field keeps ``"0.10"`` exactly, takes ints, and reads floats through str()."""
+    assert structure({"price": "0.10"}, PriceTicker).price == Decimal("0.10")
+    assert str(structure({"price": "0.10"}, PriceTicker).price) == "0.10"
+    assert structure({"price": 3}, PriceTicker).price == Decimal(3)
+    assert structure({"price": 0.1}, PriceTicker).price == Decimal("0.1")
+    for bad in ("abc", True, [1]):
+        with pytest.raises(DecodeError):
+            structure({"price": bad}, PriceTicker)
+
+
+def test_trailing_and_status_fields():
+    """order.status and order.cancel keep the trailing fields and the creation time."""
+    status = structure(load("ws-api.order.status.response.connector-fixture.json")["result"], Order)
+    assert status.activate_price == Decimal("9020")
+    assert status.price_rate == Decimal("0.3")
+    assert status.time == 1579276756075
+    assert status.avg_price == Decimal("0.00000")
+    modify = structure(load("ws-api.order.modify.response.connector-fixture.json")["result"], Order)
+    assert modify.modify_id == 1
+
+
+def test_position_v1_string_boolean_and_leverage():
+    """V1 positions: ``isAutoAddMargin`` "false" becomes False, leverage "10" becomes 10."""
+    raw = load("ws-api.account.position.response.json")["result"]
+    (position,) = structure(raw, list[PositionRisk], STRICT)
+    assert position.is_auto_add_margin is False
+    assert position.leverage == 10
+    assert position.margin_type is MarginType.ISOLATED
+    assert position.unrealized_profit == Decimal("0E-8")
+    assert position.mark_price == Decimal("6679.50671178")
+    assert structure({"isAutoAddMargin": "True"}, PositionRisk).is_auto_add_margin is True
+    with pytest.raises(DecodeError):
+        structure({"isAutoAddMargin": "maybe"}, PositionRisk)
+
+
+def test_algo_order_and_cancel():
+    """algoOrder.place decodes its enums and null iceberg; algoOrder.cancel keeps code a string."""
+    placed = structure(load("ws-api.algoOrder.place.response.json")["result"], AlgoOrder, STRICT)
+    assert placed.order_type is AlgoOrderType.TAKE_PROFIT
+    assert placed.algo_status is AlgoStatus.NEW
+    assert placed.iceberg_quantity is None
+    assert placed.trigger_price == Decimal("120000.00")
+    raw = load("ws-api.algoOrder.cancel.response.json")["result"]
+    cancelled = structure(raw, AlgoOrderCancel, STRICT)
+    assert cancelled == AlgoOrderCancel(
+        2000000002162519, "rDMG8WSde6LkyMNtk6s825", "200", "success"
+    )
+
+
+def test_account_information_nested_lists():
+    """account.status decodes its nested assets and positions."""
+    raw = load("ws-api.account.status.response.connector-fixture.json")["result"]
+    info = structure(raw, AccountInformation, STRICT)
+    assert info.multi_assets_margin is True and info.trade_group_id == -1
+    assert info.total_wallet_balance == Decimal("126.72469206")
+    assert info.assets is not None and info.assets[0].margin_available is True
+    assert info.positions is not None
+    assert info.positions[0].isolated is True
+    assert info.positions[0].leverage == 100
+    assert info.positions[0].position_side is PositionSide.BOTH
+
+
+def test_order_book_levels_and_times():
+    """depth decodes E and T to readable names and the levels to exact PriceLevels."""
+    book = structure(load("ws-api.depth.response.json")["result"], OrderBook, STRICT)
+    assert book.last_update_id == 1027024
+    assert book.message_output_time == 1589436922972
+    assert book.transaction_time == 1589436922959
+    assert book.bids == [PriceLevel(Decimal("4.00000000"), Decimal("431.00000000"))]
+    assert book.asks is not None and str(book.asks[0].price) == "4.00000200"
+
+
+def test_tickers_decode_as_object_list_or_either():
+    """ticker.price/book results decode as X, list[X], and the union picks by JSON shape."""
+    one = load("ws-api.ticker.price.response.json")["result"]
+    many = [one, {**one, "symbol": "ETHUSDT", "price": "3000.5"}]
+    assert structure(one, PriceTicker).price == Decimal("6000.01")
+    listed = structure(many, list[PriceTicker])
+    assert [t.symbol for t in listed] == ["BTCUSDT", "ETHUSDT"]
+    either = m.SymbolPriceTickerResponse.__args__[0]
+    assert structure(one, either) == PriceTicker("BTCUSDT", Decimal("6000.01"), 1589437530011)
+    assert structure(many, either) == listed
+    book = load("ws-api.ticker.book.response.json")["result"]
+    books = structure([book, book], m.SymbolOrderBookTickerResponse.__args__[0])
+    assert isinstance(books, list) and books[0].ask_qty == Decimal("9.00000000")
+    assert isinstance(structure(book, Union[BookTicker, list[BookTicker]]), BookTicker)
+
+
+def test_session_status_masks_the_api_key_in_repr():
+    """session.logon decodes, and its repr never shows the whole API key."""
+    raw = load("ws-api.session.logon.response.json")["result"]
+    status = structure(raw, SessionStatus, STRICT)
+    assert status.api_key == raw["apiKey"]
+    assert status.authorized_since == 1649729878532
+    assert status.return_rate_limits is False
+    assert raw["apiKey"] not in repr(status)
+    logout = structure(load("ws-api.session.logout.response.json")["result"], SessionStatus)
+    assert logout.api_key is None and logout.authorized_since is None
+
+
+def test_error_envelope_body_decodes():
+    """The error envelope's body and rate limits decode strictly."""
+    raw = load("ws-api.error.response.json")
+    assert structure(raw["error"], ErrorBody, STRICT) == ErrorBody(-1102, raw["error"]["msg"])
+    limits = structure(raw["rateLimits"], list[RateLimit], STRICT)
+    assert [limit.limit for limit in limits] == [2400, 300, 1200]
+
+
+def test_models_are_frozen():
+    """Models cannot be changed after decoding."""
+    order = structure({"orderId": 1}, Order)
+    with pytest.raises(AttributeError):
+        order.order_id = 2  # type: ignore[misc]
+
+
+def test_enum_str_is_the_wire_value():
+    """Enum members compare equal to, format as, and str() to their wire string."""
+    assert Side.BUY == "BUY"
+    assert str(Side.BUY) == "BUY"
+    assert f"{OrderStatus.FILLED}" == "FILLED"
+    assert json.dumps(Side.SELL) == '"SELL"'
+
+
+def test_margin_type_spellings():
+    """MarginType reads "isolated", "cross" and MARGIN_CALL's "CROSSED"."""
+    assert structure({"marginType": "CROSSED"}, PositionRisk).margin_type is MarginType.CROSS
+    assert structure({"marginType": "ISOLATED"}, PositionRisk).margin_type is MarginType.ISOLATED
+    assert structure({"marginType": "portfolio"}, PositionRisk).margin_type == "portfolio"
