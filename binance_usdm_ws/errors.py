@@ -51,7 +51,7 @@ SECRET_PARAMS = frozenset({"signature", "apiKey", "secret", "apiSecret", "privat
 
 
 def redact(params: Optional[dict[str, Any]]) -> dict[str, Any]:
-    """Return a copy of ``params`` without secrets (the API key is shortened, signatures dropped)."""
+    """Return ``params`` without secrets (API key shortened, signature dropped)."""
     if not params:
         return {}
     out: dict[str, Any] = {}
@@ -108,8 +108,13 @@ class ConnectionClosed(BinanceWsError):
     """
 
     def __init__(
-        self, message: str = "connection is closed", *, code: Optional[int] = None,
-        reason: str = "", outcome_unknown: bool = False, **kw: Any,
+        self,
+        message: str = "connection is closed",
+        *,
+        code: Optional[int] = None,
+        reason: str = "",
+        outcome_unknown: bool = False,
+        **kw: Any,
     ) -> None:
         super().__init__(message, **kw)
         self.code = code
@@ -126,8 +131,14 @@ class ConnectionClosed(BinanceWsError):
 class RequestTimeout(BinanceWsError, TimeoutError):
     """Raised when no reply arrived within the timeout; the connection stays usable."""
 
-    def __init__(self, message: str, *, timeout: Optional[float] = None,
-                 outcome_unknown: bool = False, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        timeout: Optional[float] = None,
+        outcome_unknown: bool = False,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, **kw)
         self.timeout = timeout
         self.outcome_unknown = outcome_unknown
@@ -211,8 +222,9 @@ class ExecutionStatusUnknown(ServerSideError):
 class DecodeError(BinanceWsError):
     """Raised when a reply or event did not fit its model. ``errors`` lists what failed."""
 
-    def __init__(self, message: str, *, errors: Optional[list[str]] = None,
-                 payload: Any = None, **kw: Any) -> None:
+    def __init__(
+        self, message: str, *, errors: Optional[list[str]] = None, payload: Any = None, **kw: Any
+    ) -> None:
         super().__init__(message, **kw)
         self.errors = errors or []
         self.payload = payload

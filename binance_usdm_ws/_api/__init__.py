@@ -1,0 +1,1 @@
+"""Request builders and services, one module per API area (declarations only)."""

@@ -1,0 +1,74 @@
+"""Session authentication: ``session.logon``, ``session.status``, ``session.logout``.
+
+After ``session.logon`` the connection is authenticated with the configured key: signed
+requests then carry only their ``timestamp`` (no ``apiKey`` and no ``signature``), unless a
+request asks for its own with ``.with_own_signature()``. The client re-logs on after a
+reconnect or rotation. Binance's docs say only Ed25519 keys are supported for logon, while
+their own example is HMAC-signed: the SDK offers it for every key type it can sign with.
+"""
+
+from __future__ import annotations
+
+from .._models import SessionStatus
+from .._requests import LONG, Param, Request, Security, Transport
+
+__all__ = ["AuthApi", "SessionLogon", "SessionLogout", "SessionStatusRequest"]
+
+_DOCS = "https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-api-general-info"
+
+
+class SessionLogon(Request[SessionStatus]):
+    """Authenticate this connection with the configured key: ``session.logon`` (weight 2).
+
+    The SDK adds ``apiKey``, ``timestamp`` and ``signature``. Only one key per connection;
+    logging on again switches the key. Result: :class:`SessionStatus` (``server_time`` is
+    used to correct the local clock offset). Docs: {docs}
+    """
+
+    method = "session.logon"
+    security = Security.SIGNED
+    result = SessionStatus
+    recv_window = Param[int](LONG, doc="Milliseconds the request stays valid after timestamp.")
+
+
+class SessionStatusRequest(Request[SessionStatus]):
+    """Query the authentication state of this connection: ``session.status`` (weight 2).
+
+    ``api_key`` and ``authorized_since`` are ``None`` when not logged on. Docs: {docs}
+    """
+
+    method = "session.status"
+    result = SessionStatus
+
+
+class SessionLogout(Request[SessionStatus]):
+    """Forget the key of this connection: ``session.logout`` (weight 2); the socket stays open.
+
+    A no-op when not logged on. Docs: {docs}
+    """
+
+    method = "session.logout"
+    result = SessionStatus
+
+
+for _cls in (SessionLogon, SessionStatusRequest, SessionLogout):
+    _cls.__doc__ = (_cls.__doc__ or "").replace("{docs}", _DOCS)
+
+
+class AuthApi:
+    """``session.*``: authenticate the connection once instead of signing every request."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def session_logon(self) -> SessionLogon:
+        """Build ``session.logon``; see :class:`SessionLogon`."""
+        return SessionLogon(self._transport)
+
+    def session_status(self) -> SessionStatusRequest:
+        """Build ``session.status``; see :class:`SessionStatusRequest`."""
+        return SessionStatusRequest(self._transport)
+
+    def session_logout(self) -> SessionLogout:
+        """Build ``session.logout``; see :class:`SessionLogout`."""
+        return SessionLogout(self._transport)

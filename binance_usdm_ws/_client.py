@@ -1,0 +1,78 @@
+"""The client: one object per account, holding the WS API connection and the streams."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Optional
+
+from ._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
+from ._scheduler import Scheduler
+from ._websocket_api import WebsocketApi
+from .errors import InvalidRequest
+
+__all__ = ["BinanceDerivativesTradingUsdsFuturesClient"]
+
+
+class BinanceDerivativesTradingUsdsFuturesClient:
+    """Client of the Binance USDⓈ-M Futures WebSocket API and streams.
+
+    Args:
+        websocket_api: configuration of the WS API connection (``client.websocket_api``).
+        websocket_streams: configuration of stream connections (user data stream).
+
+    Use it as a context manager — ``with Client(websocket_api=cfg) as client:`` connects on
+    enter and closes everything on exit — or call ``client.websocket_api.connect()`` and
+    ``client.close()`` yourself. It is thread-safe: many threads may ``execute()`` at once.
+    Nothing here uses asyncio, so it works the same in scripts and in Jupyter kernels.
+
+    Raises:
+        InvalidRequest: neither configuration is given, or a key cannot be loaded.
+    """
+
+    def __init__(
+        self,
+        websocket_api: Optional[ConfigurationWebsocketApi] = None,
+        websocket_streams: Optional[ConfigurationWebsocketStreams] = None,
+    ) -> None:
+        if websocket_api is None and websocket_streams is None:
+            raise InvalidRequest("give websocket_api and/or websocket_streams configuration")
+        self._scheduler = Scheduler()
+        self._websocket_api = (
+            WebsocketApi(websocket_api, self._scheduler) if websocket_api is not None else None
+        )
+        self.websocket_streams_config = websocket_streams
+
+    @property
+    def websocket_api(self) -> WebsocketApi:
+        """The WS API: ``connect()``, the services, ``close_websocket_connection()``.
+
+        Raises:
+            InvalidRequest: the client was made without ``websocket_api`` configuration.
+        """
+        if self._websocket_api is None:
+            raise InvalidRequest("this client has no websocket_api configuration")
+        return self._websocket_api
+
+    def close(self) -> None:
+        """Close every connection and stop every thread of this client. Idempotent."""
+        if self._websocket_api is not None:
+            self._websocket_api.close_websocket_connection()
+        self._scheduler.close()
+
+    def __enter__(self) -> BinanceDerivativesTradingUsdsFuturesClient:
+        if self._websocket_api is not None:
+            self._websocket_api.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        api = self._websocket_api
+        state = "none" if api is None else ("connected" if api.connected else "not connected")
+        return f"<BinanceDerivativesTradingUsdsFuturesClient websocket_api={state}>"

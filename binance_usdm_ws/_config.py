@@ -1,0 +1,170 @@
+"""Configuration of the WS API and stream connections, and the official base URLs."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+import attrs
+
+from .errors import InvalidRequest
+
+__all__ = [
+    "DERIVATIVES_TRADING_USDS_FUTURES_WS_API_PROD_URL",
+    "DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL",
+    "DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_PROD_URL",
+    "DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL",
+    "ConfigurationWebsocketApi",
+    "ConfigurationWebsocketStreams",
+]
+
+#: USDⓈ-M futures WebSocket API, production (spec §1.1). Not the Spot URL the Go docs show.
+DERIVATIVES_TRADING_USDS_FUTURES_WS_API_PROD_URL = "wss://ws-fapi.binance.com/ws-fapi/v1"
+#: USDⓈ-M futures WebSocket API, testnet.
+DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL = "wss://testnet.binancefuture.com/ws-fapi/v1"
+#: Market and user data streams root, production; the SDK appends ``/private``, ``/market``…
+DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_PROD_URL = "wss://fstream.binance.com"
+#: Streams root, testnet (the connectors' host).
+DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL = "wss://fstream.binancefuture.com"
+
+
+def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and (not isinstance(value, (int, float)) or value < 0):
+        raise InvalidRequest(
+            f"{attribute.name}: must be a number >= 0 or None", param=attribute.name
+        )
+
+
+def _url(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not value.startswith(("ws://", "wss://")):
+        raise InvalidRequest(
+            f"{attribute.name}: must be a ws:// or wss:// URL", param=attribute.name
+        )
+
+
+@attrs.define(frozen=True, kw_only=True)
+class ConfigurationWebsocketApi:
+    """Settings of the WS API connection. Secrets are never shown in ``repr``.
+
+    Connection:
+        base_path: the WS API URL (default production; use
+            ``DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL`` for testnet).
+        connect_timeout: seconds for TCP, TLS and the handshake.
+        close_timeout: seconds ``close_websocket_connection()`` waits for a clean close.
+
+    Keys:
+        api_key: the API key (sent as ``apiKey``).
+        api_secret: HMAC secret; signatures are hex HMAC-SHA256.
+        private_key: RSA or Ed25519 private key as PEM text or a file path (``crypto`` extra);
+            wins over ``api_secret``.
+        private_key_passphrase: passphrase of an encrypted private key.
+
+    Requests:
+        timeout: seconds to wait for a reply; ``None`` waits forever. Per call:
+            ``execute(timeout=...)``.
+        recv_window: default ``recvWindow`` (ms) for signed requests; ``None`` sends none.
+        time_unit: ``"MILLISECOND"`` or ``"MICROSECOND"`` for times in replies (``timeUnit``).
+        return_rate_limits: ``False`` asks the server to leave ``rateLimits`` out of replies.
+        session_logon: log the connection on (``session.logon``) right after connecting, so
+            signed requests need no per-request signature.
+
+    Resilience:
+        heartbeat_interval: send a ping after this many idle seconds; ``None`` disables it.
+        heartbeat_timeout: the connection is dead if nothing arrives for this many seconds
+            after ``heartbeat_interval`` (catches half-open TCP).
+        reconnect: reconnect by itself after the connection drops.
+        reconnect_delay: first backoff delay, doubled per failed attempt, with jitter.
+        reconnect_max_delay: cap of the backoff delay.
+        reconnect_attempts: attempts before giving up; ``None`` tries forever.
+        wait_for_reconnect: during an outage new calls wait for the reconnect within their
+            timeout (``True``) or fail at once with ``ConnectionClosed`` (``False``).
+        rotation_interval: replace the connection proactively after this many seconds
+            (make-before-break; Binance closes connections after 24 h). ``None`` disables it.
+    """
+
+    base_path: str = attrs.field(
+        default=DERIVATIVES_TRADING_USDS_FUTURES_WS_API_PROD_URL, validator=_url
+    )
+    api_key: Optional[str] = attrs.field(default=None, repr=False)
+    api_secret: Optional[str] = attrs.field(default=None, repr=False)
+    private_key: Union[str, bytes, None] = attrs.field(default=None, repr=False)
+    private_key_passphrase: Optional[str] = attrs.field(default=None, repr=False)
+    timeout: Optional[float] = attrs.field(default=5.0, validator=_non_negative)
+    connect_timeout: Optional[float] = attrs.field(default=10.0, validator=_non_negative)
+    close_timeout: Optional[float] = attrs.field(default=5.0, validator=_non_negative)
+    recv_window: Optional[int] = attrs.field(default=None, validator=_non_negative)
+    time_unit: Optional[str] = None
+    return_rate_limits: Optional[bool] = None
+    session_logon: bool = False
+    heartbeat_interval: Optional[float] = attrs.field(default=30.0, validator=_non_negative)
+    heartbeat_timeout: float = attrs.field(default=10.0, validator=_non_negative)
+    reconnect: bool = True
+    reconnect_delay: float = attrs.field(default=0.5, validator=_non_negative)
+    reconnect_max_delay: float = attrs.field(default=30.0, validator=_non_negative)
+    reconnect_attempts: Optional[int] = attrs.field(default=None, validator=_non_negative)
+    wait_for_reconnect: bool = True
+    rotation_interval: Optional[float] = attrs.field(default=23 * 3600.0, validator=_non_negative)
+
+    def __attrs_post_init__(self) -> None:
+        if self.time_unit is not None and self.time_unit.upper() not in (
+            "MILLISECOND",
+            "MICROSECOND",
+        ):
+            raise InvalidRequest("time_unit: must be MILLISECOND or MICROSECOND", param="time_unit")
+
+    def __repr__(self) -> str:
+        # attrs' repr leaves out the secret fields; say whether a key is set, never its value.
+        return (
+            f"ConfigurationWebsocketApi(base_path={self.base_path!r}, "
+            f"api_key={'set' if self.api_key else None}, "
+            f"key_type={self._key_type()}, "
+            f"timeout={self.timeout!r})"
+        )
+
+    def _key_type(self) -> Optional[str]:
+        if self.private_key is not None:
+            return "private_key"
+        return "hmac" if self.api_secret is not None else None
+
+    @property
+    def url(self) -> str:
+        """``base_path`` with the query options (``timeUnit``, ``returnRateLimits``) applied."""
+        query = []
+        if self.time_unit:
+            query.append(f"timeUnit={self.time_unit.upper()}")
+        if self.return_rate_limits is False:
+            query.append("returnRateLimits=false")
+        if not query:
+            return self.base_path
+        sep = "&" if "?" in self.base_path else "?"
+        return self.base_path + sep + "&".join(query)
+
+
+@attrs.define(frozen=True, kw_only=True)
+class ConfigurationWebsocketStreams:
+    """Settings of stream connections (user data and, later, market data).
+
+    Args:
+        base_path: the streams root (``wss://fstream.binance.com``); the SDK adds the routed
+            paths (``/private``, ``/market``, ``/public``), never the user.
+        connect_timeout: seconds for TCP, TLS and the handshake.
+        close_timeout: seconds ``close()`` waits for a clean close.
+        keepalive_interval: seconds between ``userDataStream.ping`` calls (listenKeys live 60 min).
+        silence_timeout: no frame for this long means the socket is dead (the server pings every
+            3 minutes, so the default is 3 minutes plus a margin).
+        reconnect_delay, reconnect_max_delay: backoff of stream reconnects.
+        queue_size: events buffered for a slow consumer before the oldest are dropped (a
+            ``StreamGap`` then tells what was lost).
+        rotation_interval: replace the stream connection proactively after this many seconds.
+    """
+
+    base_path: str = attrs.field(
+        default=DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_PROD_URL, validator=_url
+    )
+    connect_timeout: Optional[float] = attrs.field(default=10.0, validator=_non_negative)
+    close_timeout: Optional[float] = attrs.field(default=5.0, validator=_non_negative)
+    keepalive_interval: float = attrs.field(default=30 * 60.0, validator=_non_negative)
+    silence_timeout: float = attrs.field(default=200.0, validator=_non_negative)
+    reconnect_delay: float = attrs.field(default=0.5, validator=_non_negative)
+    reconnect_max_delay: float = attrs.field(default=30.0, validator=_non_negative)
+    queue_size: int = attrs.field(default=10_000, validator=_non_negative)
+    rotation_interval: Optional[float] = attrs.field(default=23 * 3600.0, validator=_non_negative)

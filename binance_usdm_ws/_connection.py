@@ -1,0 +1,346 @@
+"""One WebSocket connection: a websocket-client socket, its reader thread and its waiters.
+
+This is the only module that imports ``websocket`` (websocket-client). A ``Connection`` is
+single-use: once closed it stays closed, and closing fails every waiting request at once with
+``ConnectionClosed`` chained to the cause. Reconnecting means making a new ``Connection``.
+
+Threads per connection, all daemon threads named after the SDK and joined by ``close()``:
+
+* the reader — the only thread that reads the socket. It answers server pings (websocket-client
+  does that inside ``recv_data_frame``), resolves waiters by request id, and hands every other
+  message to ``on_message``;
+* the heartbeat (only when ``ping_interval`` is set) — sends a ping when the connection has been
+  idle for ``ping_interval`` and declares the socket dead when nothing at all (no frame, no pong)
+  arrived for ``dead_after`` seconds, which catches half-open TCP connections in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any, Callable, Optional
+
+import websocket
+
+from .errors import ConnectionClosed, InvalidRequest, RequestId
+
+__all__ = ["Connection"]
+
+logger = logging.getLogger("binance_usdm_ws")
+
+_TEXT = websocket.ABNF.OPCODE_TEXT
+_BINARY = websocket.ABNF.OPCODE_BINARY
+_CLOSE = websocket.ABNF.OPCODE_CLOSE
+_TRANSPORT_ERRORS = (websocket.WebSocketException, OSError, ValueError)
+
+MessageHandler = Callable[[Any], None]
+CloseHandler = Callable[["Connection", Optional[BaseException]], None]
+
+
+class DeadConnection(TimeoutError):
+    """The heartbeat saw no frame for too long: the connection is considered dead."""
+
+
+class Connection:
+    """A connected WebSocket with a reader thread. Create it with the URL; it connects at once.
+
+    Args:
+        url: ``ws://`` or ``wss://`` URL.
+        open_timeout: seconds for TCP, TLS and the handshake; ``None`` waits forever.
+        on_message: called in the reader thread with every decoded message that is not the reply
+            to a pending request (events, ``"id": null`` notices, replies for unknown ids are
+            dropped instead). It must not block; exceptions it raises are logged.
+        on_close: called once, in the thread that ended the connection, after every waiter failed.
+        ping_interval: send a ping after this many idle seconds; ``None`` disables the heartbeat.
+        dead_after: declare the connection dead after this many seconds without any frame.
+        name: used in thread names and logs.
+
+    Raises:
+        ConnectionClosed: the connection could not be opened (``__cause__`` says why).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        open_timeout: Optional[float] = 10.0,
+        on_message: Optional[MessageHandler] = None,
+        on_close: Optional[CloseHandler] = None,
+        ping_interval: Optional[float] = None,
+        dead_after: Optional[float] = None,
+        name: str = "binance-usdm-ws",
+    ) -> None:
+        self.url = url
+        self.name = name
+        self._on_message = on_message
+        self._on_close = on_close
+        self._lock = threading.Lock()
+        self._pending: dict[RequestId, Future[dict[str, Any]]] = {}
+        self._closed = False
+        self._cause: Optional[BaseException] = None
+        self._close_code: Optional[int] = None
+        self._close_reason = ""
+        self._closed_event = threading.Event()
+        self._debug = logger.isEnabledFor(logging.DEBUG)
+        #: Counters, for tests and diagnostics.
+        self.garbage_frames = 0
+        self.unknown_replies = 0
+        #: True once ``session.logon`` succeeded on this connection (owned by the WS API layer).
+        self.logged_on = False
+        self.opened_at = time.monotonic()
+        ws = websocket.WebSocket(enable_multithread=True, skip_utf8_validation=True)
+        try:
+            ws.connect(url, timeout=open_timeout, suppress_origin=True)  # type: ignore[no-untyped-call]
+            # open_timeout covers connecting only; the reader must block without a timeout.
+            ws.settimeout(None)
+        except Exception as exc:
+            ws.shutdown()  # type: ignore[no-untyped-call]
+            raise ConnectionClosed(f"cannot connect to {_safe_url(url)}: {exc}") from exc
+        self._ws = ws
+        self.last_frame_at = time.monotonic()
+        self._heartbeat: Optional[threading.Thread] = None
+        if ping_interval is not None:
+            self._heartbeat = threading.Thread(
+                target=self._heartbeat_loop,
+                args=(ping_interval, dead_after or ping_interval * 2),
+                name=f"{name}-heartbeat",
+                daemon=True,
+            )
+        # Daemon threads: a connection made in a notebook or script must never keep the
+        # interpreter alive. The reader starts last, once every attribute above exists.
+        self._reader = threading.Thread(target=self._read_loop, name=f"{name}-reader", daemon=True)
+        self._reader.start()
+        if self._heartbeat is not None:
+            self._heartbeat.start()
+
+    # ------------------------------------------------------------------ requests
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is closed or closing."""
+        return self._closed
+
+    @property
+    def pending_count(self) -> int:
+        """Number of requests waiting for their reply."""
+        return len(self._pending)
+
+    def send_request(self, request_id: RequestId, text: str) -> Future[dict[str, Any]]:
+        """Register a waiter for ``request_id`` and send ``text``.
+
+        Returns:
+            A future that resolves to the decoded reply (success or error envelope).
+
+        Raises:
+            ConnectionClosed: the connection is closed, or the send failed.
+            InvalidRequest: a request with the same id is already in flight.
+        """
+        future: Future[dict[str, Any]] = Future()
+        # Register and check `closed` under one lock: a request can never slip in after the
+        # close sweep and then wait forever.
+        with self._lock:
+            if self._closed:
+                raise self._closed_error()
+            if request_id in self._pending:
+                raise InvalidRequest(
+                    f"a request with id {request_id!r} is already in flight", param="id"
+                )
+            self._pending[request_id] = future
+        try:
+            self._ws.send(text)
+        except _TRANSPORT_ERRORS as exc:
+            self.forget(request_id)
+            # A half-written frame leaves the stream unusable: end the connection.
+            self._abort(exc)
+            raise ConnectionClosed(f"send failed: {exc}") from exc
+        return future
+
+    def send_text(self, text: str) -> None:
+        """Send a text frame that expects no reply (e.g. stream control messages)."""
+        if self._closed:
+            raise self._closed_error()
+        try:
+            self._ws.send(text)
+        except _TRANSPORT_ERRORS as exc:
+            self._abort(exc)
+            raise ConnectionClosed(f"send failed: {exc}") from exc
+
+    def forget(self, request_id: RequestId) -> Optional[Future[dict[str, Any]]]:
+        """Drop the waiter of ``request_id`` (after a timeout); a late reply is then ignored."""
+        with self._lock:
+            return self._pending.pop(request_id, None)
+
+    def _closed_error(self) -> ConnectionClosed:
+        exc = ConnectionClosed(
+            "connection is closed" + (f": {self._cause}" if self._cause else ""),
+            code=self._close_code,
+            reason=self._close_reason,
+        )
+        exc.__cause__ = self._cause
+        return exc
+
+    # ------------------------------------------------------------------ reader
+
+    def _read_loop(self) -> None:
+        cause: Optional[BaseException] = None
+        ws = self._ws
+        try:
+            while True:
+                try:
+                    opcode, frame = ws.recv_data_frame(True)
+                except _TRANSPORT_ERRORS as exc:
+                    cause = exc
+                    break
+                self.last_frame_at = time.monotonic()
+                if opcode == _TEXT or opcode == _BINARY:
+                    self._dispatch(frame.data)
+                elif opcode == _CLOSE:
+                    self._close_code, self._close_reason = _parse_close(frame.data)
+                    if self._closed:  # we asked for this close: not an error
+                        break
+                    cause = ConnectionClosed(
+                        f"closed by server (code {self._close_code}"
+                        + (f", {self._close_reason!r})" if self._close_reason else ")"),
+                        code=self._close_code,
+                        reason=self._close_reason,
+                    )
+                    break
+                # Ping (already answered by websocket-client) and pong: only refresh liveness.
+        except Exception as exc:  # pragma: no cover - safety net for our own bugs
+            logger.error("%s: unexpected internal error in the reader", self.name, exc_info=True)
+            cause = exc
+        finally:
+            self._teardown(cause)
+
+    def _dispatch(self, data: bytes) -> None:
+        try:
+            message = json.loads(data)
+        except ValueError:
+            self.garbage_frames += 1
+            logger.warning("%s: dropped a frame that is not JSON (%d bytes)", self.name, len(data))
+            return
+        if self._debug:
+            logger.debug("%s < %.500s", self.name, data.decode("utf-8", "replace"))
+        if type(message) is dict:
+            request_id = message.get("id")
+            if request_id is not None and type(request_id) is not bool:
+                with self._lock:
+                    future = self._pending.pop(request_id, None)
+                if future is not None:
+                    future.set_result(message)
+                    return
+                if "status" in message or "result" in message:
+                    self.unknown_replies += 1
+                    logger.debug("%s: dropped a reply for unknown id %r", self.name, request_id)
+                    return
+        if self._on_message is not None:
+            try:
+                self._on_message(message)
+            except Exception:
+                logger.exception("%s: message handler failed", self.name)
+
+    # ------------------------------------------------------------------ heartbeat
+
+    def _heartbeat_loop(self, ping_interval: float, dead_after: float) -> None:
+        tick = min(ping_interval, dead_after) / 4
+        last_ping = 0.0
+        while not self._closed_event.wait(tick):
+            now = time.monotonic()
+            idle = now - self.last_frame_at
+            if idle > dead_after:
+                self._abort(DeadConnection(f"no frame received for {idle:.1f} s"))
+                return
+            if idle >= ping_interval and now - last_ping >= ping_interval:
+                last_ping = now
+                try:
+                    self._ws.ping()
+                except _TRANSPORT_ERRORS as exc:
+                    self._abort(exc)
+                    return
+
+    # ------------------------------------------------------------------ closing
+
+    def close(self, timeout: Optional[float] = 5.0) -> None:
+        """Close the connection: idempotent, bounded by ``timeout``, callable from any thread.
+
+        Sends a close frame, waits up to ``timeout`` for the server's answer, then shuts the
+        socket down. Every request still waiting fails with ``ConnectionClosed``.
+        """
+        with self._lock:
+            first = not self._closed
+            self._closed = True  # no new requests from now on
+        if first:
+            try:
+                self._ws.send_close()
+            except _TRANSPORT_ERRORS:
+                pass
+        if threading.current_thread() is self._reader:
+            self._abort(None)
+            return
+        self._reader.join(timeout)
+        if self._reader.is_alive():
+            self._abort(None)
+            self._reader.join()
+        self._join_heartbeat()
+
+    def _join_heartbeat(self) -> None:
+        hb = self._heartbeat
+        if hb is not None and hb is not threading.current_thread() and hb.is_alive():
+            hb.join()
+
+    def _abort(self, cause: Optional[BaseException]) -> None:
+        """End the connection now: wake the reader, which then tears down with ``cause``."""
+        if cause is not None and self._cause is None:
+            self._cause = cause
+        self._ws.abort()  # type: ignore[no-untyped-call]  # shutdown(SHUT_RDWR) wakes recv()
+
+    def _teardown(self, cause: Optional[BaseException]) -> None:
+        """Fail every waiter and release the socket. Runs once, at the end of the reader."""
+        with self._lock:
+            self._closed = True
+            if self._cause is None:
+                self._cause = cause
+            pending, self._pending = self._pending, {}
+        for future in pending.values():
+            future.set_exception(self._closed_error())
+        self._ws.shutdown()  # type: ignore[no-untyped-call]
+        self._closed_event.set()
+        if self._cause is not None:
+            logger.info("%s: connection lost: %s", self.name, self._cause)
+        if self._on_close is not None:
+            try:
+                self._on_close(self, self._cause)
+            except Exception:
+                logger.exception("%s: close handler failed", self.name)
+
+    def wait_closed(self, timeout: Optional[float] = None) -> bool:
+        """Block until the connection is fully closed; return False on timeout."""
+        return self._closed_event.wait(timeout)
+
+    @property
+    def cause(self) -> Optional[BaseException]:
+        """What ended the connection (``None`` for a clean close by us)."""
+        return self._cause
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return (
+            f"<Connection {self.name} {_safe_url(self.url)} {state} pending={len(self._pending)}>"
+        )
+
+
+def _parse_close(data: bytes) -> tuple[Optional[int], str]:
+    if len(data) >= 2:
+        return int.from_bytes(data[:2], "big"), data[2:].decode("utf-8", "replace")
+    return None, ""
+
+
+def _safe_url(url: str) -> str:
+    # A listenKey in a stream URL is a bearer secret: never print it whole.
+    head, sep, tail = url.rpartition("/")
+    if sep and len(tail) >= 32:
+        return f"{head}/{tail[:4]}…"
+    return url

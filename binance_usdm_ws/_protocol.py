@@ -1,0 +1,105 @@
+"""Pure functions of the wire protocol: envelopes, value formatting and error mapping.
+
+No sockets, no threads: everything here is unit-tested with plain dicts.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from typing import Any, Optional
+
+from .errors import (
+    BadRequest,
+    ExecutionStatusUnknown,
+    Forbidden,
+    IpBanned,
+    RateLimited,
+    RequestId,
+    ServerError,
+    ServerSideError,
+    Unauthorized,
+)
+
+__all__ = ["encode_request", "error_from_envelope", "new_request_id", "plain_decimal"]
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+#: Codes that mean "the server does not know whether it executed" (spec §2.6).
+_UNKNOWN_OUTCOME_CODES = frozenset({-1006, -1007})
+
+
+def new_request_id() -> str:
+    """Return a fresh request id: a UUID4 string of 36 characters, as the connectors use."""
+    return str(uuid.uuid4())
+
+
+def plain_decimal(value: Decimal) -> str:
+    """Render a Decimal in plain notation, never exponent form (``Decimal("1E+1")`` → ``"10"``)."""
+    text = format(value, "f")
+    return text
+
+
+def encode_request(request_id: RequestId, method: str, params: Optional[dict[str, Any]]) -> str:
+    """Return the JSON text of a request frame; ``params`` is omitted when empty."""
+    if params:
+        return _dumps({"id": request_id, "method": method, "params": params})
+    return _dumps({"id": request_id, "method": method})
+
+
+def error_from_envelope(
+    envelope: dict[str, Any],
+    *,
+    method: Optional[str] = None,
+    request_id: RequestId = None,
+    params: Optional[dict[str, Any]] = None,
+    order_method: bool = False,
+) -> ServerError:
+    """Map an error envelope to the right ``ServerError`` subclass — the one place that does.
+
+    Args:
+        envelope: the decoded frame, with ``status`` and ``error``.
+        method: the request's method, if the frame answers a request.
+        request_id: the request's id.
+        params: the request's params (secrets are removed by the exception).
+        order_method: True for methods that place, modify or cancel orders, where a 5xx or
+            -1006/-1007 means the outcome is unknown.
+    """
+    error = envelope.get("error")
+    if not isinstance(error, dict):
+        error = {}
+    status = envelope.get("status")
+    code = error.get("code")
+    msg = str(error.get("msg", "unknown error"))
+    data = error.get("data") if isinstance(error.get("data"), dict) else None
+    cls: type[ServerError]
+    if order_method and (
+        (isinstance(status, int) and status >= 500) or code in _UNKNOWN_OUTCOME_CODES
+    ):
+        cls = ExecutionStatusUnknown
+    elif status == 418:
+        cls = IpBanned
+    elif status == 429 or code == -1003:
+        cls = RateLimited
+    elif status == 401:
+        cls = Unauthorized
+    elif status == 403:
+        cls = Forbidden
+    elif isinstance(status, int) and status >= 500:
+        cls = ServerSideError
+    elif status == 400:
+        cls = BadRequest
+    else:
+        cls = ServerError
+    rate_limits = envelope.get("rateLimits")
+    return cls(
+        status=status if isinstance(status, int) else None,
+        code=code if isinstance(code, int) else None,
+        msg=msg,
+        rate_limits=rate_limits if isinstance(rate_limits, list) else None,
+        data=data,
+        method=method,
+        request_id=request_id,
+        params=params,
+    )

@@ -1,0 +1,466 @@
+"""Request builders: the class body is the declarative table of a WS API method.
+
+A builder class declares its wire method, security type, result type, rules and parameters::
+
+    class QueryOrder(Request[Order]):
+        \"\"\"Query an order (``order.status``, USER_DATA).\"\"\"
+        method = "order.status"
+        security = Security.USER_DATA
+        result = Order
+        rules = (one_of("order_id", "orig_client_order_id"),)
+        symbol = Param[str](STRING, required=True, doc="Trading pair, e.g. BTCUSDT.")
+        order_id = Param[int](LONG, doc="Order id.")
+
+Each ``Param`` is a typed fluent setter (``QueryOrder(...).symbol("BTCUSDT")`` returns the
+``QueryOrder``), converts and checks its value at once, and records the wire name. Everything
+else — the id, validation, signing, sending, waiting and decoding — lives once, in ``Request``
+and the transport behind it. Adding a WS API method is adding a class body of declarations.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from concurrent.futures import Future
+from decimal import Decimal, InvalidOperation
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    ClassVar,
+    Generic,
+    Optional,
+    TypeVar,
+    Union,
+    overload,
+)
+
+from ._protocol import plain_decimal
+from .errors import InvalidRequest, RequestId
+
+if TYPE_CHECKING:
+    from ._models import WsApiResponse
+
+if TYPE_CHECKING:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        from typing import Self
+    else:  # pragma: no cover
+        from typing_extensions import Self
+
+__all__ = [
+    "BOOL",
+    "BOOL_STRING",
+    "DECIMAL",
+    "LONG",
+    "STRING",
+    "Param",
+    "Request",
+    "Response",
+    "Security",
+    "UseClientDefault",
+    "USE_CLIENT_DEFAULT",
+]
+
+T = TypeVar("T")
+V = TypeVar("V")
+R = TypeVar("R", bound="Request[Any]")
+
+
+class Security(enum.Enum):
+    """Security type of a WS API method (spec §3.1)."""
+
+    NONE = "NONE"  #: public: no key, no signature
+    USER_STREAM = "USER_STREAM"  #: ``apiKey`` only
+    USER_DATA = "USER_DATA"  #: signed
+    TRADE = "TRADE"  #: signed; places, modifies or cancels orders
+    SIGNED = "SIGNED"  #: signed, always with its own key and signature (``session.logon``)
+
+    @property
+    def signed(self) -> bool:
+        """True for the types that carry a timestamp and a signature."""
+        return self in (Security.USER_DATA, Security.TRADE, Security.SIGNED)
+
+
+class UseClientDefault:
+    """Type of ``USE_CLIENT_DEFAULT``: "use the configuration's value".
+
+    ``None`` cannot play this role, because ``timeout=None`` means "wait forever".
+    """
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+
+USE_CLIENT_DEFAULT = UseClientDefault()
+
+Timeout = Union[float, None, UseClientDefault]
+
+
+# ---------------------------------------------------------------------- parameter kinds
+# A kind converts a Python value to its wire value, or raises InvalidRequest naming the param.
+
+
+def _fail(name: str, expected: str, value: Any) -> InvalidRequest:
+    return InvalidRequest(
+        f"{name}: expected {expected}, got {type(value).__name__} {value!r}", param=name
+    )
+
+
+def STRING(name: str, value: Any) -> Any:
+    """A non-empty JSON string (an Enum member gives its value)."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if not isinstance(value, str):
+        raise _fail(name, "str", value)
+    if not value:
+        raise InvalidRequest(f"{name}: must not be empty", param=name)
+    return value
+
+
+def DECIMAL(name: str, value: Any) -> Any:
+    """An exact number sent as a plain-notation JSON string: Decimal, int or numeric str."""
+    if isinstance(value, bool) or isinstance(value, float):
+        hint = (
+            " (floats are not exact: pass Decimal('0.1') or '0.1')"
+            if isinstance(value, float)
+            else ""
+        )
+        raise InvalidRequest(
+            f"{name}: expected Decimal, int or numeric str, got {type(value).__name__}{hint}",
+            param=name,
+        )
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise _fail(name, "a decimal number", value) from None
+    elif isinstance(value, Decimal):
+        number = value
+    else:
+        raise _fail(name, "Decimal, int or numeric str", value)
+    if not number.is_finite():
+        raise _fail(name, "a finite number", value)
+    return plain_decimal(number)
+
+
+def LONG(name: str, value: Any) -> Any:
+    """A JSON integer."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(name, "int", value)
+    return value
+
+
+def BOOL_STRING(name: str, value: Any) -> Any:
+    """A boolean sent as the string ``"true"``/``"false"`` (``reduceOnly`` & co.)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower()
+    raise _fail(name, "bool", value)
+
+
+def BOOL(name: str, value: Any) -> Any:
+    """A JSON boolean."""
+    if not isinstance(value, bool):
+        raise _fail(name, "bool", value)
+    return value
+
+
+Kind = Callable[[str, Any], Any]
+
+
+class Param(Generic[V]):
+    """A parameter of a WS API method, and the typed fluent setter for it.
+
+    Args:
+        kind: how the value is checked and rendered (``STRING``, ``DECIMAL``, ``LONG``,
+            ``BOOL_STRING``, ``BOOL``), ignored when ``choices`` is given.
+        wire: the wire name; defaults to the camelCase of the attribute name.
+        required: the method cannot be sent without it.
+        choices: an ``Enum`` whose values are the only ones allowed (members or their strings).
+        pattern: a regular expression a string value must match in full.
+        doc: one line shown by ``help()`` / ``?`` on the setter.
+    """
+
+    __slots__ = ("kind", "wire", "name", "required", "choices", "pattern", "doc")
+
+    def __init__(
+        self,
+        kind: Kind = STRING,
+        *,
+        wire: Optional[str] = None,
+        required: bool = False,
+        choices: Optional[type[enum.Enum]] = None,
+        pattern: Optional[str] = None,
+        doc: str = "",
+    ) -> None:
+        self.kind = kind
+        self.wire = wire or ""
+        self.name = ""
+        self.required = required
+        self.choices = choices
+        self.pattern = re.compile(pattern) if pattern else None
+        self.doc = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        if not self.wire:
+            head, *rest = name.split("_")
+            self.wire = head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+    def convert(self, value: Any) -> Any:
+        """Return the wire value of ``value``, or raise ``InvalidRequest`` naming this param."""
+        if self.choices is not None:
+            allowed = [member.value for member in self.choices]
+            raw = value.value if isinstance(value, enum.Enum) else value
+            if raw not in allowed:
+                raise InvalidRequest(
+                    f"{self.name}: {raw!r} is not one of {', '.join(map(str, allowed))}",
+                    param=self.name,
+                )
+            return raw
+        out = self.kind(self.name, value)
+        if self.pattern is not None and not self.pattern.fullmatch(str(out)):
+            raise InvalidRequest(
+                f"{self.name}: {out!r} does not match {self.pattern.pattern}", param=self.name
+            )
+        return out
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> Param[V]: ...
+
+    @overload
+    def __get__(self, obj: R, owner: Any) -> Callable[[V], R]: ...
+
+    def __get__(self, obj: Any, owner: Any) -> Any:
+        if obj is None:
+            return self
+        param = self
+
+        def setter(value: V) -> Any:
+            obj._params[param.wire] = param.convert(value)
+            return obj
+
+        setter.__name__ = self.name
+        setter.__doc__ = f"Set ``{self.wire}``{' (required)' if self.required else ''}. {self.doc}"
+        return setter
+
+
+# ---------------------------------------------------------------------- rules between params
+
+Rule = Callable[[dict[str, Any], dict[str, str]], Optional[str]]
+"""A check over the wire params (and the wire→python name map); returns an error or None."""
+
+
+def one_of(*names: str) -> Rule:
+    """At least one of the named params must be set."""
+
+    def rule(params: dict[str, Any], wire: dict[str, str]) -> Optional[str]:
+        if not any(wire[n] in params for n in names):
+            return f"one of {', '.join(names)} is required"
+        return None
+
+    return rule
+
+
+def not_together(a: str, b: str) -> Rule:
+    """The two params exclude each other."""
+
+    def rule(params: dict[str, Any], wire: dict[str, str]) -> Optional[str]:
+        if wire[a] in params and wire[b] in params:
+            return f"{a} and {b} cannot be sent together"
+        return None
+
+    return rule
+
+
+def required_when(name: str, value: str, *needed: str) -> Rule:
+    """When param ``name`` equals ``value``, the ``needed`` params are required."""
+
+    def rule(params: dict[str, Any], wire: dict[str, str]) -> Optional[str]:
+        if params.get(wire[name]) == value:
+            missing = [n for n in needed if wire[n] not in params]
+            if missing:
+                return f"{name}={value} requires {', '.join(missing)}"
+        return None
+
+    return rule
+
+
+# ---------------------------------------------------------------------- response
+
+
+class Response(Generic[T]):
+    """A successful reply: ``raw`` as received, ``typed`` decoded into attrs models on demand.
+
+    Attributes:
+        raw: the decoded JSON object as received (``id``, ``status``, ``result``, ``rateLimits``).
+    """
+
+    __slots__ = ("raw", "_result_type", "_typed")
+
+    def __init__(self, raw: dict[str, Any], result_type: Any) -> None:
+        self.raw = raw
+        self._result_type = result_type
+        self._typed: Optional[WsApiResponse[T]] = None
+
+    @property
+    def typed(self) -> WsApiResponse[T]:
+        """The whole response as a typed model (decoded once, on first access).
+
+        Raises:
+            DecodeError: the reply does not fit the model.
+        """
+        if self._typed is None:
+            from ._converter import structure
+            from ._models import RateLimit, WsApiResponse
+
+            raw = self.raw
+            result = raw.get("result")
+            self._typed = WsApiResponse(
+                id=raw.get("id"),
+                status=raw.get("status"),
+                result=None if result is None else structure(result, self._result_type),
+                rate_limits=structure(raw.get("rateLimits"), Optional[list[RateLimit]]),
+            )
+        return self._typed
+
+    @property
+    def result(self) -> Optional[T]:
+        """Shortcut for ``typed.result``."""
+        return self.typed.result
+
+    @property
+    def id(self) -> RequestId:
+        """The request id this reply answers."""
+        value: RequestId = self.raw.get("id")
+        return value
+
+    def __repr__(self) -> str:
+        return f"<Response id={self.id!r} status={self.raw.get('status')}>"
+
+
+# ---------------------------------------------------------------------- request base
+
+
+class Transport:
+    """What a request needs from the client: implemented by ``WebsocketApi``."""
+
+    def execute(self, request: Request[Any], timeout: Timeout) -> Response[Any]:
+        raise NotImplementedError
+
+    def execute_async(self, request: Request[Any]) -> Future[Response[Any]]:
+        raise NotImplementedError
+
+
+class Request(Generic[T]):
+    """Base of every request builder: ``.id()``, ``.execute()``, ``.execute_async()``.
+
+    Subclasses only declare: ``method``, ``security``, ``result`` (the result's model type),
+    optional ``rules``, and ``Param`` attributes.
+    """
+
+    method: ClassVar[str] = ""
+    security: ClassVar[Security] = Security.NONE
+    result: ClassVar[Any] = dict
+    rules: ClassVar[tuple[Rule, ...]] = ()
+    #: True for methods that change orders: their failures may leave the outcome unknown.
+    order_method: ClassVar[bool] = False
+    #: Every registered builder class, by wire method (for table-driven tests and docs).
+    registry: ClassVar[dict[str, type[Request[Any]]]] = {}
+    #: The params of this class, by Python name (filled in by ``__init_subclass__``).
+    params: ClassVar[dict[str, Param[Any]]] = {}
+
+    return_rate_limits = Param[bool](BOOL, doc="Include rateLimits in this reply or not.")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        params: dict[str, Param[Any]] = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if isinstance(value, Param):
+                    params[name] = value
+        cls.params = params
+        if cls.method:
+            if cls.method in Request.registry:
+                raise TypeError(f"duplicate builder for {cls.method}")
+            Request.registry[cls.method] = cls
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+        self._params: dict[str, Any] = {}
+        self._id: RequestId = None
+        self._own_signature = False
+
+    def id(self, value: Union[str, int]) -> Self:
+        """Set the request id (str of at most 36 characters, or int); by default a UUID4."""
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise _fail("id", "str or int", value)
+        if isinstance(value, str) and not 0 < len(value) <= 36:
+            raise InvalidRequest("id: a string id must have 1 to 36 characters", param="id")
+        self._id = value
+        return self
+
+    def with_own_signature(self) -> Self:
+        """Send ``apiKey`` and ``signature`` with this request even on a logged-on session."""
+        self._own_signature = True
+        return self
+
+    def check(self) -> dict[str, Any]:
+        """Validate the whole request and return its wire params (a copy).
+
+        Raises:
+            InvalidRequest: a required param is missing or a rule between params is broken.
+        """
+        params = self._params
+        for p in self.params.values():
+            if p.required and p.wire not in params:
+                raise InvalidRequest(
+                    f"{type(self).__name__}: missing required parameter {p.name}", param=p.name
+                )
+        if self.rules:
+            wire = {name: p.wire for name, p in self.params.items()}
+            for rule in self.rules:
+                error = rule(params, wire)
+                if error:
+                    raise InvalidRequest(f"{type(self).__name__}: {error}")
+        return dict(params)
+
+    def result_type(self) -> Any:
+        """The model type of this request's result (may depend on the params)."""
+        return self.result
+
+    def execute(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> Response[T]:
+        """Send the request and wait for its reply.
+
+        Args:
+            timeout: seconds to wait for the reply; ``None`` waits forever; by default the
+                configuration's ``timeout``.
+
+        Returns:
+            The reply: ``.typed`` (attrs model of the whole response) and ``.raw`` (the JSON).
+
+        Raises:
+            InvalidRequest: bad input; nothing was sent.
+            RequestTimeout: no reply in time (the connection stays usable).
+            ConnectionClosed: the connection is gone (``outcome_unknown`` for order methods
+                that were already sent).
+            ServerError: the server answered with an error (a subclass per status).
+        """
+        return self._transport.execute(self, timeout)
+
+    def execute_async(self) -> Future[Response[T]]:
+        """Send the request now and return a ``concurrent.futures.Future`` of its reply.
+
+        Validation errors raise at once; every other failure is set on the future. The
+        configuration's ``timeout`` applies; ``future.result(timeout)`` may wait less.
+        """
+        return self._transport.execute_async(self)
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in self._params.items() if k not in ("signature", "apiKey")}
+        return f"<{type(self).__name__} {self.method} id={self._id!r} params={shown}>"

@@ -1,0 +1,97 @@
+"""One timer thread per client: request deadlines, keepalives, rotation.
+
+``call_later`` pushes onto a heap; the thread sleeps until the earliest deadline. It is woken
+only when a new deadline is earlier than the one it sleeps for, so the common case (every
+request adds a deadline later than the head) costs a heap push and no context switch.
+Callbacks run in the scheduler thread and must be short; long work starts its own thread.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from typing import Any, Callable, Optional
+
+__all__ = ["Scheduler", "TimerHandle"]
+
+logger = logging.getLogger("binance_usdm_ws")
+
+
+class TimerHandle:
+    """A scheduled call; ``cancel()`` makes it a no-op."""
+
+    __slots__ = ("when", "fn", "args", "cancelled")
+
+    def __init__(self, when: float, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.when = when
+        self.fn = fn
+        self.args = args
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """Cancel the call if it has not run yet."""
+        self.cancelled = True
+
+
+class Scheduler:
+    """A heap of timers served by one daemon thread, started on first use."""
+
+    def __init__(self, name: str = "binance-usdm-ws-timer") -> None:
+        self._name = name
+        self._heap: list[tuple[float, int, TimerHandle]] = []
+        self._counter = itertools.count()
+        self._cond = threading.Condition(threading.Lock())
+        self._thread: Optional[threading.Thread] = None
+        self._closed = False
+
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> TimerHandle:
+        """Run ``fn(*args)`` in the scheduler thread after ``delay`` seconds."""
+        handle = TimerHandle(time.monotonic() + delay, fn, args)
+        with self._cond:
+            if self._closed:
+                handle.cancelled = True
+                return handle
+            heap = self._heap
+            wake = not heap or handle.when < heap[0][0]
+            heapq.heappush(heap, (handle.when, next(self._counter), handle))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            elif wake:
+                self._cond.notify()
+        return handle
+
+    def _run(self) -> None:
+        heap = self._heap
+        while True:
+            with self._cond:
+                while True:
+                    if self._closed:
+                        return
+                    while heap and heap[0][2].cancelled:
+                        heapq.heappop(heap)
+                    if heap:
+                        delay = heap[0][0] - time.monotonic()
+                        if delay <= 0:
+                            handle = heapq.heappop(heap)[2]
+                            break
+                        self._cond.wait(delay)
+                    else:
+                        self._cond.wait()
+            try:
+                handle.fn(*handle.args)
+            except Exception:
+                logger.exception("timer callback failed")
+
+    def close(self) -> None:
+        """Stop the thread (pending timers are dropped) and join it. Idempotent."""
+        with self._cond:
+            self._closed = True
+            self._heap.clear()
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()

@@ -1,0 +1,586 @@
+"""The WS API client: the current connection, auth, request execution and its lifecycle.
+
+``WebsocketApi`` holds the *current* ``Connection``. A request takes the current connection
+when it is sent, and its reply comes back on that same connection; so a make-before-break
+rotation is: open a new connection, log it on, swap the pointer, let the old one finish what
+is in flight, close it. A dropped connection is replaced by a reconnect thread with
+exponential backoff and jitter; meanwhile new calls wait (within their timeout) or fail fast.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import itertools
+import logging
+import random
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any, Callable, Optional
+
+import attrs
+
+from ._config import ConfigurationWebsocketApi
+from ._connection import Connection
+from ._protocol import encode_request, error_from_envelope, new_request_id
+from ._requests import USE_CLIENT_DEFAULT, Request, Response, Security, Timeout, Transport
+from ._scheduler import Scheduler
+from ._signing import Signer, load_signer, signature_payload
+from .errors import (
+    BinanceWsError,
+    ConnectionClosed,
+    InvalidRequest,
+    RateLimited,
+    RequestId,
+    RequestTimeout,
+    ServerError,
+    redact,
+)
+
+__all__ = ["Notice", "WebsocketApi"]
+
+logger = logging.getLogger("binance_usdm_ws")
+
+_FutureTimeout = concurrent.futures.TimeoutError  # the built-in TimeoutError since 3.11
+_counter = itertools.count(1)
+
+
+@attrs.define(frozen=True)
+class Notice:
+    """A message the server sent on its own: an ``"id": null`` error or a server event.
+
+    Attributes:
+        raw: the message as received.
+        error: for an error frame (e.g. -2015 when the API key was revoked), the typed error.
+        event: for an event frame (e.g. ``serverShutdown``), its ``e`` value.
+    """
+
+    raw: Any
+    error: Optional[ServerError] = None
+    event: Optional[str] = None
+
+
+class WebsocketApi(Transport):
+    """Connection to the USDⓈ-M futures WS API, and the services that use it.
+
+    Services: ``user_data_streams_api``, ``trade_api``, ``account_api``, ``market_data_api``,
+    ``auth_api``. Call ``connect()`` first (the client's ``with`` block does it).
+    """
+
+    def __init__(self, config: ConfigurationWebsocketApi, scheduler: Scheduler) -> None:
+        self.config = config
+        self._signer: Optional[Signer] = load_signer(
+            config.api_secret, config.private_key, config.private_key_passphrase
+        )
+        self._scheduler = scheduler
+        self._cond = threading.Condition(threading.Lock())
+        self._conn: Optional[Connection] = None
+        # idle -> open <-> reconnecting -> down | closed
+        self._state = "idle"
+        self._last_cause: Optional[BaseException] = None
+        self._stop = threading.Event()
+        self._workers: set[threading.Thread] = set()
+        self._want_logon = config.session_logon
+        self._offset_ms = 0
+        self._notice_handlers: list[Callable[[Notice], None]] = []
+        #: The latest unsolicited messages (most recent last).
+        self.notices: collections.deque[Notice] = collections.deque(maxlen=100)
+        #: How many times the connection was replaced (reconnects and rotations).
+        self.reconnects = 0
+        self.rotations = 0
+        from ._services import AccountApi, AuthApi, MarketDataApi, TradeApi, UserDataStreamsApi
+
+        self.user_data_streams_api = UserDataStreamsApi(self)
+        self.trade_api = TradeApi(self)
+        self.account_api = AccountApi(self)
+        self.market_data_api = MarketDataApi(self)
+        self.auth_api = AuthApi(self)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def connect(self) -> None:
+        """Open the connection (and log on if configured). Does nothing if already open.
+
+        Raises:
+            ConnectionClosed: the server cannot be reached.
+            ServerError: the configured ``session_logon`` was refused.
+        """
+        with self._cond:
+            if self._state == "open":
+                return
+            self._stop.clear()
+            self._state = "connecting"
+        try:
+            conn = self._open()
+        except BaseException:
+            with self._cond:
+                self._state = "idle"
+            raise
+        self._install(conn)
+
+    def close_websocket_connection(self) -> None:
+        """Close the connection: idempotent, bounded in time, callable from any thread.
+
+        Every call still waiting fails with ``ConnectionClosed``; no thread is left behind.
+        """
+        with self._cond:
+            self._state = "closed"
+            conn, self._conn = self._conn, None
+            self._stop.set()
+            self._cond.notify_all()
+        if conn is not None:
+            conn.close(self.config.close_timeout)
+        self._join_workers()
+
+    close = close_websocket_connection
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open and usable."""
+        conn = self._conn
+        return self._state == "open" and conn is not None and not conn.closed
+
+    @property
+    def connection(self) -> Optional[Connection]:
+        """The current connection (for diagnostics)."""
+        return self._conn
+
+    def on_notice(self, handler: Callable[[Notice], None]) -> None:
+        """Call ``handler(notice)`` for every unsolicited message (in the reader thread)."""
+        self._notice_handlers.append(handler)
+
+    def _open(self) -> Connection:
+        cfg = self.config
+        hb = cfg.heartbeat_interval
+        conn = Connection(
+            cfg.url,
+            open_timeout=cfg.connect_timeout,
+            on_message=self._on_message,
+            on_close=self._on_close,
+            ping_interval=hb,
+            dead_after=None if hb is None else hb + cfg.heartbeat_timeout,
+            name=f"binance-usdm-ws-api-{next(_counter)}",
+        )
+        if self._want_logon:
+            try:
+                self._call(conn, self.auth_api.session_logon(), cfg.timeout)
+            except BaseException:
+                conn.close(0)
+                raise
+        return conn
+
+    def _install(self, conn: Connection) -> None:
+        with self._cond:
+            if self._stop.is_set():
+                closing: Optional[Connection] = conn
+            else:
+                closing = None
+                self._conn = conn
+                self._state = "open"
+                self._cond.notify_all()
+        if closing is not None:
+            closing.close(0)
+            return
+        if self.config.rotation_interval is not None:
+            self._scheduler.call_later(self.config.rotation_interval, self._start_rotation, conn)
+
+    def _spawn(self, target: Callable[..., None], *args: Any, name: str) -> None:
+        def run() -> None:
+            try:
+                target(*args)
+            finally:
+                with self._cond:
+                    self._workers.discard(thread)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._cond:
+            self._workers.add(thread)
+        thread.start()
+
+    def _join_workers(self) -> None:
+        while True:
+            with self._cond:
+                workers = [t for t in self._workers if t is not threading.current_thread()]
+            if not workers:
+                return
+            for t in workers:
+                t.join()
+                with self._cond:
+                    self._workers.discard(t)
+
+    def _on_close(self, conn: Connection, cause: Optional[BaseException]) -> None:
+        with self._cond:
+            if conn is not self._conn:
+                return  # a retired connection (rotation) or one never installed
+            self._conn = None
+            self._last_cause = cause
+            if self._state != "open":
+                return
+            if not self.config.reconnect:
+                self._state = "down"
+                self._cond.notify_all()
+                return
+            self._state = "reconnecting"
+            self._cond.notify_all()
+        self._spawn(self._reconnect_loop, name="binance-usdm-ws-reconnect")
+
+    def _reconnect_loop(self) -> None:
+        cfg = self.config
+        delay = cfg.reconnect_delay
+        attempt = 0
+        while not self._stop.is_set():
+            attempt += 1
+            try:
+                conn = self._open()
+            except BinanceWsError as exc:
+                logger.warning("reconnect attempt %d failed: %s", attempt, exc)
+                self._last_cause = exc
+                if cfg.reconnect_attempts is not None and attempt >= cfg.reconnect_attempts:
+                    with self._cond:
+                        if self._state == "reconnecting":
+                            self._state = "down"
+                        self._cond.notify_all()
+                    return
+                wait = delay * (0.5 + random.random())  # jitter: spread a crowd of clients
+                if isinstance(exc, RateLimited) and exc.retry_after:
+                    wait = max(wait, exc.retry_after)
+                self._stop.wait(wait)
+                delay = min(delay * 2, cfg.reconnect_max_delay)
+                continue
+            with self._cond:
+                self.reconnects += 1
+            logger.info("reconnected after %d attempt(s)", attempt)
+            self._install(conn)
+            return
+
+    def _start_rotation(self, old: Connection) -> None:
+        # Scheduler thread: never block it; the rotation opens a socket.
+        if old is self._conn and not self._stop.is_set():
+            self._spawn(self._rotate, old, name="binance-usdm-ws-rotate")
+
+    def _rotate(self, old: Connection) -> None:
+        """Make-before-break: open and log on a new connection, swap, then retire the old one."""
+        try:
+            new = self._open()
+        except BinanceWsError as exc:
+            logger.warning(
+                "rotation failed, retrying in %.0f s: %s", self.config.reconnect_delay, exc
+            )
+            if not self._stop.is_set() and not old.closed:
+                self._scheduler.call_later(
+                    max(self.config.reconnect_delay, 1.0), self._start_rotation, old
+                )
+            return
+        with self._cond:
+            swap = self._conn is old and self._state == "open"
+            if swap:
+                self._conn = new
+                self.rotations += 1
+        if not swap:
+            new.close(0)
+            return
+        if self.config.rotation_interval is not None:
+            self._scheduler.call_later(self.config.rotation_interval, self._start_rotation, new)
+        self._retire(old)
+
+    def _retire(self, old: Connection) -> None:
+        """Let the in-flight requests of a replaced connection finish, then close it."""
+        limit = self.config.timeout if self.config.timeout is not None else 60.0
+        deadline = time.monotonic() + limit
+        while old.pending_count and time.monotonic() < deadline and not old.closed:
+            if self._stop.wait(0.01):
+                break
+        old.close(self.config.close_timeout)
+
+    # ------------------------------------------------------------------ unsolicited messages
+
+    def _on_message(self, message: Any) -> None:
+        notice: Notice
+        if isinstance(message, dict) and "error" in message:
+            error = error_from_envelope(message)
+            notice = Notice(raw=message, error=error)
+            logger.warning("server notice: %s", error)
+            if error.code == -2015 or error.status == 401:
+                # The session's key is no longer valid: forget the logon so it is not replayed.
+                conn = self._conn
+                if conn is not None:
+                    conn.logged_on = False
+        else:
+            event = _event_type(message)
+            notice = Notice(raw=message, event=event)
+            if event == "serverShutdown":
+                logger.info("server announced a shutdown: rotating the connection")
+                conn = self._conn
+                if conn is not None:
+                    self._start_rotation(conn)
+        self.notices.append(notice)
+        for handler in list(self._notice_handlers):
+            try:
+                handler(notice)
+            except Exception:
+                logger.exception("notice handler failed")
+
+    # ------------------------------------------------------------------ requests
+
+    def _timeout(self, timeout: Timeout) -> Optional[float]:
+        if timeout is USE_CLIENT_DEFAULT:
+            return self.config.timeout
+        if timeout is not None and (not isinstance(timeout, (int, float)) or timeout < 0):
+            raise InvalidRequest("timeout: must be a number >= 0 or None", param="timeout")
+        return timeout
+
+    def _current(self, deadline: Optional[float]) -> Connection:
+        """Return the open connection, waiting through a reconnect if the policy says so."""
+        with self._cond:
+            while True:
+                conn = self._conn
+                if self._state == "open" and conn is not None and not conn.closed:
+                    return conn
+                waiting = self._state in ("reconnecting", "connecting") or (
+                    self._state == "open" and self.config.reconnect
+                )
+                if not waiting or not self.config.wait_for_reconnect:
+                    raise self._not_connected()
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise self._not_connected("no connection within the timeout")
+                # Short waits: a connection whose reader is tearing down is not yet swapped.
+                self._cond.wait(0.05 if remaining is None else min(remaining, 0.05))
+
+    def _not_connected(self, why: str = "") -> ConnectionClosed:
+        state = {"idle": "not connected: call connect() first", "closed": "connection closed"}
+        text = state.get(self._state, f"connection {self._state}")
+        exc = ConnectionClosed(text + (f" ({why})" if why else ""))
+        exc.__cause__ = self._last_cause
+        return exc
+
+    def execute(self, request: Request[Any], timeout: Timeout) -> Response[Any]:
+        t = self._timeout(timeout)
+        params = request.check()  # bad input fails first, connected or not
+        deadline = None if t is None else time.monotonic() + t
+        conn = self._current(deadline)
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return self._call(conn, request, remaining, params)
+
+    def _call(
+        self,
+        conn: Connection,
+        request: Request[Any],
+        timeout: Optional[float],
+        params: Optional[dict[str, Any]] = None,
+    ) -> Response[Any]:
+        rid, params, text = self._prepare(
+            conn, request, request.check() if params is None else params
+        )
+        sent_at = time.time()
+        future = self._send(conn, request, rid, params, text)
+        try:
+            raw = future.result(timeout)
+        except _FutureTimeout:
+            if conn.forget(rid) is None:
+                # The reply (or the close) won the race against the timeout: take it.
+                raw = self._settled(future, request, rid, params)
+            else:
+                raise RequestTimeout(
+                    f"no reply within {timeout} s",
+                    timeout=timeout,
+                    outcome_unknown=request.order_method,
+                    method=request.method,
+                    request_id=rid,
+                    params=params,
+                ) from None
+        except ConnectionClosed as exc:
+            raise self._closed(exc, request, rid, params) from exc.__cause__
+        return self._finish(conn, request, rid, params, raw, sent_at)
+
+    def _settled(
+        self,
+        future: Future[dict[str, Any]],
+        request: Request[Any],
+        rid: RequestId,
+        params: dict[str, Any],
+    ) -> dict[str, Any]:
+        try:
+            return future.result()
+        except ConnectionClosed as exc:
+            raise self._closed(exc, request, rid, params) from exc.__cause__
+
+    def execute_async(self, request: Request[Any]) -> Future[Response[Any]]:
+        params = request.check()
+        outer: Future[Response[Any]] = Future()
+        conn = self._current(time.monotonic())  # never blocks: no waiting for a reconnect
+        rid, params, text = self._prepare(conn, request, params)
+        sent_at = time.time()
+        inner = self._send(conn, request, rid, params, text)
+        timeout = self.config.timeout
+        timer = None
+        if timeout is not None:
+            timer = self._scheduler.call_later(
+                timeout, self._expire, conn, rid, outer, request, params
+            )
+
+        def done(f: Future[dict[str, Any]]) -> None:
+            if timer is not None:
+                timer.cancel()
+            try:
+                response = self._finish(conn, request, rid, params, f.result(), sent_at)
+            except ConnectionClosed as exc:
+                err = self._closed(exc, request, rid, params)
+                err.__cause__ = exc.__cause__
+                _settle(outer, error=err)
+            except BinanceWsError as exc:
+                _settle(outer, error=exc)
+            else:
+                _settle(outer, result=response)
+
+        inner.add_done_callback(done)
+        return outer
+
+    def _expire(
+        self,
+        conn: Connection,
+        rid: RequestId,
+        outer: Future[Response[Any]],
+        request: Request[Any],
+        params: dict[str, Any],
+    ) -> None:
+        if conn.forget(rid) is not None:
+            timeout = self.config.timeout
+            _settle(
+                outer,
+                error=RequestTimeout(
+                    f"no reply within {timeout} s",
+                    timeout=timeout,
+                    outcome_unknown=request.order_method,
+                    method=request.method,
+                    request_id=rid,
+                    params=params,
+                ),
+            )
+
+    def _prepare(
+        self, conn: Connection, request: Request[Any], params: dict[str, Any]
+    ) -> tuple[RequestId, dict[str, Any], str]:
+        rid = request._id if request._id is not None else new_request_id()
+        security = request.security
+        if security is not Security.NONE:
+            key = self.config.api_key
+            if not key:
+                raise InvalidRequest(
+                    f"{request.method} needs an API key: set api_key", param="api_key"
+                )
+            if security is Security.USER_STREAM:
+                params["apiKey"] = key
+            else:
+                if self.config.recv_window is not None and "recvWindow" not in params:
+                    params["recvWindow"] = self.config.recv_window
+                params["timestamp"] = int(time.time() * 1000) + self._offset_ms
+                if security is Security.SIGNED or not conn.logged_on or request._own_signature:
+                    if self._signer is None:
+                        raise InvalidRequest(
+                            f"{request.method} is signed: set api_secret or private_key",
+                            param="api_secret",
+                        )
+                    params["apiKey"] = key
+                    params["signature"] = self._signer.sign(signature_payload(params))
+        text = encode_request(rid, request.method, params)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s > %s id=%r params=%s", conn.name, request.method, rid, redact(params))
+        return rid, params, text
+
+    def _send(
+        self,
+        conn: Connection,
+        request: Request[Any],
+        rid: RequestId,
+        params: dict[str, Any],
+        text: str,
+    ) -> Future[dict[str, Any]]:
+        try:
+            return conn.send_request(rid, text)
+        except ConnectionClosed as exc:
+            # Nothing went out (or not whole): the outcome is known — not executed.
+            err = ConnectionClosed(
+                str(exc.message),
+                code=exc.code,
+                reason=exc.reason,
+                method=request.method,
+                request_id=rid,
+                params=params,
+            )
+            raise err from exc.__cause__
+
+    def _closed(
+        self, exc: ConnectionClosed, request: Request[Any], rid: RequestId, params: dict[str, Any]
+    ) -> ConnectionClosed:
+        return ConnectionClosed(
+            exc.message,
+            code=exc.code,
+            reason=exc.reason,
+            outcome_unknown=request.order_method,
+            method=request.method,
+            request_id=rid,
+            params=params,
+        )
+
+    def _finish(
+        self,
+        conn: Connection,
+        request: Request[Any],
+        rid: RequestId,
+        params: dict[str, Any],
+        raw: dict[str, Any],
+        sent_at: float,
+    ) -> Response[Any]:
+        status = raw.get("status")
+        if "error" in raw or (isinstance(status, int) and status >= 400):
+            raise error_from_envelope(
+                raw,
+                method=request.method,
+                request_id=rid,
+                params=params,
+                order_method=request.order_method,
+            )
+        method = request.method
+        if method.startswith("session."):
+            result = raw.get("result")
+            if method == "session.logon":
+                conn.logged_on = True
+                self._want_logon = True
+            elif method == "session.logout":
+                conn.logged_on = False
+                self._want_logon = False
+            if isinstance(result, dict) and isinstance(result.get("serverTime"), int):
+                # The server's clock minus ours, measured at the middle of the round trip.
+                midpoint = (sent_at + time.time()) / 2
+                self._offset_ms = int(result["serverTime"] - midpoint * 1000)
+        return Response(raw, request.result_type())
+
+    @property
+    def time_offset_ms(self) -> int:
+        """The server's clock minus the local clock in ms, as last measured (0 if unknown)."""
+        return self._offset_ms
+
+
+def _settle(
+    future: Future[Any], *, result: Any = None, error: Optional[BaseException] = None
+) -> None:
+    # The user may have cancelled the future; that must not break the reader or the timer.
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except concurrent.futures.InvalidStateError:
+        pass
+
+
+def _event_type(message: Any) -> Optional[str]:
+    if isinstance(message, dict):
+        if isinstance(message.get("e"), str):
+            return str(message["e"])
+        event = message.get("event")
+        if isinstance(event, dict) and isinstance(event.get("e"), str):
+            return str(event["e"])
+    return None

@@ -1,0 +1,93 @@
+"""Pure protocol functions: envelopes, decimals and the error mapping."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from binance_usdm_ws import errors
+from binance_usdm_ws._protocol import (
+    encode_request,
+    error_from_envelope,
+    new_request_id,
+    plain_decimal,
+)
+
+
+def test_encode_request_omits_empty_params():
+    """A request without params has no params key; ids keep their JSON type."""
+    assert json.loads(encode_request(7, "depth", {})) == {"id": 7, "method": "depth"}
+    frame = json.loads(encode_request("a", "depth", {"symbol": "BTCUSDT"}))
+    assert frame == {"id": "a", "method": "depth", "params": {"symbol": "BTCUSDT"}}
+
+
+def test_new_request_id_is_unique_and_short():
+    """Generated ids are unique strings of at most 36 characters."""
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000 and all(len(i) <= 36 for i in ids)
+
+
+@pytest.mark.parametrize(
+    "value,text",
+    [("1E+1", "10"), ("0.00000001", "0.00000001"), ("60000.10", "60000.10"), ("-0", "-0")],
+)
+def test_plain_decimal(value, text):
+    """Decimals are rendered in plain notation, never with an exponent."""
+    assert plain_decimal(Decimal(value)) == text
+
+
+@pytest.mark.parametrize(
+    "status,code,order,cls",
+    [
+        (400, -1102, False, errors.BadRequest),
+        (401, -2015, False, errors.Unauthorized),
+        (403, -1000, False, errors.Forbidden),
+        (429, -1003, False, errors.RateLimited),
+        (418, -1003, False, errors.IpBanned),
+        (503, -1000, False, errors.ServerSideError),
+        (503, -1000, True, errors.ExecutionStatusUnknown),
+        (400, -1007, True, errors.ExecutionStatusUnknown),
+        (400, -1006, False, errors.BadRequest),
+    ],
+)
+def test_error_mapping(status, code, order, cls):
+    """Each status (and the unknown-outcome codes on order methods) maps to its class."""
+    env = {"id": "x", "status": status, "error": {"code": code, "msg": "m"}, "rateLimits": []}
+    exc = error_from_envelope(env, method="order.place", request_id="x", order_method=order)
+    assert type(exc) is cls
+    assert (exc.status, exc.code, exc.msg, exc.request_id) == (status, code, "m", "x")
+    assert exc.outcome_unknown is (cls is errors.ExecutionStatusUnknown)
+
+
+def test_error_text_hides_secrets_and_explains_clock():
+    """Exception text never carries the signature; -1021 says how to fix the clock."""
+    env = {"id": 1, "status": 400, "error": {"code": -1021, "msg": "Timestamp outside recvWindow"}}
+    exc = error_from_envelope(
+        env,
+        method="order.place",
+        request_id=1,
+        params={"signature": "deadbeef" * 8, "apiKey": "ABCDEFGHIJKLMNOP", "symbol": "BTCUSDT"},
+    )
+    text = str(exc) + repr(exc) + repr(exc.params)
+    assert "deadbeef" not in text and "ABCDEFGHIJKLMNOP" not in text
+    assert exc.params["symbol"] == "BTCUSDT"
+    assert "clock" in str(exc)
+
+
+def test_rate_limited_retry_after():
+    """retryAfter (ms epoch) in error data becomes seconds to wait."""
+    import time
+
+    env = {
+        "status": 429,
+        "error": {
+            "code": -1003,
+            "msg": "x",
+            "data": {"retryAfter": int(time.time() * 1000) + 5000},
+        },
+    }
+    exc = error_from_envelope(env)
+    assert isinstance(exc, errors.RateLimited)
+    assert exc.retry_after is not None and 3 < exc.retry_after <= 5
