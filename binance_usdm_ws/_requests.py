@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from concurrent.futures import Future
 from decimal import Decimal, InvalidOperation
 from typing import (
@@ -29,6 +30,7 @@ from typing import (
     Callable,
     ClassVar,
     Generic,
+    NamedTuple,
     Optional,
     TypeVar,
     Union,
@@ -58,9 +60,14 @@ __all__ = [
     "Param",
     "Request",
     "Response",
+    "Rule",
     "Security",
     "UseClientDefault",
     "USE_CLIENT_DEFAULT",
+    "forbidden_when",
+    "not_together",
+    "one_of",
+    "required_when",
 ]
 
 T = TypeVar("T")
@@ -178,10 +185,11 @@ class Param(Generic[V]):
 
     Args:
         kind: how the value is checked and rendered (``STRING``, ``DECIMAL``, ``LONG``,
-            ``BOOL_STRING``, ``BOOL``), ignored when ``choices`` is given.
+            ``BOOL_STRING``, ``BOOL``); with ``choices`` it checks the member's value.
         wire: the wire name; defaults to the camelCase of the attribute name.
         required: the method cannot be sent without it.
-        choices: an ``Enum`` whose values are the only ones allowed (members or their strings).
+        choices: an ``Enum`` whose values are the only ones allowed (members or their values),
+            or a subset of its members (``(OrderType.LIMIT, OrderType.MARKET)``).
         pattern: a regular expression a string value must match in full.
         doc: one line shown by ``help()`` / ``?`` on the setter.
     """
@@ -194,7 +202,7 @@ class Param(Generic[V]):
         *,
         wire: Optional[str] = None,
         required: bool = False,
-        choices: Optional[type[enum.Enum]] = None,
+        choices: Union[type[enum.Enum], Iterable[enum.Enum], None] = None,
         pattern: Optional[str] = None,
         doc: str = "",
     ) -> None:
@@ -202,7 +210,7 @@ class Param(Generic[V]):
         self.wire = wire or ""
         self.name = ""
         self.required = required
-        self.choices = choices
+        self.choices = None if choices is None else tuple(m.value for m in choices)
         self.pattern = re.compile(pattern) if pattern else None
         self.doc = doc
 
@@ -215,11 +223,10 @@ class Param(Generic[V]):
     def convert(self, value: Any) -> Any:
         """Return the wire value of ``value``, or raise ``InvalidRequest`` naming this param."""
         if self.choices is not None:
-            allowed = [member.value for member in self.choices]
-            raw = value.value if isinstance(value, enum.Enum) else value
-            if raw not in allowed:
+            raw = self.kind(self.name, value.value if isinstance(value, enum.Enum) else value)
+            if raw not in self.choices:
                 raise InvalidRequest(
-                    f"{self.name}: {raw!r} is not one of {', '.join(map(str, allowed))}",
+                    f"{self.name}: {raw!r} is not one of {', '.join(map(str, self.choices))}",
                     param=self.name,
                 )
             return raw
@@ -252,43 +259,74 @@ class Param(Generic[V]):
 
 # ---------------------------------------------------------------------- rules between params
 
-Rule = Callable[[dict[str, Any], dict[str, str]], Optional[str]]
-"""A check over the wire params (and the wire→python name map); returns an error or None."""
+Get = Callable[[str], Any]
+"""The wire value of a param by its Python name, or None when it is not set."""
+
+
+class Rule(NamedTuple):
+    """A constraint between params, checked by ``Request.check()`` before anything is sent.
+
+    Attributes:
+        text: the rule in words (shown in the builder's docstring).
+        names: the Python names of the params it reads (checked when the class is made).
+        broken: ``broken(get)`` returns ``(param, message)`` when the rule is broken, else None.
+    """
+
+    text: str
+    names: tuple[str, ...]
+    broken: Callable[[Get], Optional[tuple[str, str]]]
 
 
 def one_of(*names: str) -> Rule:
     """At least one of the named params must be set."""
+    text = f"one of {', '.join(names)} is required"
 
-    def rule(params: dict[str, Any], wire: dict[str, str]) -> Optional[str]:
-        if not any(wire[n] in params for n in names):
-            return f"one of {', '.join(names)} is required"
-        return None
+    def broken(get: Get) -> Optional[tuple[str, str]]:
+        return None if any(get(n) is not None for n in names) else (names[0], text)
 
-    return rule
+    return Rule(text, names, broken)
 
 
 def not_together(a: str, b: str) -> Rule:
     """The two params exclude each other."""
+    text = f"{a} and {b} cannot be sent together"
 
-    def rule(params: dict[str, Any], wire: dict[str, str]) -> Optional[str]:
-        if wire[a] in params and wire[b] in params:
-            return f"{a} and {b} cannot be sent together"
+    def broken(get: Get) -> Optional[tuple[str, str]]:
+        return (b, text) if get(a) is not None and get(b) is not None else None
+
+    return Rule(text, (a, b), broken)
+
+
+def required_when(name: str, value: str, *needed: Union[str, tuple[str, ...]]) -> Rule:
+    """When param ``name`` equals ``value``, the ``needed`` params are required.
+
+    A tuple in ``needed`` is a set of alternatives, one of which is enough.
+    """
+    groups = [(n,) if isinstance(n, str) else n for n in needed]
+    text = f"{name}={value} requires {', '.join(' or '.join(g) for g in groups)}"
+
+    def broken(get: Get) -> Optional[tuple[str, str]]:
+        if get(name) == value:
+            for group in groups:
+                if all(get(n) is None for n in group):
+                    return group[0], f"{name}={value} requires {' or '.join(group)}"
         return None
 
-    return rule
+    return Rule(text, (name, *(n for g in groups for n in g)), broken)
 
 
-def required_when(name: str, value: str, *needed: str) -> Rule:
-    """When param ``name`` equals ``value``, the ``needed`` params are required."""
+def forbidden_when(name: str, value: str, *banned: str) -> Rule:
+    """When param ``name`` equals ``value``, the ``banned`` params must not be set."""
+    text = f"{name}={value} excludes {', '.join(banned)}"
 
-    def rule(params: dict[str, Any], wire: dict[str, str]) -> Optional[str]:
-        if params.get(wire[name]) == value:
-            missing = [n for n in needed if wire[n] not in params]
-            if missing:
-                return f"{name}={value} requires {', '.join(missing)}"
+    def broken(get: Get) -> Optional[tuple[str, str]]:
+        if get(name) == value:
+            for n in banned:
+                if get(n) is not None:
+                    return n, f"{n} cannot be sent with {name}={value}"
         return None
 
-    return rule
+    return Rule(text, (name, *banned), broken)
 
 
 # ---------------------------------------------------------------------- response
@@ -361,13 +399,19 @@ class Request(Generic[T]):
     """Base of every request builder: ``.id()``, ``.execute()``, ``.execute_async()``.
 
     Subclasses only declare: ``method``, ``security``, ``result`` (the result's model type),
-    optional ``rules``, and ``Param`` attributes.
+    optional ``rules``, ``weight`` and ``docs``, and ``Param`` attributes. The reference part
+    of their docstring (wire method, security, weight, docs link, params, rules) is generated
+    from those declarations, so it is written once and cannot drift.
     """
 
     method: ClassVar[str] = ""
     security: ClassVar[Security] = Security.NONE
     result: ClassVar[Any] = dict
     rules: ClassVar[tuple[Rule, ...]] = ()
+    #: Request weight as documented, e.g. ``"5"`` or ``"2/5/10/20 by limit"``.
+    weight: ClassVar[str] = ""
+    #: Link to the official documentation page of the method.
+    docs: ClassVar[str] = ""
     #: True for methods that change orders: their failures may leave the outcome unknown.
     order_method: ClassVar[bool] = False
     #: Every registered builder class, by wire method (for table-driven tests and docs).
@@ -385,10 +429,38 @@ class Request(Generic[T]):
                 if isinstance(value, Param):
                     params[name] = value
         cls.params = params
+        for rule in cls.rules:
+            unknown = [n for n in rule.names if n not in params]
+            if unknown:
+                raise TypeError(f"{cls.__name__}: rule on unknown params {unknown}")
         if cls.method:
             if cls.method in Request.registry:
                 raise TypeError(f"duplicate builder for {cls.method}")
             Request.registry[cls.method] = cls
+            doc = (cls.__doc__ or "").rstrip()
+            indent = re.search(r"\n( *)\S", doc)  # keep the docstring's own indentation
+            pad = indent.group(1) if indent else ""
+            ref = "\n".join(pad + line if line else "" for line in cls.reference().split("\n"))
+            cls.__doc__ = f"{doc}\n\n{ref}\n{pad}"
+
+    @classmethod
+    def reference(cls) -> str:
+        """The generated reference of the method: wire name, security, weight, docs, params."""
+        head = f"Wire method ``{cls.method}``; security {cls.security.value}"
+        lines = [head + (f"; weight {cls.weight}." if cls.weight else ".")]
+        if cls.docs:
+            lines.append(f"Docs: {cls.docs}")
+        own = [p for p in cls.params.values() if p is not Request.return_rate_limits]
+        if own:
+            lines += ["", "Params (fluent setters; the wire name in brackets):"]
+            for p in own:
+                kind = " | ".join(map(str, p.choices)) if p.choices else p.kind.__name__
+                need = ", required" if p.required else ""
+                lines.append(f"    {p.name} [``{p.wire}``] ({kind}{need}): {p.doc}")
+        if cls.rules:
+            lines += ["", "Rules (checked before sending):"]
+            lines += [f"    {rule.text}" for rule in cls.rules]
+        return "\n".join(lines)
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
@@ -422,12 +494,10 @@ class Request(Generic[T]):
                 raise InvalidRequest(
                     f"{type(self).__name__}: missing required parameter {p.name}", param=p.name
                 )
-        if self.rules:
-            wire = {name: p.wire for name, p in self.params.items()}
-            for rule in self.rules:
-                error = rule(params, wire)
-                if error:
-                    raise InvalidRequest(f"{type(self).__name__}: {error}")
+        for rule in self.rules:
+            broken = rule.broken(lambda name: params.get(self.params[name].wire))
+            if broken is not None:
+                raise InvalidRequest(f"{type(self).__name__}: {broken[1]}", param=broken[0])
         return dict(params)
 
     def result_type(self) -> Any:
