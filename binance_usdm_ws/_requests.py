@@ -450,7 +450,11 @@ class Request(Generic[T]):
         lines = [head + (f"; weight {cls.weight}." if cls.weight else ".")]
         if cls.docs:
             lines.append(f"Docs: {cls.docs}")
-        own = [p for p in cls.params.values() if p is not Request.return_rate_limits]
+        # Required first, then optional; the recvWindow every signed method has comes last.
+        own = sorted(
+            (p for p in cls.params.values() if p is not Request.return_rate_limits),
+            key=lambda p: (not p.required, p.wire == "recvWindow"),
+        )
         if own:
             lines += ["", "Params (fluent setters; the wire name in brackets):"]
             for p in own:

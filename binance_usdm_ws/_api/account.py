@@ -1,14 +1,89 @@
-"""AccountApi: builders are declared here (see issue 3)."""
+"""Account methods: balances and account information (spec §4.9; USER_DATA, weight 5).
+
+They take no params besides ``recv_window``. In single-asset mode the totals are in USDT; in
+multi-assets mode they are the USD value of every asset.
+
+Naming: the Go connector calls the ``account.status`` requests ``AccountInformation`` and
+``AccountInformationV2``, which are also the names of their result models here. As with
+``SessionStatusRequest``, a builder whose Go name is taken by a model gets a ``Request``
+suffix: :class:`AccountInformationRequest`, :class:`AccountInformationV2Request`.
+"""
 
 from __future__ import annotations
 
-from .._requests import Transport
+from .._models import AccountBalance, AccountInformation, AccountInformationV2
+from .._requests import Security, Transport
+from ._common import DOCS, SignedRequest
 
-__all__ = ["AccountApi"]
+__all__ = [
+    "AccountApi",
+    "AccountInformationRequest",
+    "AccountInformationV2Request",
+    "FuturesAccountBalance",
+    "FuturesAccountBalanceV2",
+]
+
+_ACCOUNT = f"{DOCS}/account/websocket-api"
+
+
+class FuturesAccountBalance(SignedRequest[list[AccountBalance]]):
+    """Balance of every asset of the futures account."""
+
+    method = "account.balance"
+    security = Security.USER_DATA
+    result = list[AccountBalance]
+    weight = "5"
+    docs = f"{_ACCOUNT}/Futures-Account-Balance"
+
+
+class FuturesAccountBalanceV2(SignedRequest[list[AccountBalance]]):
+    """Balance of every asset of the futures account (V2)."""
+
+    method = "v2/account.balance"
+    security = Security.USER_DATA
+    result = list[AccountBalance]
+    weight = "5"
+    docs = f"{_ACCOUNT}/Futures-Account-Balance-V2"
+
+
+class AccountInformationRequest(SignedRequest[AccountInformation]):
+    """Account information (V1): totals, assets and the positions of every symbol."""
+
+    method = "account.status"
+    security = Security.USER_DATA
+    result = AccountInformation
+    weight = "5"
+    docs = f"{_ACCOUNT}/Account-Information"
+
+
+class AccountInformationV2Request(SignedRequest[AccountInformationV2]):
+    """Account information (V2): positions only of symbols with a position or open orders."""
+
+    method = "v2/account.status"
+    security = Security.USER_DATA
+    result = AccountInformationV2
+    weight = "5"
+    docs = f"{_ACCOUNT}/Account-Information-V2"
 
 
 class AccountApi:
-    """Service of ``client.websocket_api``; each method returns a request builder."""
+    """Balances and account information; each method returns a fresh request builder."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+
+    def futures_account_balance(self) -> FuturesAccountBalance:
+        """Build ``account.balance``; see :class:`FuturesAccountBalance`."""
+        return FuturesAccountBalance(self._transport)
+
+    def futures_account_balance_v2(self) -> FuturesAccountBalanceV2:
+        """Build ``v2/account.balance``; see :class:`FuturesAccountBalanceV2`."""
+        return FuturesAccountBalanceV2(self._transport)
+
+    def account_information(self) -> AccountInformationRequest:
+        """Build ``account.status``; see :class:`AccountInformationRequest`."""
+        return AccountInformationRequest(self._transport)
+
+    def account_information_v2(self) -> AccountInformationV2Request:
+        """Build ``v2/account.status``; see :class:`AccountInformationV2Request`."""
+        return AccountInformationV2Request(self._transport)

@@ -10,49 +10,49 @@ their own example is HMAC-signed: the SDK offers it for every key type it can si
 from __future__ import annotations
 
 from .._models import SessionStatus
-from .._requests import LONG, Param, Request, Security, Transport
+from .._requests import Request, Security, Transport
+from ._common import DOCS, SignedRequest
 
 __all__ = ["AuthApi", "SessionLogon", "SessionLogout", "SessionStatusRequest"]
 
-_DOCS = "https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-api-general-info"
+_GENERAL_INFO = f"{DOCS}/websocket-api-general-info"
 
 
-class SessionLogon(Request[SessionStatus]):
-    """Authenticate this connection with the configured key: ``session.logon`` (weight 2).
+class SessionLogon(SignedRequest[SessionStatus]):
+    """Authenticate this connection with the configured key.
 
     The SDK adds ``apiKey``, ``timestamp`` and ``signature``. Only one key per connection;
     logging on again switches the key. Result: :class:`SessionStatus` (``server_time`` is
-    used to correct the local clock offset). Docs: {docs}
+    used to correct the local clock offset).
     """
 
     method = "session.logon"
     security = Security.SIGNED
     result = SessionStatus
-    recv_window = Param[int](LONG, doc="Milliseconds the request stays valid after timestamp.")
+    weight = "2"
+    docs = _GENERAL_INFO
 
 
 class SessionStatusRequest(Request[SessionStatus]):
-    """Query the authentication state of this connection: ``session.status`` (weight 2).
+    """Query the authentication state of this connection.
 
-    ``api_key`` and ``authorized_since`` are ``None`` when not logged on. Docs: {docs}
+    ``api_key`` and ``authorized_since`` are ``None`` when not logged on; ``server_time``
+    updates the client's clock offset.
     """
 
     method = "session.status"
     result = SessionStatus
+    weight = "2"
+    docs = _GENERAL_INFO
 
 
 class SessionLogout(Request[SessionStatus]):
-    """Forget the key of this connection: ``session.logout`` (weight 2); the socket stays open.
-
-    A no-op when not logged on. Docs: {docs}
-    """
+    """Forget the key of this connection; the socket stays open. A no-op when not logged on."""
 
     method = "session.logout"
     result = SessionStatus
-
-
-for _cls in (SessionLogon, SessionStatusRequest, SessionLogout):
-    _cls.__doc__ = (_cls.__doc__ or "").replace("{docs}", _DOCS)
+    weight = "2"
+    docs = _GENERAL_INFO
 
 
 class AuthApi:

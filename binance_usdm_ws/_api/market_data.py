@@ -1,14 +1,86 @@
-"""MarketDataApi: builders are declared here (see issue 3)."""
+"""Market data methods: ``depth``, ``ticker.price``, ``ticker.book`` (spec §4.10; NONE).
+
+Public: no key needed. ``ticker.price`` and ``ticker.book`` answer one object for a
+``symbol`` and a list of every symbol without one; their builders decode accordingly
+(``result_type()``), and are typed with the union of both.
+
+Naming: the Go ``OrderBook`` request is :class:`OrderBookRequest` here, because
+``OrderBook`` is the result model (the same rule as ``SessionStatusRequest``).
+"""
 
 from __future__ import annotations
 
-from .._requests import Transport
+from typing import Any, TypeVar, Union
 
-__all__ = ["MarketDataApi"]
+from .._models import BookTicker, OrderBook, PriceTicker
+from .._requests import LONG, STRING, Param, Request, Transport
+from ..enums import DepthLimit
+from ._common import DOCS
+
+__all__ = ["MarketDataApi", "OrderBookRequest", "SymbolOrderBookTicker", "SymbolPriceTicker"]
+
+X = TypeVar("X")
+
+_MARKET = f"{DOCS}/market-data/websocket-api"
+
+
+class OrderBookRequest(Request[OrderBook]):
+    """The order book of a symbol (RPI orders excluded), best levels first."""
+
+    method = "depth"
+    result = OrderBook
+    weight = "2 for limit 5-50, 5 for 100, 10 for 500 (default), 20 for 1000"
+    docs = f"{_MARKET}/Order-Book"
+
+    symbol = Param[str](STRING, required=True, doc="Symbol, e.g. ``BTCUSDT``.")
+    limit = Param[Union[DepthLimit, int]](
+        LONG, choices=DepthLimit, doc="Levels per side (default 500)."
+    )
+
+
+class _OneOrEvery(Request[Union[X, list[X]]]):
+    """Base of the tickers: one ``X`` for a symbol, a ``list[X]`` of every symbol without."""
+
+    symbol = Param[str](STRING, doc="Only this symbol (one object); every symbol (a list).")
+
+    def result_type(self) -> Any:
+        """``X`` when ``symbol`` is set, ``list[X]`` when it is not."""
+        one = self.result
+        return one if "symbol" in self._params else list.__class_getitem__(one)
+
+
+class SymbolPriceTicker(_OneOrEvery[PriceTicker]):
+    """Latest price of a symbol, or of every symbol."""
+
+    method = "ticker.price"
+    result = PriceTicker
+    weight = "1 with symbol, 2 without"
+    docs = f"{_MARKET}/Symbol-Price-Ticker"
+
+
+class SymbolOrderBookTicker(_OneOrEvery[BookTicker]):
+    """Best bid and ask of a symbol, or of every symbol (RPI orders excluded)."""
+
+    method = "ticker.book"
+    result = BookTicker
+    weight = "2 with symbol, 5 without"
+    docs = f"{_MARKET}/Symbol-Order-Book-Ticker"
 
 
 class MarketDataApi:
-    """Service of ``client.websocket_api``; each method returns a request builder."""
+    """Public market data; each method returns a fresh request builder."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+
+    def order_book(self) -> OrderBookRequest:
+        """Build ``depth``; see :class:`OrderBookRequest`."""
+        return OrderBookRequest(self._transport)
+
+    def symbol_price_ticker(self) -> SymbolPriceTicker:
+        """Build ``ticker.price``; see :class:`SymbolPriceTicker`."""
+        return SymbolPriceTicker(self._transport)
+
+    def symbol_order_book_ticker(self) -> SymbolOrderBookTicker:
+        """Build ``ticker.book``; see :class:`SymbolOrderBookTicker`."""
+        return SymbolOrderBookTicker(self._transport)
