@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOOL",
+    "Builds",
     "BOOL_STRING",
     "DECIMAL",
     "LONG",
@@ -62,6 +63,7 @@ __all__ = [
     "Response",
     "Rule",
     "Security",
+    "Service",
     "UseClientDefault",
     "USE_CLIENT_DEFAULT",
     "forbidden_when",
@@ -538,3 +540,51 @@ class Request(Generic[T]):
     def __repr__(self) -> str:
         shown = {k: v for k, v in self._params.items() if k not in ("signature", "apiKey")}
         return f"<{type(self).__name__} {self.method} id={self._id!r} params={shown}>"
+
+
+# ---------------------------------------------------------------------- services
+
+
+class Service:
+    """Base of the services of ``client.websocket_api``: holds the transport builders use."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+
+class Builds(Generic[R]):
+    """A service method, declared in one line: ``new_order = Builds(NewOrder)``.
+
+    ``service.new_order()`` then returns a fresh ``NewOrder`` bound to the service's
+    transport, typed as such.
+    """
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type[R]) -> None:
+        self.cls = cls
+
+    @property
+    def __doc__(self) -> str:  # type: ignore[override]
+        return f"Build ``{self.cls.method}``; see :class:`{self.cls.__name__}`."
+
+    def __repr__(self) -> str:
+        return f"Builds({self.cls.__name__})"
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> Builds[R]: ...
+
+    @overload
+    def __get__(self, obj: Service, owner: Any) -> Callable[[], R]: ...
+
+    def __get__(self, obj: Optional[Service], owner: Any) -> Any:
+        if obj is None:
+            return self
+        cls, transport = self.cls, obj._transport
+
+        def build() -> R:
+            return cls(transport)
+
+        build.__name__ = cls.__name__
+        build.__doc__ = self.__doc__
+        return build

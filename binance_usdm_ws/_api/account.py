@@ -12,7 +12,7 @@ suffix: :class:`AccountInformationRequest`, :class:`AccountInformationV2Request`
 from __future__ import annotations
 
 from .._models import AccountBalance, AccountInformation, AccountInformationV2
-from .._requests import Security, Transport
+from .._requests import Builds, Security, Service
 from ._common import DOCS, SignedRequest
 
 __all__ = [
@@ -66,24 +66,10 @@ class AccountInformationV2Request(SignedRequest[AccountInformationV2]):
     docs = f"{_ACCOUNT}/Account-Information-V2"
 
 
-class AccountApi:
+class AccountApi(Service):
     """Balances and account information; each method returns a fresh request builder."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
-
-    def futures_account_balance(self) -> FuturesAccountBalance:
-        """Build ``account.balance``; see :class:`FuturesAccountBalance`."""
-        return FuturesAccountBalance(self._transport)
-
-    def futures_account_balance_v2(self) -> FuturesAccountBalanceV2:
-        """Build ``v2/account.balance``; see :class:`FuturesAccountBalanceV2`."""
-        return FuturesAccountBalanceV2(self._transport)
-
-    def account_information(self) -> AccountInformationRequest:
-        """Build ``account.status``; see :class:`AccountInformationRequest`."""
-        return AccountInformationRequest(self._transport)
-
-    def account_information_v2(self) -> AccountInformationV2Request:
-        """Build ``v2/account.status``; see :class:`AccountInformationV2Request`."""
-        return AccountInformationV2Request(self._transport)
+    futures_account_balance = Builds(FuturesAccountBalance)
+    futures_account_balance_v2 = Builds(FuturesAccountBalanceV2)
+    account_information = Builds(AccountInformationRequest)
+    account_information_v2 = Builds(AccountInformationV2Request)

@@ -10,7 +10,7 @@ their own example is HMAC-signed: the SDK offers it for every key type it can si
 from __future__ import annotations
 
 from .._models import SessionStatus
-from .._requests import Request, Security, Transport
+from .._requests import Builds, Request, Security, Service
 from ._common import DOCS, SignedRequest
 
 __all__ = ["AuthApi", "SessionLogon", "SessionLogout", "SessionStatusRequest"]
@@ -55,20 +55,9 @@ class SessionLogout(Request[SessionStatus]):
     docs = _GENERAL_INFO
 
 
-class AuthApi:
+class AuthApi(Service):
     """``session.*``: authenticate the connection once instead of signing every request."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
-
-    def session_logon(self) -> SessionLogon:
-        """Build ``session.logon``; see :class:`SessionLogon`."""
-        return SessionLogon(self._transport)
-
-    def session_status(self) -> SessionStatusRequest:
-        """Build ``session.status``; see :class:`SessionStatusRequest`."""
-        return SessionStatusRequest(self._transport)
-
-    def session_logout(self) -> SessionLogout:
-        """Build ``session.logout``; see :class:`SessionLogout`."""
-        return SessionLogout(self._transport)
+    session_logon = Builds(SessionLogon)
+    session_status = Builds(SessionStatusRequest)
+    session_logout = Builds(SessionLogout)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, TypeVar, Union
 
 from .._models import BookTicker, OrderBook, PriceTicker
-from .._requests import LONG, STRING, Param, Request, Transport
+from .._requests import LONG, STRING, Builds, Param, Request, Service
 from ..enums import DepthLimit
 from ._common import DOCS
 
@@ -67,20 +67,9 @@ class SymbolOrderBookTicker(_OneOrEvery[BookTicker]):
     docs = f"{_MARKET}/Symbol-Order-Book-Ticker"
 
 
-class MarketDataApi:
+class MarketDataApi(Service):
     """Public market data; each method returns a fresh request builder."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
-
-    def order_book(self) -> OrderBookRequest:
-        """Build ``depth``; see :class:`OrderBookRequest`."""
-        return OrderBookRequest(self._transport)
-
-    def symbol_price_ticker(self) -> SymbolPriceTicker:
-        """Build ``ticker.price``; see :class:`SymbolPriceTicker`."""
-        return SymbolPriceTicker(self._transport)
-
-    def symbol_order_book_ticker(self) -> SymbolOrderBookTicker:
-        """Build ``ticker.book``; see :class:`SymbolOrderBookTicker`."""
-        return SymbolOrderBookTicker(self._transport)
+    order_book = Builds(OrderBookRequest)
+    symbol_price_ticker = Builds(SymbolPriceTicker)
+    symbol_order_book_ticker = Builds(SymbolOrderBookTicker)

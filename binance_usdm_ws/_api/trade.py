@@ -16,9 +16,10 @@ from .._requests import (
     DECIMAL,
     LONG,
     STRING,
+    Builds,
     Param,
     Security,
-    Transport,
+    Service,
     forbidden_when,
     not_together,
     one_of,
@@ -263,40 +264,14 @@ class CancelAlgoOrder(SignedRequest[AlgoOrderCancel]):
     client_algo_id = Param[str](STRING, pattern=CLIENT_ID, doc="Client algo id.")
 
 
-class TradeApi:
+class TradeApi(Service):
     """Orders, algo orders and positions; each method returns a fresh request builder."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
-
-    def new_order(self) -> NewOrder:
-        """Build ``order.place``; see :class:`NewOrder`."""
-        return NewOrder(self._transport)
-
-    def modify_order(self) -> ModifyOrder:
-        """Build ``order.modify``; see :class:`ModifyOrder`."""
-        return ModifyOrder(self._transport)
-
-    def cancel_order(self) -> CancelOrder:
-        """Build ``order.cancel``; see :class:`CancelOrder`."""
-        return CancelOrder(self._transport)
-
-    def query_order(self) -> QueryOrder:
-        """Build ``order.status``; see :class:`QueryOrder`."""
-        return QueryOrder(self._transport)
-
-    def position_information(self) -> PositionInformation:
-        """Build ``account.position``; see :class:`PositionInformation`."""
-        return PositionInformation(self._transport)
-
-    def position_information_v2(self) -> PositionInformationV2:
-        """Build ``v2/account.position``; see :class:`PositionInformationV2`."""
-        return PositionInformationV2(self._transport)
-
-    def new_algo_order(self) -> NewAlgoOrder:
-        """Build ``algoOrder.place``; see :class:`NewAlgoOrder`."""
-        return NewAlgoOrder(self._transport)
-
-    def cancel_algo_order(self) -> CancelAlgoOrder:
-        """Build ``algoOrder.cancel``; see :class:`CancelAlgoOrder`."""
-        return CancelAlgoOrder(self._transport)
+    new_order = Builds(NewOrder)
+    modify_order = Builds(ModifyOrder)
+    cancel_order = Builds(CancelOrder)
+    query_order = Builds(QueryOrder)
+    position_information = Builds(PositionInformation)
+    position_information_v2 = Builds(PositionInformationV2)
+    new_algo_order = Builds(NewAlgoOrder)
+    cancel_algo_order = Builds(CancelAlgoOrder)
