@@ -62,7 +62,8 @@ class ConfigurationWebsocketApi:
         timeout: seconds to wait for a reply; ``None`` waits forever. Per call:
             ``execute(timeout=...)``.
         recv_window: default ``recvWindow`` (ms) for signed requests; ``None`` sends none.
-        time_unit: ``"MILLISECOND"`` or ``"MICROSECOND"`` for times in replies (``timeUnit``).
+        time_unit: ``"MILLISECOND"`` or ``"MICROSECOND"`` (or a ``TimeUnit``) for the times in
+            replies (``timeUnit``); with MICROSECOND the signed ``timestamp`` is in µs too.
         return_rate_limits: ``False`` asks the server to leave ``rateLimits`` out of replies.
         session_logon: log the connection on (``session.logon``) right after connecting, so
             signed requests need no per-request signature.
@@ -105,9 +106,9 @@ class ConfigurationWebsocketApi:
     rotation_interval: Optional[float] = attrs.field(default=23 * 3600.0, validator=_non_negative)
 
     def __attrs_post_init__(self) -> None:
-        if self.time_unit is not None and self.time_unit.upper() not in (
-            "MILLISECOND",
-            "MICROSECOND",
+        if self.time_unit is not None and (
+            not isinstance(self.time_unit, str)
+            or self.time_unit.upper() not in ("MILLISECOND", "MICROSECOND")
         ):
             raise InvalidRequest("time_unit: must be MILLISECOND or MICROSECOND", param="time_unit")
 

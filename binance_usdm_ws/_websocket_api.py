@@ -83,6 +83,8 @@ class WebsocketApi(Transport):
         self._workers: set[threading.Thread] = set()
         self._want_logon = config.session_logon
         self._offset_ms = 0
+        # With timeUnit=MICROSECOND the server's times are in µs, and so is our timestamp.
+        self._micro = (config.time_unit or "").upper() == "MICROSECOND"
         self._notice_handlers: list[Callable[[Notice], None]] = []
         #: The latest unsolicited messages (most recent last).
         self.notices: collections.deque[Notice] = collections.deque(maxlen=100)
@@ -475,7 +477,7 @@ class WebsocketApi(Transport):
             else:
                 if self.config.recv_window is not None and "recvWindow" not in params:
                     params["recvWindow"] = self.config.recv_window
-                params["timestamp"] = int(time.time() * 1000) + self._offset_ms
+                params["timestamp"] = self._now()
                 if security is Security.SIGNED or not conn.logged_on or request._own_signature:
                     if self._signer is None:
                         raise InvalidRequest(
@@ -533,6 +535,7 @@ class WebsocketApi(Transport):
         raw: dict[str, Any],
         sent_at: float,
     ) -> Response[Any]:
+        self._learn_offset(raw, sent_at)
         status = raw.get("status")
         if "error" in raw or (isinstance(status, int) and status >= 400):
             raise error_from_envelope(
@@ -542,20 +545,36 @@ class WebsocketApi(Transport):
                 params=params,
                 order_method=request.order_method,
             )
-        method = request.method
-        if method.startswith("session."):
-            result = raw.get("result")
-            if method == "session.logon":
-                conn.logged_on = True
-                self._want_logon = True
-            elif method == "session.logout":
-                conn.logged_on = False
-                self._want_logon = False
-            if isinstance(result, dict) and isinstance(result.get("serverTime"), int):
-                # The server's clock minus ours, measured at the middle of the round trip.
-                midpoint = (sent_at + time.time()) / 2
-                self._offset_ms = int(result["serverTime"] - midpoint * 1000)
+        if request.method == "session.logon":
+            conn.logged_on = True
+            self._want_logon = True
+        elif request.method == "session.logout":
+            conn.logged_on = False
+            self._want_logon = False
         return Response(raw, request.result_type())
+
+    def _now(self) -> int:
+        """The ``timestamp`` of a signed request: our clock corrected by the learned offset."""
+        if self._micro:
+            return int(time.time() * 1_000_000) + self._offset_ms * 1000
+        return int(time.time() * 1000) + self._offset_ms
+
+    def _learn_offset(self, raw: dict[str, Any], sent_at: float) -> None:
+        """Keep the server's clock minus ours when a reply tells the server's time.
+
+        ``session.*`` results carry ``serverTime``; an error may carry ``data.serverTime``
+        (e.g. with -1021). The offset is measured at the middle of the round trip; a time in
+        µs (``timeUnit=MICROSECOND``) is recognised by its size.
+        """
+        holder = raw.get("result")
+        if not isinstance(holder, dict) or "serverTime" not in holder:
+            error = raw.get("error")
+            holder = error.get("data") if isinstance(error, dict) else None
+        server_time = holder.get("serverTime") if isinstance(holder, dict) else None
+        if isinstance(server_time, int) and not isinstance(server_time, bool) and server_time > 0:
+            server_ms = server_time // 1000 if server_time > 10**14 else server_time
+            midpoint = (sent_at + time.time()) / 2
+            self._offset_ms = int(server_ms - midpoint * 1000)
 
     @property
     def time_offset_ms(self) -> int:

@@ -171,7 +171,8 @@ class ServerError(BinanceWsError):
         if self.code == -1021:
             text += (
                 " - your clock differs from the server's: sync it (e.g. chrony/NTP), or raise"
-                " recv_window; the client corrects for the offset it learns from session.logon"
+                " recv_window; the client corrects for the offset it learns from"
+                " session.logon and session.status (call auth_api.session_status() to measure it)"
             )
         if self.outcome_unknown:
             text += " (execution status unknown: query the order to confirm)"
