@@ -27,7 +27,7 @@ import websocket
 
 from .errors import ConnectionClosed, InvalidRequest, RequestId
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "NotSent"]
 
 logger = logging.getLogger("binance_usdm_ws")
 
@@ -38,6 +38,10 @@ _TRANSPORT_ERRORS = (websocket.WebSocketException, OSError, ValueError)
 
 MessageHandler = Callable[[Any], None]
 CloseHandler = Callable[["Connection", Optional[BaseException]], None]
+
+
+class NotSent(ConnectionClosed):
+    """The connection was already closed: the request never left this process."""
 
 
 class DeadConnection(TimeoutError):
@@ -143,7 +147,7 @@ class Connection:
         # close sweep and then wait forever.
         with self._lock:
             if self._closed:
-                raise self._closed_error()
+                raise self._closed_error(NotSent)
             if request_id in self._pending:
                 raise InvalidRequest(
                     f"a request with id {request_id!r} is already in flight", param="id"
@@ -173,8 +177,8 @@ class Connection:
         with self._lock:
             return self._pending.pop(request_id, None)
 
-    def _closed_error(self) -> ConnectionClosed:
-        exc = ConnectionClosed(
+    def _closed_error(self, cls: type[ConnectionClosed] = ConnectionClosed) -> ConnectionClosed:
+        exc = cls(
             "connection is closed" + (f": {self._cause}" if self._cause else ""),
             code=self._close_code,
             reason=self._close_reason,

@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from ._config import ConfigurationWebsocketApi
-from ._connection import Connection
+from ._connection import Connection, NotSent
 from ._protocol import encode_request, error_from_envelope, new_request_id
 from ._requests import USE_CLIENT_DEFAULT, Request, Response, Security, Timeout, Transport
 from ._scheduler import Scheduler
@@ -31,6 +31,7 @@ from .errors import (
     BinanceWsError,
     ConnectionClosed,
     InvalidRequest,
+    IpBanned,
     RateLimited,
     RequestId,
     RequestTimeout,
@@ -44,6 +45,16 @@ logger = logging.getLogger("binance_usdm_ws")
 
 _FutureTimeout = concurrent.futures.TimeoutError  # the built-in TimeoutError since 3.11
 _counter = itertools.count(1)
+#: Seconds to back off after a 418 that gave no retry time (bans last 2 minutes at least).
+_BAN_BACKOFF = 120.0
+
+
+class _Unsent(Exception):
+    """Internal: the request never left (its connection was already closed)."""
+
+    def __init__(self, error: ConnectionClosed) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @attrs.define(frozen=True)
@@ -83,6 +94,7 @@ class WebsocketApi(Transport):
         self._workers: set[threading.Thread] = set()
         self._want_logon = config.session_logon
         self._offset_ms = 0
+        self._backoff: Optional[tuple[float, RateLimited]] = None
         self._notice_handlers: list[Callable[[Notice], None]] = []
         #: The latest unsolicited messages (most recent last).
         self.notices: collections.deque[Notice] = collections.deque(maxlen=100)
@@ -165,6 +177,9 @@ class WebsocketApi(Transport):
         if self._want_logon:
             try:
                 self._call(conn, self.auth_api.session_logon(), cfg.timeout)
+            except _Unsent as unsent:
+                conn.close(0)
+                raise unsent.error from unsent.error.__cause__
             except BaseException:
                 conn.close(0)
                 raise
@@ -359,9 +374,16 @@ class WebsocketApi(Transport):
         t = self._timeout(timeout)
         params = request.check()  # bad input fails first, connected or not
         deadline = None if t is None else time.monotonic() + t
-        conn = self._current(deadline)
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        return self._call(conn, request, remaining, params)
+        while True:
+            conn = self._current(deadline)
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return self._call(conn, request, remaining, params)
+            except _Unsent as unsent:
+                # Nothing left this process and the connection was replaced under us (a
+                # rotation or reconnect): sending again on the new one is safe.
+                if self._conn is conn or self._stop.is_set():
+                    raise unsent.error from unsent.error.__cause__
 
     def _call(
         self,
@@ -412,7 +434,10 @@ class WebsocketApi(Transport):
         conn = self._current(time.monotonic())  # never blocks: no waiting for a reconnect
         rid, params, text = self._prepare(conn, request, params)
         sent_at = time.time()
-        inner = self._send(conn, request, rid, params, text)
+        try:
+            inner = self._send(conn, request, rid, params, text)
+        except _Unsent as unsent:
+            raise unsent.error from unsent.error.__cause__
         timeout = self.config.timeout
         timer = None
         if timeout is not None:
@@ -497,6 +522,7 @@ class WebsocketApi(Transport):
         params: dict[str, Any],
         text: str,
     ) -> Future[dict[str, Any]]:
+        self._check_backoff(request, rid, params)
         try:
             return conn.send_request(rid, text)
         except ConnectionClosed as exc:
@@ -509,6 +535,9 @@ class WebsocketApi(Transport):
                 request_id=rid,
                 params=params,
             )
+            err.__cause__ = exc.__cause__
+            if isinstance(exc, NotSent):
+                raise _Unsent(err) from None
             raise err from exc.__cause__
 
     def _closed(
@@ -535,13 +564,18 @@ class WebsocketApi(Transport):
     ) -> Response[Any]:
         status = raw.get("status")
         if "error" in raw or (isinstance(status, int) and status >= 400):
-            raise error_from_envelope(
+            error = error_from_envelope(
                 raw,
                 method=request.method,
                 request_id=rid,
                 params=params,
                 order_method=request.order_method,
             )
+            if isinstance(error, RateLimited):
+                # Back off instead of hammering: until then, calls fail here, unsent.
+                wait = error.retry_after or (_BAN_BACKOFF if isinstance(error, IpBanned) else 1.0)
+                self._backoff = (time.monotonic() + wait, error)
+            raise error
         method = request.method
         if method.startswith("session."):
             result = raw.get("result")
@@ -556,6 +590,26 @@ class WebsocketApi(Transport):
                 midpoint = (sent_at + time.time()) / 2
                 self._offset_ms = int(result["serverTime"] - midpoint * 1000)
         return Response(raw, request.result_type())
+
+    def _check_backoff(self, request: Request[Any], rid: RequestId, params: dict[str, Any]) -> None:
+        backoff = self._backoff
+        if backoff is None:
+            return
+        until, cause = backoff
+        left = until - time.monotonic()
+        if left <= 0:
+            self._backoff = None
+            return
+        raise type(cause)(
+            status=cause.status,
+            code=cause.code,
+            msg=f"backing off {left:.1f} s more after the server's {cause.status} "
+            f"({cause.msg}); nothing was sent",
+            data=cause.data,
+            method=request.method,
+            request_id=rid,
+            params=params,
+        )
 
     @property
     def time_offset_ms(self) -> int:
