@@ -28,7 +28,7 @@ import functools
 import sys
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Callable, TypeVar, Union, cast, get_args, get_origin, overload
+from typing import Any, Callable, Optional, TypeVar, Union, cast, get_args, get_origin, overload
 
 import attrs
 from cattrs import Converter
@@ -130,6 +130,45 @@ def _price_level(value: Any, _: Any = None) -> PriceLevel:
 _SCALARS: dict[Any, Callable[..., Any]] = {Decimal: _decimal, int: _int, bool: _bool, str: _str}
 
 
+# The ``Optional`` variants are what nearly every field uses: the wire's own type is tested
+# first and answered without a further call.
+
+
+def _optional_decimal(value: Any, _: Any = None) -> Optional[Decimal]:
+    if type(value) is str:
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"not a decimal number: {value!r}") from None
+    return None if value is None else _decimal(value)
+
+
+def _optional_int(value: Any, _: Any = None) -> Optional[int]:
+    if type(value) is int or value is None:
+        return value
+    return _int(value)
+
+
+def _optional_bool(value: Any, _: Any = None) -> Optional[bool]:
+    if value is True or value is False or value is None:
+        return value
+    return _bool(value)
+
+
+def _optional_str(value: Any, _: Any = None) -> Optional[str]:
+    if type(value) is str or value is None:
+        return value
+    return _str(value)
+
+
+_OPTIONAL_SCALARS: dict[Any, Hook] = {
+    Decimal: _optional_decimal,
+    int: _optional_int,
+    bool: _optional_bool,
+    str: _optional_str,
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # Predicates and factories for composite types.
 
@@ -178,13 +217,9 @@ def _is_optional(tp: Any) -> bool:
 
 def _make_optional_hook(tp: Any, conv: Converter) -> Hook:
     (inner,) = (arg for arg in get_args(tp) if arg is not _NoneType)
-    scalar = _SCALARS.get(inner)
+    scalar = _OPTIONAL_SCALARS.get(inner)
     if scalar is not None:
-        # Specialised closures for the scalar hot path: no dispatch, no extra argument.
-        def structure_optional_scalar(value: Any, _: Any) -> Any:
-            return None if value is None else scalar(value)
-
-        return structure_optional_scalar
+        return scalar
     handler = conv.get_structure_hook(inner)
 
     def structure_optional(value: Any, _: Any) -> Any:
