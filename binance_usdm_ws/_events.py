@@ -731,6 +731,5 @@ def decode_event(payload: dict[str, Any]) -> UserDataEvent:
     try:
         event: UserDataEvent = hook(payload, cls)
     except Exception as exc:
-        error = explain(exc, payload, cls, converter)
-        raise error from error.__cause__
+        raise explain(exc, payload, cls) from exc
     return event
