@@ -90,6 +90,10 @@ class NotSent(ConnectionClosed):
     """The connection was already closed: the request never left this process."""
 
 
+class ServerClosed(ConnectionError):
+    """The server closed the connection with a close frame (code and reason in the text)."""
+
+
 class DeadConnection(TimeoutError):
     """The heartbeat saw no frame for too long: the connection is considered dead."""
 
@@ -249,11 +253,9 @@ class Connection:
                     self._close_code, self._close_reason = _parse_close(frame.data)
                     if self._closed:  # we asked for this close: not an error
                         break
-                    cause = ConnectionClosed(
-                        f"closed by server (code {self._close_code}"
-                        + (f", {self._close_reason!r})" if self._close_reason else ")"),
-                        code=self._close_code,
-                        reason=self._close_reason,
+                    cause = ServerClosed(
+                        f"closed by the server (code {self._close_code}"
+                        + (f", {self._close_reason!r})" if self._close_reason else ")")
                     )
                     break
                 # Ping (already answered by websocket-client) and pong: only refresh liveness.
