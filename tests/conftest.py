@@ -1,10 +1,12 @@
-"""Fixtures shared by the tests that use real sockets against the bundled local exchange."""
+"""Shared fixtures: a real local exchange on 127.0.0.1 and clients connected to it."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -13,48 +15,79 @@ from binance_usdm_ws import (
     ConfigurationWebsocketApi,
     WebsocketApi,
 )
-
-try:
-    from binance_usdm_ws.testing import LocalExchange
-except ImportError:  # pragma: no cover - the testing extra is not installed
-    LocalExchange = None  # type: ignore[assignment,misc]
+from binance_usdm_ws.testing import LocalExchange
 
 
 @pytest.fixture
-def ex() -> Iterator[Any]:
-    """A running local exchange (skips when the testing package is unavailable)."""
-    if LocalExchange is None:
-        pytest.skip("binance_usdm_ws.testing is not available")
-    with LocalExchange() as exchange:
-        yield exchange
-
-
-def make_client(ex: Any, **config: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
-    """A client of ``ex`` with its default HMAC key, quiet heartbeats and short timeouts."""
-    settings: dict[str, Any] = {
-        "base_path": ex.ws_api_url,
-        "api_key": ex.api_key,
-        "api_secret": ex.api_secret,
-        "timeout": 5.0,
-        "heartbeat_interval": None,
-        "reconnect": False,
-    }
-    settings.update(config)
-    return BinanceDerivativesTradingUsdsFuturesClient(
-        websocket_api=ConfigurationWebsocketApi(**settings)
-    )
+def exchange() -> Iterator[LocalExchange]:
+    """A fresh local exchange per test (fast to start: one thread, one listening socket)."""
+    with LocalExchange(ping_interval=1.0) as ex:
+        yield ex
 
 
 @pytest.fixture
-def api(ex: Any) -> Iterator[WebsocketApi]:
-    """The connected WS API of a client of ``ex``."""
-    with make_client(ex) as client:
-        yield client.websocket_api
+def make_client(
+    exchange: LocalExchange,
+) -> Iterator[Callable[..., BinanceDerivativesTradingUsdsFuturesClient]]:
+    """Factory of connected clients; every client is closed at the end of the test."""
+    clients: list[BinanceDerivativesTradingUsdsFuturesClient] = []
+
+    def make(**overrides: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+        options: dict[str, Any] = dict(
+            base_path=exchange.ws_api_url,
+            api_key=exchange.api_key,
+            api_secret=exchange.api_secret,
+            timeout=5.0,
+            reconnect_delay=0.05,
+        )
+        options.update(overrides)
+        client = BinanceDerivativesTradingUsdsFuturesClient(
+            websocket_api=ConfigurationWebsocketApi(**options)
+        )
+        clients.append(client)
+        client.websocket_api.connect()
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
 
 
-def sent(ex: Any, method: str) -> dict[str, Any]:
-    """The last frame the exchange received for ``method``, decoded from its raw JSON text."""
-    frames = [json.loads(r.raw) for r in ex.requests if r.method == method]
+@pytest.fixture(autouse=True)
+def no_thread_leak() -> Iterator[None]:
+    """Every test must leave no SDK thread behind once its clients are closed."""
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        left = [t.name for t in threading.enumerate() if t.name.startswith("binance-usdm-ws")]
+        if not left:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"threads left behind: {left}")
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.005)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def api(
+    make_client: Callable[..., BinanceDerivativesTradingUsdsFuturesClient],
+) -> WebsocketApi:
+    """The connected WS API of a client of ``exchange`` (HMAC key, per-request signing)."""
+    return make_client().websocket_api
+
+
+def sent(exchange: LocalExchange, method: str) -> dict[str, Any]:
+    """The last frame ``exchange`` received for ``method``, decoded from its raw JSON text."""
+    frames = [json.loads(r.raw) for r in exchange.requests if r.method == method]
     assert frames, f"no {method} request was received"
     frame: dict[str, Any] = frames[-1]
     return frame

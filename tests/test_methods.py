@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import make_client, sent
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -36,14 +35,16 @@ from binance_usdm_ws._models import (
     PositionRiskV2,
 )
 
+from .conftest import sent
+
 SIGNING = {"apiKey", "timestamp", "signature"}
 
 
-def signed_params(ex: Any, method: str) -> dict[str, Any]:
+def signed_params(exchange: Any, method: str) -> dict[str, Any]:
     """The params of the last ``method`` frame, after checking the signing params."""
-    params: dict[str, Any] = dict(sent(ex, method)["params"])
+    params: dict[str, Any] = dict(sent(exchange, method)["params"])
     assert SIGNING <= set(params), params
-    assert params.pop("apiKey") == ex.api_key
+    assert params.pop("apiKey") == exchange.api_key
     assert type(params.pop("timestamp")) is int
     assert isinstance(params.pop("signature"), str)
     return params
@@ -69,7 +70,7 @@ def resting_buy(api: Any, client_id: str = "rest-1") -> Order:
 # ----------------------------------------------------------------------------- order.place
 
 
-def test_new_order_limit_frame_and_result(ex, api):
+def test_new_order_limit_frame_and_result(exchange, api):
     """order.place: DECIMALs as strings, STRING-booleans, enum strings; an Order back."""
     resp = (
         api.trade_api.new_order()
@@ -84,7 +85,7 @@ def test_new_order_limit_frame_and_result(ex, api):
         .self_trade_prevention_mode("EXPIRE_TAKER")
         .execute()
     )
-    assert signed_params(ex, "order.place") == {
+    assert signed_params(exchange, "order.place") == {
         "symbol": "BTCUSDT",
         "side": "BUY",
         "type": "LIMIT",
@@ -105,7 +106,7 @@ def test_new_order_limit_frame_and_result(ex, api):
     assert {"REQUEST_WEIGHT", "ORDERS"} <= {str(k) for k in kinds}
 
 
-def test_new_order_market_fills(ex, api):
+def test_new_order_market_fills(exchange, api):
     """A MARKET order with RESULT comes back FILLED."""
     resp = (
         api.trade_api.new_order()
@@ -116,7 +117,7 @@ def test_new_order_market_fills(ex, api):
         .new_order_resp_type(NewOrderRespType.RESULT)
         .execute()
     )
-    assert signed_params(ex, "order.place") == {
+    assert signed_params(exchange, "order.place") == {
         "symbol": "BTCUSDT",
         "side": "BUY",
         "type": "MARKET",
@@ -128,9 +129,9 @@ def test_new_order_market_fills(ex, api):
     assert order.executed_qty == Decimal("0.005")
 
 
-def test_new_order_crossing_limit_fills_against_the_book(ex, api):
+def test_new_order_crossing_limit_fills_against_the_book(exchange, api):
     """A BUY LIMIT above the best ask fills at once."""
-    ex.set_book("BTCUSDT", bids=[("59990.00", "1")], asks=[("60000.00", "1")])
+    exchange.set_book("BTCUSDT", bids=[("59990.00", "1")], asks=[("60000.00", "1")])
     resp = (
         api.trade_api.new_order()
         .symbol("BTCUSDT")
@@ -147,7 +148,7 @@ def test_new_order_crossing_limit_fills_against_the_book(ex, api):
     assert ask is not None and ask.ask_qty == Decimal("0.9")
 
 
-def test_new_order_rejected_by_a_filter(ex, api):
+def test_new_order_rejected_by_a_filter(exchange, api):
     """A price off the tick size is rejected by the exchange (BadRequest -4014)."""
     with pytest.raises(BadRequest) as info:
         (
@@ -166,7 +167,7 @@ def test_new_order_rejected_by_a_filter(ex, api):
 # --------------------------------------------------------- place -> status -> modify -> cancel
 
 
-def test_order_lifecycle(ex, api):
+def test_order_lifecycle(exchange, api):
     """A resting order is queried, modified (re-priced in the book) and cancelled."""
     placed = resting_buy(api, "flow-1")
     book = api.market_data_api.order_book().symbol("BTCUSDT").limit(1000).execute().result
@@ -174,7 +175,7 @@ def test_order_lifecycle(ex, api):
     assert any(level.price == Decimal("59000") for level in book.bids)
 
     status = api.trade_api.query_order().symbol("BTCUSDT").orig_client_order_id("flow-1").execute()
-    assert signed_params(ex, "order.status") == {
+    assert signed_params(exchange, "order.status") == {
         "symbol": "BTCUSDT",
         "origClientOrderId": "flow-1",
     }
@@ -191,7 +192,7 @@ def test_order_lifecycle(ex, api):
         .modify_id(7)
         .execute()
     )
-    assert signed_params(ex, "order.modify") == {
+    assert signed_params(exchange, "order.modify") == {
         "symbol": "BTCUSDT",
         "orderId": placed.order_id,
         "side": "BUY",
@@ -206,27 +207,30 @@ def test_order_lifecycle(ex, api):
     )
 
     cancelled = api.trade_api.cancel_order().symbol("BTCUSDT").order_id(placed.order_id).execute()
-    assert signed_params(ex, "order.cancel") == {"symbol": "BTCUSDT", "orderId": placed.order_id}
+    assert signed_params(exchange, "order.cancel") == {
+        "symbol": "BTCUSDT",
+        "orderId": placed.order_id,
+    }
     assert cancelled.result is not None and cancelled.result.status is OrderStatus.CANCELED
     again = api.trade_api.query_order().symbol("BTCUSDT").order_id(placed.order_id).execute()
     assert again.result is not None and again.result.status is OrderStatus.CANCELED
 
 
-def test_cancel_unknown_order(ex, api):
+def test_cancel_unknown_order(exchange, api):
     """Cancelling an order that does not exist is -2011."""
     with pytest.raises(BadRequest) as info:
         api.trade_api.cancel_order().symbol("BTCUSDT").order_id(987654).execute()
     assert info.value.code == -2011
 
 
-def test_query_unknown_order(ex, api):
+def test_query_unknown_order(exchange, api):
     """Querying an order that does not exist is -2013."""
     with pytest.raises(BadRequest) as info:
         api.trade_api.query_order().symbol("BTCUSDT").orig_client_order_id("nope").execute()
     assert info.value.code == -2013
 
 
-def test_modify_unknown_order(ex, api):
+def test_modify_unknown_order(exchange, api):
     """Modifying an order that does not exist is -2013."""
     with pytest.raises(BadRequest) as info:
         (
@@ -244,13 +248,13 @@ def test_modify_unknown_order(ex, api):
 # ------------------------------------------------------------------------------- positions
 
 
-def test_position_information(ex, api):
+def test_position_information(exchange, api):
     """account.position lists PositionRisk items with Decimal amounts; symbol filters."""
     api.trade_api.new_order().symbol("BTCUSDT").side("BUY").type("MARKET").quantity(
         "0.010"
     ).execute()
     resp = api.trade_api.position_information().symbol("BTCUSDT").execute()
-    assert signed_params(ex, "account.position") == {"symbol": "BTCUSDT"}
+    assert signed_params(exchange, "account.position") == {"symbol": "BTCUSDT"}
     positions = resp.typed.result
     assert isinstance(positions, list) and len(positions) == 1
     assert isinstance(positions[0], PositionRisk)
@@ -258,24 +262,24 @@ def test_position_information(ex, api):
     assert isinstance(positions[0].entry_price, Decimal)
     every = api.trade_api.position_information().execute().result
     assert every is not None and {p.symbol for p in every} >= {"BTCUSDT", "ETHUSDT"}
-    assert signed_params(ex, "account.position") == {}
+    assert signed_params(exchange, "account.position") == {}
 
 
-def test_position_information_v2(ex, api):
+def test_position_information_v2(exchange, api):
     """v2/account.position lists only active symbols, as PositionRiskV2."""
     assert api.trade_api.position_information_v2().execute().result == []
     api.trade_api.new_order().symbol("ETHUSDT").side("SELL").type("MARKET").quantity(
         "0.100"
     ).execute()
     resp = api.trade_api.position_information_v2().execute()
-    assert signed_params(ex, "v2/account.position") == {}
+    assert signed_params(exchange, "v2/account.position") == {}
     positions = resp.typed.result
     assert positions is not None and [p.symbol for p in positions] == ["ETHUSDT"]
     assert isinstance(positions[0], PositionRiskV2)
     assert positions[0].position_amt == Decimal("-0.1")
 
 
-def test_position_information_unknown_symbol(ex, api):
+def test_position_information_unknown_symbol(exchange, api):
     """An unknown symbol is -1121."""
     with pytest.raises(BadRequest) as info:
         api.trade_api.position_information_v2().symbol("NOPEUSDT").execute()
@@ -287,7 +291,7 @@ def test_position_information_unknown_symbol(ex, api):
 # ---------------------------------------------------------------------------- algo orders
 
 
-def test_algo_order_place_and_cancel(ex, api):
+def test_algo_order_place_and_cancel(exchange, api):
     """algoOrder.place sends STRING-booleans and a DECIMAL trigger; cancel by client id."""
     placed = (
         api.trade_api.new_algo_order()
@@ -302,7 +306,7 @@ def test_algo_order_place_and_cancel(ex, api):
         .client_algo_id("algo-1")
         .execute()
     )
-    assert signed_params(ex, "algoOrder.place") == {
+    assert signed_params(exchange, "algoOrder.place") == {
         "algoType": "CONDITIONAL",
         "symbol": "BTCUSDT",
         "side": "SELL",
@@ -319,13 +323,13 @@ def test_algo_order_place_and_cancel(ex, api):
     assert algo.close_position is True and isinstance(algo.algo_id, int)
 
     cancelled = api.trade_api.cancel_algo_order().client_algo_id("algo-1").execute()
-    assert signed_params(ex, "algoOrder.cancel") == {"clientAlgoId": "algo-1"}
+    assert signed_params(exchange, "algoOrder.cancel") == {"clientAlgoId": "algo-1"}
     result = cancelled.typed.result
     assert isinstance(result, AlgoOrderCancel)
     assert (result.algo_id, result.code, result.msg) == (algo.algo_id, "200", "success")
 
 
-def test_algo_order_trailing_stop(ex, api):
+def test_algo_order_trailing_stop(exchange, api):
     """A trailing stop sends its callback rate and activation price as strings."""
     placed = (
         api.trade_api.new_algo_order()
@@ -338,12 +342,12 @@ def test_algo_order_trailing_stop(ex, api):
         .activate_price("61000.00")
         .execute()
     )
-    params = signed_params(ex, "algoOrder.place")
+    params = signed_params(exchange, "algoOrder.place")
     assert (params["callbackRate"], params["activatePrice"]) == ("1.5", "61000.00")
     assert placed.result is not None and placed.result.order_type == "TRAILING_STOP_MARKET"
 
 
-def test_algo_order_would_trigger_at_once(ex, api):
+def test_algo_order_would_trigger_at_once(exchange, api):
     """A stop on the wrong side of the market is -2021."""
     with pytest.raises(BadRequest) as info:
         (
@@ -360,11 +364,11 @@ def test_algo_order_would_trigger_at_once(ex, api):
     assert info.value.code == -2021
 
 
-def test_cancel_unknown_algo_order(ex, api):
+def test_cancel_unknown_algo_order(exchange, api):
     """Cancelling an unknown algo order fails with a typed error."""
     with pytest.raises(BadRequest) as info:
         api.trade_api.cancel_algo_order().algo_id(42).execute()
-    assert signed_params(ex, "algoOrder.cancel") == {"algoId": 42}
+    assert signed_params(exchange, "algoOrder.cancel") == {"algoId": 42}
     assert info.value.code == -2011
 
 
@@ -372,32 +376,32 @@ def test_cancel_unknown_algo_order(ex, api):
 
 
 @pytest.mark.parametrize("name", ["futures_account_balance", "futures_account_balance_v2"])
-def test_futures_account_balance(ex, api, name):
+def test_futures_account_balance(exchange, api, name):
     """account.balance (V1 and V2) send only the signing params and give AccountBalance rows."""
     resp = getattr(api.account_api, name)().execute()
     method = "account.balance" if name.endswith("balance") else "v2/account.balance"
-    assert signed_params(ex, method) == {}
+    assert signed_params(exchange, method) == {}
     rows = resp.typed.result
     assert isinstance(rows, list) and isinstance(rows[0], AccountBalance)
     usdt = next(r for r in rows if r.asset == "USDT")
     assert usdt.balance == Decimal("100000") and isinstance(usdt.available_balance, Decimal)
 
 
-def test_account_information(ex, api):
+def test_account_information(exchange, api):
     """account.status gives totals, assets and the positions of every symbol."""
     resp = api.account_api.account_information().recv_window(10000).execute()
-    assert signed_params(ex, "account.status") == {"recvWindow": 10000}
+    assert signed_params(exchange, "account.status") == {"recvWindow": 10000}
     info = resp.typed.result
     assert isinstance(info, AccountInformation) and info.can_trade is True
     assert isinstance(info.total_wallet_balance, Decimal)
     assert info.positions is not None and {p.symbol for p in info.positions} >= {"BTCUSDT"}
 
 
-def test_account_information_v2(ex, api):
+def test_account_information_v2(exchange, api):
     """v2/account.status lists only active positions."""
     resting_buy(api)
     resp = api.account_api.account_information_v2().execute()
-    assert signed_params(ex, "v2/account.status") == {}
+    assert signed_params(exchange, "v2/account.status") == {}
     info = resp.typed.result
     assert isinstance(info, AccountInformationV2) and info.assets
     assert info.positions is not None and [p.symbol for p in info.positions] == ["BTCUSDT"]
@@ -412,9 +416,9 @@ def test_account_information_v2(ex, api):
         "account_information_v2",
     ],
 )
-def test_account_methods_with_an_unknown_key(ex, name):
+def test_account_methods_with_an_unknown_key(exchange, name, make_client):
     """An API key the exchange does not know is Unauthorized (-2015)."""
-    with make_client(ex, api_key="unknown-key") as client:
+    with make_client(api_key="unknown-key") as client:
         with pytest.raises(Unauthorized) as info:
             getattr(client.websocket_api.account_api, name)().execute()
     assert info.value.code == -2015 and info.value.status == 401
@@ -423,23 +427,23 @@ def test_account_methods_with_an_unknown_key(ex, name):
 # ------------------------------------------------------------------- session-authenticated
 
 
-def test_logged_on_session_sends_no_key_or_signature(ex, api):
+def test_logged_on_session_sends_no_key_or_signature(exchange, api):
     """After session.logon signed requests carry a timestamp only, unless asked otherwise."""
     api.auth_api.session_logon().execute()
     resting_buy(api, "session-1")
-    params = sent(ex, "order.place")["params"]
+    params = sent(exchange, "order.place")["params"]
     assert "apiKey" not in params and "signature" not in params
     assert type(params["timestamp"]) is int
     balance = api.account_api.futures_account_balance().execute()
     assert balance.result
-    assert set(sent(ex, "account.balance")["params"]) == {"timestamp"}
+    assert set(sent(exchange, "account.balance")["params"]) == {"timestamp"}
     api.account_api.futures_account_balance().with_own_signature().execute()
-    assert set(sent(ex, "account.balance")["params"]) == SIGNING
+    assert set(sent(exchange, "account.balance")["params"]) == SIGNING
     status = api.trade_api.query_order().symbol("BTCUSDT").orig_client_order_id("session-1")
     assert status.execute().result is not None
     api.auth_api.session_logout().execute()
     api.account_api.futures_account_balance().execute()  # signed again after logout
-    assert set(sent(ex, "account.balance")["params"]) == SIGNING
+    assert set(sent(exchange, "account.balance")["params"]) == SIGNING
 
 
 # ------------------------------------------------------------------------------- key types
@@ -465,18 +469,18 @@ def private_and_public(kind: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("kind", ["hmac", "rsa", "ed25519"])
-def test_every_key_type_trades_end_to_end(ex, kind, tmp_path):
+def test_every_key_type_trades_end_to_end(exchange, kind, tmp_path, make_client):
     """HMAC, RSA and Ed25519 keys place, query and cancel orders, per-request signed."""
     if kind == "hmac":
-        ex.add_api_key("hmac-key", secret="s3cret")
+        exchange.add_api_key("hmac-key", secret="s3cret")
         config: dict[str, Any] = {"api_key": "hmac-key", "api_secret": "s3cret"}
     else:
         private, public = private_and_public(kind)
         path = tmp_path / f"{kind}.pem"
         path.write_text(private)
-        ex.add_api_key(f"{kind}-key", public_key_pem=public)
+        exchange.add_api_key(f"{kind}-key", public_key_pem=public)
         config = {"api_key": f"{kind}-key", "api_secret": None, "private_key": str(path)}
-    with make_client(ex, **config) as client:
+    with make_client(**config) as client:
         api = client.websocket_api
         order = resting_buy(api, f"{kind}-1")
         assert api.trade_api.query_order().symbol("BTCUSDT").order_id(order.order_id).execute()
@@ -484,5 +488,5 @@ def test_every_key_type_trades_end_to_end(ex, kind, tmp_path):
         result = cancel.execute().result
         assert result is not None and result.status is OrderStatus.CANCELED
         assert api.account_api.account_information_v2().execute().result is not None
-    signature = sent(ex, "order.cancel")["params"]["signature"]
+    signature = sent(exchange, "order.cancel")["params"]["signature"]
     assert len(signature) == {"hmac": 64, "rsa": 344, "ed25519": 88}[kind]
