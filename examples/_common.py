@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,7 +27,13 @@ from binance_usdm_ws import (  # noqa: E402
     BinanceDerivativesTradingUsdsFuturesClient,
     ConfigurationWebsocketApi,
     ConfigurationWebsocketStreams,
+    OrderType,
+    Side,
+    TimeInForce,
 )
+
+if TYPE_CHECKING:
+    from binance_usdm_ws._models import Order
 
 
 def api_configuration() -> ConfigurationWebsocketApi:
@@ -60,3 +68,25 @@ def show(label: str, model: object) -> None:
     """Print a typed model (attrs) as indented JSON."""
     data = attrs.asdict(model, recurse=True) if attrs.has(type(model)) else model
     print(f"{label}: {json.dumps(data, indent=2, default=str)}")
+
+
+def below_market(c: BinanceDerivativesTradingUsdsFuturesClient, percent: int = 2) -> Decimal:
+    """A BTCUSDT price ``percent`` % under the best bid, on the 0.1 tick: an order there rests."""
+    ticker = c.websocket_api.market_data_api.symbol_order_book_ticker().symbol("BTCUSDT")
+    bid = ticker.execute().typed.result.bid_price
+    return (bid * (100 - percent) / 100).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+
+
+def resting_limit_order(c: BinanceDerivativesTradingUsdsFuturesClient) -> Order:
+    """Place a BUY LIMIT for 0.010 BTCUSDT under the market (it rests) and return it."""
+    resp = (
+        c.websocket_api.trade_api.new_order()
+        .symbol("BTCUSDT")
+        .side(Side.BUY)
+        .type(OrderType.LIMIT)
+        .time_in_force(TimeInForce.GTC)
+        .quantity(Decimal("0.010"))
+        .price(below_market(c))
+        .execute()
+    )
+    return resp.typed.result

@@ -1,0 +1,12 @@
+"""Futures Account Balance (USER_DATA): ``account.balance``."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+from _common import client, show  # noqa: E402
+
+with client() as c:
+    resp = c.websocket_api.account_api.futures_account_balance().execute()
+    show("Result", resp.typed)

@@ -1,0 +1,12 @@
+"""Position Information (USER_DATA): ``account.position`` for one symbol."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+from _common import client, show  # noqa: E402
+
+with client() as c:
+    resp = c.websocket_api.trade_api.position_information().symbol("BTCUSDT").execute()
+    show("Result", resp.typed)

@@ -1,0 +1,77 @@
+"""Smoke test: every example under ``examples/websocket_api`` runs against a local exchange."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from binance_usdm_ws._requests import Request
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "websocket_api"
+# The listenKey examples act on the key that start_user_data_stream makes: run them in order.
+USER_DATA_STREAMS = [
+    "start_user_data_stream",
+    "keepalive_user_data_stream",
+    "close_user_data_stream",
+]
+ALONE = sorted(
+    str(p.relative_to(EXAMPLES)) for p in EXAMPLES.glob("*/*.py") if p.stem not in USER_DATA_STREAMS
+)
+
+
+def run(exchange, example: str) -> str:
+    env = dict(
+        os.environ,
+        BINANCE_WS_API_URL=exchange.ws_api_url,
+        BINANCE_API_KEY=exchange.api_key,
+        BINANCE_API_SECRET=exchange.api_secret,
+    )
+    env.pop("BINANCE_PRIVATE_KEY", None)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / example)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"status": 200' in done.stdout, done.stdout
+    return done.stdout
+
+
+def test_there_is_an_example_per_method():
+    """Each builder method of each service has its example file."""
+    from binance_usdm_ws import AccountApi, AuthApi, MarketDataApi, TradeApi, UserDataStreamsApi
+
+    services = {
+        "trade": TradeApi,
+        "account": AccountApi,
+        "market_data": MarketDataApi,
+        "auth": AuthApi,
+        "user_data_streams": UserDataStreamsApi,
+    }
+    expected = {
+        f"{folder}/{name}.py"
+        for folder, service in services.items()
+        for name in dir(service)
+        if not name.startswith("_")
+    }
+    found = {str(p.relative_to(EXAMPLES)) for p in EXAMPLES.glob("*/*.py")}
+    assert found == expected
+    assert len(expected) == len(Request.registry)
+
+
+@pytest.mark.parametrize("example", ALONE)
+def test_example_runs(exchange, example):
+    """The example exits 0 and prints a successful typed response."""
+    run(exchange, example)
+
+
+def test_user_data_stream_examples_run_in_order(exchange):
+    """start, keepalive and close work one after the other on the same account."""
+    outputs = [run(exchange, f"user_data_streams/{name}.py") for name in USER_DATA_STREAMS]
+    assert "listen_key" in outputs[0] and "listen_key" in outputs[1]
