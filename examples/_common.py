@@ -33,7 +33,7 @@ from binance_usdm_ws import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
-    from binance_usdm_ws._models import Order
+    from binance_usdm_ws._models import AlgoOrder, Order
 
 
 def api_configuration() -> ConfigurationWebsocketApi:
@@ -87,6 +87,21 @@ def resting_limit_order(c: BinanceDerivativesTradingUsdsFuturesClient) -> Order:
         .time_in_force(TimeInForce.GTC)
         .quantity(Decimal("0.010"))
         .price(below_market(c))
+        .execute()
+    )
+    return resp.typed.result
+
+
+def stop_order(c: BinanceDerivativesTradingUsdsFuturesClient) -> AlgoOrder:
+    """Place a close-all STOP_MARKET SELL 10 % under the market (it waits) and return it."""
+    resp = (
+        c.websocket_api.trade_api.new_algo_order()
+        .algo_type("CONDITIONAL")
+        .symbol("BTCUSDT")
+        .side(Side.SELL)
+        .type("STOP_MARKET")
+        .trigger_price(below_market(c, percent=10))
+        .close_position(True)
         .execute()
     )
     return resp.typed.result
