@@ -29,6 +29,7 @@ class StartUserDataStream(Request[ListenKey]):
 
     method = "userDataStream.start"
     security = Security.USER_STREAM
+    weight = "1"
     result = ListenKey
 
 
@@ -41,6 +42,7 @@ class KeepaliveUserDataStream(Request[ListenKey]):
 
     method = "userDataStream.ping"
     security = Security.USER_STREAM
+    weight = "1"
     result = ListenKey
 
 
@@ -53,6 +55,7 @@ class CloseUserDataStream(Request[Empty]):
 
     method = "userDataStream.stop"
     security = Security.USER_STREAM
+    weight = "1"
     result = Empty
 
 
