@@ -79,6 +79,9 @@ class Engine:
         self.books: dict[str, Book] = {}
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, dict[int, Order]] = {}
+        self._open: dict[tuple[str, str], dict[int, Order]] = {}
+        self._by_client_id: dict[tuple[str, str, str], Order] = {}
+        self._gtd: set[Order] = set()
         self.algo_orders: dict[int, AlgoOrder] = {}
         self._order_ids: dict[str, itertools.count[int]] = {}
         self._trade_ids = itertools.count(100000001)
@@ -137,13 +140,16 @@ class Engine:
 
     def open_orders(self, api_key: str, symbol: Optional[str] = None) -> list[Order]:
         """The open orders of ``api_key`` (in ``symbol`` only, if given)."""
-        symbols = [symbol] if symbol is not None else list(self.orders)
-        return [
-            o
-            for s in symbols
-            for o in self.orders.get(s, {}).values()
-            if o.owner == api_key and o.is_open
-        ]
+        symbols = [symbol] if symbol is not None else list(self.books)
+        out: list[Order] = []
+        for s in symbols:
+            candidates = self._open.get((api_key, s))
+            if not candidates:
+                continue
+            for order_id in [i for i, o in candidates.items() if not o.is_open]:
+                del candidates[order_id]  # prune orders that closed since the last look
+            out.extend(candidates.values())
+        return out
 
     def open_notional(self, api_key: str, symbol: str) -> tuple[Decimal, Decimal]:
         """Notional of the open BUY and SELL orders of ``api_key`` in ``symbol``."""
@@ -177,14 +183,10 @@ class Engine:
         self, owner: str, symbol: str, order_id: Optional[int], client_id: Optional[str]
     ) -> Optional[Order]:
         """Find an order of ``owner`` by id (preferred) or by client order id (latest)."""
-        orders = self.orders.get(symbol, {})
         if order_id is not None:
-            order = orders.get(order_id)
+            order = self.orders.get(symbol, {}).get(order_id)
             return order if order is not None and order.owner == owner else None
-        matches = [
-            o for o in orders.values() if o.owner == owner and o.client_order_id == client_id
-        ]
-        return max(matches, key=lambda o: o.order_id) if matches else None
+        return self._by_client_id.get((owner, symbol, client_id or ""))
 
     def create(self, owner: str, symbol: str, **fields: Any) -> Order:
         """Create and register a NEW order (not executed yet); checks client id uniqueness.
@@ -193,7 +195,8 @@ class Engine:
             ApiError: -4116 if ``client_order_id`` is used by an open order of ``owner``.
         """
         client_id = fields.pop("client_order_id", None) or random_alnum(22)
-        if any(o.client_order_id == client_id for o in self.open_orders(owner, symbol)):
+        same = self._by_client_id.get((owner, symbol, client_id))
+        if same is not None and same.is_open:
             raise ApiError(400, -4116, "clientOrderId is duplicated.")
         ids = self._order_ids.setdefault(symbol, itertools.count(4000000001))
         now = self.now_ms()
@@ -201,6 +204,10 @@ class Engine:
             next(ids), symbol, client_id, owner=owner, time=now, update_time=now, **fields
         )
         self.orders.setdefault(symbol, {})[order.order_id] = order
+        self._open.setdefault((owner, symbol), {})[order.order_id] = order
+        self._by_client_id[(owner, symbol, client_id)] = order
+        if order.time_in_force == "GTD":
+            self._gtd.add(order)
         return order
 
     def execute(self, order: Order) -> None:
@@ -329,17 +336,15 @@ class Engine:
 
     def tick(self, now_ms: int) -> None:
         """Expire GTD orders whose ``goodTillDate`` has passed."""
-        for orders in self.orders.values():
-            for order in orders.values():
-                if (
-                    order.is_open
-                    and order.time_in_force == "GTD"
-                    and order.good_till_date <= now_ms
-                ):
-                    self.books[order.symbol].remove(order)
-                    order.status = "EXPIRED"
-                    order.update_time = now_ms
-                    self._order_event(order, "EXPIRED")
+        for order in list(self._gtd):
+            if not order.is_open:
+                self._gtd.discard(order)
+            elif order.good_till_date <= now_ms:
+                self._gtd.discard(order)
+                self.books[order.symbol].remove(order)
+                order.status = "EXPIRED"
+                order.update_time = now_ms
+                self._order_event(order, "EXPIRED")
 
     # ------------------------------------------------------------------------------- algo
 
