@@ -11,7 +11,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Callable, Optional, Union
 
-from . import _methods, _trade_methods  # noqa: F401  (they register the WS API methods)
+from . import _algo_methods, _methods, _trade_methods  # noqa: F401  (they register methods)
 from ._common import dumps, random_alnum
 from ._dispatch import Dispatcher
 from ._faults import Faults

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Optional, Union
 
 from ._accounts import MAKER_FEE, TAKER_FEE, Account, Totals, avg, money, position_figures
-from ._book import ZERO, Book, Order, SymbolInfo
+from ._book import ZERO, AlgoBook, Book, Order, SymbolInfo
 from ._common import ApiError, random_alnum
 
 __all__ = ["Engine", "DEFAULT_SYMBOLS"]
@@ -42,19 +41,6 @@ def to_decimal(value: Number) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-@dataclass
-class AlgoOrder:
-    """A conditional (algo) order; it is stored and can be cancelled, but never triggers."""
-
-    algo_id: int
-    client_algo_id: str
-    owner: str
-    params: dict[str, Any]
-    status: str
-    create_time: int
-    update_time: int
-
-
 class Engine:
     """Books, accounts and orders. Only the server's loop thread calls it.
 
@@ -82,10 +68,9 @@ class Engine:
         self._open: dict[tuple[str, str], dict[int, Order]] = {}
         self._by_client_id: dict[tuple[str, str, str], Order] = {}
         self._gtd: set[Order] = set()
-        self.algo_orders: dict[int, AlgoOrder] = {}
         self._order_ids: dict[str, itertools.count[int]] = {}
         self._trade_ids = itertools.count(100000001)
-        self._algo_ids = itertools.count(3000000000000001)
+        self.algo = AlgoBook(now_ms, emit)
         now = now_ms()
         for symbol, (info, last, bids, asks) in DEFAULT_SYMBOLS.items():
             book = Book(symbol, info, Decimal(last))
@@ -346,36 +331,6 @@ class Engine:
                 order.update_time = now_ms
                 self._order_event(order, "EXPIRED")
 
-    # ------------------------------------------------------------------------------- algo
-
-    def algo_place(self, owner: str, params: dict[str, Any]) -> AlgoOrder:
-        """Store a NEW algo order (it never triggers) and push ALGO_UPDATE."""
-        now = self.now_ms()
-        client_id = params.get("clientAlgoId") or random_alnum(22)
-        algo = AlgoOrder(next(self._algo_ids), client_id, owner, params, "NEW", now, now)
-        self.algo_orders[algo.algo_id] = algo
-        self._algo_event(algo)
-        return algo
-
-    def algo_find(
-        self, owner: str, algo_id: Optional[int], client_id: Optional[str]
-    ) -> Optional[AlgoOrder]:
-        """Find an algo order of ``owner`` by id (preferred) or client algo id."""
-        for algo in self.algo_orders.values():
-            if algo.owner == owner and (
-                algo.algo_id == algo_id if algo_id is not None else algo.client_algo_id == client_id
-            ):
-                return algo
-        return None
-
-    def algo_cancel(self, algo: AlgoOrder) -> None:
-        """Cancel a NEW algo order and push ALGO_UPDATE."""
-        if algo.status != "NEW":
-            raise ApiError(400, -2011, "Unknown order sent.")
-        algo.status = "CANCELED"
-        algo.update_time = self.now_ms()
-        self._algo_event(algo)
-
     # ----------------------------------------------------------------------------- events
 
     def _price_text(self, order: Order) -> str:
@@ -461,34 +416,3 @@ class Engine:
                 "a": {"m": "ORDER", "B": [balance], "P": [position]},
             },
         )
-
-    def _algo_event(self, algo: AlgoOrder) -> None:
-        p = algo.params
-        now = self.now_ms()
-        o = {
-            "caid": algo.client_algo_id,
-            "aid": algo.algo_id,
-            "at": "CONDITIONAL",
-            "o": p["type"],
-            "s": p["symbol"],
-            "S": p["side"],
-            "ps": p.get("positionSide", "BOTH"),
-            "f": p.get("timeInForce", "GTC"),
-            "q": p.get("quantity", "0"),
-            "X": algo.status,
-            "ai": "",
-            "ap": "0.00000",
-            "aq": "0.00000",
-            "act": "0",
-            "tp": p.get("triggerPrice", "0"),
-            "p": p.get("price", "0"),
-            "V": p.get("selfTradePreventionMode", "NONE"),
-            "wt": p.get("workingType", "CONTRACT_PRICE"),
-            "pm": p.get("priceMatch", "NONE"),
-            "cp": p.get("closePosition", False),
-            "pP": p.get("priceProtect", False),
-            "R": p.get("reduceOnly", False),
-            "tt": 0,
-            "gtd": p.get("goodTillDate", 0),
-        }
-        self.emit(algo.owner, {"e": "ALGO_UPDATE", "T": now, "E": now, "o": o})
