@@ -1578,3 +1578,24 @@ def test_command_line_entry_point_prints_urls_and_stops_on_ctrl_c():
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+def test_add_api_key_validation(ex):
+    """add_api_key refuses both a secret and a public key, or a non-RSA/Ed25519 key."""
+    pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with pytest.raises(ValueError):
+        ex.add_api_key("k", secret="s", public_key_pem=pem)
+    with pytest.raises(ValueError):
+        ex.add_api_key("k", public_key_pem="not a pem")
+
+
+def test_key_without_secret_can_only_use_user_stream(ex, ws):
+    """A key registered without secret or public key works for USER_STREAM, not SIGNED."""
+    ex.add_api_key("stream-only")
+    assert call(ws, "userDataStream.start", {"apiKey": "stream-only"})["status"] == 200
+    params = {"apiKey": "stream-only", "timestamp": now_ms(ex), "signature": "00"}
+    assert call(ws, "account.balance", params)["error"]["code"] == -1022
