@@ -6,7 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -1317,3 +1321,281 @@ def test_strict_params():
             assert place(conn, exchange, side="BUY", type="MARKET", quantity="0.1")["status"] == 200
         finally:
             close(conn)
+
+
+# ------------------------------------------------------------------- stage 3: user data stream
+
+
+def start_key(conn, ex) -> str:
+    return call(conn, "userDataStream.start", {"apiKey": ex.api_key})["result"]["listenKey"]
+
+
+@pytest.fixture
+def stream(ex, ws) -> Iterator[tuple[websocket.WebSocket, str]]:
+    key = start_key(ws, ex)
+    conn = connect(f"{ex.streams_url}/private/ws/{key}")
+    ex.wait_for(lambda: ex.stream_connection_count == 1)
+    yield conn, key
+    close(conn)
+
+
+def sample_event(name: str) -> dict[str, Any]:
+    return json.loads((SAMPLES / f"event.{name}.json").read_text())
+
+
+def test_order_lifecycle_pushes_order_trade_updates(ex, ws, stream):
+    """NEW, AMENDMENT (with M) and CANCELED reach the key's stream as ORDER_TRADE_UPDATE."""
+    conn, _ = stream
+    order = place(
+        ws,
+        ex,
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.1",
+        price="59000",
+        newClientOrderId="ev-1",
+    )["result"]
+    new = recv(conn)
+    assert new["e"] == "ORDER_TRADE_UPDATE" and new["o"]["x"] == "NEW" and new["o"]["X"] == "NEW"
+    assert new["o"]["i"] == order["orderId"] and new["o"]["c"] == "ev-1"
+    assert new["o"]["p"] == "59000.00" and new["o"]["q"] == "0.100"
+    assert new["E"] >= new["T"] and isinstance(new["E"], int)
+    scall(
+        ws,
+        ex,
+        "order.modify",
+        {
+            "symbol": "BTCUSDT",
+            "orderId": order["orderId"],
+            "side": "BUY",
+            "quantity": "0.2",
+            "price": "59000",
+            "modifyId": 42,
+        },
+    )
+    amend = recv(conn)["o"]
+    assert (amend["x"], amend["X"], amend["q"], amend["M"]) == ("AMENDMENT", "NEW", "0.200", "42")
+    scall(ws, ex, "order.cancel", {"symbol": "BTCUSDT", "orderId": order["orderId"]})
+    cancel = recv(conn)["o"]
+    assert (cancel["x"], cancel["X"]) == ("CANCELED", "CANCELED")
+
+
+def test_fills_push_trade_lite_order_update_and_account_update(ex, ws, stream):
+    """A fill pushes TRADE_LITE, ORDER_TRADE_UPDATE (TRADE) and ACCOUNT_UPDATE with sample keys."""
+    conn, _ = stream
+    place(ws, ex, side="BUY", type="MARKET", quantity="1.5", newClientOrderId="mkt")
+    events = [recv(conn) for _ in range(7)]  # NEW + 2 fills x (lite, update, account)
+    assert [e["e"] for e in events] == ["ORDER_TRADE_UPDATE"] + [
+        "TRADE_LITE",
+        "ORDER_TRADE_UPDATE",
+        "ACCOUNT_UPDATE",
+    ] * 2
+    lite, trade, account = events[4:7]
+    assert set(lite) == set(sample_event("TRADE_LITE"))
+    assert (lite["L"], lite["l"], lite["c"], lite["m"]) == ("60001.00", "0.500", "mkt", False)
+    assert set(trade["o"]) == set(sample_event("ORDER_TRADE_UPDATE")["o"]) - {"AP", "cr"}
+    assert (trade["o"]["x"], trade["o"]["X"], trade["o"]["z"]) == ("TRADE", "FILLED", "1.500")
+    assert Decimal(trade["o"]["ap"]) == (Decimal("60000.10") + Decimal("30000.50")) / Decimal("1.5")
+    assert trade["o"]["t"] == lite["t"] and trade["o"]["N"] == "USDT"
+    first = events[2]["o"]
+    assert (first["X"], first["l"], first["L"]) == ("PARTIALLY_FILLED", "1.000", "60000.10")
+    sample = sample_event("ACCOUNT_UPDATE")
+    assert set(account) == set(sample) and account["a"]["m"] == "ORDER"
+    assert set(account["a"]["P"][0]) == set(sample["a"]["P"][0])
+    assert set(account["a"]["B"][0]) == set(sample["a"]["B"][0])
+    assert account["a"]["P"][0]["pa"] == "1.500" and account["a"]["P"][0]["ps"] == "BOTH"
+
+
+def test_maker_fills_reach_the_maker(ex, ws, stream):
+    """When another key takes a resting order, the maker's stream gets m=true fills."""
+    conn, _ = stream
+    place(ws, ex, side="SELL", type="LIMIT", timeInForce="GTC", quantity="0.2", price="60000")
+    assert recv(conn)["o"]["x"] == "NEW"
+    taker = Signer("hmac").register(ex)
+    params = {
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "MARKET",
+        "quantity": "0.2",
+        "apiKey": taker.api_key,
+        "timestamp": now_ms(ex),
+    }
+    params["signature"] = taker.sign(payload_of(params))
+    assert call(ws, "order.place", params)["status"] == 200
+    lite, update, account = recv(conn), recv(conn), recv(conn)
+    assert lite["e"] == "TRADE_LITE" and lite["m"] is True and lite["L"] == "60000.00"
+    assert update["o"]["m"] is True and update["o"]["X"] == "FILLED"
+    assert account["a"]["P"][0]["pa"] == "-0.200"
+    assert no_frame_within(conn, 0.1)  # the taker's events go to the taker's key only
+
+
+def test_listen_key_expired_is_pushed_when_the_key_lapses(ex, ws, stream):
+    """advance() past 60 minutes pushes listenKeyExpired; no order events follow."""
+    conn, key = stream
+    ex.clock.advance(3600)
+    event = recv(conn)
+    assert event["e"] == "listenKeyExpired" and event["listenKey"] == key
+    assert set(event) == set(sample_event("listenKeyExpired"))
+    assert abs(event["E"] - now_ms(ex)) < 1000
+    place(ws, ex, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.1", price="59000")
+    assert no_frame_within(conn, 0.2)
+
+
+def test_stopped_key_gets_no_events(ex, ws, stream):
+    """After userDataStream.stop the stream receives no more order events."""
+    conn, _ = stream
+    call(ws, "userDataStream.stop", {"apiKey": ex.api_key})
+    place(ws, ex, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.1", price="59000")
+    assert no_frame_within(conn, 0.2)
+
+
+def test_query_and_combined_stream_forms(ex, ws):
+    """/private/ws?listenKey= and /private/stream?listenKey= (wrapped) both receive events."""
+    key = start_key(ws, ex)
+    plain = connect(f"{ex.streams_url}/private/ws?listenKey={key}")
+    combined = connect(f"{ex.streams_url}/private/stream?listenKey={key}&events=TRADE_LITE")
+    try:
+        ex.wait_for(lambda: ex.stream_connection_count == 2)
+        place(ws, ex, side="BUY", type="MARKET", quantity="0.1")
+        assert recv(plain)["e"] == "ORDER_TRADE_UPDATE"
+        wrapped = recv(combined)
+        assert wrapped["stream"] == key and wrapped["data"]["e"] == "TRADE_LITE"
+    finally:
+        close(plain)
+        close(combined)
+
+
+def test_subscribe_control_message_on_private_stream(ex, ws):
+    """SUBSCRIBE with a listenKey on /private/stream starts delivery; LIST shows it."""
+    key = start_key(ws, ex)
+    conn = connect(f"{ex.streams_url}/private/stream")
+    try:
+        assert call(conn, "SUBSCRIBE", [key], id=1) == {"result": None, "id": 1}
+        assert call(conn, "LIST_SUBSCRIPTIONS", id=2) == {"result": [key], "id": 2}
+        place(ws, ex, side="BUY", type="MARKET", quantity="0.1")
+        assert recv(conn)["data"]["e"] == "ORDER_TRADE_UPDATE"
+    finally:
+        close(conn)
+
+
+def test_push_event_to_all_or_one_key(ex, ws):
+    """push_event sends any payload to every stream, or only to one key's streams."""
+    key = start_key(ws, ex)
+    mine = connect(f"{ex.streams_url}/private/ws/{key}")
+    other = connect(f"{ex.streams_url}/private/ws/someoneelse")
+    try:
+        ex.wait_for(lambda: ex.stream_connection_count == 2)
+        sample = sample_event("MARGIN_CALL")
+        ex.push_event(sample)
+        assert recv(mine) == sample and recv(other) == sample
+        ex.push_event({"e": "CUSTOM"}, listen_key=key)
+        assert recv(mine) == {"e": "CUSTOM"}
+        assert no_frame_within(other, 0.1)
+    finally:
+        close(mine)
+        close(other)
+
+
+def test_stream_faults(ex, ws, stream):
+    """Streams can be dropped or silenced with kind="stream" without touching the WS API."""
+    conn, key = stream
+    assert ex.faults.silence(kind="stream") == 1
+    place(ws, ex, side="BUY", type="MARKET", quantity="0.1")
+    assert no_frame_within(conn, 0.2)
+    assert ex.faults.drop_connections(kind="stream") == 1
+    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
+        conn.recv()
+    ex.wait_for(lambda: ex.stream_connection_count == 0)
+    assert ex.api_connection_count == 1
+    assert call(ws, "session.status")["status"] == 200
+
+
+def test_streams_get_server_pings():
+    """User data stream connections are pinged too."""
+    with LocalExchange(ping_interval=0.1) as exchange:
+        conn = connect(f"{exchange.streams_url}/private/ws/anykey")
+        try:
+            opcode, _ = conn.recv_data_frame(control_frame=True)
+            assert opcode == websocket.ABNF.OPCODE_PING
+        finally:
+            close(conn)
+
+
+def test_max_connection_age_closes_on_the_simulated_clock():
+    """max_connection_age closes API and stream connections (code 1000) once the clock passes it."""
+    with LocalExchange(max_connection_age=24 * 3600) as exchange:
+        api = connect(exchange.ws_api_url)
+        strm = connect(f"{exchange.streams_url}/private/ws/k")
+        try:
+            exchange.wait_for(lambda: exchange.stream_connection_count == 1)
+            exchange.clock.advance(23 * 3600)
+            assert call(api, "session.status")["status"] == 200
+            exchange.clock.advance(3600)
+            for conn in (api, strm):
+                opcode, frame = conn.recv_data_frame(control_frame=True)
+                assert opcode == websocket.ABNF.OPCODE_CLOSE
+                assert int.from_bytes(frame.data[:2], "big") == 1000
+            exchange.wait_for(lambda: exchange.api_connection_count == 0)
+            fresh = connect(exchange.ws_api_url)
+            assert call(fresh, "session.status")["status"] == 200
+            close(fresh)
+        finally:
+            close(api)
+            close(strm)
+
+
+def test_command_line_entry_point_prints_urls_and_stops_on_ctrl_c():
+    """python -m binance_usdm_ws.testing prints the URLs and key, serves, and exits on SIGINT."""
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "binance_usdm_ws.testing", "--port", "0", "--api-key", "demo-key"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=root,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = dict(proc.stdout.readline().split(":", 1) for _ in range(4))
+        url = lines["WS API URL"].strip()
+        assert url.startswith("ws://127.0.0.1:") and url.endswith("/ws-fapi/v1")
+        assert lines["Streams URL"].strip() == url[: -len("/ws-fapi/v1")]
+        assert lines["API key"].strip() == "demo-key" and len(lines["API secret"].strip()) == 64
+        conn = connect(url)
+        try:
+            assert call(conn, "userDataStream.start", {"apiKey": "demo-key"})["status"] == 200
+        finally:
+            close(conn)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def test_add_api_key_validation(ex):
+    """add_api_key refuses both a secret and a public key, or a non-RSA/Ed25519 key."""
+    pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with pytest.raises(ValueError):
+        ex.add_api_key("k", secret="s", public_key_pem=pem)
+    with pytest.raises(ValueError):
+        ex.add_api_key("k", public_key_pem="not a pem")
+
+
+def test_key_without_secret_can_only_use_user_stream(ex, ws):
+    """A key registered without secret or public key works for USER_STREAM, not SIGNED."""
+    ex.add_api_key("stream-only")
+    assert call(ws, "userDataStream.start", {"apiKey": "stream-only"})["status"] == 200
+    params = {"apiKey": "stream-only", "timestamp": now_ms(ex), "signature": "00"}
+    assert call(ws, "account.balance", params)["error"]["code"] == -1022
