@@ -490,3 +490,34 @@ def test_every_key_type_trades_end_to_end(exchange, kind, tmp_path, make_client)
         assert api.account_api.account_information_v2().execute().result is not None
     signature = sent(exchange, "order.cancel")["params"]["signature"]
     assert len(signature) == {"hmac": 64, "rsa": 344, "ed25519": 88}[kind]
+
+
+# ------------------------------------------------------------------------ async and limits
+
+
+def test_execute_async_gives_typed_results(exchange, api):
+    """execute_async() returns a future of the same typed Response."""
+    placed = resting_buy(api, "async-1")
+    futures = [
+        api.trade_api.query_order().symbol("BTCUSDT").order_id(placed.order_id).execute_async()
+        for _ in range(3)
+    ]
+    results = [f.result(5).typed.result for f in futures]
+    assert all(isinstance(r, Order) and r.order_id == placed.order_id for r in results)
+
+
+def test_order_rate_limit_is_rate_limited_not_unknown(make_client):
+    """Over the ORDERS limit the exchange answers 429 -1015: RateLimited, outcome known."""
+    from binance_usdm_ws import RateLimited
+    from binance_usdm_ws.testing import LocalExchange
+
+    with LocalExchange(enforce_rate_limits=True, order_limit_per_10s=1) as limited:
+        client = make_client(
+            base_path=limited.ws_api_url, api_key=limited.api_key, api_secret=limited.api_secret
+        )
+        resting_buy(client.websocket_api, "limit-1")
+        with pytest.raises(RateLimited) as info:
+            resting_buy(client.websocket_api, "limit-2")
+        client.close()
+    assert (info.value.status, info.value.code) == (429, -1015)
+    assert not info.value.outcome_unknown
