@@ -91,3 +91,26 @@ def sent(exchange: LocalExchange, method: str) -> dict[str, Any]:
     assert frames, f"no {method} request was received"
     frame: dict[str, Any] = frames[-1]
     return frame
+
+
+def pem_pair(kind: str) -> tuple[str, str]:
+    """A new ``"rsa"`` (2048-bit) or ``"ed25519"`` key pair: (private PKCS#8 PEM, public PEM)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    if kind == "rsa":
+        key = rsa.generate_private_key(65537, 2048)
+    else:
+        key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public

@@ -11,8 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from binance_usdm_ws import (
     AlgoStatus,
@@ -35,7 +33,7 @@ from binance_usdm_ws._models import (
     PositionRiskV2,
 )
 
-from .conftest import sent
+from .conftest import pem_pair, sent
 
 SIGNING = {"apiKey", "timestamp", "signature"}
 
@@ -449,25 +447,6 @@ def test_logged_on_session_sends_no_key_or_signature(exchange, api):
 # ------------------------------------------------------------------------------- key types
 
 
-def private_and_public(kind: str) -> tuple[str, str]:
-    key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
-    if kind == "rsa":
-        key = rsa.generate_private_key(65537, 2048)
-    else:
-        key = ed25519.Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 @pytest.mark.parametrize("kind", ["hmac", "rsa", "ed25519"])
 def test_every_key_type_trades_end_to_end(exchange, kind, tmp_path, make_client):
     """HMAC, RSA and Ed25519 keys place, query and cancel orders, per-request signed."""
@@ -475,7 +454,7 @@ def test_every_key_type_trades_end_to_end(exchange, kind, tmp_path, make_client)
         exchange.add_api_key("hmac-key", secret="s3cret")
         config: dict[str, Any] = {"api_key": "hmac-key", "api_secret": "s3cret"}
     else:
-        private, public = private_and_public(kind)
+        private, public = pem_pair(kind)
         path = tmp_path / f"{kind}.pem"
         path.write_text(private)
         exchange.add_api_key(f"{kind}-key", public_key_pem=public)

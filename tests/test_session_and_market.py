@@ -5,8 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from binance_usdm_ws import (
     BadRequest,
@@ -19,7 +17,7 @@ from binance_usdm_ws import (
 )
 from binance_usdm_ws._models import BookTicker, OrderBook, PriceTicker, SessionStatus
 
-from .conftest import sent
+from .conftest import pem_pair, sent
 
 # ------------------------------------------------------------------------------ market data
 
@@ -148,25 +146,6 @@ def test_recv_window_default_and_setter(exchange, make_client):
 
 
 # ----------------------------------------------------------------------------- key types
-
-
-def pem_pair(kind: str) -> tuple[str, str]:
-    key = (
-        rsa.generate_private_key(65537, 2048)
-        if kind == "rsa"
-        else ed25519.Ed25519PrivateKey.generate()
-    )
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 @pytest.mark.parametrize("kind", ["rsa", "ed25519"])
