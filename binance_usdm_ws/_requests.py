@@ -53,11 +53,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOOL",
-    "Builds",
     "BOOL_STRING",
     "DECIMAL",
     "LONG",
     "STRING",
+    "Builds",
     "Param",
     "Request",
     "Response",
