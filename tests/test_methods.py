@@ -500,3 +500,26 @@ def test_order_rate_limit_is_rate_limited_not_unknown(make_client):
         client.close()
     assert (info.value.status, info.value.code) == (429, -1015)
     assert not info.value.outcome_unknown
+
+
+def test_strict_exchange_accepts_every_frame(make_client):
+    """An exchange that rejects unknown params and wrong JSON types accepts all our frames."""
+    from binance_usdm_ws.testing import LocalExchange
+
+    with LocalExchange(strict_params=True) as strict:
+        client = make_client(
+            base_path=strict.ws_api_url, api_key=strict.api_key, api_secret=strict.api_secret
+        )
+        try:
+            api = client.websocket_api
+            test_position_information(strict, api)
+            test_new_order_limit_frame_and_result(strict, api)
+            test_new_order_market_fills(strict, api)
+            test_order_lifecycle(strict, api)
+            test_algo_order_place_and_cancel(strict, api)
+            test_algo_order_trailing_stop(strict, api)
+            test_account_information(strict, api)
+            api.account_api.futures_account_balance_v2().execute()
+            api.market_data_api.order_book().symbol("BTCUSDT").limit(10).execute()
+        finally:
+            client.close()
