@@ -188,6 +188,22 @@ def test_clock_error_explains_and_the_offset_fixes_it(exchange, api):
     assert abs(ts - exchange.clock.now_ms()) < 2000
 
 
+@pytest.mark.parametrize("scale", [1, 1000])
+def test_offset_learned_from_an_error_server_time(exchange, api, scale):
+    """An error carrying data.serverTime (ms, or µs by its size) updates the offset."""
+    server_time = (exchange.clock.now_ms() + 30_000) * scale
+    exchange.faults.error_reply(
+        "session.logon",
+        400,
+        -1021,
+        "Timestamp outside of the recvWindow.",
+        data={"serverTime": server_time},
+    )
+    with pytest.raises(BadRequest):
+        api.auth_api.session_logon().execute()
+    assert 29_000 < api.time_offset_ms < 31_000
+
+
 def test_time_unit_microsecond(exchange, make_client):
     """time_unit=MICROSECOND asks for µs times and sends a µs timestamp."""
     with make_client(time_unit="MICROSECOND") as client:
