@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from binance_usdm_ws import AccountApi, AuthApi, MarketDataApi, TradeApi, UserDataStreamsApi
 from binance_usdm_ws._requests import Request, Transport
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "methods.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
 SERVICES = {
     "trade_api": TradeApi,
     "account_api": AccountApi,
@@ -46,10 +49,11 @@ def render() -> str:
     return "\n".join(rows + ["", "Rules between params, checked before sending:", ""] + rules)
 
 
-def test_methods_table_is_current():
-    """The generated table in docs/methods.md matches the builders (regenerate if not)."""
-    text = DOC.read_text()
+@pytest.mark.parametrize("doc", [DOC, README], ids=lambda p: p.name)
+def test_methods_table_is_current(doc):
+    """The generated tables in docs/methods.md and README.md match the builders."""
+    text = doc.read_text()
     table = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
-    assert table == render(), "docs/methods.md is stale: paste tests.test_docs.render()"
+    assert table == render(), f"{doc.name} is stale: paste tests.test_docs.render()"
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert len(rows) == len(Request.registry)
