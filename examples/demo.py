@@ -1,18 +1,26 @@
 """`make demo`: the SDK's main job against the bundled local exchange, start to finish.
 
-Starts a ``LocalExchange`` on 127.0.0.1, connects a client to it and walks through the user
-data stream methods (start, keepalive, close), printing the typed results, then shows how
-errors arrive (a typed ``ServerError``) and closes everything.
+Starts a ``LocalExchange`` on 127.0.0.1, connects a client to it and walks through the seed's
+user data stream methods (start, keepalive, close), then trades: the book, a resting LIMIT
+order placed, queried, modified and cancelled, a MARKET order filled, the balance, a session
+logon — printing the typed results — shows how errors arrive (typed ``ServerError`` and
+``InvalidRequest``) and closes everything.
 """
 
 from __future__ import annotations
 
 import logging
 
+from decimal import Decimal
+
 from binance_usdm_ws import (
     BinanceDerivativesTradingUsdsFuturesClient,
     ConfigurationWebsocketApi,
+    InvalidRequest,
+    OrderType,
     ServerError,
+    Side,
+    TimeInForce,
 )
 from binance_usdm_ws.testing import LocalExchange
 
@@ -54,6 +62,59 @@ def main() -> None:
                     f"keepalive after close -> {type(exc).__name__}: status={exc.status} "
                     f"code={exc.code} msg={exc.msg!r}"
                 )
+
+            ws = client.websocket_api
+            book = ws.market_data_api.order_book().symbol("BTCUSDT").limit(5).execute()
+            bid = book.typed.result.bids[0].price
+            print(f"order_book -> best bid {bid}, best ask {book.typed.result.asks[0].price}")
+            trade = ws.trade_api
+            placed = (
+                trade.new_order()
+                .symbol("BTCUSDT")
+                .side(Side.BUY)
+                .type(OrderType.LIMIT)
+                .time_in_force(TimeInForce.GTC)
+                .quantity(Decimal("0.010"))
+                .price(bid - 100)
+                .new_client_order_id("demo-1")
+                .execute()
+            ).typed.result
+            print(f"new_order -> id {placed.order_id} {placed.status} {placed.price}")
+            status = trade.query_order().symbol("BTCUSDT").orig_client_order_id("demo-1")
+            print("query_order ->", status.execute().typed.result.status)
+            modified = (
+                trade.modify_order()
+                .symbol("BTCUSDT")
+                .order_id(placed.order_id)
+                .side(Side.BUY)
+                .quantity(Decimal("0.010"))
+                .price(bid - 50)
+                .execute()
+            ).typed.result
+            print(f"modify_order -> price {modified.price}")
+            canceled = trade.cancel_order().symbol("BTCUSDT").order_id(placed.order_id).execute()
+            print("cancel_order ->", canceled.typed.result.status)
+            filled = (
+                trade.new_order()
+                .symbol("BTCUSDT")
+                .side(Side.BUY)
+                .type(OrderType.MARKET)
+                .quantity(Decimal("0.002"))
+                .new_order_resp_type("RESULT")
+                .execute()
+            ).typed.result
+            fill = trade.query_order().symbol("BTCUSDT").order_id(filled.order_id).execute()
+            print(
+                f"market order -> {filled.status} {filled.executed_qty} at {fill.result.avg_price}"
+            )
+            balances = ws.account_api.futures_account_balance().execute().typed.result
+            print("balance ->", [(b.asset, b.balance) for b in balances or []])
+            logon = ws.auth_api.session_logon().execute().typed.result
+            print(f"session_logon -> authorized since {logon.authorized_since}")
+            try:
+                trade.new_order().symbol("BTCUSDT").side("BUY").type("LIMIT").price(1.5)
+            except InvalidRequest as exc:
+                print(f"bad input -> InvalidRequest: {exc}")
         print("closed cleanly")
 
 
