@@ -10,7 +10,6 @@ logon — printing the typed results — shows how errors arrive (typed ``Server
 from __future__ import annotations
 
 import logging
-
 from decimal import Decimal
 
 from binance_usdm_ws import (
