@@ -181,7 +181,15 @@ class WebsocketApi(Transport):
         )
         if self._want_logon:
             try:
-                self._call(conn, self.auth_api.session_logon(), cfg.timeout)
+                try:
+                    self._call(conn, self.auth_api.session_logon(), cfg.timeout)
+                except ServerError as exc:
+                    if exc.code != -1021:
+                        raise
+                    # Our clock drifted from the server's: session.status (unsigned) tells
+                    # the server time, _finish learns the offset, and the logon is retried.
+                    self._call(conn, self.auth_api.session_status(), cfg.timeout)
+                    self._call(conn, self.auth_api.session_logon(), cfg.timeout)
             except _Unsent as unsent:
                 conn.close(0)
                 raise unsent.error from unsent.error.__cause__

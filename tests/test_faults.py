@@ -243,3 +243,34 @@ def test_gives_up_after_attempts():
         assert info.value.__cause__ is not None
     finally:
         client.close()
+
+
+def test_server_24h_limit_is_survived():
+    """The server's lifetime close (24 h on Binance; 1 s here) is followed by reconnect and logon."""
+    with LocalExchange(max_connection_age=1.0) as ex:
+        cfg = ConfigurationWebsocketApi(
+            base_path=ex.ws_api_url,
+            api_key=ex.api_key,
+            api_secret=ex.api_secret,
+            session_logon=True,
+            reconnect_delay=0.01,
+        )
+        with BinanceDerivativesTradingUsdsFuturesClient(websocket_api=cfg) as client:
+            old = client.websocket_api.connection
+            wait_until(lambda: client.websocket_api.connection not in (None, old), timeout=10)
+            assert client.websocket_api.reconnects >= 1
+            assert client.websocket_api.connection.logged_on
+            assert usable(client)
+
+
+def test_reconnect_logon_survives_clock_drift(make_client, exchange):
+    """A reconnect whose logon hits -1021 (clock drift) learns the offset and logs on."""
+    client = make_client(session_logon=True)
+    old = client.websocket_api.connection
+    exchange.clock.advance(3600)  # the server's clock is now an hour ahead of ours
+    exchange.faults.drop_connections()
+    wait_until(lambda: client.websocket_api.connection not in (None, old), timeout=10)
+    assert client.websocket_api.connection.logged_on
+    assert abs(client.websocket_api.time_offset_ms - 3_600_000) < 60_000
+    methods = [r.method for r in exchange.requests]
+    assert methods[-3:] == ["session.logon", "session.status", "session.logon"]
