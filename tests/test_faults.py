@@ -246,7 +246,7 @@ def test_gives_up_after_attempts():
 
 
 def test_server_24h_limit_is_survived():
-    """The server's lifetime close (24 h on Binance; 1 s here) is followed by reconnect and logon."""
+    """The server's lifetime close (24 h on Binance, 1 s here): reconnect and log on again."""
     with LocalExchange(max_connection_age=1.0) as ex:
         cfg = ConfigurationWebsocketApi(
             base_path=ex.ws_api_url,
