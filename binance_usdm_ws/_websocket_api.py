@@ -435,14 +435,23 @@ class WebsocketApi(Transport):
         return self._finish(conn, request, rid, params, raw, sent_at)
 
     def execute_async(self, request: Request[Any]) -> Future[Response[Any]]:
-        params = request.check()
-        conn = self._current(time.monotonic())  # never blocks: no waiting for a reconnect
-        rid, params, text = self._prepare(conn, request, params)
-        waiter = _AsyncReply(self, conn, request, rid, params)
+        params = request.check()  # bad input raises here, before anything is sent
         try:
-            self._send(conn, request, rid, params, text, waiter)
-        except _Unsent as unsent:
-            raise unsent.error from unsent.error.__cause__
+            conn = self._current(time.monotonic())  # never blocks: no waiting for a reconnect
+            rid, params, text = self._prepare(conn, request, params)
+            waiter = _AsyncReply(self, conn, request, rid, params)
+            try:
+                self._send(conn, request, rid, params, text, waiter)
+            except _Unsent as unsent:
+                raise unsent.error from unsent.error.__cause__
+        except InvalidRequest:
+            raise
+        except BinanceWsError as exc:
+            # Not connected, backing off, send failed: delivered through the future, so a
+            # caller handles every outcome in one place.
+            failed: Future[Response[Any]] = Future()
+            failed.set_exception(exc)
+            return failed
         timeout = self.config.timeout
         if timeout is not None:
             waiter.deadline = time.monotonic() + timeout

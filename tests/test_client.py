@@ -118,6 +118,8 @@ def test_drop_fails_every_waiting_call_at_once(make_client, exchange):
         assert time.monotonic() - started < 10  # far inside the 30 s timeout
     with pytest.raises(ConnectionClosed):
         api.start_user_data_stream().execute()
+    with pytest.raises(ConnectionClosed):  # async calls report it through their future
+        api.start_user_data_stream().execute_async().result(1)
 
 
 def test_reconnects_after_drop(make_client, exchange):
