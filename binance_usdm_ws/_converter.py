@@ -9,30 +9,30 @@ Rules, configured once in :func:`make_converter`:
   through ``str()`` so ``0.1`` stays ``Decimal("0.1")``). ``int`` fields accept an int or a string
   of digits (``listenKeyExpired.E`` is sometimes a string). ``bool`` fields accept a bool or the
   strings ``"true"``/``"false"`` in any case (``isAutoAddMargin`` is a string on the wire).
+  ``str`` fields also take a number and keep its text (ids that turn from strings into numbers).
 * **Enums are lenient.** A field typed ``Optional[Union[SomeEnum, str]]`` decodes a known value to
   the member and an unknown value to the **raw string**, never an error: Binance adds enum values
   without notice.
 * **Unknown keys are ignored** by the shipped converter; ``make_converter(strict=True)`` forbids
   them (the tests use it to detect drift between the models and the recorded samples).
-* **Speed.** Structuring functions are generated (``make_dict_structure_fn``) and run without
-  cattrs' detailed validation. When decoding fails, :func:`structure` decodes the same payload
-  again with a converter built with ``detailed_validation=True`` so that
-  :class:`~binance_usdm_ws.errors.DecodeError` lists every problem with its path.
+* **Speed.** Structuring functions are generated once per class (``make_dict_structure_fn``,
+  through one hook factory for attrs classes), and the scalar hooks test the wire's own type
+  first. cattrs' detailed validation stays on: on CPython 3.11 it costs about 3 % of an
+  ``ORDER_TRADE_UPDATE`` decode (measured: 10.2 µs without, 10.5 µs with), and it gives every
+  :class:`~binance_usdm_ws.errors.DecodeError` the full list of problems with their paths.
 
 Only decoding is configured: the package never unstructures models.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Callable, TypeVar, Union, cast, get_args, get_origin, overload
+from typing import Any, Callable, Optional, TypeVar, Union, cast, get_args, get_origin, overload
 
 import attrs
 from cattrs import Converter
-from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, override
 from cattrs.v import format_exception, transform_error
 
@@ -46,7 +46,7 @@ if sys.version_info >= (3, 10):
 else:  # pragma: no cover
     _UNION_TYPES = (Union,)
 
-__all__ = ["converter", "make_converter", "structure", "wire_key"]
+__all__ = ["converter", "explain", "make_converter", "structure", "wire_key"]
 
 T = TypeVar("T")
 Hook = Callable[[Any, Any], Any]
@@ -130,6 +130,45 @@ def _price_level(value: Any, _: Any = None) -> PriceLevel:
 _SCALARS: dict[Any, Callable[..., Any]] = {Decimal: _decimal, int: _int, bool: _bool, str: _str}
 
 
+# The ``Optional`` variants are what nearly every field uses: the wire's own type is tested
+# first and answered without a further call.
+
+
+def _optional_decimal(value: Any, _: Any = None) -> Optional[Decimal]:
+    if type(value) is str:
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"not a decimal number: {value!r}") from None
+    return None if value is None else _decimal(value)
+
+
+def _optional_int(value: Any, _: Any = None) -> Optional[int]:
+    if type(value) is int or value is None:
+        return value
+    return _int(value)
+
+
+def _optional_bool(value: Any, _: Any = None) -> Optional[bool]:
+    if value is True or value is False or value is None:
+        return value
+    return _bool(value)
+
+
+def _optional_str(value: Any, _: Any = None) -> Optional[str]:
+    if type(value) is str or value is None:
+        return value
+    return _str(value)
+
+
+_OPTIONAL_SCALARS: dict[Any, Hook] = {
+    Decimal: _optional_decimal,
+    int: _optional_int,
+    bool: _optional_bool,
+    str: _optional_str,
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # Predicates and factories for composite types.
 
@@ -178,13 +217,9 @@ def _is_optional(tp: Any) -> bool:
 
 def _make_optional_hook(tp: Any, conv: Converter) -> Hook:
     (inner,) = (arg for arg in get_args(tp) if arg is not _NoneType)
-    scalar = _SCALARS.get(inner)
+    scalar = _OPTIONAL_SCALARS.get(inner)
     if scalar is not None:
-        # Specialised closures for the scalar hot path: no dispatch, no extra argument.
-        def structure_optional_scalar(value: Any, _: Any) -> Any:
-            return None if value is None else scalar(value)
-
-        return structure_optional_scalar
+        return scalar
     handler = conv.get_structure_hook(inner)
 
     def structure_optional(value: Any, _: Any) -> Any:
@@ -243,14 +278,14 @@ def _is_attrs(tp: Any) -> bool:
     return attrs.has(get_origin(tp) or tp)
 
 
-def make_converter(strict: bool = False, *, detailed_validation: bool = False) -> Converter:
+def make_converter(strict: bool = False, *, detailed_validation: bool = True) -> Converter:
     """Build and configure a converter.
 
     Args:
         strict: Forbid keys that the model does not declare (for drift tests). The shipped
             converter ignores them because Binance adds fields without notice.
-        detailed_validation: Collect every error with its path (slower). :func:`structure` uses a
-            detailed twin only to explain a failure.
+        detailed_validation: Collect every error with its path (the default). ``False`` stops at
+            the first error and reports it without a path; it is barely faster.
 
     Returns:
         A fully configured ``cattrs.Converter``; configure nothing more after first use.
@@ -276,11 +311,6 @@ def make_converter(strict: bool = False, *, detailed_validation: bool = False) -
 converter = make_converter()
 
 
-@functools.cache
-def _detailed(strict: bool) -> Converter:
-    return make_converter(strict, detailed_validation=True)
-
-
 def _type_name(tp: Any) -> str:
     """Readable name of a type: ``Optional[int]`` → ``int``, ``Union[Side, str]`` → ``Side``."""
     enum_cls = _lenient_enum(tp)
@@ -299,30 +329,22 @@ def _type_name(tp: Any) -> str:
 
 def _format_exception(exc: BaseException, tp: Union[type, None]) -> str:
     """Describe one failure: what was expected, and the hook's own explanation."""
-    if isinstance(exc, (ValueError, TypeError)) and tp is not None:
+    if isinstance(exc, (ValueError, TypeError)):
+        if tp is None:  # a converter without detailed validation: no field to name
+            return f"invalid value ({exc})"
         return f"invalid value, expected {_type_name(tp)} ({exc})"
     return format_exception(exc, tp)
 
 
-def explain(exc: BaseException, data: Any, cls: Any, conv: Converter) -> DecodeError:
-    """Turn a failure of the fast converter into a :class:`DecodeError` listing every problem.
+def explain(exc: BaseException, data: Any, cls: Any) -> DecodeError:
+    """Build the :class:`DecodeError` for a failure to decode ``data`` into ``cls``.
 
-    The payload is decoded again by the detailed twin of ``conv``; its
-    ``ClassValidationError`` becomes ``errors`` (paths use attribute names, e.g.
-    ``$.order.order_id``) and the ``__cause__`` of the returned error (else ``exc`` does).
+    ``errors`` comes from ``cattrs.transform_error``; its paths use attribute names
+    (``$.order.order_id``), not wire keys. The caller raises it ``from exc``.
     """
-    cause: BaseException = exc
-    try:
-        _detailed(bool(conv.forbid_extra_keys)).structure(data, cls)
-    except (ClassValidationError, IterableValidationError) as detailed:
-        cause = detailed
-    except Exception as other:
-        cause = other
-    errors = transform_error(cause, format_exception=_format_exception)
+    errors = transform_error(exc, format_exception=_format_exception)
     message = f"could not decode {_type_name(cls)}: " + "; ".join(errors)
-    error = DecodeError(message, errors=errors, payload=data)
-    error.__cause__ = cause
-    return error
+    return DecodeError(message, errors=errors, payload=data)
 
 
 @overload
@@ -354,5 +376,4 @@ def structure(data: Any, cls: Any, conv: Union[Converter, None] = None) -> Any:
     try:
         return conv.structure(data, cls)
     except Exception as exc:
-        error = explain(exc, data, cls, conv)
-        raise error from error.__cause__
+        raise explain(exc, data, cls) from exc

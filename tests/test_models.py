@@ -379,3 +379,19 @@ def test_margin_type_spellings():
     assert structure({"marginType": "CROSSED"}, PositionRisk).margin_type is MarginType.CROSS
     assert structure({"marginType": "ISOLATED"}, PositionRisk).margin_type is MarginType.ISOLATED
     assert structure({"marginType": "portfolio"}, PositionRisk).margin_type == "portfolio"
+
+
+def test_converter_without_detailed_validation_still_raises_decode_error():
+    """The non-detailed converter stops at the first problem but still raises DecodeError."""
+    fast = make_converter(detailed_validation=False)
+    assert structure({"limit": "5"}, RateLimit, fast).limit == 5
+    with pytest.raises(DecodeError) as info:
+        structure({"limit": "five"}, RateLimit, fast)
+    assert len(info.value.errors) == 1 and "five" in info.value.errors[0]
+
+
+def test_str_fields_keep_numbers_as_text():
+    """A number sent where the model expects a string keeps its text; an object is an error."""
+    assert structure({"listenKey": 123}, ListenKey).listen_key == "123"
+    with pytest.raises(DecodeError):
+        structure({"listenKey": {"k": 1}}, ListenKey)

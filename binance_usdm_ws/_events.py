@@ -1,0 +1,735 @@
+"""Typed events of the USDⓈ-M user data stream (spec §6.2) and :func:`decode_event`.
+
+The wire uses one- and two-letter keys (``"X"``, ``"ap"``); the models use readable names, and
+each key is declared once, on its field (``field(metadata={"key": "X"})``). Every event has
+``event_type`` (``e``) and ``event_time`` (``E``, ms). Every field is optional; money is
+``Decimal``; enum fields hold the member, or the raw string for a value this version does not know.
+
+:func:`decode_event` dispatches on ``e`` through :data:`EVENT_TYPES`. An event type it does not
+know becomes an :class:`UnknownEvent` carrying the raw payload: new events are never an error and
+never dropped.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable, Optional, Union
+
+from attrs import define, field
+
+from ._converter import converter, explain
+from .enums import (
+    AccountUpdateReason,
+    AlgoOrderType,
+    AlgoStatus,
+    AlgoType,
+    ExecutionType,
+    MarginType,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    PriceMatch,
+    SelfTradePreventionMode,
+    Side,
+    StrategyStatus,
+    TimeInForce,
+    WorkingType,
+)
+from .errors import DecodeError
+
+__all__ = [
+    "EVENT_TYPES",
+    "AccountConfigUpdate",
+    "AccountUpdate",
+    "AccountUpdateData",
+    "AlgoOrderUpdate",
+    "AlgoUpdate",
+    "Balance",
+    "ConditionalOrderTriggerReject",
+    "GridUpdate",
+    "GridUpdateData",
+    "LeverageUpdate",
+    "ListenKeyExpired",
+    "MarginCall",
+    "MarginCallPosition",
+    "MultiAssetsUpdate",
+    "OrderReject",
+    "OrderTradeUpdate",
+    "OrderUpdate",
+    "Position",
+    "StrategyUpdate",
+    "StrategyUpdateData",
+    "TradeLite",
+    "UnknownEvent",
+    "UserDataEvent",
+    "decode_event",
+]
+
+
+def _key(key: str) -> dict[str, str]:
+    """Field metadata naming the wire key."""
+    return {"key": key}
+
+
+@define(frozen=True)
+class _Event:
+    """Fields common to every event.
+
+    Attributes:
+        event_type: Event type (``e``).
+        event_time: Event time in ms (``E``).
+    """
+
+    event_type: Optional[str] = field(default=None, metadata=_key("e"))
+    event_time: Optional[int] = field(default=None, metadata=_key("E"))
+
+
+# --------------------------------------------------------------------------------------------
+# listenKeyExpired
+
+
+@define(frozen=True)
+class ListenKeyExpired(_Event):
+    """``listenKeyExpired``: the stream's listenKey expired; no more events until a new key.
+
+    Not a disconnection. ``event_time`` arrives as a string in the docs sample and as an int from
+    the connectors; both decode to ``int``.
+
+    Attributes:
+        event_type: ``"listenKeyExpired"``.
+        event_time: Event time (ms).
+        listen_key: The expired key.
+    """
+
+    listen_key: Optional[str] = None
+
+
+# --------------------------------------------------------------------------------------------
+# ACCOUNT_UPDATE
+
+
+@define(frozen=True)
+class Balance:
+    """A changed balance in ``ACCOUNT_UPDATE`` (``a.B[]``).
+
+    Attributes:
+        asset: Asset (``a``).
+        wallet_balance: Wallet balance (``wb``).
+        cross_wallet_balance: Cross wallet balance (``cw``).
+        balance_change: Balance change except PnL and commission (``bc``).
+    """
+
+    asset: Optional[str] = field(default=None, metadata=_key("a"))
+    wallet_balance: Optional[Decimal] = field(default=None, metadata=_key("wb"))
+    cross_wallet_balance: Optional[Decimal] = field(default=None, metadata=_key("cw"))
+    balance_change: Optional[Decimal] = field(default=None, metadata=_key("bc"))
+
+
+@define(frozen=True)
+class Position:
+    """A changed position in ``ACCOUNT_UPDATE`` (``a.P[]``).
+
+    Attributes:
+        symbol: Symbol (``s``).
+        position_amount: Position amount (``pa``).
+        entry_price: Entry price (``ep``).
+        breakeven_price: Breakeven price (``bep``).
+        accumulated_realized: (Pre-fee) accumulated realized PnL (``cr``).
+        unrealized_pnl: Unrealized PnL (``up``).
+        margin_type: ``isolated`` or ``cross`` (``mt``).
+        isolated_wallet: Isolated wallet, if isolated (``iw``).
+        position_side: Position side (``ps``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    position_amount: Optional[Decimal] = field(default=None, metadata=_key("pa"))
+    entry_price: Optional[Decimal] = field(default=None, metadata=_key("ep"))
+    breakeven_price: Optional[Decimal] = field(default=None, metadata=_key("bep"))
+    accumulated_realized: Optional[Decimal] = field(default=None, metadata=_key("cr"))
+    unrealized_pnl: Optional[Decimal] = field(default=None, metadata=_key("up"))
+    margin_type: Optional[Union[MarginType, str]] = field(default=None, metadata=_key("mt"))
+    isolated_wallet: Optional[Decimal] = field(default=None, metadata=_key("iw"))
+    position_side: Optional[Union[PositionSide, str]] = field(default=None, metadata=_key("ps"))
+
+
+@define(frozen=True)
+class AccountUpdateData:
+    """The ``a`` object of ``ACCOUNT_UPDATE``.
+
+    A funding fee on a crossed position carries only ``balances`` and ``symbol`` (no
+    ``positions``); on an isolated position it also lists that position.
+
+    Attributes:
+        reason: Why the account changed (``m``).
+        symbol: Symbol of a ``FUNDING_FEE`` update (``S``).
+        balances: Changed balances (``B``).
+        positions: Changed positions only (``P``).
+    """
+
+    reason: Optional[Union[AccountUpdateReason, str]] = field(default=None, metadata=_key("m"))
+    symbol: Optional[str] = field(default=None, metadata=_key("S"))
+    balances: Optional[list[Balance]] = field(default=None, metadata=_key("B"))
+    positions: Optional[list[Position]] = field(default=None, metadata=_key("P"))
+
+
+@define(frozen=True)
+class AccountUpdate(_Event):
+    """``ACCOUNT_UPDATE``: balances or positions changed (not for unfilled or cancelled orders).
+
+    Attributes:
+        event_type: ``"ACCOUNT_UPDATE"``.
+        event_time: Event time (ms).
+        transaction_time: Transaction time (``T``).
+        data: What changed (``a``).
+    """
+
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    data: Optional[AccountUpdateData] = field(default=None, metadata=_key("a"))
+
+
+# --------------------------------------------------------------------------------------------
+# MARGIN_CALL
+
+
+@define(frozen=True)
+class MarginCallPosition:
+    """A position at risk in ``MARGIN_CALL`` (``p[]``).
+
+    Attributes:
+        symbol: Symbol (``s``).
+        position_side: Position side (``ps``).
+        position_amount: Position amount (``pa``).
+        margin_type: Margin type (``mt``; ``CROSSED`` decodes to ``MarginType.CROSS``).
+        isolated_wallet: Isolated wallet, if isolated (``iw``).
+        mark_price: Mark price (``mp``).
+        unrealized_pnl: Unrealized PnL (``up``).
+        maintenance_margin_required: Maintenance margin required (``mm``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    position_side: Optional[Union[PositionSide, str]] = field(default=None, metadata=_key("ps"))
+    position_amount: Optional[Decimal] = field(default=None, metadata=_key("pa"))
+    margin_type: Optional[Union[MarginType, str]] = field(default=None, metadata=_key("mt"))
+    isolated_wallet: Optional[Decimal] = field(default=None, metadata=_key("iw"))
+    mark_price: Optional[Decimal] = field(default=None, metadata=_key("mp"))
+    unrealized_pnl: Optional[Decimal] = field(default=None, metadata=_key("up"))
+    maintenance_margin_required: Optional[Decimal] = field(default=None, metadata=_key("mm"))
+
+
+@define(frozen=True)
+class MarginCall(_Event):
+    """``MARGIN_CALL``: risk guidance; the position may already be liquidated.
+
+    Attributes:
+        event_type: ``"MARGIN_CALL"``.
+        event_time: Event time (ms).
+        cross_wallet_balance: Cross wallet balance, for a crossed-position call only (``cw``).
+        positions: Positions at risk (``p``).
+    """
+
+    cross_wallet_balance: Optional[Decimal] = field(default=None, metadata=_key("cw"))
+    positions: Optional[list[MarginCallPosition]] = field(default=None, metadata=_key("p"))
+
+
+# --------------------------------------------------------------------------------------------
+# ORDER_TRADE_UPDATE
+
+
+@define(frozen=True)
+class OrderUpdate:
+    """The order of an ``ORDER_TRADE_UPDATE`` (``o``).
+
+    Liquidation orders have a ``client_order_id`` starting with ``autoclose-``, ADL orders
+    ``adl_autoclose``, settlement orders ``settlement_autoclose-``.
+
+    Attributes:
+        symbol: Symbol (``s``).
+        client_order_id: Client order id (``c``).
+        side: Side (``S``).
+        order_type: Order type, incl. ``LIQUIDATION`` (``o``).
+        time_in_force: Time in force (``f``).
+        original_quantity: Original quantity (``q``).
+        original_price: Original price (``p``).
+        average_price: Average price (``ap``).
+        stop_price: Stop price; ignore for TRAILING_STOP_MARKET (``sp``).
+        execution_type: ``NEW``, ``TRADE``, ``AMENDMENT``, ... (``x``).
+        status: Order status (``X``); also readable as ``order_status``.
+        order_id: Order id (``i``).
+        modify_id: The ``modifyId`` of ``order.modify``, on ``AMENDMENT`` only (``M``).
+        last_filled_quantity: Last filled quantity (``l``).
+        filled_accumulated_quantity: Filled accumulated quantity (``z``).
+        last_filled_price: Last filled price (``L``).
+        commission_asset: Commission asset; absent without commission (``N``).
+        commission: Commission; absent without commission (``n``).
+        trade_time: Order trade time (``T``).
+        trade_id: Trade id (``t``).
+        bids_notional: Bids notional (``b``).
+        ask_notional: Ask notional (``a``).
+        is_maker: Whether this trade was the maker side (``m``).
+        is_reduce_only: Reduce-only order (``R``).
+        working_type: Stop price working type (``wt``).
+        original_order_type: Original order type (``ot``).
+        position_side: Position side (``ps``).
+        close_all: Close-all conditional order (``cp``).
+        activation_price: Activation price, trailing stop only (``AP``).
+        callback_rate: Callback rate, trailing stop only (``cr``).
+        price_protect: Price protection on (``pP``).
+        si: Documented as "ignore" (``si``).
+        ss: Documented as "ignore" (``ss``).
+        realized_profit: Realized profit of the trade (``rp``).
+        stp_mode: Self-trade prevention mode (``V``).
+        price_match: Price match mode (``pm``).
+        good_till_date: GTD auto-cancel time (``gtd``).
+        expiry_reason: Expiry reason code (``er``): ``"0"`` none, ``"1"`` expired by STP, ``"2"``
+            IOC remainder cancelled, ``"3"`` IOC remainder cancelled by STP, ``"4"`` knocked out
+            by a higher-priority reduce-only order or would open a reversed position, ``"5"``
+            expired at liquidation, ``"6"`` GTE condition unsatisfied, ``"7"`` symbol delisted,
+            ``"8"`` initial order expired after stop triggered, ``"9"`` market order remainder
+            cancelled.
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    client_order_id: Optional[str] = field(default=None, metadata=_key("c"))
+    side: Optional[Union[Side, str]] = field(default=None, metadata=_key("S"))
+    order_type: Optional[Union[OrderType, str]] = field(default=None, metadata=_key("o"))
+    time_in_force: Optional[Union[TimeInForce, str]] = field(default=None, metadata=_key("f"))
+    original_quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    original_price: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    average_price: Optional[Decimal] = field(default=None, metadata=_key("ap"))
+    stop_price: Optional[Decimal] = field(default=None, metadata=_key("sp"))
+    execution_type: Optional[Union[ExecutionType, str]] = field(default=None, metadata=_key("x"))
+    status: Optional[Union[OrderStatus, str]] = field(default=None, metadata=_key("X"))
+    order_id: Optional[int] = field(default=None, metadata=_key("i"))
+    modify_id: Optional[int] = field(default=None, metadata=_key("M"))
+    last_filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("l"))
+    filled_accumulated_quantity: Optional[Decimal] = field(default=None, metadata=_key("z"))
+    last_filled_price: Optional[Decimal] = field(default=None, metadata=_key("L"))
+    commission_asset: Optional[str] = field(default=None, metadata=_key("N"))
+    commission: Optional[Decimal] = field(default=None, metadata=_key("n"))
+    trade_time: Optional[int] = field(default=None, metadata=_key("T"))
+    trade_id: Optional[int] = field(default=None, metadata=_key("t"))
+    bids_notional: Optional[Decimal] = field(default=None, metadata=_key("b"))
+    ask_notional: Optional[Decimal] = field(default=None, metadata=_key("a"))
+    is_maker: Optional[bool] = field(default=None, metadata=_key("m"))
+    is_reduce_only: Optional[bool] = field(default=None, metadata=_key("R"))
+    working_type: Optional[Union[WorkingType, str]] = field(default=None, metadata=_key("wt"))
+    original_order_type: Optional[Union[OrderType, str]] = field(default=None, metadata=_key("ot"))
+    position_side: Optional[Union[PositionSide, str]] = field(default=None, metadata=_key("ps"))
+    close_all: Optional[bool] = field(default=None, metadata=_key("cp"))
+    activation_price: Optional[Decimal] = field(default=None, metadata=_key("AP"))
+    callback_rate: Optional[Decimal] = field(default=None, metadata=_key("cr"))
+    price_protect: Optional[bool] = field(default=None, metadata=_key("pP"))
+    si: Optional[int] = None
+    ss: Optional[int] = None
+    realized_profit: Optional[Decimal] = field(default=None, metadata=_key("rp"))
+    stp_mode: Optional[Union[SelfTradePreventionMode, str]] = field(
+        default=None, metadata=_key("V")
+    )
+    price_match: Optional[Union[PriceMatch, str]] = field(default=None, metadata=_key("pm"))
+    good_till_date: Optional[int] = field(default=None, metadata=_key("gtd"))
+    expiry_reason: Optional[str] = field(default=None, metadata=_key("er"))
+
+    @property
+    def order_status(self) -> Optional[Union[OrderStatus, str]]:
+        """The order status (``X``); the same as :attr:`status`."""
+        return self.status
+
+
+@define(frozen=True)
+class OrderTradeUpdate(_Event):
+    """``ORDER_TRADE_UPDATE``: an order was created, filled, modified, cancelled or expired.
+
+    Attributes:
+        event_type: ``"ORDER_TRADE_UPDATE"``.
+        event_time: Event time (ms).
+        transaction_time: Transaction time (``T``).
+        order: The order (``o``).
+    """
+
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    order: Optional[OrderUpdate] = field(default=None, metadata=_key("o"))
+
+
+# --------------------------------------------------------------------------------------------
+# TRADE_LITE
+
+
+@define(frozen=True)
+class TradeLite(_Event):
+    """``TRADE_LITE``: a faster, smaller notice of a trade (``TRADE`` executions only).
+
+    Attributes:
+        event_type: ``"TRADE_LITE"``.
+        event_time: Event time (ms).
+        transaction_time: Transaction time (``T``).
+        symbol: Symbol (``s``).
+        original_quantity: Original quantity (``q``).
+        original_price: Original price (``p``).
+        is_maker: Whether this trade was the maker side (``m``).
+        client_order_id: Client order id (``c``).
+        side: Side (``S``).
+        last_filled_price: Last filled price (``L``).
+        last_filled_quantity: Last filled quantity (``l``).
+        trade_id: Trade id (``t``).
+        order_id: Order id (``i``).
+    """
+
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    original_quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    original_price: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    is_maker: Optional[bool] = field(default=None, metadata=_key("m"))
+    client_order_id: Optional[str] = field(default=None, metadata=_key("c"))
+    side: Optional[Union[Side, str]] = field(default=None, metadata=_key("S"))
+    last_filled_price: Optional[Decimal] = field(default=None, metadata=_key("L"))
+    last_filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("l"))
+    trade_id: Optional[int] = field(default=None, metadata=_key("t"))
+    order_id: Optional[int] = field(default=None, metadata=_key("i"))
+
+
+# --------------------------------------------------------------------------------------------
+# ACCOUNT_CONFIG_UPDATE
+
+
+@define(frozen=True)
+class LeverageUpdate:
+    """A leverage change (``ac``).
+
+    Attributes:
+        symbol: Symbol (``s``).
+        leverage: New leverage (``l``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    leverage: Optional[int] = field(default=None, metadata=_key("l"))
+
+
+@define(frozen=True)
+class MultiAssetsUpdate:
+    """A multi-assets mode change (``ai``).
+
+    Attributes:
+        multi_assets_mode: Whether multi-assets mode is now on (``j``).
+    """
+
+    multi_assets_mode: Optional[bool] = field(default=None, metadata=_key("j"))
+
+
+@define(frozen=True)
+class AccountConfigUpdate(_Event):
+    """``ACCOUNT_CONFIG_UPDATE``: leverage changed (``leverage``) or multi-assets mode changed.
+
+    One of ``leverage`` and ``multi_assets`` is set, the other is ``None``.
+
+    Attributes:
+        event_type: ``"ACCOUNT_CONFIG_UPDATE"``.
+        event_time: Event time (ms).
+        transaction_time: Transaction time (``T``).
+        leverage: The leverage change (``ac``).
+        multi_assets: The multi-assets mode change (``ai``).
+    """
+
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    leverage: Optional[LeverageUpdate] = field(default=None, metadata=_key("ac"))
+    multi_assets: Optional[MultiAssetsUpdate] = field(default=None, metadata=_key("ai"))
+
+
+# --------------------------------------------------------------------------------------------
+# STRATEGY_UPDATE, GRID_UPDATE
+
+
+@define(frozen=True)
+class StrategyUpdateData:
+    """The strategy of a ``STRATEGY_UPDATE`` (``su``).
+
+    Attributes:
+        strategy_id: Strategy id (``si``).
+        strategy_type: Strategy type, e.g. ``GRID`` (``st``).
+        strategy_status: ``NEW``, ``WORKING``, ``CANCELLED`` or ``EXPIRED`` (``ss``).
+        symbol: Symbol (``s``).
+        update_time: Update time (``ut``).
+        op_code: Why it changed (``c``): 8001 parameters updated, 8002 cancelled by the user,
+            8003 an order placed or cancelled by hand, 8004 stop limit reached, 8005 position
+            liquidated, 8006 max open order limit, 8007 new grid order, 8008 margin not enough,
+            8009 price out of bounds, 8010 market closed or paused, 8011 close position failed,
+            8012 max notional exceeded, 8013 KYC/jurisdiction, 8014 quantitative rules, 8015
+            position empty or liquidated.
+    """
+
+    strategy_id: Optional[int] = field(default=None, metadata=_key("si"))
+    strategy_type: Optional[str] = field(default=None, metadata=_key("st"))
+    strategy_status: Optional[Union[StrategyStatus, str]] = field(default=None, metadata=_key("ss"))
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    update_time: Optional[int] = field(default=None, metadata=_key("ut"))
+    op_code: Optional[int] = field(default=None, metadata=_key("c"))
+
+
+@define(frozen=True)
+class StrategyUpdate(_Event):
+    """``STRATEGY_UPDATE``: a trading strategy changed.
+
+    Attributes:
+        event_type: ``"STRATEGY_UPDATE"``.
+        event_time: Event time (ms).
+        transaction_time: Transaction time (``T``).
+        strategy: The strategy (``su``).
+    """
+
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    strategy: Optional[StrategyUpdateData] = field(default=None, metadata=_key("su"))
+
+
+@define(frozen=True)
+class GridUpdateData:
+    """The grid of a ``GRID_UPDATE`` (``gu``).
+
+    Attributes:
+        strategy_id: Strategy id (``si``).
+        strategy_type: Strategy type (``st``).
+        strategy_status: Strategy status (``ss``).
+        symbol: Symbol (``s``).
+        realized_pnl: Realized PnL (``r``).
+        unmatched_average_price: Unmatched average price (``up``).
+        unmatched_quantity: Unmatched quantity (``uq``).
+        unmatched_fee: Unmatched fee (``uf``).
+        matched_pnl: Matched PnL (``mp``).
+        update_time: Update time (``ut``).
+    """
+
+    strategy_id: Optional[int] = field(default=None, metadata=_key("si"))
+    strategy_type: Optional[str] = field(default=None, metadata=_key("st"))
+    strategy_status: Optional[Union[StrategyStatus, str]] = field(default=None, metadata=_key("ss"))
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    realized_pnl: Optional[Decimal] = field(default=None, metadata=_key("r"))
+    unmatched_average_price: Optional[Decimal] = field(default=None, metadata=_key("up"))
+    unmatched_quantity: Optional[Decimal] = field(default=None, metadata=_key("uq"))
+    unmatched_fee: Optional[Decimal] = field(default=None, metadata=_key("uf"))
+    matched_pnl: Optional[Decimal] = field(default=None, metadata=_key("mp"))
+    update_time: Optional[int] = field(default=None, metadata=_key("ut"))
+
+
+@define(frozen=True)
+class GridUpdate(_Event):
+    """``GRID_UPDATE``: a grid strategy changed (deprecated in the 2026 docs).
+
+    Attributes:
+        event_type: ``"GRID_UPDATE"``.
+        event_time: Event time (ms).
+        transaction_time: Transaction time (``T``).
+        grid: The grid (``gu``).
+    """
+
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    grid: Optional[GridUpdateData] = field(default=None, metadata=_key("gu"))
+
+
+# --------------------------------------------------------------------------------------------
+# CONDITIONAL_ORDER_TRIGGER_REJECT
+
+
+@define(frozen=True)
+class OrderReject:
+    """The rejected order of a ``CONDITIONAL_ORDER_TRIGGER_REJECT`` (``or``).
+
+    Attributes:
+        symbol: Symbol (``s``).
+        order_id: Order id (``i``).
+        reason: Reject reason (``r``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    order_id: Optional[int] = field(default=None, metadata=_key("i"))
+    reason: Optional[str] = field(default=None, metadata=_key("r"))
+
+
+@define(frozen=True)
+class ConditionalOrderTriggerReject(_Event):
+    """``CONDITIONAL_ORDER_TRIGGER_REJECT``: a triggered TP/SL order was rejected.
+
+    Attributes:
+        event_type: ``"CONDITIONAL_ORDER_TRIGGER_REJECT"``.
+        event_time: Event time (ms).
+        transaction_time: Message send time (``T``).
+        reject: The rejected order (``or``).
+    """
+
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    reject: Optional[OrderReject] = field(default=None, metadata=_key("or"))
+
+
+# --------------------------------------------------------------------------------------------
+# ALGO_UPDATE
+
+
+@define(frozen=True)
+class AlgoOrderUpdate:
+    """The algo order of an ``ALGO_UPDATE`` (``o``).
+
+    Attributes:
+        client_algo_id: Client algo id (``caid``).
+        algo_id: Algo id (``aid``).
+        algo_type: ``CONDITIONAL`` (``at``).
+        order_type: Conditional order type (``o``).
+        symbol: Symbol (``s``).
+        side: Side (``S``).
+        position_side: Position side (``ps``).
+        time_in_force: Time in force (``f``).
+        quantity: Quantity (``q``).
+        algo_status: Algo status (``X``).
+        matching_order_id: Order id in the matching engine; ``""`` before trigger (``ai``).
+        average_price: Average fill price, after trigger (``ap``).
+        executed_quantity: Executed quantity, after trigger (``aq``).
+        actual_order_type: Order type in the matching engine, after trigger; ``"0"`` before,
+            kept as a string (``act``).
+        trigger_price: Trigger price (``tp``).
+        price: Order price (``p``).
+        stp_mode: Self-trade prevention mode (``V``).
+        working_type: Working type (``wt``).
+        price_match: Price match mode (``pm``).
+        close_all: Close-all order (``cp``).
+        price_protect: Price protection on (``pP``).
+        is_reduce_only: Reduce-only order (``R``).
+        trigger_time: Trigger time (``tt``).
+        good_till_date: GTD time (``gtd``).
+        failed_reason: Why the algo order failed (``rm``).
+        is_activated: Whether a trailing order is activated (``ia``).
+    """
+
+    client_algo_id: Optional[str] = field(default=None, metadata=_key("caid"))
+    algo_id: Optional[int] = field(default=None, metadata=_key("aid"))
+    algo_type: Optional[Union[AlgoType, str]] = field(default=None, metadata=_key("at"))
+    order_type: Optional[Union[AlgoOrderType, str]] = field(default=None, metadata=_key("o"))
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    side: Optional[Union[Side, str]] = field(default=None, metadata=_key("S"))
+    position_side: Optional[Union[PositionSide, str]] = field(default=None, metadata=_key("ps"))
+    time_in_force: Optional[Union[TimeInForce, str]] = field(default=None, metadata=_key("f"))
+    quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    algo_status: Optional[Union[AlgoStatus, str]] = field(default=None, metadata=_key("X"))
+    matching_order_id: Optional[str] = field(default=None, metadata=_key("ai"))
+    average_price: Optional[Decimal] = field(default=None, metadata=_key("ap"))
+    executed_quantity: Optional[Decimal] = field(default=None, metadata=_key("aq"))
+    actual_order_type: Optional[Union[OrderType, str]] = field(default=None, metadata=_key("act"))
+    trigger_price: Optional[Decimal] = field(default=None, metadata=_key("tp"))
+    price: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    stp_mode: Optional[Union[SelfTradePreventionMode, str]] = field(
+        default=None, metadata=_key("V")
+    )
+    working_type: Optional[Union[WorkingType, str]] = field(default=None, metadata=_key("wt"))
+    price_match: Optional[Union[PriceMatch, str]] = field(default=None, metadata=_key("pm"))
+    close_all: Optional[bool] = field(default=None, metadata=_key("cp"))
+    price_protect: Optional[bool] = field(default=None, metadata=_key("pP"))
+    is_reduce_only: Optional[bool] = field(default=None, metadata=_key("R"))
+    trigger_time: Optional[int] = field(default=None, metadata=_key("tt"))
+    good_till_date: Optional[int] = field(default=None, metadata=_key("gtd"))
+    failed_reason: Optional[str] = field(default=None, metadata=_key("rm"))
+    is_activated: Optional[bool] = field(default=None, metadata=_key("ia"))
+
+
+@define(frozen=True)
+class AlgoUpdate(_Event):
+    """``ALGO_UPDATE``: an algo (conditional) order changed.
+
+    Once triggered, the resulting order is reported by ``ORDER_TRADE_UPDATE``.
+
+    Attributes:
+        event_type: ``"ALGO_UPDATE"``.
+        event_time: Event time (ms).
+        transaction_time: Transaction time (``T``).
+        order: The algo order (``o``).
+    """
+
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    order: Optional[AlgoOrderUpdate] = field(default=None, metadata=_key("o"))
+
+
+# --------------------------------------------------------------------------------------------
+# Unknown events and dispatch
+
+
+@define(frozen=True)
+class UnknownEvent(_Event):
+    """An event whose ``e`` this version does not know, delivered as received.
+
+    Attributes:
+        event_type: The ``e`` of the payload (``None`` if absent or not a string).
+        event_time: The ``E`` of the payload as an int (``None`` if absent or not a number).
+        raw: The whole payload.
+    """
+
+    raw: dict[str, Any] = field(factory=dict)
+
+
+UserDataEvent = Union[
+    ListenKeyExpired,
+    AccountUpdate,
+    MarginCall,
+    OrderTradeUpdate,
+    TradeLite,
+    AccountConfigUpdate,
+    StrategyUpdate,
+    GridUpdate,
+    ConditionalOrderTriggerReject,
+    AlgoUpdate,
+    UnknownEvent,
+]
+
+#: Event type (``e``) → model. :func:`decode_event` dispatches through this table.
+EVENT_TYPES: dict[str, type] = {
+    "listenKeyExpired": ListenKeyExpired,
+    "ACCOUNT_UPDATE": AccountUpdate,
+    "MARGIN_CALL": MarginCall,
+    "ORDER_TRADE_UPDATE": OrderTradeUpdate,
+    "TRADE_LITE": TradeLite,
+    "ACCOUNT_CONFIG_UPDATE": AccountConfigUpdate,
+    "STRATEGY_UPDATE": StrategyUpdate,
+    "GRID_UPDATE": GridUpdate,
+    "CONDITIONAL_ORDER_TRIGGER_REJECT": ConditionalOrderTriggerReject,
+    "ALGO_UPDATE": AlgoUpdate,
+}
+
+# The generated hooks, looked up once: decoding an event is one dict lookup and one call.
+_HOOKS: dict[str, tuple[Callable[[Any, Any], Any], type]] = {
+    name: (converter.get_structure_hook(cls), cls) for name, cls in EVENT_TYPES.items()
+}
+
+
+def _unknown(payload: dict[str, Any]) -> UnknownEvent:
+    event_type = payload.get("e")
+    event_time = payload.get("E")
+    if type(event_time) is str and event_time.isdigit():
+        event_time = int(event_time)
+    return UnknownEvent(
+        event_type=event_type if isinstance(event_type, str) else None,
+        event_time=event_time if type(event_time) is int else None,
+        raw=payload,
+    )
+
+
+def decode_event(payload: dict[str, Any]) -> UserDataEvent:
+    """Decode one user data stream event (a parsed JSON object) into its model.
+
+    Args:
+        payload: The event, e.g. ``json.loads(frame)``.
+
+    Returns:
+        The event's model, chosen by its ``e``; an :class:`UnknownEvent` with the raw payload
+        when ``e`` is missing or not one of :data:`EVENT_TYPES`.
+
+    Raises:
+        DecodeError: ``payload`` is not an object, or a known event does not fit its model
+            (``errors`` lists each problem; ``payload`` is the event).
+    """
+    try:
+        hook, cls = _HOOKS[payload["e"]]
+    except (KeyError, TypeError):
+        if isinstance(payload, dict):
+            return _unknown(payload)
+        problem = f"expected an object, got {type(payload).__name__}"
+        raise DecodeError(
+            f"could not decode event: {problem}", errors=[f"{problem} @ $"], payload=payload
+        ) from None
+    try:
+        event: UserDataEvent = hook(payload, cls)
+    except Exception as exc:
+        raise explain(exc, payload, cls) from exc
+    return event
