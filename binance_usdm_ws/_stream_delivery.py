@@ -312,9 +312,7 @@ class StreamConsumer:
         self._start_delivery()
         return handler
 
-    def on_error(
-        self, handler: Callable[[BaseException], Any]
-    ) -> Callable[[BaseException], Any]:
+    def on_error(self, handler: Callable[[BaseException], Any]) -> Callable[[BaseException], Any]:
         """Call ``handler(exc)`` for every problem the stream reports while it keeps running.
 
         Failed keepalives and reconnect attempts (``ConnectionClosed``, ``ServerError``…),

@@ -354,9 +354,7 @@ class UserDataStream(StreamConsumer):
             start = int(when) if isinstance(when, (int, str)) and str(when).isdigit() else None
             self._commands.put(("expired", link.key, start, "listenKeyExpired event"))
 
-    def _link_closed(
-        self, link: _Link, conn: Connection, cause: Optional[BaseException]
-    ) -> None:
+    def _link_closed(self, link: _Link, conn: Connection, cause: Optional[BaseException]) -> None:
         """Reader thread, once per socket: an active socket that ends is a lost one."""
         with self._cond:
             if link.state != _ACTIVE or self._stop.is_set():
@@ -372,14 +370,17 @@ class UserDataStream(StreamConsumer):
             kind = command[0]
             if kind == "stop" or self._stop.is_set():
                 return
+            link = self._link
             try:
-                if kind == "lost" and command[1] is self._link:
+                if link is None or (kind != "expired" and command[1] is not link):
+                    continue  # about a socket that was already replaced
+                if kind == "lost":
                     self._reestablish("reconnect", command[2], command[3], renew=False)
                 elif kind == "expired" and command[1] == self._key:
                     start = command[2] or self._key_ok_ms or now_ms()
                     self._reestablish("listen_key_expired", start, command[3], renew=True)
-                elif kind == "rotate" and command[1] is self._link:
-                    self._rotate(command[1])
+                elif kind == "rotate":
+                    self._rotate(link)
             except Exception as exc:  # pragma: no cover - a bug must not end supervision
                 logger.exception("%s: supervisor failed on %s", self._name, kind)
                 self._report(exc)
@@ -406,8 +407,11 @@ class UserDataStream(StreamConsumer):
                         self.key_renewals += 1
                     logger.info(
                         "%s: stream back on listenKey %s after %d attempt(s), gap %.1f s",
-                        self._name, mask(key), attempt, gap.duration,
-                    )  # fmt: skip
+                        self._name,
+                        mask(key),
+                        attempt,
+                        gap.duration,
+                    )
                     if old is not None:
                         self._retire(old)
                     return
@@ -428,8 +432,9 @@ class UserDataStream(StreamConsumer):
         except ServerError as exc:
             if exc.code != _INVALID_LISTEN_KEY:
                 raise
-            logger.info("%s: listenKey %s is gone (-1125); starting a new one", self._name,
-                        mask(current))  # fmt: skip
+            logger.info(
+                "%s: listenKey %s is gone (-1125); starting a new one", self._name, mask(current)
+            )
             return self._start_key()
         except BinanceWsError as exc:
             # The WS API is down too: the socket can still come back on the current key.
