@@ -350,9 +350,8 @@ class UserDataStream(StreamConsumer):
             if not expired:
                 self._key_ok_ms = now_ms()
         if expired:
-            when = message.get("E")
-            start = int(when) if isinstance(when, (int, str)) and str(when).isdigit() else None
-            self._commands.put(("expired", link.key, start, "listenKeyExpired event"))
+            # Sent when the key lapses: its arrival (local clock) is when events stopped.
+            self._commands.put(("expired", link.key, now_ms(), "listenKeyExpired event"))
 
     def _link_closed(self, link: _Link, conn: Connection, cause: Optional[BaseException]) -> None:
         """Reader thread, once per socket: an active socket that ends is a lost one."""
@@ -400,7 +399,8 @@ class UserDataStream(StreamConsumer):
             except BinanceWsError as exc:
                 self._report(exc)
             else:
-                gap = StreamGap(reason=reason, start=start, end=now_ms(), detail=detail)
+                end = max(start, now_ms())
+                gap = StreamGap(reason=reason, start=start, end=end, detail=detail)
                 if self._install(link, gap, old):
                     self.reconnects += 1
                     if key != (old.key if old else None):
