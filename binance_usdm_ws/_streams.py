@@ -332,7 +332,11 @@ class UserDataStream(StreamConsumer):
 
     def _accept(self, link: _Link, message: Any) -> None:
         """Reader thread: route one message. Never blocks beyond the short buffer lock."""
-        expired = type(message) is dict and message.get("e") == "listenKeyExpired"
+        expired = (
+            type(message) is dict
+            and message.get("e") == "listenKeyExpired"
+            and message.get("listenKey") in (None, link.key)
+        )
         with self._cond:
             if link.state == _RETIRED:
                 return
