@@ -1,0 +1,331 @@
+"""``LocalExchange``: the public face of the loopback Binance USDⓈ-M futures exchange."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Callable, Optional, Union
+
+from . import _methods, _trade_methods  # noqa: F401  (they register the WS API methods)
+from ._common import dumps, random_alnum
+from ._dispatch import Dispatcher
+from ._faults import Faults
+from ._server import Connection, Server
+from ._state import INVALID_KEY, ApiKeys, ExchangeClock, ListenKeys, RateLimiter
+from ._trading import Engine, Number
+
+__all__ = ["LocalExchange", "RecordedRequest"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One frame received on the WS API, as parsed (``method`` None when unparseable)."""
+
+    conn_id: int
+    id: Any
+    method: Optional[str]
+    params: dict[str, Any]
+    raw: str
+
+
+class LocalExchange:
+    """A loopback Binance USDⓈ-M futures exchange speaking the WS API and user data streams.
+
+    Use it as a context manager: ``with LocalExchange() as ex: ex.ws_api_url``. It runs an
+    asyncio ``websockets`` server in one daemon thread; every public method is thread-safe
+    and takes effect before returning.
+
+    Args:
+        host: Interface to bind.
+        port: TCP port; 0 picks a free one.
+        ping_interval: Seconds between server ping frames (Binance: 180); None disables.
+        ping_timeout: Seconds a server ping may stay unanswered before the server closes the
+            connection (close code 1008; Binance: 600); None disables.
+        max_connection_age: Seconds after which a connection is closed (code 1000, like
+            Binance's 24 h limit), measured on the **simulated clock** (so ``clock.advance``
+            triggers it); None disables.
+        enforce_rate_limits: Reject requests over the limits with 429 (and 418 bans).
+        require_signature_checks: Verify signatures; False accepts any non-empty signature.
+        recv_window_default: recvWindow (ms) when a request sends none.
+        weight_limit_per_minute: REQUEST_WEIGHT limit per minute.
+        order_limit_per_10s: ORDERS limit per 10 seconds (per API key).
+        order_limit_per_minute: ORDERS limit per minute (per API key).
+        ban_after_violations: Rate-limit violations after which the "IP" is banned (418).
+        ban_seconds: Length of the ban (simulated clock).
+        strict_params: Reject unknown params (-1104) and numbers of the wrong JSON type.
+        replenish_book: Restore the seeded maker levels after each match (endless liquidity).
+        api_key: The default API key (random when None).
+        api_secret: Its HMAC secret (random when None).
+        initial_balance: USDT wallet balance of each new account.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ping_interval: Optional[float] = 180.0,
+        ping_timeout: Optional[float] = 600.0,
+        max_connection_age: Optional[float] = None,
+        enforce_rate_limits: bool = False,
+        require_signature_checks: bool = True,
+        recv_window_default: int = 5000,
+        weight_limit_per_minute: int = 2400,
+        order_limit_per_10s: int = 300,
+        order_limit_per_minute: int = 1200,
+        ban_after_violations: int = 3,
+        ban_seconds: float = 120.0,
+        strict_params: bool = False,
+        replenish_book: bool = False,
+        api_key: Optional[str] = None,
+        api_secret: Optional[str] = None,
+        initial_balance: Union[str, Decimal] = "100000",
+    ) -> None:
+        self.clock = ExchangeClock(on_advance=self._on_advance)
+        self.api_key = api_key or random_alnum(64)
+        self.api_secret = api_secret or random_alnum(64)
+        self._requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._keys = ApiKeys()
+        self._keys.add(self.api_key, secret=self.api_secret)
+        self._listen_keys = ListenKeys()
+        self._limiter = RateLimiter(
+            weight_limit=weight_limit_per_minute,
+            orders_10s_limit=order_limit_per_10s,
+            orders_1m_limit=order_limit_per_minute,
+            enforce=enforce_rate_limits,
+            ban_after=ban_after_violations,
+            ban_seconds=ban_seconds,
+        )
+        self._engine = Engine(
+            self.clock.now_ms, self._emit, replenish_book, Decimal(initial_balance)
+        )
+        self._dispatcher = Dispatcher(
+            clock=self.clock,
+            keys=self._keys,
+            listen_keys=self._listen_keys,
+            limiter=self._limiter,
+            engine=self._engine,
+            on_listen_key_expired=self._listen_key_expired,
+            strict_params=strict_params,
+            require_signature_checks=require_signature_checks,
+            recv_window_default=recv_window_default,
+        )
+        self._server = Server(
+            host=host,
+            port=port,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            max_connection_age=max_connection_age,
+            now_ms=self.clock.now_ms,
+            dispatch=self._dispatcher,
+            record=self._record,
+            on_tick=self._tick,
+        )
+        self.faults = Faults(self._server)
+        self._started = False
+
+    # --------------------------------------------------------------------------- lifecycle
+
+    def start(self) -> LocalExchange:
+        """Start the server thread (idempotent); returns self."""
+        if not self._started:
+            self._server.start()
+            self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Close all connections, stop the server and join its thread (idempotent)."""
+        if self._started:
+            self._started = False
+            self._server.stop()
+
+    def __enter__(self) -> LocalExchange:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+    @property
+    def host(self) -> str:
+        """The bound interface."""
+        return self._server.host
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port (after start)."""
+        if not self._started:
+            raise RuntimeError("the exchange is not started; use `with LocalExchange() as ex:`")
+        return self._server.port
+
+    @property
+    def ws_api_url(self) -> str:
+        """The WS API URL, ``ws://127.0.0.1:<port>/ws-fapi/v1``."""
+        return f"ws://{self.host}:{self.port}/ws-fapi/v1"
+
+    @property
+    def streams_url(self) -> str:
+        """The streams base URL; user data is at ``<streams_url>/private/ws/<listenKey>``."""
+        return f"ws://{self.host}:{self.port}"
+
+    # ------------------------------------------------------------------------- inspection
+
+    def _record(
+        self, conn: Connection, req_id: Any, method: Optional[str], params: dict[str, Any], raw: str
+    ) -> None:
+        with self._lock:
+            self._requests.append(RecordedRequest(conn.cid, req_id, method, params, raw))
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every frame received on the WS API, in order."""
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        with self._lock:
+            self._requests.clear()
+
+    @property
+    def api_connection_count(self) -> int:
+        """How many WS API connections are open."""
+        return self._server.count("api")
+
+    @property
+    def stream_connection_count(self) -> int:
+        """How many user-data stream connections are open."""
+        return self._server.count("stream")
+
+    @staticmethod
+    def wait_for(
+        predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
+    ) -> None:
+        """Poll ``predicate`` until it returns a true value.
+
+        Raises:
+            AssertionError: If it is still false after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"condition not met within {timeout} s")
+            time.sleep(interval)
+
+    # ------------------------------------------------------------------------ keys & pushes
+
+    def add_api_key(
+        self,
+        api_key: str,
+        secret: Optional[str] = None,
+        public_key_pem: Union[str, bytes, None] = None,
+    ) -> None:
+        """Register an API key with an HMAC ``secret`` or an RSA/Ed25519 public key (PEM).
+
+        A key registered with neither can only call USER_STREAM methods.
+
+        Raises:
+            ValueError: If both are given, or the PEM is not an RSA/Ed25519 public key.
+        """
+        self._call(lambda: self._keys.add(api_key, secret, public_key_pem))
+
+    def revoke_api_key(self, api_key: str) -> None:
+        """Make ``api_key`` invalid; sessions logged on with it get the id:null -2015 frame."""
+
+        async def run() -> None:
+            self._keys.revoke(api_key)
+            status, code, msg = INVALID_KEY
+            text = dumps({"id": None, "status": status, "error": {"code": code, "msg": msg}})
+            conns = [c for c in self._server.select("api") if c.session.api_key == api_key]
+            for conn in conns:
+                self._server.enqueue(conn, text)
+            await self._server.flush(conns)
+
+        self._run(run())
+
+    def push_api(self, obj: Any) -> None:
+        """JSON-encode ``obj`` and send it to every WS API connection."""
+
+        async def run() -> None:
+            conns = self._server.select("api")
+            text = dumps(obj)
+            for conn in conns:
+                self._server.enqueue(conn, text)
+            await self._server.flush(conns)
+
+        self._run(run())
+
+    def push_event(self, payload: dict[str, Any], listen_key: Optional[str] = None) -> None:
+        """Send ``payload`` to user-data stream connections (all, or those of ``listen_key``)."""
+
+        async def run() -> None:
+            await self._server.flush(self._server.push_stream(payload, listen_key))
+
+        self._run(run())
+
+    def set_book(
+        self,
+        symbol: str,
+        bids: Iterable[tuple[Number, Number]] = (),
+        asks: Iterable[tuple[Number, Number]] = (),
+        last_price: Optional[Number] = None,
+    ) -> None:
+        """Replace the market-maker levels of ``symbol`` (accounts' resting orders stay).
+
+        Args:
+            symbol: Symbol; a new one gets tick 0.01, step 0.001, min notional 5.
+            bids: ``(price, qty)`` levels.
+            asks: ``(price, qty)`` levels.
+            last_price: New last trade price (optional).
+        """
+        bid_list, ask_list = list(bids), list(asks)
+        self._call(lambda: self._engine.set_book(symbol, bid_list, ask_list, last_price))
+
+    # ---------------------------------------------------------------------------- internals
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        return self._server.call(fn) if self._started else fn()
+
+    def _run(self, coro: Any) -> None:
+        if self._started:
+            self._server.call_async(coro)
+        else:
+            coro.close()
+
+    def _emit(self, api_key: str, payload: dict[str, Any]) -> None:
+        key = self._listen_keys.key_of(api_key)
+        if key is not None:
+            self._server.push_stream(payload, key)
+
+    def _listen_key_expired(self, key: str, api_key: str) -> None:
+        payload = {"e": "listenKeyExpired", "E": self.clock.now_ms(), "listenKey": key}
+        self._server.push_stream(payload, key)
+
+    def _tick(self) -> None:
+        now = self.clock.now_ms()
+        self._dispatcher.expire_listen_keys(now)
+        self._engine.tick(now)
+
+    def _on_advance(self) -> None:
+        if not self._started:
+            return
+        if self._server.in_loop():
+            self._tick()
+            self._server.check_ages()
+            return
+
+        async def run() -> None:
+            self._tick()
+            self._server.check_ages()
+            await self._server.flush(self._server.select("all"))
+
+        self._server.call_async(run())

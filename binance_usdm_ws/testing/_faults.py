@@ -1,0 +1,171 @@
+"""Fault injection for the local exchange: what tests can break, and how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+if TYPE_CHECKING:
+    from ._server import Connection, Server
+
+__all__ = ["FaultRules", "Faults"]
+
+Kind = str  # "api" | "stream" | "all"
+
+
+@dataclass
+class _ErrorRule:
+    status: int
+    code: int
+    msg: str
+    data: Optional[dict[str, Any]]
+    remaining: int
+
+
+@dataclass
+class FaultRules:
+    """The standing faults, read by the server's event loop for every request.
+
+    Only the loop thread touches these; :class:`Faults` changes them through the loop.
+    """
+
+    delays: dict[str, float] = field(default_factory=dict)
+    never: dict[str, bool] = field(default_factory=dict)
+    errors: dict[str, list[_ErrorRule]] = field(default_factory=dict)
+    reorder_n: int = 0
+    held: list[tuple[Connection, str]] = field(default_factory=list)
+
+    @staticmethod
+    def _lookup(table: dict[str, Any], method: Optional[str]) -> Any:
+        if method is not None and method in table:
+            return table[method]
+        return table.get("*")
+
+    def delay_for(self, method: Optional[str]) -> float:
+        """Return the reply delay in seconds for ``method`` (0 when none)."""
+        value = self._lookup(self.delays, method)
+        return float(value) if value else 0.0
+
+    def never_for(self, method: Optional[str]) -> Optional[bool]:
+        """Return None (reply), False (swallow unprocessed) or True (process, drop the reply)."""
+        value: Optional[bool] = self._lookup(self.never, method)
+        return value
+
+    def take_error(self, method: Optional[str]) -> Optional[_ErrorRule]:
+        """Consume and return the next error reply queued for ``method``, if any."""
+        for key in (method, "*"):
+            rules = self.errors.get(key) if key is not None else None
+            if rules:
+                rule = rules[0]
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    rules.pop(0)
+                return rule
+        return None
+
+    def clear(self) -> None:
+        """Remove every standing fault (held replies are released by the caller first)."""
+        self.delays.clear()
+        self.never.clear()
+        self.errors.clear()
+        self.reorder_n = 0
+
+
+class Faults:
+    """Fault injection, callable from any thread; each call takes effect before it returns.
+
+    ``method`` arguments accept a wire method name (``"order.place"``) or ``"*"`` for all.
+    ``kind`` arguments select connections: ``"api"`` (WS API), ``"stream"`` (user data
+    streams) or ``"all"``.
+    """
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+
+    @property
+    def _rules(self) -> FaultRules:
+        return self._server.rules
+
+    def drop_connections(self, kind: Kind = "all") -> int:
+        """Abort the TCP connections abruptly (no close frame), like a network failure.
+
+        Returns:
+            How many connections were dropped.
+        """
+        return self._server.call(lambda: self._server.drop(kind))
+
+    def close_connections(self, code: int = 1000, reason: str = "", kind: Kind = "all") -> int:
+        """Close the connections cleanly with a close frame carrying ``code`` and ``reason``.
+
+        Returns:
+            How many connections were closed.
+        """
+        return self._server.call_async(self._server.close_conns(kind, code, reason))
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Send the replies to ``method`` ``seconds`` (real time) after processing the request."""
+        self._server.call(lambda: self._rules.delays.__setitem__(method, seconds))
+
+    def never_reply(self, method: str, *, process: bool = False) -> None:
+        """Swallow requests to ``method``: no reply at all.
+
+        Args:
+            method: The wire method, or ``"*"``.
+            process: When True the request is still executed (an order is placed) and only the
+                reply is lost — the "outcome unknown" case; when False it is ignored entirely.
+        """
+        self._server.call(lambda: self._rules.never.__setitem__(method, process))
+
+    def reorder(self, n: int) -> None:
+        """Hold the next WS API replies until ``n`` are held, then send them in reverse order."""
+
+        def apply() -> None:
+            self._rules.reorder_n = n
+
+        self._server.call(apply)
+
+    def send_raw(self, data: Union[str, bytes], kind: Kind = "api") -> int:
+        """Send ``data`` as is (text frame for ``str``, binary for ``bytes``) to the connections.
+
+        Returns:
+            How many connections it was sent to.
+        """
+        return self._server.call_async(self._server.send_raw(kind, data))
+
+    def silence(self, kind: Kind = "api") -> int:
+        """Emulate a half-open connection on the current connections of ``kind``.
+
+        The server stops reading their sockets (``transport.pause_reading()``), so it neither
+        answers requests nor pings, sends nothing (not even its own pings; pushed messages are
+        dropped) and never times them out. New connections are not affected.
+
+        Returns:
+            How many connections were silenced.
+        """
+        return self._server.call(lambda: self._server.silence(kind))
+
+    def error_reply(
+        self,
+        method: str,
+        status: int,
+        code: int,
+        msg: str,
+        times: int = 1,
+        data: Optional[dict[str, Any]] = None,
+    ) -> None:
+        """Answer the next ``times`` requests to ``method`` with this error (not executed).
+
+        Args:
+            method: The wire method, or ``"*"``.
+            status: Envelope status (e.g. 400, 429, 503).
+            code: Binance error code (e.g. -1003, -1007).
+            msg: Error message.
+            times: How many requests get it.
+            data: Optional ``error.data`` object, e.g. ``{"retryAfter": ms}``.
+        """
+        rule = _ErrorRule(status, code, msg, data, times)
+        self._server.call(lambda: self._rules.errors.setdefault(method, []).append(rule))
+
+    def reset(self) -> None:
+        """Remove all faults: release held replies, un-silence connections, clear the rules."""
+        self._server.call(self._server.reset_faults)
