@@ -34,6 +34,8 @@ from binance_usdm_ws import (
     UserDataStream,
     decode_event,
 )
+from binance_usdm_ws._requests import STRING, Param, Request, Security
+from binance_usdm_ws.enums import ExecutionType, OrderStatus
 from binance_usdm_ws.testing import LocalExchange
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
@@ -311,6 +313,47 @@ def test_close_from_a_callback(ex, client):
     ex.push_event(event(1))
     wait_for(lambda: stream.closed and not stream._delivery.is_alive())
     assert "userDataStream.stop" in methods(ex)
+
+
+class _PlaceOrder(Request[dict]):
+    """``order.place`` for this test only, when the trade builders are not available."""
+
+    security = Security.TRADE
+    order_method = True
+    symbol = Param[str](STRING, required=True)
+    side = Param[str](STRING)
+    type = Param[str](STRING)
+    quantity = Param[str](STRING)
+    new_client_order_id = Param[str](STRING)
+
+
+_PlaceOrder.method = "order.place"  # set after the class body: not in the builder registry
+
+
+def test_order_placed_on_the_ws_api_arrives_on_the_stream(ex, client):
+    """A MARKET order placed over the WS API shows up as TRADE_LITE, ORDER_TRADE_UPDATE and
+    ACCOUNT_UPDATE events on the account's stream."""
+    with client.user_data_stream() as stream:
+        started(ex, stream)
+        builder = Request.registry.get("order.place", _PlaceOrder)
+        order = builder(client.websocket_api)
+        order.symbol("BTCUSDT").side("BUY").type("MARKET").quantity("0.010")
+        order.new_client_order_id("uds-test-1").execute()
+        seen: list[Any] = []
+
+        def filled(i: Any) -> bool:
+            return isinstance(i, OrderTradeUpdate) and i.order.status == OrderStatus.FILLED
+
+        while not (any(map(filled, seen)) and any(isinstance(i, AccountUpdate) for i in seen)):
+            seen.append(take(stream))
+    updates = [i for i in seen if isinstance(i, OrderTradeUpdate)]
+    assert all(u.order.client_order_id == "uds-test-1" for u in updates)
+    assert updates[-1].order.execution_type == ExecutionType.TRADE
+    assert updates[-1].order.filled_accumulated_quantity == Decimal("0.010")
+    trades = [i for i in seen if isinstance(i, TradeLite)]
+    assert trades and trades[0].client_order_id == "uds-test-1" and trades[0].symbol == "BTCUSDT"
+    account = next(i for i in seen if isinstance(i, AccountUpdate))
+    assert account.data.positions and account.data.positions[0].symbol == "BTCUSDT"
 
 
 # ---------------------------------------------------------------------------- lifecycle
