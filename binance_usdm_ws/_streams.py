@@ -192,13 +192,15 @@ class UserDataStream(StreamConsumer):
                 self._state = "new" if not self.closed else self._state
             raise ConnectionClosed("the stream connection closed right after it opened")
         with self._cond:
-            if self._state == "starting":
-                self._state = "running"
+            if self._stop.is_set():  # closed meanwhile, from another thread
+                return self
+            self._state = "running"
             self._delivery_wanted = True
-        self._supervisor = threading.Thread(
-            target=self._supervise, name=f"{self._name}-supervisor", daemon=True
-        )
-        self._supervisor.start()
+            # Under the lock: close() either sees this thread and joins it, or never runs it.
+            self._supervisor = threading.Thread(
+                target=self._supervise, name=f"{self._name}-supervisor", daemon=True
+            )
+            self._supervisor.start()
         self._schedule("keepalive", self._config.keepalive_interval, self._keepalive_due)
         self._start_delivery()
         logger.info("%s: started on listenKey %s", self._name, mask(key))
@@ -219,7 +221,9 @@ class UserDataStream(StreamConsumer):
         self._commands.put(("stop",))
         for timer in list(self._timers.values()):
             timer.cancel()
-        for thread in (self._supervisor, self._keepalive):
+        with self._cond:
+            threads = (self._supervisor, self._keepalive)
+        for thread in threads:
             if thread is not None and thread is not threading.current_thread():
                 thread.join()
         with self._cond:
