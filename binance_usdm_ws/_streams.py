@@ -258,6 +258,12 @@ class UserDataStream(StreamConsumer):
     def __next__(self) -> StreamItem:
         return super().__next__()
 
+    def get(self, timeout: Optional[float] = None) -> Optional[StreamItem]:
+        """Start the stream if needed, then return the next event or gap (see the base class)."""
+        if self._state == "new":
+            self.start()
+        return super().get(timeout)
+
     def __repr__(self) -> str:
         return f"<UserDataStream listenKey={mask(self._key)} {self._state} pending={self.pending}>"
 
@@ -294,8 +300,14 @@ class UserDataStream(StreamConsumer):
         )
         return link
 
-    def _install(self, link: _Link, gap: Optional[StreamGap], old: Optional[_Link]) -> bool:
-        """Make ``link`` the active socket: the gap, then its buffered messages, then live."""
+    def _install(
+        self, link: _Link, gap: Optional[StreamGap], old: Optional[_Link], drain: bool = False
+    ) -> bool:
+        """Make ``link`` the active socket: the gap, then its buffered messages, then live.
+
+        The ``old`` socket keeps delivering until it is closed if ``drain`` (rotation), else
+        whatever it still receives is ignored (it is dead, or on an expired key).
+        """
         assert link.conn is not None
         with self._cond:
             if self._stop.is_set() or link.conn.closed:
@@ -307,7 +319,7 @@ class UserDataStream(StreamConsumer):
             link.buffer = []
             link.state = _ACTIVE
             if old is not None and old.state == _ACTIVE:
-                old.state = _DRAINING
+                old.state = _DRAINING if drain else _RETIRED
             self._link = link
             self._key = link.key
             self._cond.notify_all()
@@ -324,6 +336,14 @@ class UserDataStream(StreamConsumer):
         with self._cond:
             link.state = _RETIRED
         return link.conn.cause is None
+
+    def _dedupe(self, on: bool) -> None:
+        """Drop copies while two sockets may deliver the same events, and a grace after."""
+        with self._cond:
+            if on:
+                self._seen, self._seen_until = _Seen(), float("inf")
+            elif self._seen is not None:
+                self._seen_until = min(self._seen_until, time.monotonic() + _DEDUPE_GRACE)
 
     def _schedule(self, name: str, delay: float, fn: Callable[..., Any], *args: Any) -> None:
         old = self._timers.pop(name, None)
@@ -395,6 +415,16 @@ class UserDataStream(StreamConsumer):
     def _reestablish(self, reason: str, start: int, detail: str, renew: bool) -> None:
         """Open a socket (on a new key if ``renew``) with backoff, then install it after a gap."""
         old = self._link
+        if old is not None and old.conn is not None and not old.conn.closed:
+            self._dedupe(True)  # both sockets may deliver until the old one is retired
+        try:
+            self._reconnect(old, reason, start, detail, renew)
+        finally:
+            self._dedupe(False)
+
+    def _reconnect(
+        self, old: Optional[_Link], reason: str, start: int, detail: str, renew: bool
+    ) -> None:
         cfg = self._config
         delay = cfg.reconnect_delay
         attempt = 0
@@ -453,22 +483,19 @@ class UserDataStream(StreamConsumer):
 
     def _rotate(self, old: _Link) -> None:
         """Make-before-break on the same key; the overlap's copies are dropped."""
-        with self._cond:
-            self._seen, self._seen_until = _Seen(), float("inf")
+        self._dedupe(True)
         try:
             new = self._open(old.key)
         except BinanceWsError as exc:
-            with self._cond:
-                self._seen = None
+            self._dedupe(False)
             self._report(exc)
             self._retry_rotation(old)
             return
         opened = now_ms()
-        if not self._install(new, None, old):
+        if not self._install(new, None, old, drain=True):
             assert new.conn is not None
             new.conn.close(0)
-            with self._cond:
-                self._seen = None
+            self._dedupe(False)
             self._retry_rotation(old)
             return
         self._stop.wait(_ROTATION_OVERLAP)

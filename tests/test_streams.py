@@ -498,6 +498,45 @@ def test_dropped_stream_reconnects_and_reports_a_gap(ex, client):
         assert stream.listen_key == key and stream.reconnects == 1
 
 
+@pytest.mark.parametrize("fault", ["drop", "expiry"])
+def test_fault_during_event_flow_keeps_order_and_marks_the_gap(ex, client, fault):
+    """Under a steady event flow a drop or an expiry yields one gap; nothing is duplicated and
+    everything before and after arrives in order."""
+    with client.user_data_stream() as stream:
+        started(ex, stream)
+        stop = threading.Event()
+
+        def pump() -> None:
+            n = 0
+            while not stop.is_set():
+                ex.push_event(event(n))  # to every stream socket, whatever its key
+                n += 1
+                time.sleep(0.001)
+
+        pumper = threading.Thread(target=pump)
+        pumper.start()
+        try:
+            wait_for(lambda: stream.pending > 50)
+            if fault == "drop":
+                ex.faults.drop_connections(kind="stream")
+            else:
+                ex.clock.advance(61 * 60)
+            wait_for(lambda: stream.reconnects == 1)
+            wait_for(lambda: stream.pending > 250)
+        finally:
+            stop.set()
+            pumper.join()
+        items = []
+        while (item := stream.get(0.3)) is not None:
+            items.append(item)
+    gaps = [i for i in items if isinstance(i, StreamGap)]
+    assert [g.reason for g in gaps] == ["reconnect" if fault == "drop" else "listen_key_expired"]
+    ids = [i.trade_id for i in items if isinstance(i, TradeLite)]
+    assert ids == sorted(set(ids)) and len(ids) > 200  # in order, no duplicate
+    cut = items.index(gaps[0])
+    assert items[cut - 1].trade_id < items[cut + 1].trade_id
+
+
 def test_silent_stream_is_detected_and_reconnected(ex):
     """A half-open socket (no frame for silence_timeout) is replaced, with a StreamGap."""
     with make_client(ex, silence_timeout=0.6) as client:
