@@ -65,11 +65,12 @@ def mask(key: Optional[str]) -> str:
 class _Link:
     """One stream socket and what the stream knows about it."""
 
-    __slots__ = ("conn", "key", "state", "buffer")
+    __slots__ = ("conn", "key", "number", "state", "buffer")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, number: int) -> None:
         self.conn: Optional[Connection] = None
         self.key = key
+        self.number = number  # timers name a link by number: they never hold a dead socket
         self.state = _PENDING  # messages are buffered until the link is installed
         self.buffer: list[Any] = []
 
@@ -111,8 +112,9 @@ class UserDataStream(StreamConsumer):
     may be missing. ``close()`` stops the key (``userDataStream.stop``), closes the socket and
     joins every thread; it is idempotent and never raises.
 
-    Counters (for diagnostics): ``reconnects``, ``key_renewals``, ``rotations``,
-    ``keepalives``, ``duplicates``, ``dropped``.
+    Counters (for diagnostics): ``reconnects`` (sockets replaced after a loss or an expiry),
+    ``key_renewals`` (of those, on a new key), ``rotations``, ``keepalives`` (successful
+    pings), ``duplicates`` (copies removed during overlaps), ``dropped`` (overflow).
     """
 
     def __init__(
@@ -209,8 +211,10 @@ class UserDataStream(StreamConsumer):
     def close(self) -> None:
         """Stop the listenKey, close the socket and join every thread. Idempotent; never raises.
 
-        The delivery thread finishes the callback in progress and stops; events already
-        received stay available to ``get()``/iteration, which end once they are consumed.
+        The delivery thread finishes the callback in progress (``close()`` waits for it: a
+        callback that never returns blocks it) and stops; events already received stay
+        available to ``get()``/iteration, which end once they are consumed. A failed
+        ``userDataStream.stop`` is logged, not raised.
         """
         with self._cond:
             if self._state in ("closing", "closed"):
@@ -285,7 +289,7 @@ class UserDataStream(StreamConsumer):
 
     def _open(self, key: str) -> _Link:
         cfg = self._config
-        link = _Link(key)
+        link = _Link(key, next(self._links))
         silence = cfg.silence_timeout
         link.conn = Connection(
             f"{cfg.base_path.rstrip('/')}/private/ws/{key}",
@@ -296,7 +300,7 @@ class UserDataStream(StreamConsumer):
             # dead or half-open one stays silent for the whole `silence_timeout`.
             ping_interval=silence / 2 if silence else None,
             dead_after=silence or None,
-            name=f"{self._name}-{next(self._links)}",
+            name=f"{self._name}-{link.number}",
         )
         return link
 
@@ -325,7 +329,7 @@ class UserDataStream(StreamConsumer):
             self._cond.notify_all()
         interval = self._config.rotation_interval
         if interval is not None:
-            self._schedule("rotate", interval, self._commands.put, ("rotate", link))
+            self._schedule("rotate", interval, self._commands.put, ("rotate", link.number))
         return True
 
     def _retire(self, link: Optional[_Link]) -> bool:
@@ -399,11 +403,11 @@ class UserDataStream(StreamConsumer):
                 return
             link = self._link
             try:
-                if link is None or (kind != "expired" and command[1] is not link):
-                    continue  # about a socket that was already replaced
+                if link is None or command[1] not in (link, link.number, link.key):
+                    continue  # about a socket or key that was already replaced
                 if kind == "lost":
                     self._reestablish("reconnect", command[2], command[3], renew=False)
-                elif kind == "expired" and command[1] == self._key:
+                elif kind == "expired":
                     start = command[2] or self._key_ok_ms or now_ms()
                     self._reestablish("listen_key_expired", start, command[3], renew=True)
                 elif kind == "rotate":
@@ -520,7 +524,7 @@ class UserDataStream(StreamConsumer):
 
     def _retry_rotation(self, old: _Link) -> None:
         delay = max(self._config.reconnect_delay, 1.0)
-        self._schedule("rotate", delay, self._commands.put, ("rotate", old))
+        self._schedule("rotate", delay, self._commands.put, ("rotate", old.number))
 
     # ------------------------------------------------------------------ keepalive
 
