@@ -428,6 +428,20 @@ def test_keepalive_keeps_the_key_alive_across_simulated_hours(ex):
             assert methods(ex).count("userDataStream.ping") >= 15
 
 
+def test_slow_keepalive_never_delays_events(ex):
+    """While a keepalive waits for its reply, events keep flowing to the consumer."""
+    with make_client(ex, keepalive_interval=0.05) as client:
+        ex.faults.delay("userDataStream.ping", 1.0)
+        with client.user_data_stream() as stream:
+            started(ex, stream)
+            wait_for(lambda: "userDataStream.ping" in methods(ex))
+            t0 = time.monotonic()
+            ex.push_event(event(1))
+            assert take(stream).trade_id == 1
+            assert time.monotonic() - t0 < 0.5 and stream.keepalives == 0
+            ex.faults.reset()
+
+
 def test_failed_keepalive_is_retried_and_reported(ex):
     """A failed ping is reported through on_error and retried until it succeeds."""
     errors: list[BaseException] = []
@@ -535,6 +549,26 @@ def test_fault_during_event_flow_keeps_order_and_marks_the_gap(ex, client, fault
     assert ids == sorted(set(ids)) and len(ids) > 200  # in order, no duplicate
     cut = items.index(gaps[0])
     assert items[cut - 1].trade_id < items[cut + 1].trade_id
+
+
+def test_server_closing_at_24_hours_is_survived():
+    """When the server ends the connections at their 24-hour age, the stream comes back on
+    the same key (kept alive all along) with a reconnect gap."""
+    with LocalExchange(max_connection_age=24 * 3600) as ex:
+        with make_client(ex, keepalive_interval=0.05, rotation_interval=None) as client:
+            with client.user_data_stream() as stream:
+                started(ex, stream)
+                key = stream.listen_key
+                for _ in range(29):  # 29 x 50 min > 24 h, a ping within every 60 min
+                    done = stream.keepalives
+                    wait_for(lambda: stream.keepalives > done)  # noqa: B023
+                    ex.clock.advance(50 * 60)
+                gap = take(stream)
+                assert isinstance(gap, StreamGap) and gap.reason == "reconnect"
+                started(ex, stream)
+                ex.push_event(event(9))
+                assert take(stream).trade_id == 9
+                assert stream.listen_key == key and stream.key_renewals == 0
 
 
 def test_silent_stream_is_detected_and_reconnected(ex):
