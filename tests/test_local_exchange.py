@@ -6,7 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -1539,3 +1543,59 @@ def test_max_connection_age_closes_on_the_simulated_clock():
         finally:
             close(api)
             close(strm)
+
+
+def test_command_line_entry_point_prints_urls_and_stops_on_ctrl_c():
+    """python -m binance_usdm_ws.testing prints the URLs and key, serves, and exits on SIGINT."""
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "binance_usdm_ws.testing", "--port", "0", "--api-key", "demo-key"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=root,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = dict(proc.stdout.readline().split(":", 1) for _ in range(4))
+        url = lines["WS API URL"].strip()
+        assert url.startswith("ws://127.0.0.1:") and url.endswith("/ws-fapi/v1")
+        assert lines["Streams URL"].strip() == url[: -len("/ws-fapi/v1")]
+        assert lines["API key"].strip() == "demo-key" and len(lines["API secret"].strip()) == 64
+        conn = connect(url)
+        try:
+            assert call(conn, "userDataStream.start", {"apiKey": "demo-key"})["status"] == 200
+        finally:
+            close(conn)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def test_add_api_key_validation(ex):
+    """add_api_key refuses both a secret and a public key, or a non-RSA/Ed25519 key."""
+    pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with pytest.raises(ValueError):
+        ex.add_api_key("k", secret="s", public_key_pem=pem)
+    with pytest.raises(ValueError):
+        ex.add_api_key("k", public_key_pem="not a pem")
+
+
+def test_key_without_secret_can_only_use_user_stream(ex, ws):
+    """A key registered without secret or public key works for USER_STREAM, not SIGNED."""
+    ex.add_api_key("stream-only")
+    assert call(ws, "userDataStream.start", {"apiKey": "stream-only"})["status"] == 200
+    params = {"apiKey": "stream-only", "timestamp": now_ms(ex), "signature": "00"}
+    assert call(ws, "account.balance", params)["error"]["code"] == -1022

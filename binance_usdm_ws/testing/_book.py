@@ -6,11 +6,11 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Optional
+from typing import Any, Callable, Optional
 
-from ._common import fmt
+from ._common import ApiError, fmt, random_alnum
 
-__all__ = ["Book", "Order", "SymbolInfo", "ZERO"]
+__all__ = ["AlgoBook", "AlgoOrder", "Book", "Order", "SymbolInfo", "ZERO"]
 
 ZERO = Decimal(0)
 OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")
@@ -180,3 +180,92 @@ class Book:
     def fmt_qty(self, value: Optional[Decimal]) -> str:
         """Format a quantity with the symbol's display precision (None → zero)."""
         return fmt(value if value is not None else ZERO, self.info.qty_places)
+
+
+@dataclass
+class AlgoOrder:
+    """A conditional (algo) order; it is stored and can be cancelled, but never triggers."""
+
+    algo_id: int
+    client_algo_id: str
+    owner: str
+    params: dict[str, Any]
+    status: str
+    create_time: int
+    update_time: int
+
+
+class AlgoBook:
+    """The algo (conditional) orders of all accounts.
+
+    Args:
+        now_ms: The simulated clock.
+        emit: Delivers a user-data event to the streams of an API key.
+    """
+
+    def __init__(
+        self, now_ms: Callable[[], int], emit: Callable[[str, dict[str, Any]], None]
+    ) -> None:
+        self.now_ms = now_ms
+        self.emit = emit
+        self.orders: dict[int, AlgoOrder] = {}
+        self._ids = itertools.count(3000000000000001)
+
+    def place(self, owner: str, params: dict[str, Any]) -> AlgoOrder:
+        """Store a NEW algo order (it never triggers) and push ALGO_UPDATE."""
+        now = self.now_ms()
+        client_id = params.get("clientAlgoId") or random_alnum(22)
+        algo = AlgoOrder(next(self._ids), client_id, owner, params, "NEW", now, now)
+        self.orders[algo.algo_id] = algo
+        self._event(algo)
+        return algo
+
+    def find(
+        self, owner: str, algo_id: Optional[int], client_id: Optional[str]
+    ) -> Optional[AlgoOrder]:
+        """Find an algo order of ``owner`` by id (preferred) or client algo id."""
+        for algo in self.orders.values():
+            if algo.owner == owner and (
+                algo.algo_id == algo_id if algo_id is not None else algo.client_algo_id == client_id
+            ):
+                return algo
+        return None
+
+    def cancel(self, algo: AlgoOrder) -> None:
+        """Cancel a NEW algo order and push ALGO_UPDATE."""
+        if algo.status != "NEW":
+            raise ApiError(400, -2011, "Unknown order sent.")
+        algo.status = "CANCELED"
+        algo.update_time = self.now_ms()
+        self._event(algo)
+
+    def _event(self, algo: AlgoOrder) -> None:
+        p = algo.params
+        now = self.now_ms()
+        o = {
+            "caid": algo.client_algo_id,
+            "aid": algo.algo_id,
+            "at": "CONDITIONAL",
+            "o": p["type"],
+            "s": p["symbol"],
+            "S": p["side"],
+            "ps": p.get("positionSide", "BOTH"),
+            "f": p.get("timeInForce", "GTC"),
+            "q": p.get("quantity", "0"),
+            "X": algo.status,
+            "ai": "",
+            "ap": "0.00000",
+            "aq": "0.00000",
+            "act": "0",
+            "tp": p.get("triggerPrice", "0"),
+            "p": p.get("price", "0"),
+            "V": p.get("selfTradePreventionMode", "NONE"),
+            "wt": p.get("workingType", "CONTRACT_PRICE"),
+            "pm": p.get("priceMatch", "NONE"),
+            "cp": p.get("closePosition", False),
+            "pP": p.get("priceProtect", False),
+            "R": p.get("reduceOnly", False),
+            "tt": 0,
+            "gtd": p.get("goodTillDate", 0),
+        }
+        self.emit(algo.owner, {"e": "ALGO_UPDATE", "T": now, "E": now, "o": o})

@@ -79,14 +79,22 @@ class RawFloat(float):
         return obj
 
 
+_DECODER = json.JSONDecoder(parse_float=RawFloat)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def loads(text: str) -> Any:
-    """Parse JSON text, keeping the exact text of non-integer numbers (see :class:`RawFloat`)."""
-    return json.loads(text, parse_float=RawFloat)
+    """Parse JSON text, keeping the exact text of non-integer numbers (see :class:`RawFloat`).
+
+    Raises:
+        ValueError: If ``text`` is not one JSON document.
+    """
+    return _DECODER.decode(text)
 
 
 def dumps(obj: Any) -> str:
     """Encode ``obj`` as compact JSON (non-ASCII kept as is)."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(obj)
 
 
 def json_text(value: Any) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Callable, Optional, Union
 
-from . import _methods, _trade_methods  # noqa: F401  (they register the WS API methods)
+from . import _algo_methods, _methods, _trade_methods  # noqa: F401  (they register methods)
 from ._common import dumps, random_alnum
 from ._dispatch import Dispatcher
 from ._faults import Faults
@@ -61,6 +62,8 @@ class LocalExchange:
         api_key: The default API key (random when None).
         api_secret: Its HMAC secret (random when None).
         initial_balance: USDT wallet balance of each new account.
+        max_recorded_requests: How many received frames ``requests`` keeps (the latest);
+            None keeps all.
     """
 
     def __init__(
@@ -84,11 +87,12 @@ class LocalExchange:
         api_key: Optional[str] = None,
         api_secret: Optional[str] = None,
         initial_balance: Union[str, Decimal] = "100000",
+        max_recorded_requests: Optional[int] = 100_000,
     ) -> None:
         self.clock = ExchangeClock(on_advance=self._on_advance)
         self.api_key = api_key or random_alnum(64)
         self.api_secret = api_secret or random_alnum(64)
-        self._requests: list[RecordedRequest] = []
+        self._requests: deque[RecordedRequest] = deque(maxlen=max_recorded_requests)
         self._lock = threading.Lock()
         self._keys = ApiKeys()
         self._keys.add(self.api_key, secret=self.api_secret)

@@ -35,7 +35,7 @@ log.addHandler(logging.NullHandler())
 T = TypeVar("T")
 Data = Union[str, bytes]
 API_PATH = "/ws-fapi/v1"
-PRIVATE_PREFIXES = ("/private/ws", "/private/stream")
+PRIVATE_PATHS = ("/private/ws", "/private/stream")
 
 
 @dataclass
@@ -173,8 +173,8 @@ class Server:
 
     def call(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
         """Run ``fn`` on the loop thread and return its result (directly if already there)."""
-        if self.in_loop():
-            return fn()
+        if self.in_loop() or not self._thread.is_alive():
+            return fn()  # nothing else touches the state when the loop is not running
 
         async def wrapper() -> T:
             return fn()
@@ -182,7 +182,14 @@ class Server:
         return self.call_async(wrapper(), timeout)
 
     def call_async(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        """Run ``coro`` on the loop from another thread and wait for its result."""
+        """Run ``coro`` on the loop from another thread and wait for its result.
+
+        Raises:
+            RuntimeError: If the server is not running.
+        """
+        if not self._thread.is_alive():
+            coro.close()
+            raise RuntimeError("the local exchange is not running")
         future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
         return future.result(timeout)
 
@@ -196,7 +203,7 @@ class Server:
 
     def _process_request(self, ws: ServerConnection, request: Request) -> Optional[Response]:
         path = request.path.split("?", 1)[0]
-        if path == API_PATH or path.startswith(PRIVATE_PREFIXES):
+        if path in (API_PATH, *PRIVATE_PATHS) or path.startswith("/private/ws/"):
             return None
         return ws.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Optional, Union
 
 from ._accounts import MAKER_FEE, TAKER_FEE, Account, Totals, avg, money, position_figures
-from ._book import ZERO, Book, Order, SymbolInfo
+from ._book import ZERO, AlgoBook, Book, Order, SymbolInfo
 from ._common import ApiError, random_alnum
 
 __all__ = ["Engine", "DEFAULT_SYMBOLS"]
@@ -42,19 +41,6 @@ def to_decimal(value: Number) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-@dataclass
-class AlgoOrder:
-    """A conditional (algo) order; it is stored and can be cancelled, but never triggers."""
-
-    algo_id: int
-    client_algo_id: str
-    owner: str
-    params: dict[str, Any]
-    status: str
-    create_time: int
-    update_time: int
-
-
 class Engine:
     """Books, accounts and orders. Only the server's loop thread calls it.
 
@@ -79,10 +65,12 @@ class Engine:
         self.books: dict[str, Book] = {}
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, dict[int, Order]] = {}
-        self.algo_orders: dict[int, AlgoOrder] = {}
+        self._open: dict[tuple[str, str], dict[int, Order]] = {}
+        self._by_client_id: dict[tuple[str, str, str], Order] = {}
+        self._gtd: set[Order] = set()
         self._order_ids: dict[str, itertools.count[int]] = {}
         self._trade_ids = itertools.count(100000001)
-        self._algo_ids = itertools.count(3000000000000001)
+        self.algo = AlgoBook(now_ms, emit)
         now = now_ms()
         for symbol, (info, last, bids, asks) in DEFAULT_SYMBOLS.items():
             book = Book(symbol, info, Decimal(last))
@@ -137,13 +125,16 @@ class Engine:
 
     def open_orders(self, api_key: str, symbol: Optional[str] = None) -> list[Order]:
         """The open orders of ``api_key`` (in ``symbol`` only, if given)."""
-        symbols = [symbol] if symbol is not None else list(self.orders)
-        return [
-            o
-            for s in symbols
-            for o in self.orders.get(s, {}).values()
-            if o.owner == api_key and o.is_open
-        ]
+        symbols = [symbol] if symbol is not None else list(self.books)
+        out: list[Order] = []
+        for s in symbols:
+            candidates = self._open.get((api_key, s))
+            if not candidates:
+                continue
+            for order_id in [i for i, o in candidates.items() if not o.is_open]:
+                del candidates[order_id]  # prune orders that closed since the last look
+            out.extend(candidates.values())
+        return out
 
     def open_notional(self, api_key: str, symbol: str) -> tuple[Decimal, Decimal]:
         """Notional of the open BUY and SELL orders of ``api_key`` in ``symbol``."""
@@ -177,14 +168,10 @@ class Engine:
         self, owner: str, symbol: str, order_id: Optional[int], client_id: Optional[str]
     ) -> Optional[Order]:
         """Find an order of ``owner`` by id (preferred) or by client order id (latest)."""
-        orders = self.orders.get(symbol, {})
         if order_id is not None:
-            order = orders.get(order_id)
+            order = self.orders.get(symbol, {}).get(order_id)
             return order if order is not None and order.owner == owner else None
-        matches = [
-            o for o in orders.values() if o.owner == owner and o.client_order_id == client_id
-        ]
-        return max(matches, key=lambda o: o.order_id) if matches else None
+        return self._by_client_id.get((owner, symbol, client_id or ""))
 
     def create(self, owner: str, symbol: str, **fields: Any) -> Order:
         """Create and register a NEW order (not executed yet); checks client id uniqueness.
@@ -193,7 +180,8 @@ class Engine:
             ApiError: -4116 if ``client_order_id`` is used by an open order of ``owner``.
         """
         client_id = fields.pop("client_order_id", None) or random_alnum(22)
-        if any(o.client_order_id == client_id for o in self.open_orders(owner, symbol)):
+        same = self._by_client_id.get((owner, symbol, client_id))
+        if same is not None and same.is_open:
             raise ApiError(400, -4116, "clientOrderId is duplicated.")
         ids = self._order_ids.setdefault(symbol, itertools.count(4000000001))
         now = self.now_ms()
@@ -201,6 +189,10 @@ class Engine:
             next(ids), symbol, client_id, owner=owner, time=now, update_time=now, **fields
         )
         self.orders.setdefault(symbol, {})[order.order_id] = order
+        self._open.setdefault((owner, symbol), {})[order.order_id] = order
+        self._by_client_id[(owner, symbol, client_id)] = order
+        if order.time_in_force == "GTD":
+            self._gtd.add(order)
         return order
 
     def execute(self, order: Order) -> None:
@@ -329,47 +321,15 @@ class Engine:
 
     def tick(self, now_ms: int) -> None:
         """Expire GTD orders whose ``goodTillDate`` has passed."""
-        for orders in self.orders.values():
-            for order in orders.values():
-                if (
-                    order.is_open
-                    and order.time_in_force == "GTD"
-                    and order.good_till_date <= now_ms
-                ):
-                    self.books[order.symbol].remove(order)
-                    order.status = "EXPIRED"
-                    order.update_time = now_ms
-                    self._order_event(order, "EXPIRED")
-
-    # ------------------------------------------------------------------------------- algo
-
-    def algo_place(self, owner: str, params: dict[str, Any]) -> AlgoOrder:
-        """Store a NEW algo order (it never triggers) and push ALGO_UPDATE."""
-        now = self.now_ms()
-        client_id = params.get("clientAlgoId") or random_alnum(22)
-        algo = AlgoOrder(next(self._algo_ids), client_id, owner, params, "NEW", now, now)
-        self.algo_orders[algo.algo_id] = algo
-        self._algo_event(algo)
-        return algo
-
-    def algo_find(
-        self, owner: str, algo_id: Optional[int], client_id: Optional[str]
-    ) -> Optional[AlgoOrder]:
-        """Find an algo order of ``owner`` by id (preferred) or client algo id."""
-        for algo in self.algo_orders.values():
-            if algo.owner == owner and (
-                algo.algo_id == algo_id if algo_id is not None else algo.client_algo_id == client_id
-            ):
-                return algo
-        return None
-
-    def algo_cancel(self, algo: AlgoOrder) -> None:
-        """Cancel a NEW algo order and push ALGO_UPDATE."""
-        if algo.status != "NEW":
-            raise ApiError(400, -2011, "Unknown order sent.")
-        algo.status = "CANCELED"
-        algo.update_time = self.now_ms()
-        self._algo_event(algo)
+        for order in list(self._gtd):
+            if not order.is_open:
+                self._gtd.discard(order)
+            elif order.good_till_date <= now_ms:
+                self._gtd.discard(order)
+                self.books[order.symbol].remove(order)
+                order.status = "EXPIRED"
+                order.update_time = now_ms
+                self._order_event(order, "EXPIRED")
 
     # ----------------------------------------------------------------------------- events
 
@@ -456,34 +416,3 @@ class Engine:
                 "a": {"m": "ORDER", "B": [balance], "P": [position]},
             },
         )
-
-    def _algo_event(self, algo: AlgoOrder) -> None:
-        p = algo.params
-        now = self.now_ms()
-        o = {
-            "caid": algo.client_algo_id,
-            "aid": algo.algo_id,
-            "at": "CONDITIONAL",
-            "o": p["type"],
-            "s": p["symbol"],
-            "S": p["side"],
-            "ps": p.get("positionSide", "BOTH"),
-            "f": p.get("timeInForce", "GTC"),
-            "q": p.get("quantity", "0"),
-            "X": algo.status,
-            "ai": "",
-            "ap": "0.00000",
-            "aq": "0.00000",
-            "act": "0",
-            "tp": p.get("triggerPrice", "0"),
-            "p": p.get("price", "0"),
-            "V": p.get("selfTradePreventionMode", "NONE"),
-            "wt": p.get("workingType", "CONTRACT_PRICE"),
-            "pm": p.get("priceMatch", "NONE"),
-            "cp": p.get("closePosition", False),
-            "pP": p.get("priceProtect", False),
-            "R": p.get("reduceOnly", False),
-            "tt": 0,
-            "gtd": p.get("goodTillDate", 0),
-        }
-        self.emit(algo.owner, {"e": "ALGO_UPDATE", "T": now, "E": now, "o": o})
