@@ -95,7 +95,7 @@ class ConfigurationWebsocketApi:
     time_unit: Optional[str] = None
     return_rate_limits: Optional[bool] = None
     session_logon: bool = False
-    heartbeat_interval: Optional[float] = attrs.field(default=30.0, validator=_non_negative)
+    heartbeat_interval: Optional[float] = attrs.field(default=10.0, validator=_non_negative)
     heartbeat_timeout: float = attrs.field(default=10.0, validator=_non_negative)
     reconnect: bool = True
     reconnect_delay: float = attrs.field(default=0.5, validator=_non_negative)

@@ -21,14 +21,13 @@ import logging
 import re
 import threading
 import time
-from concurrent.futures import Future
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
 import websocket
 
 from .errors import ConnectionClosed, InvalidRequest, RequestId
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "NotSent", "Reply", "Waiter"]
 
 logger = logging.getLogger("binance_usdm_ws")
 
@@ -39,6 +38,61 @@ _TRANSPORT_ERRORS = (websocket.WebSocketException, OSError, ValueError)
 
 MessageHandler = Callable[[Any], None]
 CloseHandler = Callable[["Connection", Optional[BaseException]], None]
+
+
+class Waiter(Protocol):
+    """Whoever waits for a reply: told the reply, or why there will be none.
+
+    Both methods are called at most once in total, from the reader thread (or the thread
+    that closes the connection), and must not block.
+    """
+
+    def set_result(self, message: dict[str, Any]) -> None: ...
+
+    def set_exception(self, error: BaseException) -> None: ...
+
+
+class Reply:
+    """The waiter of a blocking call: one lock, released when the reply (or error) is in.
+
+    Cheaper than a ``concurrent.futures.Future`` (no condition, no callbacks): the
+    hand-off from the reader thread to the caller is one lock release.
+    """
+
+    __slots__ = ("_lock", "message", "error")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+        self.message: Optional[dict[str, Any]] = None
+        self.error: Optional[BaseException] = None
+
+    def set_result(self, message: dict[str, Any]) -> None:
+        self.message = message
+        self._lock.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        self.error = error
+        self._lock.release()
+
+    def wait(self, timeout: Optional[float]) -> bool:
+        """Block until settled; False if ``timeout`` seconds passed first."""
+        return self._lock.acquire(timeout=-1 if timeout is None else timeout)
+
+    def get(self) -> dict[str, Any]:
+        """The reply, once settled; raises the error it was settled with."""
+        if self.error is not None:
+            raise self.error
+        assert self.message is not None
+        return self.message
+
+
+class NotSent(ConnectionClosed):
+    """The connection was already closed: the request never left this process."""
+
+
+class ServerClosed(ConnectionError):
+    """The server closed the connection with a close frame (code and reason in the text)."""
 
 
 class DeadConnection(TimeoutError):
@@ -79,7 +133,7 @@ class Connection:
         self._on_message = on_message
         self._on_close = on_close
         self._lock = threading.Lock()
-        self._pending: dict[RequestId, Future[dict[str, Any]]] = {}
+        self._pending: dict[RequestId, Waiter] = {}
         self._closed = False
         self._cause: Optional[BaseException] = None
         self._close_code: Optional[int] = None
@@ -129,27 +183,26 @@ class Connection:
         """Number of requests waiting for their reply."""
         return len(self._pending)
 
-    def send_request(self, request_id: RequestId, text: str) -> Future[dict[str, Any]]:
-        """Register a waiter for ``request_id`` and send ``text``.
+    def send_request(self, request_id: RequestId, text: str, waiter: Waiter) -> None:
+        """Register ``waiter`` for ``request_id`` and send ``text``.
 
-        Returns:
-            A future that resolves to the decoded reply (success or error envelope).
+        The waiter is later given the decoded reply (success or error envelope), or a
+        ``ConnectionClosed`` if the connection ends first.
 
         Raises:
             ConnectionClosed: the connection is closed, or the send failed.
             InvalidRequest: a request with the same id is already in flight.
         """
-        future: Future[dict[str, Any]] = Future()
         # Register and check `closed` under one lock: a request can never slip in after the
         # close sweep and then wait forever.
         with self._lock:
             if self._closed:
-                raise self._closed_error()
+                raise self._closed_error(NotSent)
             if request_id in self._pending:
                 raise InvalidRequest(
                     f"a request with id {request_id!r} is already in flight", param="id"
                 )
-            self._pending[request_id] = future
+            self._pending[request_id] = waiter
         try:
             self._ws.send(text)
         except _TRANSPORT_ERRORS as exc:
@@ -157,7 +210,6 @@ class Connection:
             # A half-written frame leaves the stream unusable: end the connection.
             self._abort(exc)
             raise ConnectionClosed(f"send failed: {exc}") from exc
-        return future
 
     def send_text(self, text: str) -> None:
         """Send a text frame that expects no reply (e.g. stream control messages)."""
@@ -169,13 +221,13 @@ class Connection:
             self._abort(exc)
             raise ConnectionClosed(f"send failed: {exc}") from exc
 
-    def forget(self, request_id: RequestId) -> Optional[Future[dict[str, Any]]]:
+    def forget(self, request_id: RequestId) -> Optional[Waiter]:
         """Drop the waiter of ``request_id`` (after a timeout); a late reply is then ignored."""
         with self._lock:
             return self._pending.pop(request_id, None)
 
-    def _closed_error(self) -> ConnectionClosed:
-        exc = ConnectionClosed(
+    def _closed_error(self, cls: type[ConnectionClosed] = ConnectionClosed) -> ConnectionClosed:
+        exc = cls(
             "connection is closed" + (f": {self._cause}" if self._cause else ""),
             code=self._close_code,
             reason=self._close_reason,
@@ -202,11 +254,9 @@ class Connection:
                     self._close_code, self._close_reason = _parse_close(frame.data)
                     if self._closed:  # we asked for this close: not an error
                         break
-                    cause = ConnectionClosed(
-                        f"closed by server (code {self._close_code}"
-                        + (f", {self._close_reason!r})" if self._close_reason else ")"),
-                        code=self._close_code,
-                        reason=self._close_reason,
+                    cause = ServerClosed(
+                        f"closed by the server (code {self._close_code}"
+                        + (f", {self._close_reason!r})" if self._close_reason else ")")
                     )
                     break
                 # Ping (already answered by websocket-client) and pong: only refresh liveness.
@@ -218,7 +268,9 @@ class Connection:
 
     def _dispatch(self, data: bytes) -> None:
         try:
-            message = json.loads(data)
+            # Decoding first is cheaper than json.loads(bytes), which sniffs the encoding; and
+            # it is the UTF-8 validation that websocket-client was told to skip.
+            message = json.loads(data.decode("utf-8"))
         except ValueError:
             self.garbage_frames += 1
             logger.warning("%s: dropped a frame that is not JSON (%d bytes)", self.name, len(data))
@@ -230,9 +282,12 @@ class Connection:
             request_id = message.get("id")
             if request_id is not None and type(request_id) is not bool:
                 with self._lock:
-                    future = self._pending.pop(request_id, None)
-                if future is not None:
-                    future.set_result(message)
+                    waiter = self._pending.pop(request_id, None)
+                if waiter is not None:
+                    try:
+                        waiter.set_result(message)
+                    except Exception:  # pragma: no cover - waiters must not raise
+                        logger.exception("%s: waiter failed", self.name)
                     return
                 if "status" in message or "result" in message:
                     self.unknown_replies += 1
@@ -306,8 +361,11 @@ class Connection:
             if self._cause is None:
                 self._cause = cause
             pending, self._pending = self._pending, {}
-        for future in pending.values():
-            future.set_exception(self._closed_error())
+        for waiter in pending.values():
+            try:
+                waiter.set_exception(self._closed_error())
+            except Exception:  # pragma: no cover - a waiter must not stop the sweep
+                logger.exception("%s: waiter failed", self.name)
         self._ws.shutdown()  # type: ignore[no-untyped-call]
         self._closed_event.set()
         if self._cause is not None:

@@ -241,8 +241,8 @@ class Order:
 
 
 @define(frozen=True)
-class PositionRisk:
-    """One position of ``account.position`` (V1).
+class _PositionRiskBase:
+    """Fields shared by ``account.position`` (V1) and ``v2/account.position`` items.
 
     Attributes:
         symbol: Symbol.
@@ -253,12 +253,7 @@ class PositionRisk:
         mark_price: Mark price.
         unrealized_profit: Unrealized PnL (wire ``unRealizedProfit``).
         liquidation_price: Liquidation price.
-        leverage: Leverage (a string of digits on the wire).
-        max_notional_value: Maximum notional at this leverage.
-        margin_type: ``isolated`` or ``cross``.
         isolated_margin: Isolated margin.
-        is_auto_add_margin: Auto add margin; the wire sends the STRING ``"false"``/``"true"``,
-            decoded to a bool.
         notional: Notional value.
         isolated_wallet: Isolated wallet balance.
         update_time: Last update time.
@@ -272,18 +267,35 @@ class PositionRisk:
     mark_price: Optional[Decimal] = None
     unrealized_profit: Optional[Decimal] = field(default=None, metadata={"key": "unRealizedProfit"})
     liquidation_price: Optional[Decimal] = None
-    leverage: Optional[int] = None
-    max_notional_value: Optional[Decimal] = None
-    margin_type: Optional[Union[MarginType, str]] = None
     isolated_margin: Optional[Decimal] = None
-    is_auto_add_margin: Optional[bool] = None
     notional: Optional[Decimal] = None
     isolated_wallet: Optional[Decimal] = None
     update_time: Optional[int] = None
 
 
 @define(frozen=True)
-class PositionRiskV2:
+class PositionRisk(_PositionRiskBase):
+    """One position of ``account.position`` (V1).
+
+    Attributes:
+        symbol, position_side, position_amt, entry_price, break_even_price, mark_price,
+        unrealized_profit, liquidation_price, isolated_margin, notional, isolated_wallet,
+        update_time: As in every position item (see ``PositionRiskV2``).
+        leverage: Leverage (a string of digits on the wire).
+        max_notional_value: Maximum notional at this leverage.
+        margin_type: ``isolated`` or ``cross``.
+        is_auto_add_margin: Auto add margin; the wire sends the STRING ``"false"``/``"true"``,
+            decoded to a bool.
+    """
+
+    leverage: Optional[int] = None
+    max_notional_value: Optional[Decimal] = None
+    margin_type: Optional[Union[MarginType, str]] = None
+    is_auto_add_margin: Optional[bool] = None
+
+
+@define(frozen=True)
+class PositionRiskV2(_PositionRiskBase):
     """One position of ``v2/account.position`` (only symbols with a position or open orders).
 
     Attributes:
@@ -297,8 +309,9 @@ class PositionRiskV2:
         liquidation_price: Liquidation price.
         isolated_margin: Isolated margin.
         notional: Notional value.
-        margin_asset: Margin asset, e.g. ``USDT``.
         isolated_wallet: Isolated wallet balance.
+        update_time: Last update time.
+        margin_asset: Margin asset, e.g. ``USDT``.
         initial_margin: Initial margin at the current mark price.
         maint_margin: Maintenance margin.
         position_initial_margin: Initial margin of the position.
@@ -306,21 +319,9 @@ class PositionRiskV2:
         adl: Auto-deleverage quantile.
         bid_notional: Notional of open bids.
         ask_notional: Notional of open asks.
-        update_time: Last update time.
     """
 
-    symbol: Optional[str] = None
-    position_side: Optional[Union[PositionSide, str]] = None
-    position_amt: Optional[Decimal] = None
-    entry_price: Optional[Decimal] = None
-    break_even_price: Optional[Decimal] = None
-    mark_price: Optional[Decimal] = None
-    unrealized_profit: Optional[Decimal] = field(default=None, metadata={"key": "unRealizedProfit"})
-    liquidation_price: Optional[Decimal] = None
-    isolated_margin: Optional[Decimal] = None
-    notional: Optional[Decimal] = None
     margin_asset: Optional[str] = None
-    isolated_wallet: Optional[Decimal] = None
     initial_margin: Optional[Decimal] = None
     maint_margin: Optional[Decimal] = None
     position_initial_margin: Optional[Decimal] = None
@@ -328,7 +329,6 @@ class PositionRiskV2:
     adl: Optional[int] = None
     bid_notional: Optional[Decimal] = None
     ask_notional: Optional[Decimal] = None
-    update_time: Optional[int] = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -546,8 +546,8 @@ class AccountPositionV2:
 
 
 @define(frozen=True)
-class AccountInformationV2:
-    """Result of ``v2/account.status``.
+class _AccountTotals:
+    """Totals shared by ``account.status`` and ``v2/account.status``.
 
     In single-asset mode the ``total_*`` fields are in USDT; in multi-assets mode they are the
     USD value of all assets.
@@ -565,7 +565,6 @@ class AccountInformationV2:
         available_balance: Available balance.
         max_withdraw_amount: Maximum amount for transfer out.
         assets: Per-asset details.
-        positions: Positions with an amount or open orders.
     """
 
     total_initial_margin: Optional[Decimal] = None
@@ -580,15 +579,23 @@ class AccountInformationV2:
     available_balance: Optional[Decimal] = None
     max_withdraw_amount: Optional[Decimal] = None
     assets: Optional[list[AccountAsset]] = None
+
+
+@define(frozen=True)
+class AccountInformationV2(_AccountTotals):
+    """Result of ``v2/account.status``: the account totals (``total_*``, ``available_balance``,
+    ``max_withdraw_amount``, ``assets``) and ``positions``, only those with an amount or open
+    orders. In single-asset mode totals are in USDT; in multi-assets mode, the USD value of
+    all assets.
+    """
+
     positions: Optional[list[AccountPositionV2]] = None
 
 
 @define(frozen=True)
-class AccountInformation:
-    """Result of ``account.status`` (positions of all symbols).
-
-    In single-asset mode the ``total_*`` fields are in USDT; in multi-assets mode they are the
-    USD value of all assets.
+class AccountInformation(_AccountTotals):
+    """Result of ``account.status``: the account totals (``total_*``, ``available_balance``,
+    ``max_withdraw_amount``, ``assets``), ``positions`` of every symbol, and:
 
     Attributes:
         fee_tier: Commission tier.
@@ -598,18 +605,6 @@ class AccountInformation:
         update_time: Last update time.
         multi_assets_margin: Whether multi-assets mode is on.
         trade_group_id: Trade group id (``-1`` if none).
-        total_initial_margin: Total initial margin required at the current mark price.
-        total_maint_margin: Total maintenance margin required.
-        total_wallet_balance: Total wallet balance.
-        total_unrealized_profit: Total unrealized profit.
-        total_margin_balance: Total margin balance.
-        total_position_initial_margin: Initial margin required for positions.
-        total_open_order_initial_margin: Initial margin required for open orders.
-        total_cross_wallet_balance: Crossed wallet balance.
-        total_cross_un_pnl: Unrealized profit of crossed positions.
-        available_balance: Available balance.
-        max_withdraw_amount: Maximum amount for transfer out.
-        assets: Per-asset details.
         positions: Positions of every symbol.
     """
 
@@ -620,18 +615,6 @@ class AccountInformation:
     update_time: Optional[int] = None
     multi_assets_margin: Optional[bool] = None
     trade_group_id: Optional[int] = None
-    total_initial_margin: Optional[Decimal] = None
-    total_maint_margin: Optional[Decimal] = None
-    total_wallet_balance: Optional[Decimal] = None
-    total_unrealized_profit: Optional[Decimal] = None
-    total_margin_balance: Optional[Decimal] = None
-    total_position_initial_margin: Optional[Decimal] = None
-    total_open_order_initial_margin: Optional[Decimal] = None
-    total_cross_wallet_balance: Optional[Decimal] = None
-    total_cross_un_pnl: Optional[Decimal] = None
-    available_balance: Optional[Decimal] = None
-    max_withdraw_amount: Optional[Decimal] = None
-    assets: Optional[list[AccountAsset]] = None
     positions: Optional[list[AccountPosition]] = None
 
 

@@ -5,6 +5,7 @@ No sockets, no threads: everything here is unit-tested with plain dicts.
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from decimal import Decimal
@@ -30,9 +31,17 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _UNKNOWN_OUTCOME_CODES = frozenset({-1006, -1007})
 
 
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_ids = itertools.count(1)
+
+
 def new_request_id() -> str:
-    """Return a fresh request id: a UUID4 string of 36 characters, as the connectors use."""
-    return str(uuid.uuid4())
+    """Return a fresh request id, unique in this process and unlikely elsewhere.
+
+    A random per-process prefix and a counter (``"3f2a…-17"``, at most 36 characters): as
+    unique as a UUID4 per request, without a system call for every request.
+    """
+    return f"{_ID_PREFIX}-{next(_ids)}"
 
 
 def plain_decimal(value: Decimal) -> str:

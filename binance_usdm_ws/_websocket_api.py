@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from ._config import ConfigurationWebsocketApi
-from ._connection import Connection
+from ._connection import Connection, NotSent, Reply, Waiter
 from ._protocol import encode_request, error_from_envelope, new_request_id
 from ._requests import USE_CLIENT_DEFAULT, Request, Response, Security, Timeout, Transport
 from ._scheduler import Scheduler
@@ -31,6 +31,7 @@ from .errors import (
     BinanceWsError,
     ConnectionClosed,
     InvalidRequest,
+    IpBanned,
     RateLimited,
     RequestId,
     RequestTimeout,
@@ -42,8 +43,17 @@ __all__ = ["Notice", "WebsocketApi"]
 
 logger = logging.getLogger("binance_usdm_ws")
 
-_FutureTimeout = concurrent.futures.TimeoutError  # the built-in TimeoutError since 3.11
 _counter = itertools.count(1)
+#: Seconds to back off after a 418 that gave no retry time (bans last 2 minutes at least).
+_BAN_BACKOFF = 120.0
+
+
+class _Unsent(Exception):
+    """Internal: the request never left (its connection was already closed)."""
+
+    def __init__(self, error: ConnectionClosed) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @attrs.define(frozen=True)
@@ -83,6 +93,11 @@ class WebsocketApi(Transport):
         self._workers: set[threading.Thread] = set()
         self._want_logon = config.session_logon
         self._offset_ms = 0
+        self._backoff: Optional[tuple[float, RateLimited]] = None
+        # Deadlines of execute_async() calls, in (nearly) increasing order: one timer serves all.
+        self._deadlines: collections.deque[_AsyncReply] = collections.deque()
+        self._sweep_lock = threading.Lock()
+        self._sweep_armed = False
         self._notice_handlers: list[Callable[[Notice], None]] = []
         #: The latest unsolicited messages (most recent last).
         self.notices: collections.deque[Notice] = collections.deque(maxlen=100)
@@ -165,6 +180,9 @@ class WebsocketApi(Transport):
         if self._want_logon:
             try:
                 self._call(conn, self.auth_api.session_logon(), cfg.timeout)
+            except _Unsent as unsent:
+                conn.close(0)
+                raise unsent.error from unsent.error.__cause__
             except BaseException:
                 conn.close(0)
                 raise
@@ -194,9 +212,11 @@ class WebsocketApi(Transport):
                     self._workers.discard(thread)
 
         thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        # Added after start (join() refuses unstarted threads); a thread that already ended
+        # is joined at once by _join_workers.
         with self._cond:
             self._workers.add(thread)
-        thread.start()
 
     def _join_workers(self) -> None:
         while True:
@@ -332,6 +352,9 @@ class WebsocketApi(Transport):
 
     def _current(self, deadline: Optional[float]) -> Connection:
         """Return the open connection, waiting through a reconnect if the policy says so."""
+        conn = self._conn  # fast path without the lock: attribute reads are atomic
+        if conn is not None and self._state == "open" and not conn.closed:
+            return conn
         with self._cond:
             while True:
                 conn = self._conn
@@ -359,9 +382,16 @@ class WebsocketApi(Transport):
         t = self._timeout(timeout)
         params = request.check()  # bad input fails first, connected or not
         deadline = None if t is None else time.monotonic() + t
-        conn = self._current(deadline)
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        return self._call(conn, request, remaining, params)
+        while True:
+            conn = self._current(deadline)
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return self._call(conn, request, remaining, params)
+            except _Unsent as unsent:
+                # Nothing left this process and the connection was replaced under us (a
+                # rotation or reconnect): sending again on the new one is safe.
+                if self._conn is conn or self._stop.is_set():
+                    raise unsent.error from unsent.error.__cause__
 
     def _call(
         self,
@@ -374,14 +404,10 @@ class WebsocketApi(Transport):
             conn, request, request.check() if params is None else params
         )
         sent_at = time.time()
-        future = self._send(conn, request, rid, params, text)
-        try:
-            raw = future.result(timeout)
-        except _FutureTimeout:
-            if conn.forget(rid) is None:
-                # The reply (or the close) won the race against the timeout: take it.
-                raw = self._settled(future, request, rid, params)
-            else:
+        reply = Reply()
+        self._send(conn, request, rid, params, text, reply)
+        if not reply.wait(timeout):
+            if conn.forget(rid) is not None:
                 raise RequestTimeout(
                     f"no reply within {timeout} s",
                     timeout=timeout,
@@ -389,75 +415,52 @@ class WebsocketApi(Transport):
                     method=request.method,
                     request_id=rid,
                     params=params,
-                ) from None
+                )
+            # The reply (or the close) won the race against the timeout: it is being set.
+            reply.wait(None)
+        try:
+            raw = reply.get()
         except ConnectionClosed as exc:
             raise self._closed(exc, request, rid, params) from exc.__cause__
         return self._finish(conn, request, rid, params, raw, sent_at)
 
-    def _settled(
-        self,
-        future: Future[dict[str, Any]],
-        request: Request[Any],
-        rid: RequestId,
-        params: dict[str, Any],
-    ) -> dict[str, Any]:
-        try:
-            return future.result()
-        except ConnectionClosed as exc:
-            raise self._closed(exc, request, rid, params) from exc.__cause__
-
     def execute_async(self, request: Request[Any]) -> Future[Response[Any]]:
         params = request.check()
-        outer: Future[Response[Any]] = Future()
         conn = self._current(time.monotonic())  # never blocks: no waiting for a reconnect
         rid, params, text = self._prepare(conn, request, params)
-        sent_at = time.time()
-        inner = self._send(conn, request, rid, params, text)
+        waiter = _AsyncReply(self, conn, request, rid, params)
+        try:
+            self._send(conn, request, rid, params, text, waiter)
+        except _Unsent as unsent:
+            raise unsent.error from unsent.error.__cause__
         timeout = self.config.timeout
-        timer = None
         if timeout is not None:
-            timer = self._scheduler.call_later(
-                timeout, self._expire, conn, rid, outer, request, params
-            )
+            waiter.deadline = time.monotonic() + timeout
+            with self._sweep_lock:
+                self._deadlines.append(waiter)
+                if not self._sweep_armed:
+                    self._sweep_armed = True
+                    self._scheduler.call_later(timeout, self._sweep)
+        future: Future[Response[Any]] = waiter.future
+        return future
 
-        def done(f: Future[dict[str, Any]]) -> None:
-            if timer is not None:
-                timer.cancel()
-            try:
-                response = self._finish(conn, request, rid, params, f.result(), sent_at)
-            except ConnectionClosed as exc:
-                err = self._closed(exc, request, rid, params)
-                err.__cause__ = exc.__cause__
-                _settle(outer, error=err)
-            except BinanceWsError as exc:
-                _settle(outer, error=exc)
+    def _sweep(self) -> None:
+        """Time out async calls past their deadline (one timer for all of them)."""
+        deadlines = self._deadlines
+        with self._sweep_lock:
+            now = time.monotonic()
+            expired = []
+            while deadlines and (deadlines[0].settled or deadlines[0].deadline <= now):
+                waiter = deadlines.popleft()
+                if not waiter.settled:
+                    expired.append(waiter)
+            if deadlines:
+                self._scheduler.call_later(deadlines[0].deadline - now, self._sweep)
             else:
-                _settle(outer, result=response)
-
-        inner.add_done_callback(done)
-        return outer
-
-    def _expire(
-        self,
-        conn: Connection,
-        rid: RequestId,
-        outer: Future[Response[Any]],
-        request: Request[Any],
-        params: dict[str, Any],
-    ) -> None:
-        if conn.forget(rid) is not None:
-            timeout = self.config.timeout
-            _settle(
-                outer,
-                error=RequestTimeout(
-                    f"no reply within {timeout} s",
-                    timeout=timeout,
-                    outcome_unknown=request.order_method,
-                    method=request.method,
-                    request_id=rid,
-                    params=params,
-                ),
-            )
+                self._sweep_armed = False
+        for waiter in expired:
+            if waiter.conn.forget(waiter.rid) is not None:
+                waiter.expire(self.config.timeout)
 
     def _prepare(
         self, conn: Connection, request: Request[Any], params: dict[str, Any]
@@ -496,9 +499,11 @@ class WebsocketApi(Transport):
         rid: RequestId,
         params: dict[str, Any],
         text: str,
-    ) -> Future[dict[str, Any]]:
+        waiter: Waiter,
+    ) -> None:
+        self._check_backoff(request, rid, params)
         try:
-            return conn.send_request(rid, text)
+            conn.send_request(rid, text, waiter)
         except ConnectionClosed as exc:
             # Nothing went out (or not whole): the outcome is known — not executed.
             err = ConnectionClosed(
@@ -509,6 +514,9 @@ class WebsocketApi(Transport):
                 request_id=rid,
                 params=params,
             )
+            err.__cause__ = exc.__cause__
+            if isinstance(exc, NotSent):
+                raise _Unsent(err) from None
             raise err from exc.__cause__
 
     def _closed(
@@ -535,13 +543,18 @@ class WebsocketApi(Transport):
     ) -> Response[Any]:
         status = raw.get("status")
         if "error" in raw or (isinstance(status, int) and status >= 400):
-            raise error_from_envelope(
+            error = error_from_envelope(
                 raw,
                 method=request.method,
                 request_id=rid,
                 params=params,
                 order_method=request.order_method,
             )
+            if isinstance(error, RateLimited):
+                # Back off instead of hammering: until then, calls fail here, unsent.
+                wait = error.retry_after or (_BAN_BACKOFF if isinstance(error, IpBanned) else 1.0)
+                self._backoff = (time.monotonic() + wait, error)
+            raise error
         method = request.method
         if method.startswith("session."):
             result = raw.get("result")
@@ -557,10 +570,98 @@ class WebsocketApi(Transport):
                 self._offset_ms = int(result["serverTime"] - midpoint * 1000)
         return Response(raw, request.result_type())
 
+    def _check_backoff(self, request: Request[Any], rid: RequestId, params: dict[str, Any]) -> None:
+        backoff = self._backoff
+        if backoff is None:
+            return
+        until, cause = backoff
+        left = until - time.monotonic()
+        if left <= 0:
+            self._backoff = None
+            return
+        raise type(cause)(
+            status=cause.status,
+            code=cause.code,
+            msg=f"backing off {left:.1f} s more after the server's {cause.status} "
+            f"({cause.msg}); nothing was sent",
+            data=cause.data,
+            method=request.method,
+            request_id=rid,
+            params=params,
+        )
+
     @property
     def time_offset_ms(self) -> int:
         """The server's clock minus the local clock in ms, as last measured (0 if unknown)."""
         return self._offset_ms
+
+
+class _AsyncReply:
+    """The waiter of an ``execute_async()`` call: settles its future from the reader thread."""
+
+    __slots__ = (
+        "api",
+        "conn",
+        "request",
+        "rid",
+        "params",
+        "sent_at",
+        "future",
+        "deadline",
+        "settled",
+    )
+
+    def __init__(
+        self,
+        api: WebsocketApi,
+        conn: Connection,
+        request: Request[Any],
+        rid: RequestId,
+        params: dict[str, Any],
+    ) -> None:
+        self.api = api
+        self.conn = conn
+        self.request = request
+        self.rid = rid
+        self.params = params
+        self.sent_at = time.time()
+        self.future: Future[Response[Any]] = Future()
+        self.deadline = 0.0
+        self.settled = False
+
+    def set_result(self, message: dict[str, Any]) -> None:
+        self.settled = True
+        try:
+            response = self.api._finish(
+                self.conn, self.request, self.rid, self.params, message, self.sent_at
+            )
+        except BinanceWsError as exc:
+            _settle(self.future, error=exc)
+        else:
+            _settle(self.future, result=response)
+
+    def set_exception(self, error: BaseException) -> None:
+        self.settled = True
+        if isinstance(error, ConnectionClosed):
+            wrapped = self.api._closed(error, self.request, self.rid, self.params)
+            wrapped.__cause__ = error.__cause__
+            error = wrapped
+        _settle(self.future, error=error)
+
+    def expire(self, timeout: Optional[float]) -> None:
+        self.settled = True
+        request = self.request
+        _settle(
+            self.future,
+            error=RequestTimeout(
+                f"no reply within {timeout} s",
+                timeout=timeout,
+                outcome_unknown=request.order_method,
+                method=request.method,
+                request_id=self.rid,
+                params=self.params,
+            ),
+        )
 
 
 def _settle(

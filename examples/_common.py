@@ -1,0 +1,62 @@
+"""Shared set-up of the examples: configuration from the environment.
+
+Every example reads:
+
+* ``BINANCE_WS_API_URL`` — WS API URL; default the futures **testnet**
+  (``python -m binance_usdm_ws.testing`` prints a local one);
+* ``BINANCE_STREAMS_URL`` — streams root; default the futures testnet;
+* ``BINANCE_API_KEY`` / ``BINANCE_API_SECRET`` — an HMAC key pair;
+* ``BINANCE_PRIVATE_KEY`` — optional path of an RSA or Ed25519 private key (PEM).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import attrs
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from binance_usdm_ws import (  # noqa: E402
+    DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL,
+    DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL,
+    BinanceDerivativesTradingUsdsFuturesClient,
+    ConfigurationWebsocketApi,
+    ConfigurationWebsocketStreams,
+)
+
+
+def api_configuration() -> ConfigurationWebsocketApi:
+    """The WS API configuration for the examples, from the environment."""
+    return ConfigurationWebsocketApi(
+        base_path=os.environ.get(
+            "BINANCE_WS_API_URL", DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL
+        ),
+        api_key=os.environ.get("BINANCE_API_KEY", "Your API Key"),
+        api_secret=os.environ.get("BINANCE_API_SECRET", "Your API Secret"),
+        private_key=os.environ.get("BINANCE_PRIVATE_KEY") or None,
+    )
+
+
+def streams_configuration() -> ConfigurationWebsocketStreams:
+    """The streams configuration for the examples, from the environment."""
+    return ConfigurationWebsocketStreams(
+        base_path=os.environ.get(
+            "BINANCE_STREAMS_URL", DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL
+        )
+    )
+
+
+def client() -> BinanceDerivativesTradingUsdsFuturesClient:
+    """A client for the examples (use it in a ``with`` block: it connects and closes)."""
+    return BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=api_configuration(), websocket_streams=streams_configuration()
+    )
+
+
+def show(label: str, model: object) -> None:
+    """Print a typed model (attrs) as indented JSON."""
+    data = attrs.asdict(model, recurse=True) if attrs.has(type(model)) else model
+    print(f"{label}: {json.dumps(data, indent=2, default=str)}")
