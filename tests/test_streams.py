@@ -8,7 +8,7 @@ import threading
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -38,34 +38,17 @@ from binance_usdm_ws._requests import STRING, Param, Request, Security
 from binance_usdm_ws.enums import ExecutionType, OrderStatus
 from binance_usdm_ws.testing import LocalExchange
 
+from .conftest import wait_until as wait_for
+
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
 if not SAMPLES.is_dir():  # running from a worktree or checkout elsewhere
     SAMPLES = Path("/work/shared/spec/samples")
 
-THREAD_PREFIX = "binance-usdm-ws"
-
-
-# ---------------------------------------------------------------------------- fixtures
+# Every test also runs under conftest's autouse `no_thread_leak`: no SDK thread may be left.
 
 
 def sdk_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.005)
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    """Every test must leave no SDK thread behind."""
-    before = set(sdk_threads())
-    yield
-    wait_for(lambda: not (set(sdk_threads()) - before), timeout=5.0)
+    return [t.name for t in threading.enumerate() if t.name.startswith("binance-usdm-ws")]
 
 
 @pytest.fixture
@@ -74,7 +57,7 @@ def ex():
         yield exchange
 
 
-def make_client(ex: LocalExchange, **streams: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+def stream_client(ex: LocalExchange, **streams: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
     api = ConfigurationWebsocketApi(
         base_path=ex.ws_api_url, api_key=ex.api_key, api_secret=ex.api_secret, timeout=5.0
     )
@@ -86,7 +69,7 @@ def make_client(ex: LocalExchange, **streams: Any) -> BinanceDerivativesTradingU
 
 @pytest.fixture
 def client(ex):
-    with make_client(ex) as c:
+    with stream_client(ex) as c:
         yield c
 
 
@@ -362,7 +345,7 @@ def test_order_placed_on_the_ws_api_arrives_on_the_stream(ex, client):
 def test_close_stops_the_key_and_leaves_no_thread(ex):
     """Leaving the with block stops the listenKey, closes the socket, joins every thread."""
     before = set(sdk_threads())
-    with make_client(ex) as client:
+    with stream_client(ex) as client:
         with client.user_data_stream() as stream:
             stream.on_any(lambda item: None)
             started(ex, stream)
@@ -382,7 +365,7 @@ def test_close_stops_the_key_and_leaves_no_thread(ex):
 
 def test_client_close_closes_its_streams(ex):
     """Closing the client closes the streams it made (stopping their key first)."""
-    client = make_client(ex)
+    client = stream_client(ex)
     client.websocket_api.connect()
     stream = client.user_data_stream().start()
     started(ex, stream)
@@ -392,7 +375,7 @@ def test_client_close_closes_its_streams(ex):
 
 def test_start_fails_without_ws_api_connection(ex):
     """start() raises when the WS API is not connected, and nothing is left running."""
-    client = make_client(ex)
+    client = stream_client(ex)
     try:
         with pytest.raises(Exception, match="connect"):
             client.user_data_stream().start()
@@ -413,7 +396,7 @@ def test_client_without_streams_configuration_refuses(ex):
 
 def test_keepalive_keeps_the_key_alive_across_simulated_hours(ex):
     """Pinging every keepalive_interval keeps the key valid through 5 simulated hours."""
-    with make_client(ex, keepalive_interval=0.05) as client:
+    with stream_client(ex, keepalive_interval=0.05) as client:
         with client.user_data_stream() as stream:
             started(ex, stream)
             key = stream.listen_key
@@ -430,7 +413,7 @@ def test_keepalive_keeps_the_key_alive_across_simulated_hours(ex):
 
 def test_slow_keepalive_never_delays_events(ex):
     """While a keepalive waits for its reply, events keep flowing to the consumer."""
-    with make_client(ex, keepalive_interval=0.05) as client:
+    with stream_client(ex, keepalive_interval=0.05) as client:
         ex.faults.delay("userDataStream.ping", 1.0)
         with client.user_data_stream() as stream:
             started(ex, stream)
@@ -445,7 +428,7 @@ def test_slow_keepalive_never_delays_events(ex):
 def test_failed_keepalive_is_retried_and_reported(ex):
     """A failed ping is reported through on_error and retried until it succeeds."""
     errors: list[BaseException] = []
-    with make_client(ex, keepalive_interval=0.3) as client:
+    with stream_client(ex, keepalive_interval=0.3) as client:
         ex.faults.error_reply("userDataStream.ping", 503, -1001, "Internal error", times=2)
         with client.user_data_stream() as stream:
             stream.on_error(errors.append)
@@ -477,7 +460,7 @@ def test_listen_key_expiry_starts_a_new_key_and_reports_a_gap(ex, client):
 
 def test_keepalive_1125_starts_a_new_key(ex):
     """A keepalive answered with -1125 (the key is gone) → a new key and a StreamGap."""
-    with make_client(ex, keepalive_interval=0.05) as client:
+    with stream_client(ex, keepalive_interval=0.05) as client:
         with client.user_data_stream() as stream:
             started(ex, stream)
             old_key = stream.listen_key
@@ -555,7 +538,7 @@ def test_server_closing_at_24_hours_is_survived():
     """When the server ends the connections at their 24-hour age, the stream comes back on
     the same key (kept alive all along) with a reconnect gap."""
     with LocalExchange(max_connection_age=24 * 3600) as ex:
-        with make_client(ex, keepalive_interval=0.05, rotation_interval=None) as client:
+        with stream_client(ex, keepalive_interval=0.05, rotation_interval=None) as client:
             with client.user_data_stream() as stream:
                 started(ex, stream)
                 key = stream.listen_key
@@ -573,7 +556,7 @@ def test_server_closing_at_24_hours_is_survived():
 
 def test_silent_stream_is_detected_and_reconnected(ex):
     """A half-open socket (no frame for silence_timeout) is replaced, with a StreamGap."""
-    with make_client(ex, silence_timeout=0.6) as client:
+    with stream_client(ex, silence_timeout=0.6) as client:
         with client.user_data_stream() as stream:
             started(ex, stream)
             t0 = time.monotonic()
@@ -589,7 +572,7 @@ def test_silent_stream_is_detected_and_reconnected(ex):
 
 def test_live_but_quiet_stream_is_not_reconnected(ex):
     """A socket without events but answering pings is never declared silent."""
-    with make_client(ex, silence_timeout=0.4) as client:
+    with stream_client(ex, silence_timeout=0.4) as client:
         with client.user_data_stream() as stream:
             started(ex, stream)
             time.sleep(1.2)  # three silence timeouts without any event
@@ -615,7 +598,7 @@ def test_reconnect_retries_with_backoff_and_reports_failures(ex, client):
 
 def test_overflow_drops_the_oldest_and_reports_how_many(ex):
     """With a full queue the oldest messages are dropped and one StreamGap counts them."""
-    with make_client(ex, queue_size=5) as client:
+    with stream_client(ex, queue_size=5) as client:
         with client.user_data_stream() as stream:
             started(ex, stream)
             for n in range(20):
@@ -631,7 +614,7 @@ def test_overflow_drops_the_oldest_and_reports_how_many(ex):
 
 def test_overflow_keeps_notices_in_place(ex):
     """A gap queued before dropped messages is delivered first, then the overflow gap."""
-    with make_client(ex, queue_size=3) as client:
+    with stream_client(ex, queue_size=3) as client:
         with client.user_data_stream() as stream:
             started(ex, stream)
             ex.push_event(event(0))
@@ -662,7 +645,7 @@ def test_slow_callback_never_blocks_the_reader(ex):
         release.wait(10)
         got.append(item)
 
-    with make_client(ex, queue_size=10, silence_timeout=0.5) as client:
+    with stream_client(ex, queue_size=10, silence_timeout=0.5) as client:
         with client.user_data_stream() as stream:
             stream.on_any(slow)
             started(ex, stream)
@@ -686,7 +669,7 @@ def test_slow_callback_never_blocks_the_reader(ex):
 
 def test_rotation_is_make_before_break_without_loss_or_duplicates(ex):
     """Rotation opens the new socket first; every event arrives exactly once, without a gap."""
-    with make_client(ex, rotation_interval=0.3) as client:
+    with stream_client(ex, rotation_interval=0.3) as client:
         with client.user_data_stream() as stream:
             started(ex, stream)
             first = stream.connection
@@ -723,7 +706,7 @@ def test_rotation_is_make_before_break_without_loss_or_duplicates(ex):
 def test_logs_never_show_the_full_listen_key(ex, caplog):
     """Through start, drop, expiry and close, no log line contains a whole listenKey."""
     caplog.set_level(logging.DEBUG, logger="binance_usdm_ws")
-    with make_client(ex) as client:
+    with stream_client(ex) as client:
         with client.user_data_stream() as stream:
             started(ex, stream)
             keys = [stream.listen_key]
