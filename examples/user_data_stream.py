@@ -23,13 +23,15 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from binance_usdm_ws import (
-    DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL,
-    DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL,
+import attrs
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import api_configuration, streams_configuration  # noqa: E402
+
+from binance_usdm_ws import (  # noqa: E402
     AccountUpdate,
     BinanceDerivativesTradingUsdsFuturesClient,
-    ConfigurationWebsocketApi,
-    ConfigurationWebsocketStreams,
     OrderTradeUpdate,
     StreamGap,
     TradeLite,
@@ -58,13 +60,11 @@ def show(item: Any) -> None:
 
 
 @contextlib.contextmanager
-def local_exchange(args: argparse.Namespace) -> Iterator[Any]:
-    """Point the example at a local exchange that runs for the duration of the block."""
+def local_exchange() -> Iterator[Any]:
+    """A local exchange that runs for the duration of the block."""
     from binance_usdm_ws.testing import LocalExchange
 
     with LocalExchange() as ex:
-        args.api_url, args.streams_url = ex.ws_api_url, ex.streams_url
-        args.api_key, args.api_secret = ex.api_key, ex.api_secret
         yield ex
 
 
@@ -91,26 +91,24 @@ def main() -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="log the SDK's decisions")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    args.api_url = os.environ.get(
-        "BINANCE_WS_API_URL", DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL
-    )
-    args.streams_url = os.environ.get(
-        "BINANCE_STREAMS_URL", DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL
-    )
-    args.api_key = os.environ.get("BINANCE_API_KEY", "")
-    args.api_secret = os.environ.get("BINANCE_API_SECRET", "")
-    with local_exchange(args) if args.local else contextlib.nullcontext() as ex:
-        if not args.api_key or not args.api_secret:
-            print("set BINANCE_API_KEY and BINANCE_API_SECRET (or use --local)", file=sys.stderr)
-            return 2
+    if not args.local and "BINANCE_API_KEY" not in os.environ:
+        print("set BINANCE_API_KEY and BINANCE_API_SECRET (or use --local)", file=sys.stderr)
+        return 2
+    with local_exchange() if args.local else contextlib.nullcontext() as ex:
         return run(args, ex)
 
 
 def run(args: argparse.Namespace, ex: Any = None) -> int:
-    api = ConfigurationWebsocketApi(
-        base_path=args.api_url, api_key=args.api_key, api_secret=args.api_secret
-    )
-    streams = ConfigurationWebsocketStreams(base_path=args.streams_url)
+    api, streams = api_configuration(), streams_configuration()
+    if ex is not None:
+        api = attrs.evolve(
+            api,
+            base_path=ex.ws_api_url,
+            api_key=ex.api_key,
+            api_secret=ex.api_secret,
+            private_key=None,
+        )
+        streams = attrs.evolve(streams, base_path=ex.streams_url)
     with BinanceDerivativesTradingUsdsFuturesClient(
         websocket_api=api, websocket_streams=streams
     ) as client:

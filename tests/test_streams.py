@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 from decimal import Decimal
@@ -722,3 +724,21 @@ def test_logs_never_show_the_full_listen_key(ex, caplog):
     assert f'"listenKey":"{keys[0][:4]}…"' in text  # frames are logged, masked
     for key in keys:
         assert key and key not in text
+
+
+# ---------------------------------------------------------------------------- example
+
+
+def test_example_runs_against_the_local_exchange():
+    """examples/user_data_stream.py --local prints the demo order's events and closes."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "user_data_stream.py"
+    for form in ([], ["--callbacks"]):
+        done = subprocess.run(
+            [sys.executable, str(example), "--local", "--seconds", "0.5", *form],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "order  BTCUSDT BUY MARKET FILLED" in done.stdout
+        assert done.stdout.rstrip().endswith("threads joined")
