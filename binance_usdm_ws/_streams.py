@@ -319,7 +319,8 @@ class UserDataStream(StreamConsumer):
             if gap is not None:
                 self._buffer.push_notice(gap)
             for message in link.buffer:
-                self._buffer.push_raw(message)
+                if self._fresh(message):
+                    self._buffer.push_raw(message)
             link.buffer = []
             link.state = _ACTIVE
             if old is not None and old.state == _ACTIVE:
@@ -349,6 +350,19 @@ class UserDataStream(StreamConsumer):
             elif self._seen is not None:
                 self._seen_until = min(self._seen_until, time.monotonic() + _DEDUPE_GRACE)
 
+    def _fresh(self, message: Any) -> bool:
+        """Under the lock: False for a copy of a message delivered during an overlap."""
+        seen = self._seen
+        if seen is None:
+            return True
+        if time.monotonic() > self._seen_until:
+            self._seen = None
+            return True
+        if seen.add(message):
+            return True
+        self.duplicates += 1
+        return False
+
     def _schedule(self, name: str, delay: float, fn: Callable[..., Any], *args: Any) -> None:
         old = self._timers.pop(name, None)
         if old is not None:
@@ -366,17 +380,14 @@ class UserDataStream(StreamConsumer):
             and message.get("listenKey") in (None, link.key)
         )
         with self._cond:
-            if link.state == _RETIRED:
+            state = link.state
+            if state == _RETIRED:
                 return
-            if self._seen is not None:
-                if time.monotonic() > self._seen_until:
-                    self._seen = None
-                elif not self._seen.add(message):
-                    self.duplicates += 1
-                    return
-            if link.state == _PENDING:
+            if state == _PENDING:
+                # Held back until install, where it is checked for copies: a copy is kept
+                # from whichever live socket delivered it first, which preserves the order.
                 link.buffer.append(message)
-            else:
+            elif self._fresh(message):
                 self._buffer.push_raw(message)
                 self._cond.notify()
             if not expired:

@@ -702,6 +702,32 @@ def test_rotation_is_make_before_break_without_loss_or_duplicates(ex):
             assert stream.duplicates > 0  # the overlap did deliver copies, which were removed
 
 
+def test_overlap_keeps_the_first_copy_and_the_order():
+    """White-box: while a new socket is pending, the old one's events are delivered; at install
+    the new socket's backlog adds only what the old one had not delivered, in order."""
+    from types import SimpleNamespace
+
+    from binance_usdm_ws._streams import _ACTIVE, _Link
+
+    config = ConfigurationWebsocketStreams(rotation_interval=None)
+    stream = UserDataStream(None, config, None)  # type: ignore[arg-type]
+    old, new = _Link("k", 1), _Link("k", 2)
+    old.conn = new.conn = SimpleNamespace(closed=False)  # type: ignore[assignment]
+    old.state, stream._link = _ACTIVE, old
+    stream._dedupe(True)
+    for n in (100, 101, 102, 103):  # the new socket is ahead...
+        stream._accept(new, event(n))
+    for n in (99, 100, 101, 102, 103, 104):  # ...of the old one, which keeps delivering
+        stream._accept(old, event(n))
+    assert stream._install(new, None, old, drain=True)
+    stream._accept(new, event(104))  # a copy: the old socket delivered it first
+    stream._accept(new, event(105))
+    stream._accept(old, event(105))  # a copy: the new socket delivered it first
+    got = [stream._take(0, drain=True).trade_id for _ in range(7)]
+    assert got == [99, 100, 101, 102, 103, 104, 105] and stream.pending == 0
+    assert stream.duplicates == 6
+
+
 # ---------------------------------------------------------------------------- secrets
 
 
