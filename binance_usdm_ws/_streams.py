@@ -18,9 +18,13 @@ Threads of one ``UserDataStream`` (all daemon threads, all joined by ``close()``
 Rotation (before Binance's 24-hour limit) is make-before-break on the same listenKey: the new
 socket opens, both sockets deliver for a one-second overlap, then the old one is closed. The
 server sends each event to both sockets during the overlap; the copies are removed (exact
-payload match), so a rotation yields neither duplicates nor a gap. If the old socket does not
-close cleanly — so it may have lost frames before the new one opened — a ``StreamGap`` with
-reason ``"reconnect"`` says so.
+payload match; the copy that arrives first on a live socket is kept, which preserves the
+order), so a rotation yields neither duplicates nor a gap. If the old socket does not close
+cleanly — so it may have lost frames before the new one opened — a ``StreamGap`` with reason
+``"reconnect"`` says so. The same removal of copies covers a key renewal while the old socket
+is still open. Residual limit: an event the server sent only to the old socket (before the new
+one was registered) that reaches the client later than newer events on the new socket would
+be delivered after them; on one host this takes the old socket lagging by the whole overlap.
 """
 
 from __future__ import annotations
