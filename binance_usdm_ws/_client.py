@@ -7,6 +7,7 @@ from typing import Optional
 
 from ._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
 from ._scheduler import Scheduler
+from ._streams import UserDataStream
 from ._websocket_api import WebsocketApi
 from .errors import InvalidRequest
 
@@ -41,6 +42,7 @@ class BinanceDerivativesTradingUsdsFuturesClient:
             WebsocketApi(websocket_api, self._scheduler) if websocket_api is not None else None
         )
         self.websocket_streams_config = websocket_streams
+        self._streams: list[UserDataStream] = []
 
     @property
     def websocket_api(self) -> WebsocketApi:
@@ -53,8 +55,34 @@ class BinanceDerivativesTradingUsdsFuturesClient:
             raise InvalidRequest("this client has no websocket_api configuration")
         return self._websocket_api
 
+    def user_data_stream(self) -> UserDataStream:
+        """A user data stream of the account: typed events, kept alive and reconnected.
+
+        ``with client.user_data_stream() as stream: for event in stream: ...`` — entering
+        starts a listenKey over the WS API (which must be connected) and opens
+        ``<streams base>/private/ws/<listenKey>``; leaving stops the key and closes the
+        socket. See :class:`UserDataStream`. The account has one listenKey: open one stream
+        per account (a second one would share, and on close stop, the same key).
+
+        Raises:
+            InvalidRequest: the client has no ``websocket_streams`` or ``websocket_api``
+                configuration.
+        """
+        config = self.websocket_streams_config
+        if config is None:
+            raise InvalidRequest("this client has no websocket_streams configuration")
+        stream = UserDataStream(self.websocket_api, config, self._scheduler, self._forget)
+        self._streams.append(stream)
+        return stream
+
+    def _forget(self, stream: UserDataStream) -> None:
+        if stream in self._streams:
+            self._streams.remove(stream)
+
     def close(self) -> None:
         """Close every connection and stop every thread of this client. Idempotent."""
+        for stream in list(self._streams):  # first: their close stops the key over the WS API
+            stream.close()
         if self._websocket_api is not None:
             self._websocket_api.close_websocket_connection()
         self._scheduler.close()

@@ -145,17 +145,24 @@ class ConfigurationWebsocketStreams:
     """Settings of stream connections (user data and, later, market data).
 
     Args:
-        base_path: the streams root (``wss://fstream.binance.com``); the SDK adds the routed
+        base_path: the streams root (``wss://fstream.binance.com``; testnet:
+            ``DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL``); the SDK adds the routed
             paths (``/private``, ``/market``, ``/public``), never the user.
         connect_timeout: seconds for TCP, TLS and the handshake.
-        close_timeout: seconds ``close()`` waits for a clean close.
-        keepalive_interval: seconds between ``userDataStream.ping`` calls (listenKeys live 60 min).
-        silence_timeout: no frame for this long means the socket is dead (the server pings every
-            3 minutes, so the default is 3 minutes plus a margin).
-        reconnect_delay, reconnect_max_delay: backoff of stream reconnects.
-        queue_size: events buffered for a slow consumer before the oldest are dropped (a
-            ``StreamGap`` then tells what was lost).
-        rotation_interval: replace the stream connection proactively after this many seconds.
+        close_timeout: seconds ``close()`` waits for a clean close of a socket.
+        keepalive_interval: seconds between ``userDataStream.ping`` calls (listenKeys live 60
+            min). A failed ping is retried with the reconnect backoff until the next one is due,
+            and reported to ``on_error``; ``-1125`` starts a new key.
+        silence_timeout: no frame for this long means the socket is dead and it is reconnected
+            (the server pings every 3 minutes, so the default is 3 minutes plus a margin). The
+            client pings after half of it without a frame, so a live socket never falls silent.
+            0 disables the check.
+        reconnect_delay, reconnect_max_delay: first and largest delay (seconds) of the
+            exponential backoff, with jitter, between reconnect attempts and ping retries.
+        queue_size: raw messages buffered for a slow consumer; when full, the oldest are
+            dropped and a ``StreamGap(reason="overflow", dropped=n)`` says so. 0: unbounded.
+        rotation_interval: replace the stream connection, make-before-break, after this many
+            seconds (Binance closes connections after 24 h). ``None`` disables it.
     """
 
     base_path: str = attrs.field(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from typing import Any, Callable, Optional, Protocol
@@ -275,7 +276,8 @@ class Connection:
             logger.warning("%s: dropped a frame that is not JSON (%d bytes)", self.name, len(data))
             return
         if self._debug:
-            logger.debug("%s < %.500s", self.name, data.decode("utf-8", "replace"))
+            text = _LISTEN_KEY.sub(r'\1…"', data.decode("utf-8", "replace"))
+            logger.debug("%s < %.500s", self.name, text)
         if type(message) is dict:
             request_id = message.get("id")
             if request_id is not None and type(request_id) is not bool:
@@ -394,6 +396,10 @@ def _parse_close(data: bytes) -> tuple[Optional[int], str]:
     if len(data) >= 2:
         return int.from_bytes(data[:2], "big"), data[2:].decode("utf-8", "replace")
     return None, ""
+
+
+# A listenKey in a reply or event (userDataStream.start, listenKeyExpired): keep 4 characters.
+_LISTEN_KEY = re.compile(r'("listenKey"\s*:\s*"[^"]{0,4})[^"]*"')
 
 
 def _safe_url(url: str) -> str:
