@@ -1,8 +1,8 @@
 """The public surface: one sorted, complete, unique ``__all__``."""
 
 from __future__ import annotations
-
 import __future__
+
 import types
 import typing
 
