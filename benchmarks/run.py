@@ -8,7 +8,7 @@ websocket-client (tuned: ``skip_utf8_validation=True``) measured in the same run
 * pipelined throughput: a window of requests in flight (``execute_async()`` vs raw frames
   sent by one thread and read by another);
 * failure latency: how long waiting calls take to fail after the server drops the socket;
-* typed event decoding vs ``json.loads`` (from ``benchmarks/events.py``, when present).
+* typed event decoding vs ``json.loads`` (``benchmarks/events.py``).
 
 Targets (issues 2 and 4): sequential ≤ 1.2× raw; pipelined ≥ 0.8× raw; decode ≤ 3× loads.
 """
@@ -183,7 +183,7 @@ def main() -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import events  # type: ignore[import-not-found]
 
-    events.run()
+    events.main()
 
 
 def drop_latency() -> None:
