@@ -102,12 +102,11 @@ def raw_pipelined(url: str, key: str, n: int, window: int) -> float:
     """Requests/s with `window` in flight: a sender thread and this thread reading."""
     ws = websocket.create_connection(url, skip_utf8_validation=True)
     slots = threading.Semaphore(window)
-    frames = [raw_frame(i, key) for i in range(n)]
 
     def sender() -> None:
-        for frame in frames:
+        for i in range(n):  # each frame encoded when sent, as a real caller would
             slots.acquire()
-            ws.send(frame)
+            ws.send(raw_frame(i, key))
 
     t = time.perf_counter()
     th = threading.Thread(target=sender)

@@ -34,6 +34,10 @@ logger = logging.getLogger("binance_usdm_ws")
 _TEXT = websocket.ABNF.OPCODE_TEXT
 _BINARY = websocket.ABNF.OPCODE_BINARY
 _CLOSE = websocket.ABNF.OPCODE_CLOSE
+_PING = websocket.ABNF.OPCODE_PING
+_CONT = websocket.ABNF.OPCODE_CONT
+#: Largest message accepted from the server (the Go connector reads up to 64 MiB).
+MAX_MESSAGE = 64 * 1024 * 1024
 _TRANSPORT_ERRORS = (websocket.WebSocketException, OSError, ValueError)
 
 MessageHandler = Callable[[Any], None]
@@ -47,9 +51,9 @@ class Waiter(Protocol):
     that closes the connection), and must not block.
     """
 
-    def set_result(self, message: dict[str, Any]) -> None: ...
+    def deliver(self, message: dict[str, Any]) -> None: ...
 
-    def set_exception(self, error: BaseException) -> None: ...
+    def fail(self, error: BaseException) -> None: ...
 
 
 class Reply:
@@ -67,11 +71,11 @@ class Reply:
         self.message: Optional[dict[str, Any]] = None
         self.error: Optional[BaseException] = None
 
-    def set_result(self, message: dict[str, Any]) -> None:
+    def deliver(self, message: dict[str, Any]) -> None:
         self.message = message
         self._lock.release()
 
-    def set_exception(self, error: BaseException) -> None:
+    def fail(self, error: BaseException) -> None:
         self.error = error
         self._lock.release()
 
@@ -240,26 +244,37 @@ class Connection:
     def _read_loop(self) -> None:
         cause: Optional[BaseException] = None
         ws = self._ws
+        frames = _FrameReader(ws.sock)
         try:
             while True:
                 try:
-                    opcode, frame = ws.recv_data_frame(True)
+                    opcode, data = frames.next_message()
                 except _TRANSPORT_ERRORS as exc:
                     cause = exc
                     break
                 self.last_frame_at = time.monotonic()
                 if opcode == _TEXT or opcode == _BINARY:
-                    self._dispatch(frame.data)
+                    self._dispatch(data)
+                elif opcode == _PING:
+                    try:
+                        ws.pong(data)  # the same payload, at once (Binance requires it)
+                    except _TRANSPORT_ERRORS as exc:
+                        cause = exc
+                        break
                 elif opcode == _CLOSE:
-                    self._close_code, self._close_reason = _parse_close(frame.data)
+                    self._close_code, self._close_reason = _parse_close(data)
                     if self._closed:  # we asked for this close: not an error
                         break
+                    try:
+                        ws.send_close()  # complete the closing handshake
+                    except _TRANSPORT_ERRORS:
+                        pass
                     cause = ServerClosed(
                         f"closed by the server (code {self._close_code}"
                         + (f", {self._close_reason!r})" if self._close_reason else ")")
                     )
                     break
-                # Ping (already answered by websocket-client) and pong: only refresh liveness.
+                # Pong: only refreshes liveness (last_frame_at).
         except Exception as exc:  # pragma: no cover - safety net for our own bugs
             logger.error("%s: unexpected internal error in the reader", self.name, exc_info=True)
             cause = exc
@@ -281,11 +296,12 @@ class Connection:
         if type(message) is dict:
             request_id = message.get("id")
             if request_id is not None and type(request_id) is not bool:
-                with self._lock:
-                    waiter = self._pending.pop(request_id, None)
+                # dict.pop is atomic: no lock needed against forget() or the close sweep,
+                # which swaps the whole dict under the lock.
+                waiter = self._pending.pop(request_id, None)
                 if waiter is not None:
                     try:
-                        waiter.set_result(message)
+                        waiter.deliver(message)
                     except Exception:  # pragma: no cover - waiters must not raise
                         logger.exception("%s: waiter failed", self.name)
                     return
@@ -363,7 +379,7 @@ class Connection:
             pending, self._pending = self._pending, {}
         for waiter in pending.values():
             try:
-                waiter.set_exception(self._closed_error())
+                waiter.fail(self._closed_error())
             except Exception:  # pragma: no cover - a waiter must not stop the sweep
                 logger.exception("%s: waiter failed", self.name)
         self._ws.shutdown()  # type: ignore[no-untyped-call]
@@ -390,6 +406,75 @@ class Connection:
         return (
             f"<Connection {self.name} {_safe_url(self.url)} {state} pending={len(self._pending)}>"
         )
+
+
+class _FrameReader:
+    """Reads the server's frames from the socket, many per ``recv()``.
+
+    websocket-client's own reader makes a system call for each part of each frame (header,
+    length, payload); under load that is most of the reader thread's time. This one reads
+    whatever is there (up to 64 KiB) and parses every whole frame out of its buffer. Server
+    frames are never masked (RFC 6455 §5.1); fragmented messages are reassembled.
+    """
+
+    __slots__ = ("_sock", "_buf", "_parts", "_opcode")
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._buf = bytearray()
+        self._parts: list[bytes] = []
+        self._opcode = 0
+
+    def next_message(self) -> tuple[int, bytes]:
+        """Return the next whole message or control frame as ``(opcode, payload)``."""
+        while True:
+            fin, opcode, payload = self._next_frame()
+            if opcode >= 0x8:  # control frames may come between fragments
+                return opcode, payload
+            if opcode == _CONT:
+                if not self._parts:
+                    raise websocket.WebSocketProtocolException("continuation without a start")
+            elif self._parts:
+                raise websocket.WebSocketProtocolException("new message inside a fragmented one")
+            else:
+                self._opcode = opcode
+            if fin and not self._parts:
+                return opcode, payload
+            self._parts.append(payload)
+            if sum(map(len, self._parts)) > MAX_MESSAGE:
+                raise websocket.WebSocketProtocolException("message too large")
+            if fin:
+                data = b"".join(self._parts)
+                self._parts.clear()
+                return self._opcode, data
+
+    def _next_frame(self) -> tuple[bool, int, bytes]:
+        buf = self._buf
+        while True:
+            have = len(buf)
+            if have >= 2:
+                b1 = buf[1]
+                if b1 & 0x80:
+                    raise websocket.WebSocketProtocolException("masked frame from the server")
+                length = b1 & 0x7F
+                head = 2
+                if length == 126:
+                    head = 4
+                    length = int.from_bytes(buf[2:4], "big") if have >= 4 else -1
+                elif length == 127:
+                    head = 10
+                    length = int.from_bytes(buf[2:10], "big") if have >= 10 else -1
+                if length > MAX_MESSAGE:
+                    raise websocket.WebSocketProtocolException("frame too large")
+                if length >= 0 and have >= head + length:
+                    b0 = buf[0]
+                    payload = bytes(buf[head : head + length])
+                    del buf[: head + length]
+                    return bool(b0 & 0x80), b0 & 0x0F, payload
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                raise websocket.WebSocketConnectionClosedException("connection closed (EOF)")
+            buf += chunk
 
 
 def _parse_close(data: bytes) -> tuple[Optional[int], str]:

@@ -420,6 +420,8 @@ class Request(Generic[T]):
     registry: ClassVar[dict[str, type[Request[Any]]]] = {}
     #: The params of this class, by Python name (filled in by ``__init_subclass__``).
     params: ClassVar[dict[str, Param[Any]]] = {}
+    #: The required ones among them (checked on every execute, so kept apart).
+    required_params: ClassVar[tuple[Param[Any], ...]] = ()
 
     return_rate_limits = Param[bool](BOOL, doc="Include rateLimits in this reply or not.")
 
@@ -431,6 +433,7 @@ class Request(Generic[T]):
                 if isinstance(value, Param):
                     params[name] = value
         cls.params = params
+        cls.required_params = tuple(p for p in params.values() if p.required)
         for rule in cls.rules:
             unknown = [n for n in rule.names if n not in params]
             if unknown:
@@ -495,8 +498,8 @@ class Request(Generic[T]):
             InvalidRequest: a required param is missing or a rule between params is broken.
         """
         params = self._params
-        for p in self.params.values():
-            if p.required and p.wire not in params:
+        for p in self.required_params:
+            if p.wire not in params:
                 raise InvalidRequest(
                     f"{type(self).__name__}: missing required parameter {p.name}", param=p.name
                 )

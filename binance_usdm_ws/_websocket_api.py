@@ -460,8 +460,7 @@ class WebsocketApi(Transport):
                 if not self._sweep_armed:
                     self._sweep_armed = True
                     self._scheduler.call_later(timeout, self._sweep)
-        future: Future[Response[Any]] = waiter.future
-        return future
+        return waiter
 
     def _sweep(self) -> None:
         """Time out async calls past their deadline (one timer for all of them)."""
@@ -560,7 +559,8 @@ class WebsocketApi(Transport):
         raw: dict[str, Any],
         sent_at: float,
     ) -> Response[Any]:
-        self._learn_offset(raw, sent_at)
+        if "error" in raw or request.method.startswith("session."):
+            self._learn_offset(raw, sent_at)  # only these replies tell the server's time
         status = raw.get("status")
         if "error" in raw or (isinstance(status, int) and status >= 400):
             error = error_from_envelope(
@@ -632,20 +632,12 @@ class WebsocketApi(Transport):
         return self._offset_ms
 
 
-class _AsyncReply:
-    """The waiter of an ``execute_async()`` call: settles its future from the reader thread."""
+class _AsyncReply(Future[Response[Any]]):
+    """The future of an ``execute_async()`` call, and its waiter on the connection.
 
-    __slots__ = (
-        "api",
-        "conn",
-        "request",
-        "rid",
-        "params",
-        "sent_at",
-        "future",
-        "deadline",
-        "settled",
-    )
+    The reader thread delivers the reply; it is turned into a ``Response`` (or the typed
+    error) right there, so no second future or callback is needed.
+    """
 
     def __init__(
         self,
@@ -655,40 +647,40 @@ class _AsyncReply:
         rid: RequestId,
         params: dict[str, Any],
     ) -> None:
+        super().__init__()
         self.api = api
         self.conn = conn
         self.request = request
         self.rid = rid
         self.params = params
         self.sent_at = time.time()
-        self.future: Future[Response[Any]] = Future()
         self.deadline = 0.0
         self.settled = False
 
-    def set_result(self, message: dict[str, Any]) -> None:
+    def deliver(self, message: dict[str, Any]) -> None:
         self.settled = True
         try:
             response = self.api._finish(
                 self.conn, self.request, self.rid, self.params, message, self.sent_at
             )
         except BinanceWsError as exc:
-            _settle(self.future, error=exc)
+            _settle(self, error=exc)
         else:
-            _settle(self.future, result=response)
+            _settle(self, result=response)
 
-    def set_exception(self, error: BaseException) -> None:
+    def fail(self, error: BaseException) -> None:
         self.settled = True
         if isinstance(error, ConnectionClosed):
             wrapped = self.api._closed(error, self.request, self.rid, self.params)
             wrapped.__cause__ = error.__cause__
             error = wrapped
-        _settle(self.future, error=error)
+        _settle(self, error=error)
 
     def expire(self, timeout: Optional[float]) -> None:
         self.settled = True
         request = self.request
         _settle(
-            self.future,
+            self,
             error=RequestTimeout(
                 f"no reply within {timeout} s",
                 timeout=timeout,
