@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, Callable, Optional, Protocol
 
 import websocket
@@ -147,6 +149,7 @@ class Connection:
         #: Counters, for tests and diagnostics.
         self.garbage_frames = 0
         self.unknown_replies = 0
+        self._mask_pool: list[bytes] = []
         #: True once ``session.logon`` succeeded on this connection (owned by the WS API layer).
         self.logged_on = False
         self.opened_at = time.monotonic()
@@ -208,7 +211,7 @@ class Connection:
                 )
             self._pending[request_id] = waiter
         try:
-            self._ws.send(text)
+            self._send_text(text)
         except _TRANSPORT_ERRORS as exc:
             self.forget(request_id)
             # A half-written frame leaves the stream unusable: end the connection.
@@ -220,10 +223,44 @@ class Connection:
         if self._closed:
             raise self._closed_error()
         try:
-            self._ws.send(text)
+            self._send_text(text)
         except _TRANSPORT_ERRORS as exc:
             self._abort(exc)
             raise ConnectionClosed(f"send failed: {exc}") from exc
+
+    def _send_text(self, text: str) -> None:
+        """Frame and send one text message: the hot path of every request.
+
+        websocket-client builds frames in many small Python steps; this does the same RFC 6455
+        framing in a few (header, 4-byte mask from a pool of random bytes, XOR as one big
+        integer) and sends under websocket-client's own send lock, so that its pongs and close
+        frames never interleave with ours.
+        """
+        payload = text.encode("utf-8")
+        n = len(payload)
+        if n < 126:
+            header = bytes((0x81, 0x80 | n))
+        elif n < 65536:
+            header = bytes((0x81, 0xFE)) + n.to_bytes(2, "big")
+        else:
+            header = bytes((0x81, 0xFF)) + n.to_bytes(8, "big")
+        key = self._mask_key()
+        masked = (
+            int.from_bytes(payload, "little") ^ int.from_bytes((key * (n // 4 + 1))[:n], "little")
+        ).to_bytes(n, "little")
+        ws = self._ws
+        sock = ws.sock
+        if sock is None:
+            raise websocket.WebSocketConnectionClosedException("socket is already closed")
+        with ws.lock:
+            sock.sendall(header + key + masked)
+
+    def _mask_key(self) -> bytes:
+        # Masking keys must be unpredictable (RFC 6455 §5.3): os.urandom, drawn 4 KiB at a time.
+        pool = self._mask_pool
+        if not pool:
+            pool = self._mask_pool = list(_chunks(os.urandom(4096), 4))
+        return pool.pop()
 
     def forget(self, request_id: RequestId) -> Optional[Waiter]:
         """Drop the waiter of ``request_id`` (after a timeout); a late reply is then ignored."""
@@ -475,6 +512,10 @@ class _FrameReader:
             if not chunk:
                 raise websocket.WebSocketConnectionClosedException("connection closed (EOF)")
             buf += chunk
+
+
+def _chunks(data: bytes, size: int) -> Iterator[bytes]:
+    return (data[i : i + size] for i in range(0, len(data), size))
 
 
 def _parse_close(data: bytes) -> tuple[Optional[int], str]:
