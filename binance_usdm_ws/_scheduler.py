@@ -86,6 +86,11 @@ class Scheduler:
             except Exception:
                 logger.exception("timer callback failed")
 
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called: the scheduler runs nothing any more."""
+        return self._closed
+
     def close(self) -> None:
         """Stop the thread (pending timers are dropped) and join it. Idempotent."""
         with self._cond:

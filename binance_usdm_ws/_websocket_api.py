@@ -123,6 +123,8 @@ class WebsocketApi(Transport):
             ConnectionClosed: the server cannot be reached.
             ServerError: the configured ``session_logon`` was refused.
         """
+        if self._scheduler.closed:
+            raise ConnectionClosed("the client is closed: make a new client to connect again")
         with self._cond:
             if self._state == "open":
                 return

@@ -318,3 +318,12 @@ def test_secrets_never_leak(make_client, exchange, caplog):
         assert exchange.api_secret not in text
         assert signature not in text
     assert "signature" not in info.value.params
+
+
+def test_closed_client_cannot_reconnect(make_client):
+    """After client.close() the client refuses to connect again (its timers are gone)."""
+    client = make_client()
+    client.close()
+    with pytest.raises(ConnectionClosed, match="make a new client"):
+        client.websocket_api.connect()
+    client.close()  # still idempotent
