@@ -78,10 +78,13 @@ class _Event:
     Attributes:
         event_type: Event type (``e``).
         event_time: Event time in ms (``E``).
+        raw: The payload as received, with any field this version does not model (not part
+            of equality or repr).
     """
 
     event_type: Optional[str] = field(default=None, metadata=_key("e"))
     event_time: Optional[int] = field(default=None, metadata=_key("E"))
+    raw: dict[str, Any] = field(factory=dict, init=False, eq=False, repr=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -732,4 +735,6 @@ def decode_event(payload: dict[str, Any]) -> UserDataEvent:
         event: UserDataEvent = hook(payload, cls)
     except Exception as exc:
         raise explain(exc, payload, cls) from exc
+    # Keep the payload: fields Binance adds before this version models them are not lost.
+    object.__setattr__(event, "raw", payload)
     return event

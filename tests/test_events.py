@@ -441,3 +441,12 @@ def test_benchmark_runs_and_reports_the_ratio():
     figures = module.run(number=50, repeat=2)
     assert figures["loads_us"] > 0 and figures["decode_us"] > 0
     assert figures["ratio"] == pytest.approx(figures["decode_us"] / figures["loads_us"])
+
+
+def test_unmodelled_fields_are_kept_in_raw():
+    """A field this version does not model is not an error and stays reachable in .raw."""
+    payload = {"e": "TRADE_LITE", "E": 1, "T": 2, "s": "BTCUSDT", "newField": {"x": 1}}
+    event = decode_event(payload)
+    assert isinstance(event, TradeLite)
+    assert event.raw["newField"] == {"x": 1}
+    assert "newField" not in repr(event)
