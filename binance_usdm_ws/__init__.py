@@ -87,6 +87,7 @@ from ._events import (
     UserDataEvent,
     decode_event,
 )
+from ._lifecycle import Notice
 from ._models import (
     AccountAsset,
     AccountBalance,
@@ -133,7 +134,7 @@ from ._models import (
 )
 from ._requests import USE_CLIENT_DEFAULT, Request, Response
 from ._streams import StreamGap, StreamItem, UserDataStream
-from ._websocket_api import Notice, WebsocketApi
+from ._websocket_api import WebsocketApi
 from .enums import (
     AlgoOrderType,
     AlgoStatus,

@@ -1,28 +1,24 @@
-"""The WS API client: the current connection, auth, request execution and its lifecycle.
+"""The WS API client: auth, request execution, and the services.
 
-``WebsocketApi`` holds the *current* ``Connection``. A request takes the current connection
-when it is sent, and its reply comes back on that same connection; so a make-before-break
-rotation is: open a new connection, log it on, swap the pointer, let the old one finish what
-is in flight, close it. A dropped connection is replaced by a reconnect thread with
-exponential backoff and jitter; meanwhile new calls wait (within their timeout) or fail fast.
+``WebsocketApi`` executes requests on the connection kept by ``ConnectionKeeper``
+(``_lifecycle.py``): it validates, signs (or relies on the logged-on session), sends, waits,
+and maps replies to ``Response`` or typed errors. It also learns the server's clock offset
+and backs off after 429/418.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
-import itertools
 import logging
-import random
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any, Callable, Optional
-
-import attrs
+from typing import Any, Optional
 
 from ._config import ConfigurationWebsocketApi
 from ._connection import Connection, NotSent, Reply, Waiter
+from ._lifecycle import ConnectionKeeper, Notice, _Unsent
 from ._protocol import encode_request, error_from_envelope, new_request_id
 from ._requests import USE_CLIENT_DEFAULT, Request, Response, Security, Timeout, Transport
 from ._scheduler import Scheduler
@@ -43,35 +39,11 @@ __all__ = ["Notice", "WebsocketApi"]
 
 logger = logging.getLogger("binance_usdm_ws")
 
-_counter = itertools.count(1)
 #: Seconds to back off after a 418 that gave no retry time (bans last 2 minutes at least).
 _BAN_BACKOFF = 120.0
 
 
-class _Unsent(Exception):
-    """Internal: the request never left (its connection was already closed)."""
-
-    def __init__(self, error: ConnectionClosed) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-@attrs.define(frozen=True)
-class Notice:
-    """A message the server sent on its own: an ``"id": null`` error or a server event.
-
-    Attributes:
-        raw: the message as received.
-        error: for an error frame (e.g. -2015 when the API key was revoked), the typed error.
-        event: for an event frame (e.g. ``serverShutdown``), its ``e`` value.
-    """
-
-    raw: Any
-    error: Optional[ServerError] = None
-    event: Optional[str] = None
-
-
-class WebsocketApi(Transport):
+class WebsocketApi(ConnectionKeeper, Transport):
     """Connection to the USDⓈ-M futures WS API, and the services that use it.
 
     Services: ``user_data_streams_api``, ``trade_api``, ``account_api``, ``market_data_api``,
@@ -79,18 +51,10 @@ class WebsocketApi(Transport):
     """
 
     def __init__(self, config: ConfigurationWebsocketApi, scheduler: Scheduler) -> None:
-        self.config = config
+        super().__init__(config, scheduler)
         self._signer: Optional[Signer] = load_signer(
             config.api_secret, config.private_key, config.private_key_passphrase
         )
-        self._scheduler = scheduler
-        self._cond = threading.Condition(threading.Lock())
-        self._conn: Optional[Connection] = None
-        # idle -> open <-> reconnecting -> down | closed
-        self._state = "idle"
-        self._last_cause: Optional[BaseException] = None
-        self._stop = threading.Event()
-        self._workers: set[threading.Thread] = set()
         self._want_logon = config.session_logon
         self._offset_ms = 0
         # With timeUnit=MICROSECOND the server's times are in µs, and so is our timestamp.
@@ -100,12 +64,6 @@ class WebsocketApi(Transport):
         self._deadlines: collections.deque[_AsyncReply] = collections.deque()
         self._sweep_lock = threading.Lock()
         self._sweep_armed = False
-        self._notice_handlers: list[Callable[[Notice], None]] = []
-        #: The latest unsolicited messages (most recent last).
-        self.notices: collections.deque[Notice] = collections.deque(maxlen=100)
-        #: How many times the connection was replaced (reconnects and rotations).
-        self.reconnects = 0
-        self.rotations = 0
         from ._services import AccountApi, AuthApi, MarketDataApi, TradeApi, UserDataStreamsApi
 
         self.user_data_streams_api = UserDataStreamsApi(self)
@@ -114,246 +72,29 @@ class WebsocketApi(Transport):
         self.market_data_api = MarketDataApi(self)
         self.auth_api = AuthApi(self)
 
-    # ------------------------------------------------------------------ lifecycle
-
-    def connect(self) -> None:
-        """Open the connection (and log on if configured). Does nothing if already open.
-
-        Raises:
-            ConnectionClosed: the server cannot be reached.
-            ServerError: the configured ``session_logon`` was refused.
-        """
-        if self._scheduler.closed:
-            raise ConnectionClosed("the client is closed: make a new client to connect again")
-        with self._cond:
-            if self._state == "open":
-                return
-            self._stop.clear()
-            self._state = "connecting"
-        try:
-            conn = self._open()
-        except BaseException:
-            with self._cond:
-                self._state = "idle"
-            raise
-        self._install(conn)
-
-    def close_websocket_connection(self) -> None:
-        """Close the connection: idempotent, bounded in time, callable from any thread.
-
-        Every call still waiting fails with ``ConnectionClosed``; no thread is left behind.
-        """
-        with self._cond:
-            self._state = "closed"
-            conn, self._conn = self._conn, None
-            self._stop.set()
-            self._cond.notify_all()
-        if conn is not None:
-            conn.close(self.config.close_timeout)
-        self._join_workers()
-
-    close = close_websocket_connection
-
-    @property
-    def connected(self) -> bool:
-        """True while a connection is open and usable."""
-        conn = self._conn
-        return self._state == "open" and conn is not None and not conn.closed
-
-    @property
-    def connection(self) -> Optional[Connection]:
-        """The current connection (for diagnostics)."""
-        return self._conn
-
-    def on_notice(self, handler: Callable[[Notice], None]) -> None:
-        """Call ``handler(notice)`` for every unsolicited message (in the reader thread)."""
-        self._notice_handlers.append(handler)
-
-    def _open(self) -> Connection:
-        cfg = self.config
-        hb = cfg.heartbeat_interval
-        conn = Connection(
-            cfg.url,
-            open_timeout=cfg.connect_timeout,
-            on_message=self._on_message,
-            on_close=self._on_close,
-            ping_interval=hb,
-            dead_after=None if hb is None else hb + cfg.heartbeat_timeout,
-            name=f"binance-usdm-ws-api-{next(_counter)}",
-        )
-        if self._want_logon:
-            try:
-                try:
-                    self._call(conn, self.auth_api.session_logon(), cfg.timeout)
-                except ServerError as exc:
-                    if exc.code != -1021:
-                        raise
-                    # Our clock drifted from the server's: session.status (unsigned) tells
-                    # the server time, _finish learns the offset, and the logon is retried.
-                    self._call(conn, self.auth_api.session_status(), cfg.timeout)
-                    self._call(conn, self.auth_api.session_logon(), cfg.timeout)
-            except _Unsent as unsent:
-                conn.close(0)
-                raise unsent.error from unsent.error.__cause__
-            except BaseException:
-                conn.close(0)
-                raise
-        return conn
-
-    def _install(self, conn: Connection) -> None:
-        with self._cond:
-            if self._stop.is_set():
-                closing: Optional[Connection] = conn
-            else:
-                closing = None
-                self._conn = conn
-                self._state = "open"
-                self._cond.notify_all()
-        if closing is not None:
-            closing.close(0)
-            return
-        if self.config.rotation_interval is not None:
-            self._scheduler.call_later(self.config.rotation_interval, self._start_rotation, conn)
-
-    def _spawn(self, target: Callable[..., None], *args: Any, name: str) -> None:
-        def run() -> None:
-            try:
-                target(*args)
-            finally:
-                with self._cond:
-                    self._workers.discard(thread)
-
-        thread = threading.Thread(target=run, name=name, daemon=True)
-        thread.start()
-        # Added after start (join() refuses unstarted threads); a thread that already ended
-        # is joined at once by _join_workers.
-        with self._cond:
-            self._workers.add(thread)
-
-    def _join_workers(self) -> None:
-        while True:
-            with self._cond:
-                workers = [t for t in self._workers if t is not threading.current_thread()]
-            if not workers:
-                return
-            for t in workers:
-                t.join()
-                with self._cond:
-                    self._workers.discard(t)
-
-    def _on_close(self, conn: Connection, cause: Optional[BaseException]) -> None:
-        with self._cond:
-            if conn is not self._conn:
-                return  # a retired connection (rotation) or one never installed
-            self._conn = None
-            self._last_cause = cause
-            if self._state != "open":
-                return
-            if not self.config.reconnect:
-                self._state = "down"
-                self._cond.notify_all()
-                return
-            self._state = "reconnecting"
-            self._cond.notify_all()
-        self._spawn(self._reconnect_loop, name="binance-usdm-ws-reconnect")
-
-    def _reconnect_loop(self) -> None:
-        cfg = self.config
-        delay = cfg.reconnect_delay
-        attempt = 0
-        while not self._stop.is_set():
-            attempt += 1
-            try:
-                conn = self._open()
-            except BinanceWsError as exc:
-                logger.warning("reconnect attempt %d failed: %s", attempt, exc)
-                self._last_cause = exc
-                if cfg.reconnect_attempts is not None and attempt >= cfg.reconnect_attempts:
-                    with self._cond:
-                        if self._state == "reconnecting":
-                            self._state = "down"
-                        self._cond.notify_all()
-                    return
-                wait = delay * (0.5 + random.random())  # jitter: spread a crowd of clients
-                if isinstance(exc, RateLimited) and exc.retry_after:
-                    wait = max(wait, exc.retry_after)
-                self._stop.wait(wait)
-                delay = min(delay * 2, cfg.reconnect_max_delay)
-                continue
-            with self._cond:
-                self.reconnects += 1
-            logger.info("reconnected after %d attempt(s)", attempt)
-            self._install(conn)
-            return
-
-    def _start_rotation(self, old: Connection) -> None:
-        # Scheduler thread: never block it; the rotation opens a socket.
-        if old is self._conn and not self._stop.is_set():
-            self._spawn(self._rotate, old, name="binance-usdm-ws-rotate")
-
-    def _rotate(self, old: Connection) -> None:
-        """Make-before-break: open and log on a new connection, swap, then retire the old one."""
-        try:
-            new = self._open()
-        except BinanceWsError as exc:
-            logger.warning(
-                "rotation failed, retrying in %.0f s: %s", self.config.reconnect_delay, exc
-            )
-            if not self._stop.is_set() and not old.closed:
-                self._scheduler.call_later(
-                    max(self.config.reconnect_delay, 1.0), self._start_rotation, old
-                )
-            return
-        with self._cond:
-            swap = self._conn is old and self._state == "open"
-            if swap:
-                self._conn = new
-                self.rotations += 1
-        if not swap:
-            new.close(0)
-            return
-        if self.config.rotation_interval is not None:
-            self._scheduler.call_later(self.config.rotation_interval, self._start_rotation, new)
-        self._retire(old)
-
-    def _retire(self, old: Connection) -> None:
-        """Let the in-flight requests of a replaced connection finish, then close it."""
-        limit = self.config.timeout if self.config.timeout is not None else 60.0
-        deadline = time.monotonic() + limit
-        while old.pending_count and time.monotonic() < deadline and not old.closed:
-            if self._stop.wait(0.01):
-                break
-        old.close(self.config.close_timeout)
-
-    # ------------------------------------------------------------------ unsolicited messages
-
-    def _on_message(self, message: Any) -> None:
-        notice: Notice
-        if isinstance(message, dict) and "error" in message:
-            error = error_from_envelope(message)
-            notice = Notice(raw=message, error=error)
-            logger.warning("server notice: %s", error)
-            if error.code == -2015 or error.status == 401:
-                # The session's key is no longer valid: forget the logon so it is not replayed.
-                conn = self._conn
-                if conn is not None:
-                    conn.logged_on = False
-        else:
-            event = _event_type(message)
-            notice = Notice(raw=message, event=event)
-            if event == "serverShutdown":
-                logger.info("server announced a shutdown: rotating the connection")
-                conn = self._conn
-                if conn is not None:
-                    self._start_rotation(conn)
-        self.notices.append(notice)
-        for handler in list(self._notice_handlers):
-            try:
-                handler(notice)
-            except Exception:
-                logger.exception("notice handler failed")
-
     # ------------------------------------------------------------------ requests
+
+    def _prepare_connection(self, conn: Connection) -> None:
+        """Log a new connection on, if the session is wanted (before it serves requests)."""
+        if not self._want_logon:
+            return
+        cfg = self.config
+        try:
+            try:
+                self._call(conn, self.auth_api.session_logon(), cfg.timeout)
+            except ServerError as exc:
+                if exc.code != -1021:
+                    raise
+                # Our clock drifted from the server's: session.status (unsigned) tells
+                # the server time, _finish learns the offset, and the logon is retried.
+                self._call(conn, self.auth_api.session_status(), cfg.timeout)
+                self._call(conn, self.auth_api.session_logon(), cfg.timeout)
+        except _Unsent as unsent:
+            conn.close(0)
+            raise unsent.error from unsent.error.__cause__
+        except BaseException:
+            conn.close(0)
+            raise
 
     def _timeout(self, timeout: Timeout) -> Optional[float]:
         if timeout is USE_CLIENT_DEFAULT:
@@ -361,34 +102,6 @@ class WebsocketApi(Transport):
         if timeout is not None and (not isinstance(timeout, (int, float)) or timeout < 0):
             raise InvalidRequest("timeout: must be a number >= 0 or None", param="timeout")
         return timeout
-
-    def _current(self, deadline: Optional[float]) -> Connection:
-        """Return the open connection, waiting through a reconnect if the policy says so."""
-        conn = self._conn  # fast path without the lock: attribute reads are atomic
-        if conn is not None and self._state == "open" and not conn.closed:
-            return conn
-        with self._cond:
-            while True:
-                conn = self._conn
-                if self._state == "open" and conn is not None and not conn.closed:
-                    return conn
-                waiting = self._state in ("reconnecting", "connecting") or (
-                    self._state == "open" and self.config.reconnect
-                )
-                if not waiting or not self.config.wait_for_reconnect:
-                    raise self._not_connected()
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise self._not_connected("no connection within the timeout")
-                # Short waits: a connection whose reader is tearing down is not yet swapped.
-                self._cond.wait(0.05 if remaining is None else min(remaining, 0.05))
-
-    def _not_connected(self, why: str = "") -> ConnectionClosed:
-        state = {"idle": "not connected: call connect() first", "closed": "connection closed"}
-        text = state.get(self._state, f"connection {self._state}")
-        exc = ConnectionClosed(text + (f" ({why})" if why else ""))
-        exc.__cause__ = self._last_cause
-        return exc
 
     def execute(self, request: Request[Any], timeout: Timeout) -> Response[Any]:
         t = self._timeout(timeout)
@@ -705,13 +418,3 @@ def _settle(
             future.set_result(result)
     except concurrent.futures.InvalidStateError:
         pass
-
-
-def _event_type(message: Any) -> Optional[str]:
-    if isinstance(message, dict):
-        if isinstance(message.get("e"), str):
-            return str(message["e"])
-        event = message.get("event")
-        if isinstance(event, dict) and isinstance(event.get("e"), str):
-            return str(event["e"])
-    return None
