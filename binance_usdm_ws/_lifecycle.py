@@ -81,6 +81,9 @@ class ConnectionKeeper:
     def _prepare_connection(self, conn: Connection) -> None:
         """Make a new connection ready before it serves requests (``WebsocketApi`` logs on)."""
 
+    def _session_revoked(self) -> None:
+        """The server revoked the session's key (``WebsocketApi`` stops replaying the logon)."""
+
     def connect(self) -> None:
         """Open the connection (and log on if configured). Does nothing if already open.
 
@@ -287,6 +290,7 @@ class ConnectionKeeper:
                 conn = self._conn
                 if conn is not None:
                     conn.logged_on = False
+                self._session_revoked()
         else:
             event = _event_type(message)
             notice = Notice(raw=message, event=event)

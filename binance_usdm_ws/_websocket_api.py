@@ -74,6 +74,11 @@ class WebsocketApi(ConnectionKeeper, Transport):
 
     # ------------------------------------------------------------------ requests
 
+    def _session_revoked(self) -> None:
+        # A revoked key would fail every re-logon: reconnects come back without a session,
+        # and signed requests then carry their own signature (and get their own 401s).
+        self._want_logon = False
+
     def _prepare_connection(self, conn: Connection) -> None:
         """Log a new connection on, if the session is wanted (before it serves requests)."""
         if not self._want_logon:

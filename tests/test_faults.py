@@ -138,6 +138,10 @@ def test_revocation_notice(make_client, exchange):
     wait_until(lambda: notices)
     assert isinstance(notices[0].error, Unauthorized) and notices[0].error.code == -2015
     assert not client.websocket_api.connection.logged_on
+    old = client.websocket_api.connection
+    exchange.faults.drop_connections()
+    wait_until(lambda: client.websocket_api.connection not in (None, old))
+    assert [r.method for r in exchange.requests].count("session.logon") == 1  # not replayed
 
 
 def test_rotation_under_load_loses_nothing(make_client, exchange):
