@@ -46,8 +46,7 @@ def new_request_id() -> str:
 
 def plain_decimal(value: Decimal) -> str:
     """Render a Decimal in plain notation, never exponent form (``Decimal("1E+1")`` → ``"10"``)."""
-    text = format(value, "f")
-    return text
+    return format(value, "f")
 
 
 def encode_request(request_id: RequestId, method: str, params: Optional[dict[str, Any]]) -> str:

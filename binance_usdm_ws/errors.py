@@ -26,6 +26,7 @@ placed, modified or cancelled: check it instead of enumerating classes.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Optional, Union
 
 __all__ = [
@@ -200,8 +201,6 @@ class RateLimited(ServerError):
         value = self.data.get("retryAfter")
         if isinstance(value, (int, float)):
             # Binance gives an absolute time in ms in `retryAfter`.
-            import time
-
             return max(0.0, value / 1000.0 - time.time())
         return None
 
