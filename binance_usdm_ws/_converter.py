@@ -360,7 +360,8 @@ def structure(data: Any, cls: Any, conv: Union[Converter, None] = None) -> Any:
 
     Args:
         data: The parsed JSON value (a dict, a list, ...).
-        cls: The model, or a type such as ``list[PriceTicker]`` or ``Optional[list[RateLimit]]``.
+        cls: The model, or a type such as ``list[PriceTickerResult]`` or
+            ``Optional[list[RateLimit]]``.
             (Type checkers see the result of a ``Union``/``Optional`` target as ``Any``: annotate
             the variable that receives it.)
         conv: The converter to use; the shipped lenient :data:`converter` by default.

@@ -8,6 +8,15 @@ enum fields hold the enum member, or the raw string when the value is new (see
 :mod:`binance_usdm_ws.enums`).
 
 Attribute names are the wire keys in snake_case (``listenKey`` → ``listen_key``) unless noted.
+
+Model names follow one rule: the model of a method's ``result`` — or of each item of a list
+result — is ``<Name>Result`` (``ListenKeyResult``, ``EmptyResult``, ``OrderResult``,
+``OrderBookResult``, ``PositionRiskResult``, ``SessionStatusResult``, ...), so that the plain names
+stay free for the request builders, which carry the Go connector's request names (``OrderBook``,
+``AccountInformation``, ``SessionStatus``). Parts nested inside a result keep plain names
+(``PriceLevel``, ``RateLimit``, ``AccountAsset``, ``AccountPosition``). The whole reply is a
+``WsApiResponse[...]``, also available under the Go connector's response names
+(``NewOrderResponse`` = ``WsApiResponse[OrderResult]``).
 """
 
 from __future__ import annotations
@@ -36,43 +45,43 @@ from .enums import (
 
 __all__ = [
     "AccountAsset",
-    "AccountBalance",
-    "AccountInformation",
+    "AccountBalanceResult",
     "AccountInformationResponse",
-    "AccountInformationV2",
+    "AccountInformationResult",
     "AccountInformationV2Response",
+    "AccountInformationV2Result",
     "AccountPosition",
     "AccountPositionV2",
-    "AlgoOrder",
-    "AlgoOrderCancel",
-    "BookTicker",
+    "AlgoOrderCancelResult",
+    "AlgoOrderResult",
+    "BookTickerResult",
     "CancelAlgoOrderResponse",
     "CancelOrderResponse",
     "CloseUserDataStreamResponse",
-    "Empty",
+    "EmptyResult",
     "ErrorBody",
     "FuturesAccountBalanceResponse",
     "FuturesAccountBalanceV2Response",
     "KeepaliveUserDataStreamResponse",
-    "ListenKey",
+    "ListenKeyResult",
     "ModifyOrderResponse",
     "NewAlgoOrderResponse",
     "NewOrderResponse",
-    "Order",
-    "OrderBook",
     "OrderBookResponse",
+    "OrderBookResult",
+    "OrderResult",
     "PositionInformationResponse",
     "PositionInformationV2Response",
-    "PositionRisk",
-    "PositionRiskV2",
+    "PositionRiskResult",
+    "PositionRiskV2Result",
     "PriceLevel",
-    "PriceTicker",
+    "PriceTickerResult",
     "QueryOrderResponse",
     "RateLimit",
     "SessionLogonResponse",
     "SessionLogoutResponse",
-    "SessionStatus",
     "SessionStatusResponse",
+    "SessionStatusResult",
     "StartUserDataStreamResponse",
     "SymbolOrderBookTickerResponse",
     "SymbolPriceTickerResponse",
@@ -147,7 +156,7 @@ class WsApiResponse(Generic[T]):
 
 
 @define(frozen=True)
-class ListenKey:
+class ListenKeyResult:
     """Result of ``userDataStream.start`` and ``userDataStream.ping``.
 
     Attributes:
@@ -159,7 +168,7 @@ class ListenKey:
 
 
 @define(frozen=True)
-class Empty:
+class EmptyResult:
     """Result of ``userDataStream.stop``: an empty object (extra keys are ignored)."""
 
 
@@ -168,7 +177,7 @@ class Empty:
 
 
 @define(frozen=True)
-class Order:
+class OrderResult:
     """An order, as returned by ``order.place``, ``.modify``, ``.cancel`` and ``.status``.
 
     One model for the four methods: each fills the fields it has. ``avg_price`` and ``cum_quote``
@@ -274,13 +283,13 @@ class _PositionRiskBase:
 
 
 @define(frozen=True)
-class PositionRisk(_PositionRiskBase):
+class PositionRiskResult(_PositionRiskBase):
     """One position of ``account.position`` (V1).
 
     Attributes:
         symbol, position_side, position_amt, entry_price, break_even_price, mark_price,
         unrealized_profit, liquidation_price, isolated_margin, notional, isolated_wallet,
-        update_time: As in every position item (see ``PositionRiskV2``).
+        update_time: As in every position item (see ``PositionRiskV2Result``).
         leverage: Leverage (a string of digits on the wire).
         max_notional_value: Maximum notional at this leverage.
         margin_type: ``isolated`` or ``cross``.
@@ -295,7 +304,7 @@ class PositionRisk(_PositionRiskBase):
 
 
 @define(frozen=True)
-class PositionRiskV2(_PositionRiskBase):
+class PositionRiskV2Result(_PositionRiskBase):
     """One position of ``v2/account.position`` (only symbols with a position or open orders).
 
     Attributes:
@@ -336,7 +345,7 @@ class PositionRiskV2(_PositionRiskBase):
 
 
 @define(frozen=True)
-class AlgoOrder:
+class AlgoOrderResult:
     """A conditional (algo) order, as returned by ``algoOrder.place``.
 
     Attributes:
@@ -391,7 +400,7 @@ class AlgoOrder:
 
 
 @define(frozen=True)
-class AlgoOrderCancel:
+class AlgoOrderCancelResult:
     """Result of ``algoOrder.cancel``.
 
     Attributes:
@@ -412,7 +421,7 @@ class AlgoOrderCancel:
 
 
 @define(frozen=True)
-class AccountBalance:
+class AccountBalanceResult:
     """One asset of ``account.balance`` / ``v2/account.balance``.
 
     Attributes:
@@ -582,7 +591,7 @@ class _AccountTotals:
 
 
 @define(frozen=True)
-class AccountInformationV2(_AccountTotals):
+class AccountInformationV2Result(_AccountTotals):
     """Result of ``v2/account.status``: the account totals (``total_*``, ``available_balance``,
     ``max_withdraw_amount``, ``assets``) and ``positions``, only those with an amount or open
     orders. In single-asset mode totals are in USDT; in multi-assets mode, the USD value of
@@ -593,7 +602,7 @@ class AccountInformationV2(_AccountTotals):
 
 
 @define(frozen=True)
-class AccountInformation(_AccountTotals):
+class AccountInformationResult(_AccountTotals):
     """Result of ``account.status``: the account totals (``total_*``, ``available_balance``,
     ``max_withdraw_amount``, ``assets``), ``positions`` of every symbol, and:
 
@@ -636,7 +645,7 @@ class PriceLevel:
 
 
 @define(frozen=True)
-class OrderBook:
+class OrderBookResult:
     """Result of ``depth`` (RPI orders excluded).
 
     Attributes:
@@ -655,7 +664,7 @@ class OrderBook:
 
 
 @define(frozen=True)
-class PriceTicker:
+class PriceTickerResult:
     """Latest price of one symbol (``ticker.price``; a list of them without ``symbol``).
 
     Attributes:
@@ -670,7 +679,7 @@ class PriceTicker:
 
 
 @define(frozen=True)
-class BookTicker:
+class BookTickerResult:
     """Best bid and ask of one symbol (``ticker.book``; a list of them without ``symbol``).
 
     Attributes:
@@ -697,7 +706,7 @@ class BookTicker:
 
 
 @define(frozen=True)
-class SessionStatus:
+class SessionStatusResult:
     """Result of ``session.logon``, ``session.status`` and ``session.logout``.
 
     Attributes:
@@ -720,26 +729,27 @@ class SessionStatus:
 # Typed responses, named after the official Go connector's types. ``ticker.price`` and
 # ``ticker.book`` answer one object with ``symbol`` and a list without: their result type is the
 # union, which the converter decodes by looking at the JSON (a list or an object). A caller that
-# knows which it asked for may structure ``PriceTicker`` or ``list[PriceTicker]`` directly.
+# knows which it asked for may structure ``PriceTickerResult`` or ``list[PriceTickerResult]``
+# directly.
 
-StartUserDataStreamResponse = WsApiResponse[ListenKey]
-KeepaliveUserDataStreamResponse = WsApiResponse[ListenKey]
-CloseUserDataStreamResponse = WsApiResponse[Empty]
-NewOrderResponse = WsApiResponse[Order]
-ModifyOrderResponse = WsApiResponse[Order]
-CancelOrderResponse = WsApiResponse[Order]
-QueryOrderResponse = WsApiResponse[Order]
-PositionInformationResponse = WsApiResponse[list[PositionRisk]]
-PositionInformationV2Response = WsApiResponse[list[PositionRiskV2]]
-NewAlgoOrderResponse = WsApiResponse[AlgoOrder]
-CancelAlgoOrderResponse = WsApiResponse[AlgoOrderCancel]
-FuturesAccountBalanceResponse = WsApiResponse[list[AccountBalance]]
-FuturesAccountBalanceV2Response = WsApiResponse[list[AccountBalance]]
-AccountInformationResponse = WsApiResponse[AccountInformation]
-AccountInformationV2Response = WsApiResponse[AccountInformationV2]
-OrderBookResponse = WsApiResponse[OrderBook]
-SymbolPriceTickerResponse = WsApiResponse[Union[PriceTicker, list[PriceTicker]]]
-SymbolOrderBookTickerResponse = WsApiResponse[Union[BookTicker, list[BookTicker]]]
-SessionLogonResponse = WsApiResponse[SessionStatus]
-SessionStatusResponse = WsApiResponse[SessionStatus]
-SessionLogoutResponse = WsApiResponse[SessionStatus]
+StartUserDataStreamResponse = WsApiResponse[ListenKeyResult]
+KeepaliveUserDataStreamResponse = WsApiResponse[ListenKeyResult]
+CloseUserDataStreamResponse = WsApiResponse[EmptyResult]
+NewOrderResponse = WsApiResponse[OrderResult]
+ModifyOrderResponse = WsApiResponse[OrderResult]
+CancelOrderResponse = WsApiResponse[OrderResult]
+QueryOrderResponse = WsApiResponse[OrderResult]
+PositionInformationResponse = WsApiResponse[list[PositionRiskResult]]
+PositionInformationV2Response = WsApiResponse[list[PositionRiskV2Result]]
+NewAlgoOrderResponse = WsApiResponse[AlgoOrderResult]
+CancelAlgoOrderResponse = WsApiResponse[AlgoOrderCancelResult]
+FuturesAccountBalanceResponse = WsApiResponse[list[AccountBalanceResult]]
+FuturesAccountBalanceV2Response = WsApiResponse[list[AccountBalanceResult]]
+AccountInformationResponse = WsApiResponse[AccountInformationResult]
+AccountInformationV2Response = WsApiResponse[AccountInformationV2Result]
+OrderBookResponse = WsApiResponse[OrderBookResult]
+SymbolPriceTickerResponse = WsApiResponse[Union[PriceTickerResult, list[PriceTickerResult]]]
+SymbolOrderBookTickerResponse = WsApiResponse[Union[BookTickerResult, list[BookTickerResult]]]
+SessionLogonResponse = WsApiResponse[SessionStatusResult]
+SessionStatusResponse = WsApiResponse[SessionStatusResult]
+SessionLogoutResponse = WsApiResponse[SessionStatusResult]

@@ -2,11 +2,11 @@
 
 A builder class declares its wire method, security type, result type, rules and parameters::
 
-    class QueryOrder(Request[Order]):
+    class QueryOrder(Request[OrderResult]):
         \"\"\"Query an order (``order.status``, USER_DATA).\"\"\"
         method = "order.status"
         security = Security.USER_DATA
-        result = Order
+        result = OrderResult
         rules = (one_of("order_id", "orig_client_order_id"),)
         symbol = Param[str](STRING, required=True, doc="Trading pair, e.g. BTCUSDT.")
         order_id = Param[int](LONG, doc="Order id.")

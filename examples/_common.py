@@ -33,7 +33,7 @@ from binance_usdm_ws import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
-    from binance_usdm_ws._models import AlgoOrder, Order
+    from binance_usdm_ws._models import AlgoOrderResult, OrderResult
 
 
 def api_configuration() -> ConfigurationWebsocketApi:
@@ -77,7 +77,7 @@ def below_market(c: BinanceDerivativesTradingUsdsFuturesClient, percent: int = 2
     return (bid * (100 - percent) / 100).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
 
 
-def resting_limit_order(c: BinanceDerivativesTradingUsdsFuturesClient) -> Order:
+def resting_limit_order(c: BinanceDerivativesTradingUsdsFuturesClient) -> OrderResult:
     """Place a BUY LIMIT for 0.010 BTCUSDT under the market (it rests) and return it."""
     resp = (
         c.websocket_api.trade_api.new_order()
@@ -92,7 +92,7 @@ def resting_limit_order(c: BinanceDerivativesTradingUsdsFuturesClient) -> Order:
     return resp.typed.result
 
 
-def stop_order(c: BinanceDerivativesTradingUsdsFuturesClient) -> AlgoOrder:
+def stop_order(c: BinanceDerivativesTradingUsdsFuturesClient) -> AlgoOrderResult:
     """Place a close-all STOP_MARKET SELL 10 % under the market (it waits) and return it."""
     resp = (
         c.websocket_api.trade_api.new_algo_order()

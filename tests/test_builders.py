@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
+import typing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
 import pytest
 
 import binance_usdm_ws as sdk
@@ -19,7 +22,7 @@ from binance_usdm_ws import (
     ModifyOrder,
     NewAlgoOrder,
     NewOrder,
-    OrderBookRequest,
+    OrderBook,
     OrderType,
     QueryOrder,
     Side,
@@ -27,7 +30,7 @@ from binance_usdm_ws import (
     SymbolPriceTicker,
     TimeInForce,
 )
-from binance_usdm_ws._models import BookTicker, PriceTicker
+from binance_usdm_ws._models import BookTickerResult, PriceTickerResult
 from binance_usdm_ws._requests import Builds, Request, Response, Security, Transport
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
@@ -174,7 +177,7 @@ def test_enums_accept_members_and_strings():
 @pytest.mark.parametrize("value", [5, DepthLimit.LIMIT_1000, 500])
 def test_depth_limit_accepts_the_documented_values(value):
     """``limit`` is a JSON integer among 5, 10, 20, 50, 100, 500, 1000."""
-    wire = OrderBookRequest(T).symbol("BTCUSDT").limit(value).check()["limit"]
+    wire = OrderBook(T).symbol("BTCUSDT").limit(value).check()["limit"]
     assert wire == int(value) and type(wire) is int
 
 
@@ -182,7 +185,7 @@ def test_depth_limit_accepts_the_documented_values(value):
 def test_depth_limit_rejects_others(value):
     """Another number, a string, a float or a bool is refused, naming ``limit``."""
     with pytest.raises(InvalidRequest) as info:
-        OrderBookRequest(T).limit(value)
+        OrderBook(T).limit(value)
     assert info.value.param == "limit"
 
 
@@ -284,6 +287,65 @@ def test_every_builder_is_reachable_from_its_service():
     assert set(found) == SPEC_METHODS
 
 
+#: The Go connector's request of each method (``Api<Name>Request`` built by ``<Service>.<Name>()``),
+#: from binance-connector-go ``clients/derivativestradingusdsfutures/src/websocketapi/api_*.go``;
+#: that client has no ``session.*`` methods, so theirs come from ``clients/spot``'s ``AuthAPI``.
+GO_REQUESTS = {
+    "order.place": ("TradeAPI", "NewOrder"),
+    "order.modify": ("TradeAPI", "ModifyOrder"),
+    "order.cancel": ("TradeAPI", "CancelOrder"),
+    "order.status": ("TradeAPI", "QueryOrder"),
+    "account.position": ("TradeAPI", "PositionInformation"),
+    "v2/account.position": ("TradeAPI", "PositionInformationV2"),
+    "algoOrder.place": ("TradeAPI", "NewAlgoOrder"),
+    "algoOrder.cancel": ("TradeAPI", "CancelAlgoOrder"),
+    "account.balance": ("AccountAPI", "FuturesAccountBalance"),
+    "v2/account.balance": ("AccountAPI", "FuturesAccountBalanceV2"),
+    "account.status": ("AccountAPI", "AccountInformation"),
+    "v2/account.status": ("AccountAPI", "AccountInformationV2"),
+    "depth": ("MarketDataAPI", "OrderBook"),
+    "ticker.price": ("MarketDataAPI", "SymbolPriceTicker"),
+    "ticker.book": ("MarketDataAPI", "SymbolOrderBookTicker"),
+    "userDataStream.start": ("UserDataStreamsAPI", "StartUserDataStream"),
+    "userDataStream.ping": ("UserDataStreamsAPI", "KeepaliveUserDataStream"),
+    "userDataStream.stop": ("UserDataStreamsAPI", "CloseUserDataStream"),
+    "session.logon": ("AuthAPI", "SessionLogon"),
+    "session.status": ("AuthAPI", "SessionStatus"),
+    "session.logout": ("AuthAPI", "SessionLogout"),
+}
+
+
+def snake(name: str) -> str:
+    """``AccountInformationV2`` → ``account_information_v2``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@pytest.mark.parametrize("method", sorted(SPEC_METHODS))
+def test_builder_is_named_after_the_go_request(method):
+    """Builder class, service and service method carry the Go connector's names."""
+    go_service, go_name = GO_REQUESTS[method]
+    cls = Request.registry[method]
+    assert cls.__name__ == go_name
+    assert getattr(sdk, go_name) is cls  # exported under that name at the package root
+    service_attr = snake(go_service.removesuffix("API")) + "_api"
+    service = SERVICES[service_attr](T)
+    assert type(getattr(service, snake(go_name))()) is cls
+
+
+def test_result_models_are_named_name_result():
+    """Every method's result model (or list item) is ``<Name>Result``; no other model is."""
+    results = set()
+    for cls in Request.registry.values():
+        for tp in (cls.result, *typing.get_args(cls.result)):
+            if isinstance(tp, type) and attrs.has(tp):
+                results.add(tp)
+    assert all(tp.__name__.endswith("Result") for tp in results), results
+    exported = {getattr(sdk, n) for n in sdk.__all__ if n.endswith("Result")}
+    assert exported == results
+    nested = {sdk.PriceLevel, sdk.RateLimit, sdk.AccountAsset, sdk.AccountPosition}
+    assert not nested & results
+
+
 @pytest.mark.parametrize("method", sorted(SPEC_METHODS))
 def test_builder_declarations(method):
     """Required params have setters, signed methods take recv_window, docs are generated."""
@@ -382,7 +444,7 @@ def test_sample_response_decodes_as_the_builder_says(method, sample):
 
 
 @pytest.mark.parametrize(
-    "cls,item", [(SymbolPriceTicker, PriceTicker), (SymbolOrderBookTicker, BookTicker)]
+    "cls,item", [(SymbolPriceTicker, PriceTickerResult), (SymbolOrderBookTicker, BookTickerResult)]
 )
 def test_tickers_are_a_list_without_symbol(cls, item):
     """ticker.price / ticker.book decode a list without a symbol and one object with one."""

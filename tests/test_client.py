@@ -17,7 +17,7 @@ from binance_usdm_ws import (
     ConfigurationWebsocketApi,
     ConnectionClosed,
     InvalidRequest,
-    ListenKey,
+    ListenKeyResult,
     RateLimited,
     RequestTimeout,
     ServerError,
@@ -33,7 +33,7 @@ def test_start_keepalive_close(make_client, exchange):
     resp = api.start_user_data_stream().id("e9d6b4349871b40611412680b3445fac").execute()
     assert resp.raw["id"] == resp.typed.id == "e9d6b4349871b40611412680b3445fac"
     assert resp.typed.status == 200
-    assert isinstance(resp.typed.result, ListenKey)
+    assert isinstance(resp.typed.result, ListenKeyResult)
     key = resp.typed.result.listen_key
     assert key and len(key) == 64
     assert resp.typed.rate_limits and resp.typed.rate_limits[0].limit == 2400

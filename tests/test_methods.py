@@ -23,14 +23,14 @@ from binance_usdm_ws import (
     Unauthorized,
 )
 from binance_usdm_ws._models import (
-    AccountBalance,
-    AccountInformation,
-    AccountInformationV2,
-    AlgoOrder,
-    AlgoOrderCancel,
-    Order,
-    PositionRisk,
-    PositionRiskV2,
+    AccountBalanceResult,
+    AccountInformationResult,
+    AccountInformationV2Result,
+    AlgoOrderCancelResult,
+    AlgoOrderResult,
+    OrderResult,
+    PositionRiskResult,
+    PositionRiskV2Result,
 )
 
 from .conftest import pem_pair, sent
@@ -48,7 +48,7 @@ def signed_params(exchange: Any, method: str) -> dict[str, Any]:
     return params
 
 
-def resting_buy(api: Any, client_id: str = "rest-1") -> Order:
+def resting_buy(api: Any, client_id: str = "rest-1") -> OrderResult:
     """Place a BUY LIMIT far below the market, so it rests; return the typed result."""
     resp = (
         api.trade_api.new_order()
@@ -61,7 +61,7 @@ def resting_buy(api: Any, client_id: str = "rest-1") -> Order:
         .new_client_order_id(client_id)
         .execute()
     )
-    order: Order = resp.typed.result
+    order: OrderResult = resp.typed.result
     return order
 
 
@@ -69,7 +69,7 @@ def resting_buy(api: Any, client_id: str = "rest-1") -> Order:
 
 
 def test_new_order_limit_frame_and_result(exchange, api):
-    """order.place: DECIMALs as strings, STRING-booleans, enum strings; an Order back."""
+    """order.place: DECIMALs as strings, STRING-booleans, enum strings; an OrderResult back."""
     resp = (
         api.trade_api.new_order()
         .symbol("BTCUSDT")
@@ -95,7 +95,7 @@ def test_new_order_limit_frame_and_result(exchange, api):
         "selfTradePreventionMode": "EXPIRE_TAKER",
     }
     order = resp.typed.result
-    assert isinstance(order, Order)
+    assert isinstance(order, OrderResult)
     assert order.status is OrderStatus.NEW and order.side is Side.BUY
     assert order.client_order_id == "my:order/1" and isinstance(order.order_id, int)
     assert (order.price, order.orig_qty) == (Decimal("59000.00"), Decimal("0.010"))
@@ -247,7 +247,7 @@ def test_modify_unknown_order(exchange, api):
 
 
 def test_position_information(exchange, api):
-    """account.position lists PositionRisk items with Decimal amounts; symbol filters."""
+    """account.position lists PositionRiskResult items with Decimal amounts; symbol filters."""
     api.trade_api.new_order().symbol("BTCUSDT").side("BUY").type("MARKET").quantity(
         "0.010"
     ).execute()
@@ -255,7 +255,7 @@ def test_position_information(exchange, api):
     assert signed_params(exchange, "account.position") == {"symbol": "BTCUSDT"}
     positions = resp.typed.result
     assert isinstance(positions, list) and len(positions) == 1
-    assert isinstance(positions[0], PositionRisk)
+    assert isinstance(positions[0], PositionRiskResult)
     assert positions[0].symbol == "BTCUSDT" and positions[0].position_amt == Decimal("0.010")
     assert isinstance(positions[0].entry_price, Decimal)
     every = api.trade_api.position_information().execute().result
@@ -264,7 +264,7 @@ def test_position_information(exchange, api):
 
 
 def test_position_information_v2(exchange, api):
-    """v2/account.position lists only active symbols, as PositionRiskV2."""
+    """v2/account.position lists only active symbols, as PositionRiskV2Result."""
     assert api.trade_api.position_information_v2().execute().result == []
     api.trade_api.new_order().symbol("ETHUSDT").side("SELL").type("MARKET").quantity(
         "0.100"
@@ -273,7 +273,7 @@ def test_position_information_v2(exchange, api):
     assert signed_params(exchange, "v2/account.position") == {}
     positions = resp.typed.result
     assert positions is not None and [p.symbol for p in positions] == ["ETHUSDT"]
-    assert isinstance(positions[0], PositionRiskV2)
+    assert isinstance(positions[0], PositionRiskV2Result)
     assert positions[0].position_amt == Decimal("-0.1")
 
 
@@ -316,14 +316,14 @@ def test_algo_order_place_and_cancel(exchange, api):
         "clientAlgoId": "algo-1",
     }
     algo = placed.typed.result
-    assert isinstance(algo, AlgoOrder) and algo.algo_status is AlgoStatus.NEW
+    assert isinstance(algo, AlgoOrderResult) and algo.algo_status is AlgoStatus.NEW
     assert algo.client_algo_id == "algo-1" and algo.trigger_price == Decimal("50000")
     assert algo.close_position is True and isinstance(algo.algo_id, int)
 
     cancelled = api.trade_api.cancel_algo_order().client_algo_id("algo-1").execute()
     assert signed_params(exchange, "algoOrder.cancel") == {"clientAlgoId": "algo-1"}
     result = cancelled.typed.result
-    assert isinstance(result, AlgoOrderCancel)
+    assert isinstance(result, AlgoOrderCancelResult)
     assert (result.algo_id, result.code, result.msg) == (algo.algo_id, "200", "success")
 
 
@@ -375,12 +375,12 @@ def test_cancel_unknown_algo_order(exchange, api):
 
 @pytest.mark.parametrize("name", ["futures_account_balance", "futures_account_balance_v2"])
 def test_futures_account_balance(exchange, api, name):
-    """account.balance (V1 and V2) send only the signing params and give AccountBalance rows."""
+    """account.balance (V1, V2) send only the signing params and give AccountBalanceResult rows."""
     resp = getattr(api.account_api, name)().execute()
     method = "account.balance" if name.endswith("balance") else "v2/account.balance"
     assert signed_params(exchange, method) == {}
     rows = resp.typed.result
-    assert isinstance(rows, list) and isinstance(rows[0], AccountBalance)
+    assert isinstance(rows, list) and isinstance(rows[0], AccountBalanceResult)
     usdt = next(r for r in rows if r.asset == "USDT")
     assert usdt.balance == Decimal("100000") and isinstance(usdt.available_balance, Decimal)
 
@@ -390,7 +390,7 @@ def test_account_information(exchange, api):
     resp = api.account_api.account_information().recv_window(10000).execute()
     assert signed_params(exchange, "account.status") == {"recvWindow": 10000}
     info = resp.typed.result
-    assert isinstance(info, AccountInformation) and info.can_trade is True
+    assert isinstance(info, AccountInformationResult) and info.can_trade is True
     assert isinstance(info.total_wallet_balance, Decimal)
     assert info.positions is not None and {p.symbol for p in info.positions} >= {"BTCUSDT"}
 
@@ -401,7 +401,7 @@ def test_account_information_v2(exchange, api):
     resp = api.account_api.account_information_v2().execute()
     assert signed_params(exchange, "v2/account.status") == {}
     info = resp.typed.result
-    assert isinstance(info, AccountInformationV2) and info.assets
+    assert isinstance(info, AccountInformationV2Result) and info.assets
     assert info.positions is not None and [p.symbol for p in info.positions] == ["BTCUSDT"]
 
 
@@ -482,7 +482,7 @@ def test_execute_async_gives_typed_results(exchange, api):
         for _ in range(3)
     ]
     results = [f.result(5).typed.result for f in futures]
-    assert all(isinstance(r, Order) and r.order_id == placed.order_id for r in results)
+    assert all(isinstance(r, OrderResult) and r.order_id == placed.order_id for r in results)
 
 
 def test_order_rate_limit_is_rate_limited_not_unknown(make_client):

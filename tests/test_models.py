@@ -13,22 +13,22 @@ import pytest
 from binance_usdm_ws import _models as m
 from binance_usdm_ws._converter import make_converter, structure
 from binance_usdm_ws._models import (
-    AccountBalance,
-    AccountInformation,
-    AlgoOrder,
-    AlgoOrderCancel,
-    BookTicker,
+    AccountBalanceResult,
+    AccountInformationResult,
+    AlgoOrderCancelResult,
+    AlgoOrderResult,
+    BookTickerResult,
     CloseUserDataStreamResponse,
-    Empty,
+    EmptyResult,
     ErrorBody,
-    ListenKey,
-    Order,
-    OrderBook,
-    PositionRisk,
+    ListenKeyResult,
+    OrderBookResult,
+    OrderResult,
+    PositionRiskResult,
     PriceLevel,
-    PriceTicker,
+    PriceTickerResult,
     RateLimit,
-    SessionStatus,
+    SessionStatusResult,
     StartUserDataStreamResponse,
     WsApiResponse,
 )
@@ -56,18 +56,18 @@ def load(name: str) -> Any:
 
 
 def test_listen_key_samples_decode_strictly():
-    """The start and ping samples decode into ListenKey with every key known."""
+    """The start and ping samples decode into ListenKeyResult with every key known."""
     for name in ("start", "ping"):
         raw = load(f"ws-api.userDataStream.{name}.response.json")
-        result = structure(raw["result"], ListenKey, STRICT)
+        result = structure(raw["result"], ListenKeyResult, STRICT)
         assert result.listen_key == raw["result"]["listenKey"]
 
 
 def test_stop_sample_decodes_to_empty():
-    """The stop sample's ``{}`` result decodes into Empty, and the lenient one ignores extras."""
+    """The stop sample's ``{}`` decodes into EmptyResult; the lenient converter ignores extras."""
     raw = load("ws-api.userDataStream.stop.response.json")
-    assert structure(raw["result"], Empty, STRICT) == Empty()
-    assert structure({"unexpected": 1}, Empty) == Empty()
+    assert structure(raw["result"], EmptyResult, STRICT) == EmptyResult()
+    assert structure({"unexpected": 1}, EmptyResult) == EmptyResult()
 
 
 def test_rate_limits_decode_as_optional_list():
@@ -92,17 +92,17 @@ def test_whole_response_decodes_as_generic_alias():
     assert isinstance(response, WsApiResponse)
     assert response.id == raw["id"]
     assert response.status == 200
-    assert response.result == ListenKey(listen_key=raw["result"]["listenKey"])
+    assert response.result == ListenKeyResult(listen_key=raw["result"]["listenKey"])
     assert response.rate_limits is not None and response.rate_limits[0].limit == 2400
     stop = structure(load("ws-api.userDataStream.stop.response.json"), CloseUserDataStreamResponse)
-    assert stop.result == Empty()
+    assert stop.result == EmptyResult()
 
 
 def test_integer_request_id_is_kept():
     """An integer request id stays an int; a float id is rejected."""
-    assert structure({"id": 7}, WsApiResponse[Empty]).id == 7
+    assert structure({"id": 7}, WsApiResponse[EmptyResult]).id == 7
     with pytest.raises(DecodeError):
-        structure({"id": 7.5}, WsApiResponse[Empty])
+        structure({"id": 7.5}, WsApiResponse[EmptyResult])
 
 
 def test_unknown_enum_value_stays_a_string():
@@ -137,16 +137,16 @@ def test_wrong_type_raises_decode_error_with_paths():
 def test_non_object_payload_is_an_error():
     """A string where an object is expected is an error, not an empty model."""
     with pytest.raises(DecodeError) as info:
-        structure("listenKey", ListenKey)
+        structure("listenKey", ListenKeyResult)
     assert "expected an object" in info.value.errors[0]
 
 
 def test_strict_converter_reports_unknown_keys():
     """The strict converter names an unknown key; the shipped one ignores it."""
     with pytest.raises(DecodeError) as info:
-        structure({"listenKey": "k", "extra": 1}, ListenKey, STRICT)
+        structure({"listenKey": "k", "extra": 1}, ListenKeyResult, STRICT)
     assert info.value.errors == ["extra fields found (extra) @ $"]
-    assert structure({"listenKey": "k", "extra": 1}, ListenKey) == ListenKey("k")
+    assert structure({"listenKey": "k", "extra": 1}, ListenKeyResult) == ListenKeyResult("k")
 
 
 # Each WS API method's sample → the typed response the client returns for it.
@@ -208,26 +208,26 @@ def test_response_sample_decodes_strictly(sample):
 @pytest.mark.parametrize(
     "model",
     [
-        Order,
-        m.PositionRisk,
-        m.PositionRiskV2,
-        AlgoOrder,
-        AlgoOrderCancel,
-        AccountBalance,
-        AccountInformation,
-        m.AccountInformationV2,
+        OrderResult,
+        m.PositionRiskResult,
+        m.PositionRiskV2Result,
+        AlgoOrderResult,
+        AlgoOrderCancelResult,
+        AccountBalanceResult,
+        AccountInformationResult,
+        m.AccountInformationV2Result,
         m.AccountAsset,
         m.AccountPosition,
         m.AccountPositionV2,
-        OrderBook,
-        PriceTicker,
-        BookTicker,
-        SessionStatus,
-        ListenKey,
-        Empty,
+        OrderBookResult,
+        PriceTickerResult,
+        BookTickerResult,
+        SessionStatusResult,
+        ListenKeyResult,
+        EmptyResult,
         RateLimit,
         ErrorBody,
-        WsApiResponse[Order],
+        WsApiResponse[OrderResult],
     ],
 )
 def test_every_field_is_optional(model):
@@ -238,7 +238,7 @@ def test_every_field_is_optional(model):
 
 def test_order_values_and_decimal_exactness():
     """The order.place sample's values decode exactly: ``"0.100"`` stays ``Decimal("0.100")``."""
-    order = structure(load("ws-api.order.place.response.json")["result"], Order, STRICT)
+    order = structure(load("ws-api.order.place.response.json")["result"], OrderResult, STRICT)
     assert order.order_id == 336829446
     assert order.status is OrderStatus.NEW
     assert order.type is OrderType.LIMIT
@@ -252,50 +252,56 @@ def test_order_values_and_decimal_exactness():
 
 def test_decimal_accepts_strings_ints_and_floats():
     """A Decimal field keeps ``"0.10"`` exactly, takes ints, and reads floats through str()."""
-    assert structure({"price": "0.10"}, PriceTicker).price == Decimal("0.10")
-    assert str(structure({"price": "0.10"}, PriceTicker).price) == "0.10"
-    assert structure({"price": 3}, PriceTicker).price == Decimal(3)
-    assert structure({"price": 0.1}, PriceTicker).price == Decimal("0.1")
+    assert structure({"price": "0.10"}, PriceTickerResult).price == Decimal("0.10")
+    assert str(structure({"price": "0.10"}, PriceTickerResult).price) == "0.10"
+    assert structure({"price": 3}, PriceTickerResult).price == Decimal(3)
+    assert structure({"price": 0.1}, PriceTickerResult).price == Decimal("0.1")
     for bad in ("abc", True, [1]):
         with pytest.raises(DecodeError):
-            structure({"price": bad}, PriceTicker)
+            structure({"price": bad}, PriceTickerResult)
 
 
 def test_trailing_and_status_fields():
     """order.status and order.cancel keep the trailing fields and the creation time."""
-    status = structure(load("ws-api.order.status.response.connector-fixture.json")["result"], Order)
+    status = structure(
+        load("ws-api.order.status.response.connector-fixture.json")["result"], OrderResult
+    )
     assert status.activate_price == Decimal("9020")
     assert status.price_rate == Decimal("0.3")
     assert status.time == 1579276756075
     assert status.avg_price == Decimal("0.00000")
-    modify = structure(load("ws-api.order.modify.response.connector-fixture.json")["result"], Order)
+    modify = structure(
+        load("ws-api.order.modify.response.connector-fixture.json")["result"], OrderResult
+    )
     assert modify.modify_id == 1
 
 
 def test_position_v1_string_boolean_and_leverage():
     """V1 positions: ``isAutoAddMargin`` "false" becomes False, leverage "10" becomes 10."""
     raw = load("ws-api.account.position.response.json")["result"]
-    (position,) = structure(raw, list[PositionRisk], STRICT)
+    (position,) = structure(raw, list[PositionRiskResult], STRICT)
     assert position.is_auto_add_margin is False
     assert position.leverage == 10
     assert position.margin_type is MarginType.ISOLATED
     assert position.unrealized_profit == Decimal("0E-8")
     assert position.mark_price == Decimal("6679.50671178")
-    assert structure({"isAutoAddMargin": "True"}, PositionRisk).is_auto_add_margin is True
+    assert structure({"isAutoAddMargin": "True"}, PositionRiskResult).is_auto_add_margin is True
     with pytest.raises(DecodeError):
-        structure({"isAutoAddMargin": "maybe"}, PositionRisk)
+        structure({"isAutoAddMargin": "maybe"}, PositionRiskResult)
 
 
 def test_algo_order_and_cancel():
     """algoOrder.place decodes its enums and null iceberg; algoOrder.cancel keeps code a string."""
-    placed = structure(load("ws-api.algoOrder.place.response.json")["result"], AlgoOrder, STRICT)
+    placed = structure(
+        load("ws-api.algoOrder.place.response.json")["result"], AlgoOrderResult, STRICT
+    )
     assert placed.order_type is AlgoOrderType.TAKE_PROFIT
     assert placed.algo_status is AlgoStatus.NEW
     assert placed.iceberg_quantity is None
     assert placed.trigger_price == Decimal("120000.00")
     raw = load("ws-api.algoOrder.cancel.response.json")["result"]
-    cancelled = structure(raw, AlgoOrderCancel, STRICT)
-    assert cancelled == AlgoOrderCancel(
+    cancelled = structure(raw, AlgoOrderCancelResult, STRICT)
+    assert cancelled == AlgoOrderCancelResult(
         2000000002162519, "rDMG8WSde6LkyMNtk6s825", "200", "success"
     )
 
@@ -303,7 +309,7 @@ def test_algo_order_and_cancel():
 def test_account_information_nested_lists():
     """account.status decodes its nested assets and positions."""
     raw = load("ws-api.account.status.response.connector-fixture.json")["result"]
-    info = structure(raw, AccountInformation, STRICT)
+    info = structure(raw, AccountInformationResult, STRICT)
     assert info.multi_assets_margin is True and info.trade_group_id == -1
     assert info.total_wallet_balance == Decimal("126.72469206")
     assert info.assets is not None and info.assets[0].margin_available is True
@@ -315,7 +321,7 @@ def test_account_information_nested_lists():
 
 def test_order_book_levels_and_times():
     """depth decodes E and T to readable names and the levels to exact PriceLevels."""
-    book = structure(load("ws-api.depth.response.json")["result"], OrderBook, STRICT)
+    book = structure(load("ws-api.depth.response.json")["result"], OrderBookResult, STRICT)
     assert book.last_update_id == 1027024
     assert book.message_output_time == 1589436922972
     assert book.transaction_time == 1589436922959
@@ -327,27 +333,29 @@ def test_tickers_decode_as_object_list_or_either():
     """ticker.price/book results decode as X, list[X], and the union picks by JSON shape."""
     one = load("ws-api.ticker.price.response.json")["result"]
     many = [one, {**one, "symbol": "ETHUSDT", "price": "3000.5"}]
-    assert structure(one, PriceTicker).price == Decimal("6000.01")
-    listed = structure(many, list[PriceTicker])
+    assert structure(one, PriceTickerResult).price == Decimal("6000.01")
+    listed = structure(many, list[PriceTickerResult])
     assert [t.symbol for t in listed] == ["BTCUSDT", "ETHUSDT"]
     either = m.SymbolPriceTickerResponse.__args__[0]
-    assert structure(one, either) == PriceTicker("BTCUSDT", Decimal("6000.01"), 1589437530011)
+    assert structure(one, either) == PriceTickerResult("BTCUSDT", Decimal("6000.01"), 1589437530011)
     assert structure(many, either) == listed
     book = load("ws-api.ticker.book.response.json")["result"]
     books = structure([book, book], m.SymbolOrderBookTickerResponse.__args__[0])
     assert isinstance(books, list) and books[0].ask_qty == Decimal("9.00000000")
-    assert isinstance(structure(book, Union[BookTicker, list[BookTicker]]), BookTicker)
+    assert isinstance(
+        structure(book, Union[BookTickerResult, list[BookTickerResult]]), BookTickerResult
+    )
 
 
 def test_session_status_masks_the_api_key_in_repr():
     """session.logon decodes, and its repr never shows the whole API key."""
     raw = load("ws-api.session.logon.response.json")["result"]
-    status = structure(raw, SessionStatus, STRICT)
+    status = structure(raw, SessionStatusResult, STRICT)
     assert status.api_key == raw["apiKey"]
     assert status.authorized_since == 1649729878532
     assert status.return_rate_limits is False
     assert raw["apiKey"] not in repr(status)
-    logout = structure(load("ws-api.session.logout.response.json")["result"], SessionStatus)
+    logout = structure(load("ws-api.session.logout.response.json")["result"], SessionStatusResult)
     assert logout.api_key is None and logout.authorized_since is None
 
 
@@ -361,7 +369,7 @@ def test_error_envelope_body_decodes():
 
 def test_models_are_frozen():
     """Models cannot be changed after decoding."""
-    order = structure({"orderId": 1}, Order)
+    order = structure({"orderId": 1}, OrderResult)
     with pytest.raises(AttributeError):
         order.order_id = 2  # type: ignore[misc]
 
@@ -376,9 +384,11 @@ def test_enum_str_is_the_wire_value():
 
 def test_margin_type_spellings():
     """MarginType reads "isolated", "cross" and MARGIN_CALL's "CROSSED"."""
-    assert structure({"marginType": "CROSSED"}, PositionRisk).margin_type is MarginType.CROSS
-    assert structure({"marginType": "ISOLATED"}, PositionRisk).margin_type is MarginType.ISOLATED
-    assert structure({"marginType": "portfolio"}, PositionRisk).margin_type == "portfolio"
+    assert structure({"marginType": "CROSSED"}, PositionRiskResult).margin_type is MarginType.CROSS
+    assert (
+        structure({"marginType": "ISOLATED"}, PositionRiskResult).margin_type is MarginType.ISOLATED
+    )
+    assert structure({"marginType": "portfolio"}, PositionRiskResult).margin_type == "portfolio"
 
 
 def test_converter_without_detailed_validation_still_raises_decode_error():
@@ -392,6 +402,6 @@ def test_converter_without_detailed_validation_still_raises_decode_error():
 
 def test_str_fields_keep_numbers_as_text():
     """A number sent where the model expects a string keeps its text; an object is an error."""
-    assert structure({"listenKey": 123}, ListenKey).listen_key == "123"
+    assert structure({"listenKey": 123}, ListenKeyResult).listen_key == "123"
     with pytest.raises(DecodeError):
-        structure({"listenKey": {"k": 1}}, ListenKey)
+        structure({"listenKey": {"k": 1}}, ListenKeyResult)

@@ -15,7 +15,12 @@ from binance_usdm_ws import (
     ServerSideError,
     Side,
 )
-from binance_usdm_ws._models import BookTicker, OrderBook, PriceTicker, SessionStatus
+from binance_usdm_ws._models import (
+    BookTickerResult,
+    OrderBookResult,
+    PriceTickerResult,
+    SessionStatusResult,
+)
 
 from .conftest import pem_pair, sent
 
@@ -30,7 +35,7 @@ def test_order_book_frame_and_result(exchange, api):
     assert frame["params"] == {"symbol": "BTCUSDT", "limit": 5}
     assert type(frame["params"]["limit"]) is int
     book = resp.typed.result
-    assert isinstance(book, OrderBook)
+    assert isinstance(book, OrderBookResult)
     assert book.bids is not None and book.asks is not None
     assert (book.bids[0].price, book.bids[0].quantity) == (Decimal("59000.10"), Decimal("1.25"))
     assert book.asks[0].price == Decimal("59001")
@@ -51,10 +56,10 @@ def test_order_book_error(exchange, api):
 
 
 def test_symbol_price_ticker_one_and_all(exchange, api):
-    """ticker.price is one PriceTicker with a symbol and a list without; no params then."""
+    """ticker.price is one PriceTickerResult with a symbol and a list without; no params then."""
     one = api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").execute()
     assert sent(exchange, "ticker.price")["params"] == {"symbol": "BTCUSDT"}
-    assert isinstance(one.result, PriceTicker) and one.result.symbol == "BTCUSDT"
+    assert isinstance(one.result, PriceTickerResult) and one.result.symbol == "BTCUSDT"
     assert isinstance(one.result.price, Decimal)
     every = api.market_data_api.symbol_price_ticker().execute()
     assert "params" not in sent(exchange, "ticker.price")
@@ -75,10 +80,12 @@ def test_symbol_order_book_ticker_one_and_all(exchange, api):
     exchange.set_book("ETHUSDT", bids=[("2999.5", "3")], asks=[("3000.25", "4")])
     one = api.market_data_api.symbol_order_book_ticker().symbol("ETHUSDT").execute()
     assert sent(exchange, "ticker.book")["params"] == {"symbol": "ETHUSDT"}
-    assert isinstance(one.result, BookTicker)
+    assert isinstance(one.result, BookTickerResult)
     assert (one.result.bid_price, one.result.ask_qty) == (Decimal("2999.5"), Decimal("4"))
     every = api.market_data_api.symbol_order_book_ticker().execute()
-    assert isinstance(every.result, list) and all(isinstance(t, BookTicker) for t in every.result)
+    assert isinstance(every.result, list) and all(
+        isinstance(t, BookTickerResult) for t in every.result
+    )
 
 
 def test_symbol_order_book_ticker_server_side_error(exchange, api):
@@ -100,7 +107,9 @@ def test_session_logon_status_logout(exchange, api):
     assert set(params) == {"apiKey", "timestamp", "signature"}
     assert params["apiKey"] == exchange.api_key and type(params["timestamp"]) is int
     assert len(params["signature"]) == 64  # hex HMAC-SHA256
-    assert isinstance(logon.result, SessionStatus) and logon.result.api_key == exchange.api_key
+    assert (
+        isinstance(logon.result, SessionStatusResult) and logon.result.api_key == exchange.api_key
+    )
     status = api.auth_api.session_status().execute()
     assert "params" not in sent(exchange, "session.status")
     assert status.result is not None and status.result.authorized_since

@@ -9,31 +9,31 @@ their own example is HMAC-signed: the SDK offers it for every key type it can si
 
 from __future__ import annotations
 
-from .._models import SessionStatus
+from .._models import SessionStatusResult
 from .._requests import Builds, Request, Security, Service
 from ._common import DOCS, SignedRequest
 
-__all__ = ["AuthApi", "SessionLogon", "SessionLogout", "SessionStatusRequest"]
+__all__ = ["AuthApi", "SessionLogon", "SessionLogout", "SessionStatus"]
 
 _GENERAL_INFO = f"{DOCS}/websocket-api-general-info"
 
 
-class SessionLogon(SignedRequest[SessionStatus]):
+class SessionLogon(SignedRequest[SessionStatusResult]):
     """Authenticate this connection with the configured key.
 
     The SDK adds ``apiKey``, ``timestamp`` and ``signature``. Only one key per connection;
-    logging on again switches the key. Result: :class:`SessionStatus` (``server_time`` is
+    logging on again switches the key. Result: :class:`SessionStatusResult` (``server_time`` is
     used to correct the local clock offset).
     """
 
     method = "session.logon"
     security = Security.SIGNED
-    result = SessionStatus
+    result = SessionStatusResult
     weight = "2"
     docs = _GENERAL_INFO
 
 
-class SessionStatusRequest(Request[SessionStatus]):
+class SessionStatus(Request[SessionStatusResult]):
     """Query the authentication state of this connection.
 
     ``api_key`` and ``authorized_since`` are ``None`` when not logged on; ``server_time``
@@ -41,16 +41,16 @@ class SessionStatusRequest(Request[SessionStatus]):
     """
 
     method = "session.status"
-    result = SessionStatus
+    result = SessionStatusResult
     weight = "2"
     docs = _GENERAL_INFO
 
 
-class SessionLogout(Request[SessionStatus]):
+class SessionLogout(Request[SessionStatusResult]):
     """Forget the key of this connection; the socket stays open. A no-op when not logged on."""
 
     method = "session.logout"
-    result = SessionStatus
+    result = SessionStatusResult
     weight = "2"
     docs = _GENERAL_INFO
 
@@ -59,5 +59,5 @@ class AuthApi(Service):
     """``session.*``: authenticate the connection once instead of signing every request."""
 
     session_logon = Builds(SessionLogon)
-    session_status = Builds(SessionStatusRequest)
+    session_status = Builds(SessionStatus)
     session_logout = Builds(SessionLogout)

@@ -3,32 +3,29 @@
 Public: no key needed. ``ticker.price`` and ``ticker.book`` answer one object for a
 ``symbol`` and a list of every symbol without one; their builders decode accordingly
 (``result_type()``), and are typed with the union of both.
-
-Naming: the Go ``OrderBook`` request is :class:`OrderBookRequest` here, because
-``OrderBook`` is the result model (the same rule as ``SessionStatusRequest``).
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar, Union
 
-from .._models import BookTicker, OrderBook, PriceTicker
+from .._models import BookTickerResult, OrderBookResult, PriceTickerResult
 from .._requests import LONG, STRING, Builds, Param, Request, Service
 from ..enums import DepthLimit
 from ._common import DOCS
 
-__all__ = ["MarketDataApi", "OrderBookRequest", "SymbolOrderBookTicker", "SymbolPriceTicker"]
+__all__ = ["MarketDataApi", "OrderBook", "SymbolOrderBookTicker", "SymbolPriceTicker"]
 
 X = TypeVar("X")
 
 _MARKET = f"{DOCS}/market-data/websocket-api"
 
 
-class OrderBookRequest(Request[OrderBook]):
+class OrderBook(Request[OrderBookResult]):
     """The order book of a symbol (RPI orders excluded), best levels first."""
 
     method = "depth"
-    result = OrderBook
+    result = OrderBookResult
     weight = "2 for limit 5-50, 5 for 100, 10 for 500 (default), 20 for 1000"
     docs = f"{_MARKET}/Order-Book"
 
@@ -49,20 +46,20 @@ class _OneOrEvery(Request[Union[X, list[X]]]):
         return one if "symbol" in self._params else list.__class_getitem__(one)
 
 
-class SymbolPriceTicker(_OneOrEvery[PriceTicker]):
+class SymbolPriceTicker(_OneOrEvery[PriceTickerResult]):
     """Latest price of a symbol, or of every symbol."""
 
     method = "ticker.price"
-    result = PriceTicker
+    result = PriceTickerResult
     weight = "1 with symbol, 2 without"
     docs = f"{_MARKET}/Symbol-Price-Ticker"
 
 
-class SymbolOrderBookTicker(_OneOrEvery[BookTicker]):
+class SymbolOrderBookTicker(_OneOrEvery[BookTickerResult]):
     """Best bid and ask of a symbol, or of every symbol (RPI orders excluded)."""
 
     method = "ticker.book"
-    result = BookTicker
+    result = BookTickerResult
     weight = "2 with symbol, 5 without"
     docs = f"{_MARKET}/Symbol-Order-Book-Ticker"
 
@@ -70,6 +67,6 @@ class SymbolOrderBookTicker(_OneOrEvery[BookTicker]):
 class MarketDataApi(Service):
     """Public market data; each method returns a fresh request builder."""
 
-    order_book = Builds(OrderBookRequest)
+    order_book = Builds(OrderBook)
     symbol_price_ticker = Builds(SymbolPriceTicker)
     symbol_order_book_ticker = Builds(SymbolOrderBookTicker)

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Union
 
-from .._models import AlgoOrder, AlgoOrderCancel, Order, PositionRisk, PositionRiskV2
+from .._models import (
+    AlgoOrderCancelResult,
+    AlgoOrderResult,
+    OrderResult,
+    PositionRiskResult,
+    PositionRiskV2Result,
+)
 from .._requests import (
     BOOL_STRING,
     DECIMAL,
@@ -54,7 +60,7 @@ __all__ = [
 _TRADE = f"{DOCS}/trade/websocket-api"
 
 
-class NewOrder(SignedRequest[Order]):
+class NewOrder(SignedRequest[OrderResult]):
     """Place a LIMIT or MARKET order.
 
     Conditional types (STOP, TAKE_PROFIT, trailing...) moved to :class:`NewAlgoOrder`; the
@@ -67,7 +73,7 @@ class NewOrder(SignedRequest[Order]):
     method = "order.place"
     security = Security.TRADE
     order_method = True
-    result = Order
+    result = OrderResult
     weight = "0 (1 on the ORDERS limits of 10 s and 1 min)"
     docs = f"{_TRADE}/New-Order"
     rules = (
@@ -110,10 +116,10 @@ class NewOrder(SignedRequest[Order]):
     )
 
 
-class _OneOrder(SignedRequest[Order]):
+class _OneOrder(SignedRequest[OrderResult]):
     """Base of the methods that address one order: by ``order_id`` or its client order id."""
 
-    result = Order
+    result = OrderResult
     rules = (one_of("order_id", "orig_client_order_id"),)
 
     symbol = Param[str](STRING, required=True, doc="Symbol of the order.")
@@ -165,27 +171,27 @@ class QueryOrder(_OneOrder):
     docs = f"{_TRADE}/Query-Order"
 
 
-class PositionInformation(OptionalSymbol[list[PositionRisk]]):
+class PositionInformation(OptionalSymbol[list[PositionRiskResult]]):
     """Current positions (V1): every symbol, or one."""
 
     method = "account.position"
     security = Security.USER_DATA
-    result = list[PositionRisk]
+    result = list[PositionRiskResult]
     weight = "5"
     docs = f"{_TRADE}/Position-Information"
 
 
-class PositionInformationV2(OptionalSymbol[list[PositionRiskV2]]):
+class PositionInformationV2(OptionalSymbol[list[PositionRiskV2Result]]):
     """Current positions (V2): only symbols with a position or open orders."""
 
     method = "v2/account.position"
     security = Security.USER_DATA
-    result = list[PositionRiskV2]
+    result = list[PositionRiskV2Result]
     weight = "5"
     docs = f"{_TRADE}/Position-Info-V2"
 
 
-class NewAlgoOrder(SignedRequest[AlgoOrder]):
+class NewAlgoOrder(SignedRequest[AlgoOrderResult]):
     """Place a conditional order: STOP(_MARKET), TAKE_PROFIT(_MARKET), TRAILING_STOP_MARKET.
 
     It rests as an algo order until its trigger, then becomes a regular order (reported by
@@ -197,7 +203,7 @@ class NewAlgoOrder(SignedRequest[AlgoOrder]):
     method = "algoOrder.place"
     security = Security.TRADE
     order_method = True
-    result = AlgoOrder
+    result = AlgoOrderResult
     weight = "0"
     docs = f"{_TRADE}/New-Algo-Order"
     rules = (
@@ -249,13 +255,13 @@ class NewAlgoOrder(SignedRequest[AlgoOrder]):
     good_till_date = Param[int](LONG, doc="Cancel time (ms); > now + 600 s.")
 
 
-class CancelAlgoOrder(SignedRequest[AlgoOrderCancel]):
+class CancelAlgoOrder(SignedRequest[AlgoOrderCancelResult]):
     """Cancel an algo order that has not triggered yet."""
 
     method = "algoOrder.cancel"
     security = Security.TRADE
     order_method = True
-    result = AlgoOrderCancel
+    result = AlgoOrderCancelResult
     weight = "1"
     docs = f"{_TRADE}/Cancel-Algo-Order"
     rules = (one_of("algo_id", "client_algo_id"),)

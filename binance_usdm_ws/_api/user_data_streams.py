@@ -7,7 +7,7 @@ the same key and extends it, ``ping`` extends it, ``stop`` invalidates it.
 
 from __future__ import annotations
 
-from .._models import Empty, ListenKey
+from .._models import EmptyResult, ListenKeyResult
 from .._requests import Request, Security, Transport
 
 __all__ = [
@@ -20,7 +20,7 @@ __all__ = [
 _DOCS = "https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams"
 
 
-class StartUserDataStream(Request[ListenKey]):
+class StartUserDataStream(Request[ListenKeyResult]):
     """Start a user data stream: ``userDataStream.start`` (USER_STREAM, weight 1).
 
     Returns the account's listenKey (``resp.typed.result.listen_key``): the active one,
@@ -30,10 +30,10 @@ class StartUserDataStream(Request[ListenKey]):
     method = "userDataStream.start"
     security = Security.USER_STREAM
     weight = "1"
-    result = ListenKey
+    result = ListenKeyResult
 
 
-class KeepaliveUserDataStream(Request[ListenKey]):
+class KeepaliveUserDataStream(Request[ListenKeyResult]):
     """Keep the listenKey alive for 60 more minutes: ``userDataStream.ping`` (USER_STREAM).
 
     Fails with code -1125 when the account has no active listenKey.
@@ -43,10 +43,10 @@ class KeepaliveUserDataStream(Request[ListenKey]):
     method = "userDataStream.ping"
     security = Security.USER_STREAM
     weight = "1"
-    result = ListenKey
+    result = ListenKeyResult
 
 
-class CloseUserDataStream(Request[Empty]):
+class CloseUserDataStream(Request[EmptyResult]):
     """Close the user data stream and invalidate its listenKey: ``userDataStream.stop``.
 
     Fails with code -1125 when the account has no active listenKey.
@@ -56,7 +56,7 @@ class CloseUserDataStream(Request[Empty]):
     method = "userDataStream.stop"
     security = Security.USER_STREAM
     weight = "1"
-    result = Empty
+    result = EmptyResult
 
 
 for _cls in (StartUserDataStream, KeepaliveUserDataStream, CloseUserDataStream):
