@@ -2,8 +2,12 @@
 
 The wire uses one- and two-letter keys (``"X"``, ``"ap"``); the models use readable names, and
 each key is declared once, on its field (``field(metadata={"key": "X"})``). Every event has
-``event_type`` (``e``) and ``event_time`` (``E``, ms). Every field is optional; money is
-``Decimal``; enum fields hold the member, or the raw string for a value this version does not know.
+``event_type`` (``e``) and ``event_time`` (``E``, ms). Every field is optional, except the one
+object an event is about (``OrderTradeUpdate.order``, ``AccountUpdate.data``, ``AlgoUpdate.order``,
+``StrategyUpdate.strategy``, ``GridUpdate.grid``, ``ConditionalOrderTriggerReject.reject``): it is
+typed without ``None``, and an event without it does not fit its model (``DecodeError``; a stream
+delivers it as an :class:`UnknownEvent`). Money is ``Decimal``; enum fields hold the member, or
+the raw string for a value this version does not know.
 
 :func:`decode_event` dispatches on ``e`` through :data:`EVENT_TYPES`. An event type it does not
 know becomes an :class:`UnknownEvent` carrying the raw payload: new events are never an error and
@@ -187,7 +191,7 @@ class AccountUpdate(_Event):
     """
 
     transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    data: Optional[AccountUpdateData] = field(default=None, metadata=_key("a"))
+    data: AccountUpdateData = field(kw_only=True, metadata=_key("a"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,7 +354,7 @@ class OrderTradeUpdate(_Event):
     """
 
     transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    order: Optional[OrderUpdate] = field(default=None, metadata=_key("o"))
+    order: OrderUpdate = field(kw_only=True, metadata=_key("o"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,7 +483,7 @@ class StrategyUpdate(_Event):
     """
 
     transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    strategy: Optional[StrategyUpdateData] = field(default=None, metadata=_key("su"))
+    strategy: StrategyUpdateData = field(kw_only=True, metadata=_key("su"))
 
 
 @define(frozen=True)
@@ -523,7 +527,7 @@ class GridUpdate(_Event):
     """
 
     transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    grid: Optional[GridUpdateData] = field(default=None, metadata=_key("gu"))
+    grid: GridUpdateData = field(kw_only=True, metadata=_key("gu"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -557,7 +561,7 @@ class ConditionalOrderTriggerReject(_Event):
     """
 
     transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    reject: Optional[OrderReject] = field(default=None, metadata=_key("or"))
+    reject: OrderReject = field(kw_only=True, metadata=_key("or"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -642,7 +646,7 @@ class AlgoUpdate(_Event):
     """
 
     transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    order: Optional[AlgoOrderUpdate] = field(default=None, metadata=_key("o"))
+    order: AlgoOrderUpdate = field(kw_only=True, metadata=_key("o"))
 
 
 # --------------------------------------------------------------------------------------------

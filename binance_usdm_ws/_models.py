@@ -141,13 +141,15 @@ class WsApiResponse(Generic[T]):
     Attributes:
         id: The request id, echoed by the server.
         status: HTTP-like status (200 on success).
-        result: The method's result, decoded into its model (or a list of models).
+        result: The method's result, decoded into its model (or a list of models). Never
+            ``None``: a successful reply always has one (required, keyword-only; decoding a
+            reply without it raises ``DecodeError``).
         rate_limits: Rate limiter states, when the server sent them.
     """
 
     id: Union[str, int, None] = None
     status: Optional[int] = None
-    result: Optional[T] = None
+    result: T = field(kw_only=True)
     rate_limits: Optional[list[RateLimit]] = None
 
 

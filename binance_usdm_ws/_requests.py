@@ -20,10 +20,12 @@ and the transport behind it. Adding a WS API method is adding a class body of de
 from __future__ import annotations
 
 import enum
+import inspect
 import re
 from collections.abc import Iterable
 from concurrent.futures import Future
 from decimal import Decimal, InvalidOperation
+from types import MethodType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -34,11 +36,12 @@ from typing import (
     Optional,
     TypeVar,
     Union,
+    get_args,
     overload,
 )
 
 from ._protocol import plain_decimal
-from .errors import InvalidRequest, RequestId
+from .errors import DecodeError, InvalidRequest, RequestId
 
 if TYPE_CHECKING:
     from ._models import WsApiResponse
@@ -185,6 +188,11 @@ Kind = Callable[[str, Any], Any]
 class Param(Generic[V]):
     """A parameter of a WS API method, and the typed fluent setter for it.
 
+    Read on a builder, it is a bound method ``setter(value: V) -> <the builder's class>``
+    with a real signature, name and docstring (for ``help()``, ``inspect.signature()`` and
+    IDEs); type checkers see the same through the ``__get__`` overloads. Read on the class,
+    it is the ``Param`` itself.
+
     Args:
         kind: how the value is checked and rendered (``STRING``, ``DECIMAL``, ``LONG``,
             ``BOOL_STRING``, ``BOOL``); with ``choices`` it checks the member's value.
@@ -196,7 +204,18 @@ class Param(Generic[V]):
         doc: one line shown by ``help()`` / ``?`` on the setter.
     """
 
-    __slots__ = ("kind", "wire", "name", "required", "choices", "pattern", "doc")
+    # ``__orig_class__`` is set by ``Param[V](...)``: it tells the setter's signature ``V``.
+    __slots__ = (
+        "kind",
+        "wire",
+        "name",
+        "required",
+        "choices",
+        "pattern",
+        "doc",
+        "_setters",
+        "__orig_class__",
+    )
 
     def __init__(
         self,
@@ -215,6 +234,16 @@ class Param(Generic[V]):
         self.choices = None if choices is None else tuple(m.value for m in choices)
         self.pattern = re.compile(pattern) if pattern else None
         self.doc = doc
+        self._setters: dict[type, Callable[..., Any]] = {}
+
+    @property
+    def value_type(self) -> Any:
+        """The type the setter takes (``V`` of ``Param[V]``; ``Any`` when not given)."""
+        orig = getattr(self, "__orig_class__", None)
+        return get_args(orig)[0] if orig is not None else Any
+
+    def __repr__(self) -> str:
+        return f"<Param {self.name} [{self.wire}] {getattr(self.kind, '__name__', self.kind)}>"
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -248,14 +277,35 @@ class Param(Generic[V]):
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
             return self
+        cls = type(obj)
+        setter = self._setters.get(cls)
+        if setter is None:
+            setter = self._setters[cls] = self._make_setter(cls)
+        return MethodType(setter, obj)
+
+    def _make_setter(self, cls: type) -> Callable[..., Any]:
+        """The setter function of this param on builder class ``cls`` (made once per class)."""
         param = self
 
-        def setter(value: V) -> Any:
-            obj._params[param.wire] = param.convert(value)
-            return obj
+        def setter(self: Any, value: Any) -> Any:
+            self._params[param.wire] = param.convert(value)
+            return self
 
-        setter.__name__ = self.name
-        setter.__doc__ = f"Set ``{self.wire}``{' (required)' if self.required else ''}. {self.doc}"
+        value_type = param.value_type
+        setter.__name__ = param.name
+        setter.__qualname__ = f"{cls.__qualname__}.{param.name}"
+        setter.__module__ = cls.__module__
+        required = " (required)" if param.required else ""
+        setter.__doc__ = f"Set ``{param.wire}``{required}. {param.doc}"
+        setter.__annotations__ = {"value": value_type, "return": cls}
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        setter.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter("self", kind),
+                inspect.Parameter("value", kind, annotation=value_type),
+            ],
+            return_annotation=cls,
+        )
         return setter
 
 
@@ -352,8 +402,10 @@ class Response(Generic[T]):
     def typed(self) -> WsApiResponse[T]:
         """The whole response as a typed model (decoded once, on first access).
 
+        ``typed.result`` is the method's result model, never ``None``.
+
         Raises:
-            DecodeError: the reply does not fit the model.
+            DecodeError: the reply does not fit the model, or has no ``result``.
         """
         if self._typed is None:
             from ._converter import structure
@@ -361,17 +413,27 @@ class Response(Generic[T]):
 
             raw = self.raw
             result = raw.get("result")
+            if result is None:
+                raise DecodeError(
+                    f"reply {self.id!r} (status {raw.get('status')}) has no result",
+                    errors=["$.result: missing"],
+                    payload=raw,
+                )
             self._typed = WsApiResponse(
                 id=raw.get("id"),
                 status=raw.get("status"),
-                result=None if result is None else structure(result, self._result_type),
+                result=structure(result, self._result_type),
                 rate_limits=structure(raw.get("rateLimits"), Optional[list[RateLimit]]),
             )
         return self._typed
 
     @property
-    def result(self) -> Optional[T]:
-        """Shortcut for ``typed.result``."""
+    def result(self) -> T:
+        """Shortcut for ``typed.result``: the method's result model.
+
+        Raises:
+            DecodeError: as ``typed``.
+        """
         return self.typed.result
 
     @property

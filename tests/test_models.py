@@ -100,9 +100,15 @@ def test_whole_response_decodes_as_generic_alias():
 
 def test_integer_request_id_is_kept():
     """An integer request id stays an int; a float id is rejected."""
-    assert structure({"id": 7}, WsApiResponse[EmptyResult]).id == 7
+    assert structure({"id": 7, "result": {}}, WsApiResponse[EmptyResult]).id == 7
     with pytest.raises(DecodeError):
-        structure({"id": 7.5}, WsApiResponse[EmptyResult])
+        structure({"id": 7.5, "result": {}}, WsApiResponse[EmptyResult])
+
+
+def test_response_without_result_does_not_decode():
+    """``result`` is required: a whole response without it is a DecodeError, never a None."""
+    with pytest.raises(DecodeError, match=r"\$\.result"):
+        structure({"id": 7, "status": 200}, WsApiResponse[EmptyResult])
 
 
 def test_unknown_enum_value_stays_a_string():
@@ -227,11 +233,11 @@ def test_response_sample_decodes_strictly(sample):
         EmptyResult,
         RateLimit,
         ErrorBody,
-        WsApiResponse[OrderResult],
     ],
 )
 def test_every_field_is_optional(model):
-    """``{}`` decodes into every model, strictly, with every field None."""
+    """``{}`` decodes into every model, strictly, with every field None (a whole response
+    needs its ``result``: see test_response_without_result_does_not_decode)."""
     value = structure({}, model, STRICT)
     assert all(getattr(value, a.name) is None for a in attrs.fields(type(value)))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .typecheck import mypy
+
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 
@@ -36,3 +38,19 @@ def test_quickstart_and_order_example_run(exchange):
         "userDataStream.start",
     ]
     assert "order.place" in methods
+
+
+def test_readme_code_type_checks(tmp_path, tmp_path_factory):
+    """The README's python blocks, in order as one file, pass ``mypy --strict`` untouched.
+
+    A copy with one wrong attribute access must fail, so the check is not vacuous.
+    """
+    code = "\n".join(BLOCKS)
+    lines = mypy(
+        {"readme.py": code, "control.py": code + "\nresp.typed.result.no_such_field\n"},
+        tmp_path,
+        tmp_path_factory.getbasetemp() / "mypy-cache",
+    )
+    assert [line for line in lines if line.startswith("readme.py")] == []
+    control = [line for line in lines if line.startswith("control.py")]
+    assert len(control) == 1 and '"ListenKeyResult" has no attribute' in control[0], lines
