@@ -624,10 +624,14 @@ class Builds(Generic[R]):
     transport, typed as such.
     """
 
-    __slots__ = ("cls",)
+    __slots__ = ("cls", "name", "owner")
 
     def __init__(self, cls: type[R]) -> None:
         self.cls = cls
+        self.name = self.owner = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.owner = name, owner.__qualname__
 
     @property
     def __doc__(self) -> str:  # type: ignore[override]
@@ -650,6 +654,8 @@ class Builds(Generic[R]):
         def build() -> R:
             return cls(transport)
 
-        build.__name__ = cls.__name__
+        build.__name__ = self.name or cls.__name__
+        build.__qualname__ = f"{self.owner}.{build.__name__}"
         build.__doc__ = self.__doc__
+        build.__annotations__ = {"return": cls}  # help() and IDEs: ``new_order() -> NewOrder``
         return build

@@ -340,6 +340,8 @@ def test_result_models_are_named_name_result():
             if isinstance(tp, type) and attrs.has(tp):
                 results.add(tp)
     assert all(tp.__name__.endswith("Result") for tp in results), results
+    old_names = ("OrderBookRequest", "AccountInformationRequest", "SessionStatusRequest", "Order")
+    assert not [name for name in old_names if hasattr(sdk, name)]  # one name per thing
     exported = {getattr(sdk, n) for n in sdk.__all__ if n.endswith("Result")}
     assert exported == results
     nested = {sdk.PriceLevel, sdk.RateLimit, sdk.AccountAsset, sdk.AccountPosition}

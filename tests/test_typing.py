@@ -16,6 +16,7 @@ from binance_usdm_ws import (
     OrderBook,
     QueryOrder,
     Side,
+    TradeApi,
     decode_event,
 )
 from binance_usdm_ws._requests import Request, Transport
@@ -84,6 +85,15 @@ def test_setter_signature_names_the_value_type_and_the_builder():
     shown = pydoc.render_doc(NewOrder(T).side, renderer=pydoc.plaintext)
     assert "side(value: Union[binance_usdm_ws.enums.Side, str]) -> " in shown
     assert "Set ``side`` (required). Order side." in shown
+
+
+def test_service_method_signature_names_its_builder():
+    """``help(client.websocket_api.trade_api.new_order)`` shows ``new_order() -> NewOrder``."""
+    new_order = TradeApi(T).new_order
+    assert inspect.signature(new_order).return_annotation is NewOrder
+    assert (new_order.__name__, new_order.__qualname__) == ("new_order", "TradeApi.new_order")
+    shown = pydoc.render_doc(new_order, renderer=pydoc.plaintext)
+    assert "new_order() -> binance_usdm_ws._api.trade.NewOrder" in shown
 
 
 def test_inherited_setter_returns_the_subclass():
