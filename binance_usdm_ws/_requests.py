@@ -20,7 +20,6 @@ and the transport behind it. Adding a WS API method is adding a class body of de
 from __future__ import annotations
 
 import enum
-import inspect
 import re
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -189,7 +188,7 @@ class Param(Generic[V]):
     """A parameter of a WS API method, and the typed fluent setter for it.
 
     Read on a builder, it is a bound method ``setter(value: V) -> <the builder's class>``
-    with a real signature, name and docstring (for ``help()``, ``inspect.signature()`` and
+    with real annotations, name and docstring (for ``help()``, ``inspect.signature()`` and
     IDEs); type checkers see the same through the ``__get__`` overloads. Read on the class,
     it is the ``Param`` itself.
 
@@ -291,21 +290,14 @@ class Param(Generic[V]):
             self._params[param.wire] = param.convert(value)
             return self
 
-        value_type = param.value_type
         setter.__name__ = param.name
         setter.__qualname__ = f"{cls.__qualname__}.{param.name}"
         setter.__module__ = cls.__module__
         required = " (required)" if param.required else ""
         setter.__doc__ = f"Set ``{param.wire}``{required}. {param.doc}"
-        setter.__annotations__ = {"value": value_type, "return": cls}
-        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-        setter.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [
-                inspect.Parameter("self", kind),
-                inspect.Parameter("value", kind, annotation=value_type),
-            ],
-            return_annotation=cls,
-        )
+        # Real types, not the strings of this module's annotations: inspect.signature(), help()
+        # and typing.get_type_hints() then show ``(value: <V>) -> <cls>`` on the bound setter.
+        setter.__annotations__ = {"value": param.value_type, "return": cls}
         return setter
 
 
