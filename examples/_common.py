@@ -33,7 +33,7 @@ from binance_usdm_ws import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
-    from binance_usdm_ws._models import AlgoOrderResult, OrderResult
+    from binance_usdm_ws import AlgoOrderResult, OrderResult
 
 
 def api_configuration() -> ConfigurationWebsocketApi:
