@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -30,7 +29,9 @@ from binance_usdm_ws import (
 from binance_usdm_ws._models import BookTicker, PriceTicker
 from binance_usdm_ws._requests import Builds, Request, Response, Security, Transport
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
+from ._data import DATA
+
+SAMPLES = DATA
 
 #: Every WS API method of spec §4.1.
 SPEC_METHODS = {
