@@ -716,7 +716,7 @@ def decode_event(payload: dict[str, Any]) -> UserDataEvent:
 
     Returns:
         The event's model, chosen by its ``e``; an :class:`UnknownEvent` with the raw payload
-        when ``e`` is missing or not one of :data:`EVENT_TYPES`.
+        when ``e`` is missing or not one of ``EVENT_TYPES``.
 
     Raises:
         DecodeError: ``payload`` is not an object, or a known event does not fit its model

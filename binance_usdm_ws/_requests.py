@@ -102,6 +102,7 @@ class UseClientDefault:
         return "USE_CLIENT_DEFAULT"
 
 
+#: Default of ``execute(timeout=...)``: wait as long as the configuration's ``timeout`` says.
 USE_CLIENT_DEFAULT = UseClientDefault()
 
 Timeout = Union[float, None, UseClientDefault]
@@ -414,7 +415,7 @@ class Request(Generic[T]):
     weight: ClassVar[str] = ""
     #: Link to the official documentation page of the method.
     docs: ClassVar[str] = ""
-    #: True for methods that change orders: their failures may leave the outcome unknown.
+    #: Whether the method changes orders (then its failures may leave the outcome unknown).
     order_method: ClassVar[bool] = False
     #: Every registered builder class, by wire method (for table-driven tests and docs).
     registry: ClassVar[dict[str, type[Request[Any]]]] = {}
@@ -521,7 +522,7 @@ class Request(Generic[T]):
                 configuration's ``timeout``.
 
         Returns:
-            The reply: ``.typed`` (attrs model of the whole response) and ``.raw`` (the JSON).
+            The reply, with ``.typed`` (attrs model of the whole response) and ``.raw`` (the JSON).
 
         Raises:
             InvalidRequest: bad input; nothing was sent.
