@@ -1,4 +1,4 @@
-"""Typed events of the USDⓈ-M user data stream (spec §6.2) and :func:`decode_event`.
+"""Typed events of the USDⓈ-M user data stream and :func:`decode_event`.
 
 The wire uses one- and two-letter keys (``"X"``, ``"ap"``); the models use readable names, and
 each key is declared once, on its field (``field(metadata={"key": "X"})``). Every event has

@@ -78,7 +78,7 @@ R = TypeVar("R", bound="Request[Any]")
 
 
 class Security(enum.Enum):
-    """Security type of a WS API method (spec §3.1)."""
+    """Security type of a WS API method, as the method's docs page names it."""
 
     NONE = "NONE"  #: public: no key, no signature
     USER_STREAM = "USER_STREAM"  #: ``apiKey`` only

@@ -14,7 +14,7 @@ It speaks the WS API wire format at ``/ws-fapi/v1`` and serves user data streams
 Needs the ``testing`` extra (``websockets``, ``cryptography``). Stand-alone:
 ``python -m binance_usdm_ws.testing [--port N]`` prints the URLs and the default key.
 
-What it does: every method of the spec's §4.1 with results shaped like the official samples;
+What it does: every method of the USDⓈ-M WS API with results shaped like the docs' examples;
 HMAC / RSA / Ed25519 signature checks over the sorted raw ``name=value`` payload; timestamp and
 recvWindow checks (-1021); ``session.logon`` / ``status`` / ``logout``; listenKeys with the real
 semantics on the simulated clock (``listenKeyExpired`` pushed when one lapses); an order book
