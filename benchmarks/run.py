@@ -10,7 +10,7 @@ websocket-client (tuned: ``skip_utf8_validation=True``) measured in the same run
 * failure latency: how long waiting calls take to fail after the server drops the socket;
 * typed event decoding vs ``json.loads`` (``benchmarks/events.py``).
 
-Targets (issues 2 and 4): sequential ≤ 1.2× raw; pipelined ≥ 0.8× raw; decode ≤ 3× loads.
+Targets: sequential ≤ 1.2× raw; pipelined ≥ 0.8× raw; decode ≤ 3× loads.
 """
 
 from __future__ import annotations

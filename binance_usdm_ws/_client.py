@@ -46,7 +46,7 @@ class BinanceDerivativesTradingUsdsFuturesClient:
 
     @property
     def websocket_api(self) -> WebsocketApi:
-        """The WS API: ``connect()``, the services, ``close_websocket_connection()``.
+        """The WS API (``connect()``, the services, ``close_websocket_connection()``).
 
         Raises:
             InvalidRequest: the client was made without ``websocket_api`` configuration.

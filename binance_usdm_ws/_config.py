@@ -17,7 +17,7 @@ __all__ = [
     "ConfigurationWebsocketStreams",
 ]
 
-#: USDⓈ-M futures WebSocket API, production (spec §1.1). Not the Spot URL the Go docs show.
+#: USDⓈ-M futures WebSocket API, production. Not the Spot URL the Go docs show.
 DERIVATIVES_TRADING_USDS_FUTURES_WS_API_PROD_URL = "wss://ws-fapi.binance.com/ws-fapi/v1"
 #: USDⓈ-M futures WebSocket API, testnet.
 DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL = "wss://testnet.binancefuture.com/ws-fapi/v1"

@@ -1,4 +1,4 @@
-"""Typed events of the USDⓈ-M user data stream (spec §6.2) and :func:`decode_event`.
+"""Typed events of the USDⓈ-M user data stream and :func:`decode_event`.
 
 The wire uses one- and two-letter keys (``"X"``, ``"ap"``); the models use readable names, and
 each key is declared once, on its field (``field(metadata={"key": "X"})``). Every event has
@@ -720,7 +720,7 @@ def decode_event(payload: dict[str, Any]) -> UserDataEvent:
 
     Returns:
         The event's model, chosen by its ``e``; an :class:`UnknownEvent` with the raw payload
-        when ``e`` is missing or not one of :data:`EVENT_TYPES`.
+        when ``e`` is missing or not one of ``EVENT_TYPES``.
 
     Raises:
         DecodeError: ``payload`` is not an object, or a known event does not fit its model

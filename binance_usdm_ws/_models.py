@@ -1,4 +1,4 @@
-"""Typed results of the WebSocket API methods (spec §2.2, §2.5, §4).
+"""Typed results of the WebSocket API methods.
 
 Every model is a frozen attrs class. Every field is optional and defaults to ``None``: Binance
 removes and adds fields without notice, so a missing field is never an error and an unknown one
@@ -104,7 +104,7 @@ def _mask(value: Optional[str]) -> str:
 
 @define(frozen=True)
 class RateLimit:
-    """One rate limiter's state, from ``rateLimits`` (spec §2.5).
+    """One rate limiter's state, from a reply's ``rateLimits``.
 
     Attributes:
         rate_limit_type: ``REQUEST_WEIGHT`` or ``ORDERS``.

@@ -27,7 +27,7 @@ __all__ = ["encode_request", "error_from_envelope", "new_request_id", "plain_dec
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
-#: Codes that mean "the server does not know whether it executed" (spec §2.6).
+#: Codes that mean "the server does not know whether it executed" (-1006, -1007).
 _UNKNOWN_OUTCOME_CODES = frozenset({-1006, -1007})
 
 

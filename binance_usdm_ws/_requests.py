@@ -80,7 +80,7 @@ R = TypeVar("R", bound="Request[Any]")
 
 
 class Security(enum.Enum):
-    """Security type of a WS API method (spec §3.1)."""
+    """Security type of a WS API method, as the method's docs page names it."""
 
     NONE = "NONE"  #: public: no key, no signature
     USER_STREAM = "USER_STREAM"  #: ``apiKey`` only
@@ -104,6 +104,7 @@ class UseClientDefault:
         return "USE_CLIENT_DEFAULT"
 
 
+#: Default of ``execute(timeout=...)``: wait as long as the configuration's ``timeout`` says.
 USE_CLIENT_DEFAULT = UseClientDefault()
 
 Timeout = Union[float, None, UseClientDefault]
@@ -468,7 +469,7 @@ class Request(Generic[T]):
     weight: ClassVar[str] = ""
     #: Link to the official documentation page of the method.
     docs: ClassVar[str] = ""
-    #: True for methods that change orders: their failures may leave the outcome unknown.
+    #: Whether the method changes orders (then its failures may leave the outcome unknown).
     order_method: ClassVar[bool] = False
     #: Every registered builder class, by wire method (for table-driven tests and docs).
     registry: ClassVar[dict[str, type[Request[Any]]]] = {}
@@ -575,7 +576,7 @@ class Request(Generic[T]):
                 configuration's ``timeout``.
 
         Returns:
-            The reply: ``.typed`` (attrs model of the whole response) and ``.raw`` (the JSON).
+            The reply, with ``.typed`` (attrs model of the whole response) and ``.raw`` (the JSON).
 
         Raises:
             InvalidRequest: bad input; nothing was sent.

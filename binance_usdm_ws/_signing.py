@@ -2,7 +2,7 @@
 
 The payload is every param except ``signature``, sorted by name, rendered as ``name=value`` and
 joined with ``&``. Values are the text sent in JSON (strings raw, UTF-8, no percent-encoding;
-integers in decimal; booleans ``true``/``false``) — spec §3.2 and the project's decision on it.
+integers in decimal; booleans ``true``/``false``), as the server checks it.
 """
 
 from __future__ import annotations

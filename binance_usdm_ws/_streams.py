@@ -156,7 +156,7 @@ class UserDataStream(StreamConsumer):
 
     @property
     def listen_key(self) -> Optional[str]:
-        """The listenKey in use (a bearer secret: do not log it), or None before ``start()``."""
+        """The listenKey in use (a bearer secret, do not log it), or None before ``start()``."""
         return self._key
 
     @property

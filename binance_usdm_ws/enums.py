@@ -1,4 +1,4 @@
-"""Enumerations of the USDⓈ-M Futures API (spec §4.11 and the user data events of §6.2).
+"""Enumerations of the USDⓈ-M Futures API (requests, replies and user data events).
 
 Every enum is a ``str`` subclass whose value is the wire string, so ``Side.BUY == "BUY"`` and
 ``json.dumps(Side.BUY) == '"BUY"'``; ``str()`` and f-strings also give the wire value.

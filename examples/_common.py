@@ -64,10 +64,15 @@ def client() -> BinanceDerivativesTradingUsdsFuturesClient:
     )
 
 
+def plain(value: object) -> str:
+    """Text of a value, a ``Decimal`` in plain notation (``0.00000000``, never ``0E-8``)."""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
 def show(label: str, model: object) -> None:
     """Print a typed model (attrs) as indented JSON."""
     data = attrs.asdict(model, recurse=True) if attrs.has(type(model)) else model
-    print(f"{label}: {json.dumps(data, indent=2, default=str)}")
+    print(f"{label}: {json.dumps(data, indent=2, default=plain)}")
 
 
 def below_market(c: BinanceDerivativesTradingUsdsFuturesClient, percent: int = 2) -> Decimal:

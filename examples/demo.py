@@ -10,6 +10,8 @@ logon — printing the typed results — shows how errors arrive (typed ``Server
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from decimal import Decimal
 
 from binance_usdm_ws import (
@@ -22,6 +24,9 @@ from binance_usdm_ws import (
     TimeInForce,
 )
 from binance_usdm_ws.testing import LocalExchange
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import plain  # noqa: E402
 
 
 def main() -> None:
@@ -65,7 +70,8 @@ def main() -> None:
             ws = client.websocket_api
             book = ws.market_data_api.order_book().symbol("BTCUSDT").limit(5).execute()
             bid = book.typed.result.bids[0].price
-            print(f"order_book -> best bid {bid}, best ask {book.typed.result.asks[0].price}")
+            ask = book.typed.result.asks[0].price
+            print(f"order_book -> best bid {plain(bid)}, best ask {plain(ask)}")
             trade = ws.trade_api
             placed = (
                 trade.new_order()
@@ -78,7 +84,7 @@ def main() -> None:
                 .new_client_order_id("demo-1")
                 .execute()
             ).typed.result
-            print(f"new_order -> id {placed.order_id} {placed.status} {placed.price}")
+            print(f"new_order -> id {placed.order_id} {placed.status} {plain(placed.price)}")
             status = trade.query_order().symbol("BTCUSDT").orig_client_order_id("demo-1")
             print("query_order ->", status.execute().typed.result.status)
             modified = (
@@ -90,7 +96,7 @@ def main() -> None:
                 .price(bid - 50)
                 .execute()
             ).typed.result
-            print(f"modify_order -> price {modified.price}")
+            print(f"modify_order -> price {plain(modified.price)}")
             canceled = trade.cancel_order().symbol("BTCUSDT").order_id(placed.order_id).execute()
             print("cancel_order ->", canceled.typed.result.status)
             filled = (
@@ -104,10 +110,11 @@ def main() -> None:
             ).typed.result
             fill = trade.query_order().symbol("BTCUSDT").order_id(filled.order_id).execute()
             print(
-                f"market order -> {filled.status} {filled.executed_qty} at {fill.result.avg_price}"
+                f"market order -> {filled.status} {plain(filled.executed_qty)}"
+                f" at {plain(fill.result.avg_price)}"
             )
             balances = ws.account_api.futures_account_balance().execute().typed.result
-            print("balance ->", [(b.asset, b.balance) for b in balances or []])
+            print("balance ->", ", ".join(f"{b.asset} {plain(b.balance)}" for b in balances or []))
             logon = ws.auth_api.session_logon().execute().typed.result
             print(f"session_logon -> authorized since {logon.authorized_since}")
             try:

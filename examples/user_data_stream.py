@@ -27,7 +27,7 @@ import attrs
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import api_configuration, streams_configuration  # noqa: E402
+from _common import api_configuration, plain, streams_configuration  # noqa: E402
 
 from binance_usdm_ws import (  # noqa: E402
     AccountUpdate,
@@ -44,13 +44,16 @@ def show(item: Any) -> None:
         o = item.order
         print(
             f"order  {o.symbol} {o.side} {o.order_type} {o.status}: filled"
-            f" {o.last_filled_quantity} at {o.last_filled_price} (client id {o.client_order_id})"
+            f" {plain(o.last_filled_quantity)} at {plain(o.last_filled_price)}"
+            f" (client id {o.client_order_id})"
         )
     elif isinstance(item, TradeLite):
         qty, price = item.last_filled_quantity, item.last_filled_price
-        print(f"trade  {item.symbol} {item.side} {qty} @ {price}")
+        print(f"trade  {item.symbol} {item.side} {plain(qty)} @ {plain(price)}")
     elif isinstance(item, AccountUpdate) and item.data is not None:
-        balances = ", ".join(f"{b.asset}={b.wallet_balance}" for b in item.data.balances or [])
+        balances = ", ".join(
+            f"{b.asset}={plain(b.wallet_balance)}" for b in item.data.balances or []
+        )
         print(f"account ({item.data.reason}): {balances}")
     elif isinstance(item, StreamGap):
         # Events may be missing: reconcile with account_information() / query_order().

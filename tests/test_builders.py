@@ -7,7 +7,6 @@ import json
 import re
 import typing
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
@@ -33,7 +32,9 @@ from binance_usdm_ws import (
 from binance_usdm_ws._models import BookTickerResult, PriceTickerResult
 from binance_usdm_ws._requests import Builds, Request, Response, Security, Transport
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
+from ._data import DATA
+
+SAMPLES = DATA
 
 #: Every WS API method of spec §4.1.
 SPEC_METHODS = {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,12 @@ SERVICES = {
     "auth_api": AuthApi,
     "user_data_streams_api": UserDataStreamsApi,
 }
+PUBLIC_MODULES = [
+    "binance_usdm_ws",
+    "binance_usdm_ws.errors",
+    "binance_usdm_ws.enums",
+    "binance_usdm_ws.testing",
+]
 BEGIN, END = "<!-- methods table: begin -->", "<!-- methods table: end -->"
 
 
@@ -57,3 +66,38 @@ def test_methods_table_is_current(doc):
     assert table == render(), f"{doc.name} is stale: paste tests.test_docs.render()"
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert len(rows) == len(Request.registry)
+
+
+def doc_comments() -> dict[str, str]:
+    """Module-level names of the package preceded by a ``#:`` comment (their documentation)."""
+    out = {}
+    for path in (Path(__file__).resolve().parents[1] / "binance_usdm_ws").rglob("*.py"):
+        for m in re.finditer(r"^((?:#: .*\n)+)(\w+)\s*(?::[^=\n]*)?=", path.read_text(), re.M):
+            out[m.group(2)] = m.group(1)
+    return out
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_every_public_name_is_documented(module):
+    """Every name of a public ``__all__`` has its own docstring (the API reference shows it).
+
+    Classes and functions need a docstring of their own (not one inherited from a base);
+    constants a ``#:`` comment where they are defined; ``WsApiResponse[...]`` aliases are
+    documented by the model they alias.
+    """
+    mod = importlib.import_module(module)
+    comments = doc_comments()
+    missing = []
+    for name in mod.__all__:
+        obj = getattr(mod, name)
+        if typing.get_origin(obj) is not None:
+            documented = bool((typing.get_origin(obj).__doc__ or "").strip())
+        elif isinstance(obj, type):
+            documented = bool((vars(obj).get("__doc__") or "").strip())
+        elif callable(obj):
+            documented = bool((obj.__doc__ or "").strip())
+        else:
+            documented = bool(comments.get(name, "").strip("#: \n"))
+        if not documented:
+            missing.append(name)
+    assert missing == []

@@ -50,8 +50,9 @@ from binance_usdm_ws.enums import (
 )
 from binance_usdm_ws.errors import DecodeError
 
-# The samples live beside the checkout: <root>/shared/spec/samples, <root>/<checkout>/tests.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
+from ._data import DATA
+
+SAMPLES = DATA
 STRICT = make_converter(strict=True)
 EVENT_SAMPLES = sorted(p.name for p in SAMPLES.glob("event.*.json"))
 

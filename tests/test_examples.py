@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from binance_usdm_ws._requests import Request
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "websocket_api"
+#: A number in exponent notation, as ``str(Decimal("0E-8"))`` prints it.
+EXPONENT = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?E[-+]?\d+(?![\w.])")
 # The listenKey examples act on the key that start_user_data_stream makes: run them in order.
 USER_DATA_STREAMS = [
     "start_user_data_stream",
@@ -40,7 +43,25 @@ def run(exchange, example: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     assert '"status": 200' in done.stdout, done.stdout
+    assert not EXPONENT.search(done.stdout), done.stdout
     return done.stdout
+
+
+def test_exponent_pattern():
+    """EXPONENT finds the exponent form and not plain decimals or ids that contain an E."""
+    assert EXPONENT.search('"total_initial_margin": "0E-8",')
+    assert EXPONENT.search("price 1.5E+3")
+    assert not EXPONENT.search('"total_initial_margin": "0.00000000", "id": "8c3aeea6437e4795-1"')
+    assert not EXPONENT.search('"client_order_id": "hGAujrOZjc01E75s6FuaYy"')
+
+
+def test_demo_runs_and_prints_plain_decimals():
+    """`make demo` (examples/demo.py) exits 0 and prints no decimal in exponent form."""
+    demo = EXAMPLES.parent / "demo.py"
+    done = subprocess.run([sys.executable, str(demo)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "balance -> USDT " in done.stdout and "closed cleanly" in done.stdout
+    assert not EXPONENT.search(done.stdout), done.stdout
 
 
 def test_there_is_an_example_per_method():

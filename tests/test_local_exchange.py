@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from binance_usdm_ws.testing import LocalExchange
 
+from ._data import DATA
+
 
 @pytest.fixture
 def ex() -> Iterator[LocalExchange]:
@@ -503,7 +505,7 @@ def test_push_api_reaches_every_api_connection(ex, ws):
 
 # ------------------------------------------------------------------ stage 2: signing helpers
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
+SAMPLES = DATA
 
 
 def payload_of(params: dict[str, Any]) -> str:

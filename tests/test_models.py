@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Optional, Union
 
 import attrs
@@ -45,8 +44,9 @@ from binance_usdm_ws.enums import (
 )
 from binance_usdm_ws.errors import DecodeError
 
-# The samples live beside the checkout: <root>/shared/spec/samples, <root>/<checkout>/tests.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
+from ._data import DATA
+
+SAMPLES = DATA
 
 STRICT = make_converter(strict=True)
 

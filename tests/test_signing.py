@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import pathlib
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,7 +18,9 @@ from binance_usdm_ws._signing import (
 )
 from binance_usdm_ws.errors import InvalidRequest
 
-SAMPLES = pathlib.Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
+from ._data import DATA
+
+SAMPLES = DATA
 VECTORS = json.loads((SAMPLES / "signature-test-vectors.json").read_text())
 
 

@@ -40,11 +40,10 @@ from binance_usdm_ws._requests import STRING, Param, Request, Security
 from binance_usdm_ws.enums import ExecutionType, OrderStatus
 from binance_usdm_ws.testing import LocalExchange
 
+from ._data import DATA
 from .conftest import wait_until as wait_for
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "samples"
-if not SAMPLES.is_dir():  # running from a worktree or checkout elsewhere
-    SAMPLES = Path("/work/shared/spec/samples")
+SAMPLES = DATA
 
 # Every test also runs under conftest's autouse `no_thread_leak`: no SDK thread may be left.
 

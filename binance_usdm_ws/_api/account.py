@@ -1,4 +1,4 @@
-"""Account methods: balances and account information (spec §4.9; USER_DATA, weight 5).
+"""Account methods: balances and account information (USER_DATA, weight 5).
 
 They take no params besides ``recv_window``. In single-asset mode the totals are in USDT; in
 multi-assets mode they are the USD value of every asset.

@@ -1,4 +1,4 @@
-"""Market data methods: ``depth``, ``ticker.price``, ``ticker.book`` (spec §4.10; NONE).
+"""Market data methods: ``depth``, ``ticker.price``, ``ticker.book`` (security NONE).
 
 Public: no key needed. ``ticker.price`` and ``ticker.book`` answer one object for a
 ``symbol`` and a list of every symbol without one; their builders decode accordingly

@@ -1,4 +1,4 @@
-"""Trade methods: orders, algo (conditional) orders and positions (spec §4.3–§4.8).
+"""Trade methods: orders, algo (conditional) orders and positions.
 
 Every class body is the table of one WS API method; the reference part of each docstring
 (wire method, security, weight, docs link, params, rules) is generated from it. Prices and

@@ -14,7 +14,7 @@ It speaks the WS API wire format at ``/ws-fapi/v1`` and serves user data streams
 Needs the ``testing`` extra (``websockets``, ``cryptography``). Stand-alone:
 ``python -m binance_usdm_ws.testing [--port N]`` prints the URLs and the default key.
 
-What it does: every method of the spec's §4.1 with results shaped like the official samples;
+What it does: every method of the USDⓈ-M WS API with results shaped like the docs' examples;
 HMAC / RSA / Ed25519 signature checks over the sorted raw ``name=value`` payload; timestamp and
 recvWindow checks (-1021); ``session.logon`` / ``status`` / ``logout``; listenKeys with the real
 semantics on the simulated clock (``listenKeyExpired`` pushed when one lapses); an order book
@@ -38,9 +38,29 @@ connection-attempt limits, and ``timeUnit`` beyond reading microsecond timestamp
 
 from __future__ import annotations
 
-from ._common import ApiError
-from ._exchange import LocalExchange, RecordedRequest
-from ._faults import Faults
-from ._state import ExchangeClock
+import sys
+
+
+class MissingExtraError(ModuleNotFoundError):
+    """Raised on import when the ``testing`` extra (``websockets``) is not installed."""
+
+
+try:
+    import websockets  # noqa: F401  (the ``testing`` extra)
+except ModuleNotFoundError as exc:
+    if exc.name != "websockets":
+        raise
+    _MESSAGE = (
+        "binance_usdm_ws.testing (the local exchange) needs the 'testing' extra: "
+        'pip install "binance-usdm-ws[testing]"'
+    )
+    if sys.argv[:1] == ["-m"]:  # `python -m binance_usdm_ws.testing`: the message, no traceback
+        raise SystemExit(_MESSAGE) from None
+    raise MissingExtraError(_MESSAGE, name="websockets") from exc
+
+from ._common import ApiError  # noqa: E402
+from ._exchange import LocalExchange, RecordedRequest  # noqa: E402
+from ._faults import Faults  # noqa: E402
+from ._state import ExchangeClock  # noqa: E402
 
 __all__ = ["ApiError", "ExchangeClock", "Faults", "LocalExchange", "RecordedRequest"]

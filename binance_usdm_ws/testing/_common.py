@@ -98,7 +98,7 @@ def dumps(obj: Any) -> str:
 
 
 def json_text(value: Any) -> str:
-    """Return a parameter value as the text that the signature payload uses (spec §3.2)."""
+    """Return a parameter value as the text that the signature payload uses."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):

@@ -175,7 +175,7 @@ class ApiKeys:
             entry.revoked = True
 
     def check_signature(self, entry: ApiKey, params: dict[str, Any]) -> None:
-        """Verify ``params["signature"]`` over the other params (spec §3.2).
+        """Verify ``params["signature"]`` over the other params.
 
         Raises:
             ApiError: 400 / -1022 when the signature does not match.
