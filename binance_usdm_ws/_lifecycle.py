@@ -84,6 +84,9 @@ class ConnectionKeeper:
     def _session_revoked(self) -> None:
         """The server revoked the session's key (``WebsocketApi`` stops replaying the logon)."""
 
+    def _timers_dropped(self) -> None:
+        """``close`` cancelled this object's timers (``WebsocketApi`` re-arms its sweep)."""
+
     def connect(self) -> None:
         """Open the connection (and log on if configured). Does nothing if already open.
 
@@ -98,18 +101,22 @@ class ConnectionKeeper:
                 return
             self._stop.clear()
             self._state = "connecting"
+        self._scheduler.attach(self)  # timers serve this connection until it is closed
         try:
             conn = self._open()
         except BaseException:
             with self._cond:
                 self._state = "idle"
+            self._scheduler.detach(self)
             raise
         self._install(conn)
 
     def close_websocket_connection(self) -> None:
         """Close the connection: idempotent, bounded in time, callable from any thread.
 
-        Every call still waiting fails with ``ConnectionClosed``; no thread is left behind.
+        Every call still waiting fails with ``ConnectionClosed``; no thread is left behind:
+        the connection's threads are joined, and the client's timer thread ends unless an
+        open user data stream still needs it. ``connect()`` may be called again afterwards.
         """
         with self._cond:
             self._state = "closed"
@@ -119,6 +126,8 @@ class ConnectionKeeper:
         if conn is not None:
             conn.close(self.config.close_timeout)
         self._join_workers()
+        self._scheduler.detach(self)  # after the workers: none can add a timer any more
+        self._timers_dropped()
 
     close = close_websocket_connection
 
@@ -160,12 +169,16 @@ class ConnectionKeeper:
                 closing = None
                 self._conn = conn
                 self._state = "open"
+                self._schedule_rotation(conn)
                 self._cond.notify_all()
         if closing is not None:
             closing.close(0)
-            return
-        if self.config.rotation_interval is not None:
-            self._scheduler.call_later(self.config.rotation_interval, self._start_rotation, conn)
+
+    def _schedule_rotation(self, conn: Connection, delay: Optional[float] = None) -> None:
+        """Under the lock, unless closed: a timer set before ``close`` is cancelled by it."""
+        delay = self.config.rotation_interval if delay is None else delay
+        if delay is not None and not self._stop.is_set():
+            self._scheduler.call_later(delay, self._start_rotation, conn)
 
     def _spawn(self, target: Callable[..., None], *args: Any, name: str) -> None:
         def run() -> None:
@@ -204,7 +217,7 @@ class ConnectionKeeper:
             if not self.config.reconnect:
                 self._state = "down"
                 self._cond.notify_all()
-                return
+                return  # the timer thread stays attached until close (connect() may follow)
             self._state = "reconnecting"
             self._cond.notify_all()
         self._spawn(self._reconnect_loop, name="binance-usdm-ws-reconnect")
@@ -251,21 +264,19 @@ class ConnectionKeeper:
             logger.warning(
                 "rotation failed, retrying in %.0f s: %s", self.config.reconnect_delay, exc
             )
-            if not self._stop.is_set() and not old.closed:
-                self._scheduler.call_later(
-                    max(self.config.reconnect_delay, 1.0), self._start_rotation, old
-                )
+            with self._cond:
+                if not old.closed:
+                    self._schedule_rotation(old, max(self.config.reconnect_delay, 1.0))
             return
         with self._cond:
             swap = self._conn is old and self._state == "open"
             if swap:
                 self._conn = new
                 self.rotations += 1
+                self._schedule_rotation(new)
         if not swap:
             new.close(0)
             return
-        if self.config.rotation_interval is not None:
-            self._scheduler.call_later(self.config.rotation_interval, self._start_rotation, new)
         self._retire(old)
 
     def _retire(self, old: Connection) -> None:

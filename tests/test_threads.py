@@ -1,0 +1,201 @@
+"""No SDK thread outlives the way the user closes: every documented close path ends them all.
+
+conftest's autouse ``no_thread_leak`` checks the end of every test too; these tests check the
+moment right after each close path, before the client or the exchange is cleaned up.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from binance_usdm_ws import (
+    BinanceDerivativesTradingUsdsFuturesClient,
+    ConfigurationWebsocketApi,
+    ConfigurationWebsocketStreams,
+    OrderTradeUpdate,
+    RequestTimeout,
+)
+from binance_usdm_ws._scheduler import Scheduler
+from binance_usdm_ws.enums import OrderType, Side
+from binance_usdm_ws.testing import LocalExchange
+
+from .conftest import wait_until
+
+TIMER = "binance-usdm-ws-timer"
+
+
+def sdk_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("binance-usdm-ws")]
+
+
+def no_sdk_thread() -> bool:
+    return not sdk_threads()
+
+
+@pytest.fixture
+def ex() -> Iterator[LocalExchange]:
+    with LocalExchange() as exchange:
+        yield exchange
+
+
+def new_client(ex: LocalExchange, **api: object) -> BinanceDerivativesTradingUsdsFuturesClient:
+    return BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=ConfigurationWebsocketApi(
+            base_path=ex.ws_api_url,
+            api_key=ex.api_key,
+            api_secret=ex.api_secret,
+            timeout=5.0,
+            **api,  # type: ignore[arg-type]
+        ),
+        websocket_streams=ConfigurationWebsocketStreams(base_path=ex.streams_url),
+    )
+
+
+def busy(client: BinanceDerivativesTradingUsdsFuturesClient) -> None:
+    """Give the timer thread work (an async call's deadline) and check that it runs."""
+    api = client.websocket_api
+    assert api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").execute_async().result()
+    assert TIMER in sdk_threads()
+    assert any(name.endswith("-reader") for name in sdk_threads())
+
+
+def test_close_websocket_connection_alone_ends_every_thread(ex):
+    """The Go connector's way to finish leaves no thread, though client.close() is never called."""
+    client = new_client(ex, rotation_interval=3600.0)  # a long timer is pending too
+    client.websocket_api.connect()
+    busy(client)
+    client.websocket_api.close_websocket_connection()
+    wait_until(no_sdk_thread)
+    client.websocket_api.close_websocket_connection()  # idempotent, and still no thread
+    assert no_sdk_thread()
+
+
+def test_user_data_stream_close_then_close_websocket_connection(ex):
+    """A stream with callbacks (delivery, keepalive timer, supervisor), then the WS API."""
+    client = new_client(ex)
+    client.websocket_api.connect()
+    events: list[OrderTradeUpdate] = []
+    stream = client.user_data_stream()
+    stream.on(OrderTradeUpdate, events.append)
+    stream.start()
+    (
+        client.websocket_api.trade_api.new_order()
+        .symbol("BTCUSDT")
+        .side(Side.BUY)
+        .type(OrderType.MARKET)
+        .quantity("0.001")
+        .execute()
+    )
+    wait_until(lambda: events)
+    assert any("-supervisor" in name for name in sdk_threads())
+    assert TIMER in sdk_threads()  # the keepalive timer
+    stream.close()
+    # The stream's threads are gone; the WS API is still open and usable.
+    wait_until(lambda: not any("uds" in name for name in sdk_threads()))
+    busy(client)
+    client.websocket_api.close_websocket_connection()
+    wait_until(no_sdk_thread)
+
+
+def test_open_stream_keeps_the_timer_until_it_closes(ex):
+    """close_websocket_connection() does not end the timer a still-open stream relies on."""
+    client = new_client(ex)
+    client.websocket_api.connect()
+    stream = client.user_data_stream().start()
+    client.websocket_api.close_websocket_connection()
+    assert TIMER in sdk_threads()
+    assert not stream.closed
+    stream.close()  # its userDataStream.stop fails (WS API closed): logged, not raised
+    wait_until(no_sdk_thread)
+
+
+def test_client_close_ends_every_thread(ex):
+    client = new_client(ex)
+    client.websocket_api.connect()
+    client.user_data_stream().start()
+    busy(client)
+    client.close()
+    wait_until(no_sdk_thread)
+
+
+def test_with_block_exit_ends_every_thread(ex):
+    with new_client(ex) as client:
+        with client.user_data_stream():
+            busy(client)
+    wait_until(no_sdk_thread)
+
+
+def test_connect_again_after_close_websocket_connection(ex):
+    """The timer thread starts again on demand: a reconnected client's timers still fire."""
+    client = new_client(ex)
+    api = client.websocket_api
+    api.connect()
+    busy(client)
+    api.close_websocket_connection()
+    wait_until(no_sdk_thread)
+    api.connect()
+    assert api.connected
+    ex.faults.never_reply("ticker.price")
+    future = api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").execute_async()
+    assert TIMER in sdk_threads()
+    with pytest.raises(RequestTimeout):  # raised by the new timer thread's deadline sweep
+        future.result(timeout=30)
+    api.close_websocket_connection()
+    wait_until(no_sdk_thread)
+
+
+def test_closed_and_abandoned_client_is_garbage_collected(ex):
+    """Nothing of the SDK (no thread) keeps a client alive once its connection is closed."""
+    client = new_client(ex)
+    client.websocket_api.connect()
+    busy(client)
+    client.websocket_api.close_websocket_connection()
+    ref = weakref.ref(client)
+    del client
+    gc.collect()
+    assert ref() is None
+    wait_until(no_sdk_thread)
+
+
+def test_scheduler_thread_ends_when_idle_and_restarts_on_demand():
+    scheduler = Scheduler(name="binance-usdm-ws-timer-test")
+    owner = object()
+    scheduler.attach(owner)
+    fired = threading.Event()
+    scheduler.call_later(0, fired.set)
+    assert fired.wait(5)
+    assert scheduler.running  # an attached owner keeps it, though no timer is pending
+    scheduler.detach(owner)
+    wait_until(lambda: not scheduler.running)
+    again = threading.Event()
+    scheduler.call_later(0, again.set)  # no owner: it serves the timer, then ends
+    assert again.wait(5)
+    wait_until(lambda: not scheduler.running)
+    scheduler.close()
+    assert scheduler.call_later(0, fired.set).cancelled  # closed for good
+
+
+def test_detach_cancels_the_owners_timers():
+    """A detached owner's pending calls are dropped, and the thread ends at once."""
+
+    class Owner:
+        calls = 0
+
+        def tick(self) -> None:
+            self.calls += 1
+
+    scheduler = Scheduler(name="binance-usdm-ws-timer-test")
+    owner = Owner()
+    scheduler.attach(owner)
+    handle = scheduler.call_later(3600, owner.tick)
+    assert scheduler.running
+    scheduler.detach(owner)
+    assert handle.cancelled
+    wait_until(lambda: not scheduler.running)
+    assert owner.calls == 0
+    scheduler.close()
