@@ -10,6 +10,7 @@ import gc
 import threading
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -43,15 +44,13 @@ def ex() -> Iterator[LocalExchange]:
         yield exchange
 
 
-def new_client(ex: LocalExchange, **api: object) -> BinanceDerivativesTradingUsdsFuturesClient:
+def new_client(ex: LocalExchange, **api: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+    options: dict[str, Any] = dict(
+        base_path=ex.ws_api_url, api_key=ex.api_key, api_secret=ex.api_secret, timeout=5.0
+    )
+    options.update(api)
     return BinanceDerivativesTradingUsdsFuturesClient(
-        websocket_api=ConfigurationWebsocketApi(
-            base_path=ex.ws_api_url,
-            api_key=ex.api_key,
-            api_secret=ex.api_secret,
-            timeout=5.0,
-            **api,  # type: ignore[arg-type]
-        ),
+        websocket_api=ConfigurationWebsocketApi(**options),
         websocket_streams=ConfigurationWebsocketStreams(base_path=ex.streams_url),
     )
 
@@ -132,7 +131,7 @@ def test_with_block_exit_ends_every_thread(ex):
 
 def test_connect_again_after_close_websocket_connection(ex):
     """The timer thread starts again on demand: a reconnected client's timers still fire."""
-    client = new_client(ex)
+    client = new_client(ex, timeout=0.5)
     api = client.websocket_api
     api.connect()
     busy(client)
