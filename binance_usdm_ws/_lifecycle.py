@@ -85,7 +85,16 @@ class ConnectionKeeper:
         """The server revoked the session's key (``WebsocketApi`` stops replaying the logon)."""
 
     def _timers_dropped(self) -> None:
-        """``close`` cancelled this object's timers (``WebsocketApi`` re-arms its sweep)."""
+        """This object's timers were cancelled (``WebsocketApi`` re-arms its sweep)."""
+
+    def _release_timers(self) -> None:
+        """Under the lock, with no connection left: the timer thread need not serve us.
+
+        Our pending timers are cancelled; the thread ends unless a stream still uses it.
+        ``connect()`` attaches again.
+        """
+        self._scheduler.detach(self)
+        self._timers_dropped()
 
     def connect(self) -> None:
         """Open the connection (and log on if configured). Does nothing if already open.
@@ -101,13 +110,13 @@ class ConnectionKeeper:
                 return
             self._stop.clear()
             self._state = "connecting"
-        self._scheduler.attach(self)  # timers serve this connection until it is closed
+            self._scheduler.attach(self)  # timers serve the connection until closed or down
         try:
             conn = self._open()
         except BaseException:
             with self._cond:
                 self._state = "idle"
-            self._scheduler.detach(self)
+                self._release_timers()
             raise
         self._install(conn)
 
@@ -126,8 +135,9 @@ class ConnectionKeeper:
         if conn is not None:
             conn.close(self.config.close_timeout)
         self._join_workers()
-        self._scheduler.detach(self)  # after the workers: none can add a timer any more
-        self._timers_dropped()
+        with self._cond:  # after the workers: none of them can add a timer any more
+            if self._state == "closed":  # unless connect() was called meanwhile
+                self._release_timers()
 
     close = close_websocket_connection
 
@@ -216,8 +226,9 @@ class ConnectionKeeper:
                 return
             if not self.config.reconnect:
                 self._state = "down"
+                self._release_timers()
                 self._cond.notify_all()
-                return  # the timer thread stays attached until close (connect() may follow)
+                return
             self._state = "reconnecting"
             self._cond.notify_all()
         self._spawn(self._reconnect_loop, name="binance-usdm-ws-reconnect")
@@ -237,6 +248,7 @@ class ConnectionKeeper:
                     with self._cond:
                         if self._state == "reconnecting":
                             self._state = "down"
+                            self._release_timers()
                         self._cond.notify_all()
                     return
                 wait = delay * (0.5 + random.random())  # jitter: spread a crowd of clients

@@ -148,6 +148,26 @@ def test_connect_again_after_close_websocket_connection(ex):
     wait_until(no_sdk_thread)
 
 
+@pytest.mark.parametrize("policy", [{"reconnect": False}, {"reconnect_attempts": 1}])
+def test_connection_that_gave_up_leaves_no_thread(ex, policy):
+    """Lost for good (no reconnect, or attempts exhausted): nothing is left to serve."""
+    client = new_client(ex, reconnect_delay=0.01, rotation_interval=3600.0, **policy)
+    api = client.websocket_api
+    api.connect()
+    busy(client)
+    if "reconnect_attempts" in policy:
+        ex.stop()  # the reconnect attempt fails too
+    else:
+        ex.faults.drop_connections("api")
+    wait_until(no_sdk_thread)  # without close(): the connection is down
+    assert not api.connected
+    if "reconnect_attempts" not in policy:
+        api.connect()  # and it can connect again, with a working timer thread
+        busy(client)
+        api.close_websocket_connection()
+        wait_until(no_sdk_thread)
+
+
 def test_closed_and_abandoned_client_is_garbage_collected(ex):
     """Nothing of the SDK (no thread) keeps a client alive once its connection is closed."""
     client = new_client(ex)
