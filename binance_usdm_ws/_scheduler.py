@@ -51,7 +51,7 @@ class Scheduler:
         self._counter = itertools.count()
         self._cond = threading.Condition(threading.Lock())
         self._thread: Optional[threading.Thread] = None
-        self._owners: set[int] = set()
+        self._owners: dict[int, object] = {}  # by identity; held, so an id is not reused
         self._closed = False
 
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> TimerHandle:
@@ -74,7 +74,7 @@ class Scheduler:
     def attach(self, owner: object) -> None:
         """Count ``owner`` as a user: the thread, once started, stays while it is attached."""
         with self._cond:
-            self._owners.add(id(owner))
+            self._owners[id(owner)] = owner
 
     def detach(self, owner: object) -> None:
         """``owner`` is done: cancel its timers (calls of its own methods). Idempotent.
@@ -82,7 +82,7 @@ class Scheduler:
         The thread ends once no user is attached and no timer is pending.
         """
         with self._cond:
-            self._owners.discard(id(owner))
+            self._owners.pop(id(owner), None)
             for _, _, handle in self._heap:
                 if getattr(handle.fn, "__self__", None) is owner:
                     handle.cancelled = True
