@@ -80,8 +80,8 @@ class WebsocketApi(ConnectionKeeper, Transport):
         self._want_logon = False
 
     def _timers_dropped(self) -> None:
-        # The sweep timer was cancelled on close; the calls it watched failed with their
-        # connection. The next execute_async() arms a new one (after connect() again).
+        # The sweep timer was cancelled (closed, or down): the calls it watched failed with
+        # their connection. The next execute_async() arms a new one (after connect() again).
         with self._sweep_lock:
             self._sweep_armed = False
 
