@@ -138,6 +138,7 @@ class ConnectionKeeper:
         with self._cond:  # after the workers: none of them can add a timer any more
             if self._state == "closed":  # unless connect() was called meanwhile
                 self._release_timers()
+        self._scheduler.join_idle(self.config.close_timeout)  # gone when this returns
 
     close = close_websocket_connection
 

@@ -50,7 +50,8 @@ class Scheduler:
         self._heap: list[tuple[float, int, TimerHandle]] = []
         self._counter = itertools.count()
         self._cond = threading.Condition(threading.Lock())
-        self._thread: Optional[threading.Thread] = None
+        self._thread: Optional[threading.Thread] = None  # the latest one started
+        self._serving = False  # True from the thread's start until it decides to end
         self._owners: dict[int, object] = {}  # by identity; held, so an id is not reused
         self._closed = False
 
@@ -64,7 +65,8 @@ class Scheduler:
             heap = self._heap
             wake = not heap or handle.when < heap[0][0]
             heapq.heappush(heap, (handle.when, next(self._counter), handle))
-            if self._thread is None:
+            if not self._serving:
+                self._serving = True
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
             elif wake:
@@ -79,7 +81,8 @@ class Scheduler:
     def detach(self, owner: object) -> None:
         """``owner`` is done: cancel its timers (calls of its own methods). Idempotent.
 
-        The thread ends once no user is attached and no timer is pending.
+        The thread ends once no user is attached and no timer is pending; ``join_idle``
+        waits for that (call it outside the owner's own locks).
         """
         with self._cond:
             self._owners.pop(id(owner), None)
@@ -97,7 +100,7 @@ class Scheduler:
                         heapq.heappop(heap)
                     if self._closed or not (heap or self._owners):
                         # Nothing left to serve: end; call_later starts a new thread.
-                        self._thread = None
+                        self._serving = False
                         return
                     if heap:
                         delay = heap[0][0] - time.monotonic()
@@ -111,6 +114,14 @@ class Scheduler:
                 handle.fn(*handle.args)
             except Exception:
                 logger.exception("timer callback failed")
+
+    def join_idle(self, timeout: Optional[float]) -> None:
+        """If nothing is left to serve, wait up to ``timeout`` seconds for the thread to end."""
+        with self._cond:
+            idle = not self._owners and all(entry[2].cancelled for entry in self._heap)
+            thread = self._thread
+        if idle and thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     @property
     def running(self) -> bool:

@@ -255,6 +255,7 @@ class UserDataStream(StreamConsumer):
             self._state = "closed"
         if self._on_closed is not None:
             self._on_closed(self)
+        self._scheduler.join_idle(self._config.close_timeout)  # if the WS API is closed too
         logger.info("%s: closed", self._name)
 
     def __enter__(self) -> UserDataStream:

@@ -38,6 +38,12 @@ def no_sdk_thread() -> bool:
     return not sdk_threads()
 
 
+def all_ended() -> None:
+    """Right after a close: the timer thread is already joined; then every thread ends."""
+    assert TIMER not in sdk_threads()
+    wait_until(no_sdk_thread)
+
+
 @pytest.fixture
 def ex() -> Iterator[LocalExchange]:
     with LocalExchange() as exchange:
@@ -69,7 +75,7 @@ def test_close_websocket_connection_alone_ends_every_thread(ex):
     client.websocket_api.connect()
     busy(client)
     client.websocket_api.close_websocket_connection()
-    wait_until(no_sdk_thread)
+    all_ended()
     client.websocket_api.close_websocket_connection()  # idempotent, and still no thread
     assert no_sdk_thread()
 
@@ -98,7 +104,7 @@ def test_user_data_stream_close_then_close_websocket_connection(ex):
     wait_until(lambda: not any("uds" in name for name in sdk_threads()))
     busy(client)
     client.websocket_api.close_websocket_connection()
-    wait_until(no_sdk_thread)
+    all_ended()
 
 
 def test_open_stream_keeps_the_timer_until_it_closes(ex):
@@ -110,7 +116,7 @@ def test_open_stream_keeps_the_timer_until_it_closes(ex):
     assert TIMER in sdk_threads()
     assert not stream.closed
     stream.close()  # its userDataStream.stop fails (WS API closed): logged, not raised
-    wait_until(no_sdk_thread)
+    all_ended()
 
 
 def test_client_close_ends_every_thread(ex):
@@ -119,14 +125,14 @@ def test_client_close_ends_every_thread(ex):
     client.user_data_stream().start()
     busy(client)
     client.close()
-    wait_until(no_sdk_thread)
+    all_ended()
 
 
 def test_with_block_exit_ends_every_thread(ex):
     with new_client(ex) as client:
         with client.user_data_stream():
             busy(client)
-    wait_until(no_sdk_thread)
+    all_ended()
 
 
 def test_connect_again_after_close_websocket_connection(ex):
@@ -136,7 +142,7 @@ def test_connect_again_after_close_websocket_connection(ex):
     api.connect()
     busy(client)
     api.close_websocket_connection()
-    wait_until(no_sdk_thread)
+    all_ended()
     api.connect()
     assert api.connected
     ex.faults.never_reply("ticker.price")
@@ -145,7 +151,7 @@ def test_connect_again_after_close_websocket_connection(ex):
     with pytest.raises(RequestTimeout):  # raised by the new timer thread's deadline sweep
         future.result(timeout=30)
     api.close_websocket_connection()
-    wait_until(no_sdk_thread)
+    all_ended()
 
 
 @pytest.mark.parametrize("policy", [{"reconnect": False}, {"reconnect_attempts": 1}])
@@ -165,7 +171,7 @@ def test_connection_that_gave_up_leaves_no_thread(ex, policy):
         api.connect()  # and it can connect again, with a working timer thread
         busy(client)
         api.close_websocket_connection()
-        wait_until(no_sdk_thread)
+        all_ended()
 
 
 def test_closed_and_abandoned_client_is_garbage_collected(ex):
