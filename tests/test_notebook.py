@@ -14,12 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import nbclient  # nbclient, nbformat and ipykernel: the `dev` extra
+import nbformat
 import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-pytest.importorskip("binance_usdm_ws.testing")  # the notebook starts the local exchange
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "notebooks" / "quickstart.ipynb"
 KERNEL = "binance-usdm-ws-test"
@@ -43,7 +40,9 @@ def jupyter_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ]:
         (tmp_path / sub).mkdir()
         monkeypatch.setenv(var, str(tmp_path / sub))
-    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")  # today's paths, without a warning
+    monkeypatch.setenv("JUPYTER_NO_CONFIG", "1")  # no system or environment config either
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
     spec = tmp_path / "data" / "kernels" / KERNEL  # JUPYTER_DATA_DIR is searched first
     spec.mkdir(parents=True)
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
