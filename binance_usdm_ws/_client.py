@@ -26,6 +26,11 @@ class BinanceDerivativesTradingUsdsFuturesClient:
     ``client.close()`` yourself. It is thread-safe: many threads may ``execute()`` at once.
     Nothing here uses asyncio, so it works the same in scripts and in Jupyter kernels.
 
+    Threads run only while there is something to serve: ``close_websocket_connection()``
+    alone (the Go connector's way to finish) ends every thread of the client once its user
+    data streams are closed, and ``connect()`` may follow. ``close()`` also closes the
+    streams, and is final.
+
     Raises:
         InvalidRequest: neither configuration is given, or a key cannot be loaded.
     """

@@ -84,6 +84,18 @@ class ConnectionKeeper:
     def _session_revoked(self) -> None:
         """The server revoked the session's key (``WebsocketApi`` stops replaying the logon)."""
 
+    def _timers_dropped(self) -> None:
+        """This object's timers were cancelled (``WebsocketApi`` re-arms its sweep)."""
+
+    def _release_timers(self) -> None:
+        """Under the lock, with no connection left: the timer thread need not serve us.
+
+        Our pending timers are cancelled; the thread ends unless a stream still uses it.
+        ``connect()`` attaches again.
+        """
+        self._scheduler.detach(self)
+        self._timers_dropped()
+
     def connect(self) -> None:
         """Open the connection (and log on if configured). Does nothing if already open.
 
@@ -98,18 +110,22 @@ class ConnectionKeeper:
                 return
             self._stop.clear()
             self._state = "connecting"
+            self._scheduler.attach(self)  # timers serve the connection until closed or down
         try:
             conn = self._open()
         except BaseException:
             with self._cond:
                 self._state = "idle"
+                self._release_timers()
             raise
         self._install(conn)
 
     def close_websocket_connection(self) -> None:
         """Close the connection: idempotent, bounded in time, callable from any thread.
 
-        Every call still waiting fails with ``ConnectionClosed``; no thread is left behind.
+        Every call still waiting fails with ``ConnectionClosed``; no thread is left behind:
+        the connection's threads are joined, and the client's timer thread ends unless an
+        open user data stream still needs it. ``connect()`` may be called again afterwards.
         """
         with self._cond:
             self._state = "closed"
@@ -119,6 +135,10 @@ class ConnectionKeeper:
         if conn is not None:
             conn.close(self.config.close_timeout)
         self._join_workers()
+        with self._cond:  # after the workers: none of them can add a timer any more
+            if self._state == "closed":  # unless connect() was called meanwhile
+                self._release_timers()
+        self._scheduler.join_idle(self.config.close_timeout)  # gone when this returns
 
     close = close_websocket_connection
 
@@ -160,12 +180,16 @@ class ConnectionKeeper:
                 closing = None
                 self._conn = conn
                 self._state = "open"
+                self._schedule_rotation(conn)
                 self._cond.notify_all()
         if closing is not None:
             closing.close(0)
-            return
-        if self.config.rotation_interval is not None:
-            self._scheduler.call_later(self.config.rotation_interval, self._start_rotation, conn)
+
+    def _schedule_rotation(self, conn: Connection, delay: Optional[float] = None) -> None:
+        """Under the lock, unless closed: a timer set before ``close`` is cancelled by it."""
+        delay = self.config.rotation_interval if delay is None else delay
+        if delay is not None and not self._stop.is_set():
+            self._scheduler.call_later(delay, self._start_rotation, conn)
 
     def _spawn(self, target: Callable[..., None], *args: Any, name: str) -> None:
         def run() -> None:
@@ -203,6 +227,7 @@ class ConnectionKeeper:
                 return
             if not self.config.reconnect:
                 self._state = "down"
+                self._release_timers()
                 self._cond.notify_all()
                 return
             self._state = "reconnecting"
@@ -224,6 +249,7 @@ class ConnectionKeeper:
                     with self._cond:
                         if self._state == "reconnecting":
                             self._state = "down"
+                            self._release_timers()
                         self._cond.notify_all()
                     return
                 wait = delay * (0.5 + random.random())  # jitter: spread a crowd of clients
@@ -251,21 +277,19 @@ class ConnectionKeeper:
             logger.warning(
                 "rotation failed, retrying in %.0f s: %s", self.config.reconnect_delay, exc
             )
-            if not self._stop.is_set() and not old.closed:
-                self._scheduler.call_later(
-                    max(self.config.reconnect_delay, 1.0), self._start_rotation, old
-                )
+            with self._cond:
+                if not old.closed:
+                    self._schedule_rotation(old, max(self.config.reconnect_delay, 1.0))
             return
         with self._cond:
             swap = self._conn is old and self._state == "open"
             if swap:
                 self._conn = new
                 self.rotations += 1
+                self._schedule_rotation(new)
         if not swap:
             new.close(0)
             return
-        if self.config.rotation_interval is not None:
-            self._scheduler.call_later(self.config.rotation_interval, self._start_rotation, new)
         self._retire(old)
 
     def _retire(self, old: Connection) -> None:

@@ -184,18 +184,21 @@ class UserDataStream(StreamConsumer):
                     raise InvalidRequest("this user data stream is closed")
                 return self
             self._state = "starting"
+        self._scheduler.attach(self)  # detached by close(), or below if the start fails
         try:
             key = self._start_key()
             link = self._open(key)
         except BaseException:
             with self._cond:
                 self._state = "new"
+            self._scheduler.detach(self)
             raise
         if not self._install(link, None, None):
             assert link.conn is not None
             link.conn.close(0)
             with self._cond:
                 self._state = "new" if not self.closed else self._state
+            self._scheduler.detach(self)
             raise ConnectionClosed("the stream connection closed right after it opened")
         with self._cond:
             if self._stop.is_set():  # closed meanwhile, from another thread
@@ -227,8 +230,10 @@ class UserDataStream(StreamConsumer):
             self._state = "closing"
             self._stop.set()  # under the lock: no keepalive worker starts after this
         self._commands.put(("stop",))
-        for timer in list(self._timers.values()):
-            timer.cancel()
+        with self._cond:  # _schedule adds no timer once _stop is set (under this lock)
+            for timer in self._timers.values():
+                timer.cancel()
+        self._scheduler.detach(self)
         with self._cond:
             threads = (self._supervisor, self._keepalive)
         for thread in threads:
@@ -250,6 +255,7 @@ class UserDataStream(StreamConsumer):
             self._state = "closed"
         if self._on_closed is not None:
             self._on_closed(self)
+        self._scheduler.join_idle(self._config.close_timeout)  # if the WS API is closed too
         logger.info("%s: closed", self._name)
 
     def __enter__(self) -> UserDataStream:
@@ -368,11 +374,12 @@ class UserDataStream(StreamConsumer):
         return False
 
     def _schedule(self, name: str, delay: float, fn: Callable[..., Any], *args: Any) -> None:
-        old = self._timers.pop(name, None)
-        if old is not None:
-            old.cancel()
-        if not self._stop.is_set():
-            self._timers[name] = self._scheduler.call_later(delay, fn, *args)
+        with self._cond:
+            old = self._timers.pop(name, None)
+            if old is not None:
+                old.cancel()
+            if not self._stop.is_set():
+                self._timers[name] = self._scheduler.call_later(delay, fn, *args)
 
     # ------------------------------------------------------------------ reader side
 

@@ -79,6 +79,12 @@ class WebsocketApi(ConnectionKeeper, Transport):
         # and signed requests then carry their own signature (and get their own 401s).
         self._want_logon = False
 
+    def _timers_dropped(self) -> None:
+        # The sweep timer was cancelled (closed, or down): the calls it watched failed with
+        # their connection. The next execute_async() arms a new one (after connect() again).
+        with self._sweep_lock:
+            self._sweep_armed = False
+
     def _prepare_connection(self, conn: Connection) -> None:
         """Log a new connection on, if the session is wanted (before it serves requests)."""
         if not self._want_logon:
