@@ -17,6 +17,7 @@ from typing import Generic, Optional, TypeVar, Union
 
 from attrs import define, field
 
+from ._redact import SECRET, mask_repr
 from .enums import (
     AlgoOrderType,
     AlgoStatus,
@@ -82,13 +83,6 @@ __all__ = [
 T = TypeVar("T")
 
 
-def _mask(value: Optional[str]) -> str:
-    """Repr of an API key: its first four characters only."""
-    if value is None:
-        return "None"
-    return repr(value[:4] + "…") if len(value) > 8 else "'…'"
-
-
 # --------------------------------------------------------------------------------------------
 # Envelope
 
@@ -152,10 +146,10 @@ class ListenKey:
 
     Attributes:
         listen_key: The key to open ``<streams base>/private/ws/<listenKey>`` with; valid for
-            60 minutes after the last start or ping.
+            60 minutes after the last start or ping. A bearer secret: shortened in ``repr``.
     """
 
-    listen_key: Optional[str] = None
+    listen_key: Optional[str] = field(default=None, repr=mask_repr, metadata=SECRET)
 
 
 @define(frozen=True)
@@ -709,7 +703,7 @@ class SessionStatus:
         server_time: Server time.
     """
 
-    api_key: Optional[str] = field(default=None, repr=_mask)
+    api_key: Optional[str] = field(default=None, repr=mask_repr, metadata=SECRET)
     authorized_since: Optional[int] = None
     connected_since: Optional[int] = None
     return_rate_limits: Optional[bool] = None

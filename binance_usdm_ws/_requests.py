@@ -20,6 +20,7 @@ and the transport behind it. Adding a WS API method is adding a class body of de
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -38,7 +39,7 @@ from typing import (
 )
 
 from ._protocol import plain_decimal
-from .errors import InvalidRequest, RequestId
+from .errors import DecodeError, InvalidRequest, RequestId
 
 if TYPE_CHECKING:
     from ._models import WsApiResponse
@@ -71,6 +72,8 @@ __all__ = [
     "one_of",
     "required_when",
 ]
+
+logger = logging.getLogger("binance_usdm_ws")
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -334,40 +337,93 @@ def forbidden_when(name: str, value: str, *banned: str) -> Rule:
 # ---------------------------------------------------------------------- response
 
 
+#: Members of a reply's envelope; any other top-level member is read as part of ``result``.
+_ENVELOPE = frozenset({"id", "status", "result", "rateLimits", "error"})
+
+
 class Response(Generic[T]):
     """A successful reply: ``raw`` as received, ``typed`` decoded into attrs models on demand.
+
+    Decoding a successful reply never turns a done deed (a placed order) into an exception
+    because one field is odd: a field whose value does not fit its model is ``None`` in
+    ``typed`` (a list item that does not fit is left out), ``decode_problems`` says which and
+    why, a WARNING is logged on the ``binance_usdm_ws`` logger (paths and value types, never
+    values), and ``raw`` keeps the value as received. Optional numbers, bools and enums sent as
+    ``"null"``, ``"None"`` or ``""`` are simply absent (``None``), not a problem. Members the
+    server puts beside ``result`` (the official connectors' ``depth`` has ``bids`` and ``asks``
+    there) are read as part of the result. Only a reply whose shape is wrong (say ``result`` is
+    a string where an object is expected) raises :class:`~binance_usdm_ws.errors.DecodeError`;
+    ``raw`` stays readable.
 
     Attributes:
         raw: the decoded JSON object as received (``id``, ``status``, ``result``, ``rateLimits``).
     """
 
-    __slots__ = ("raw", "_result_type", "_typed")
+    __slots__ = ("raw", "_result_type", "_typed", "_problems")
 
     def __init__(self, raw: dict[str, Any], result_type: Any) -> None:
         self.raw = raw
         self._result_type = result_type
         self._typed: Optional[WsApiResponse[T]] = None
+        self._problems: tuple[str, ...] = ()
 
     @property
     def typed(self) -> WsApiResponse[T]:
         """The whole response as a typed model (decoded once, on first access).
 
         Raises:
-            DecodeError: the reply does not fit the model.
+            DecodeError: the reply's shape does not fit the model (a field that does not fit
+                is ``None`` and listed in :attr:`decode_problems` instead).
         """
         if self._typed is None:
-            from ._converter import structure
+            from ._converter import decode
             from ._models import RateLimit, WsApiResponse
 
             raw = self.raw
             result = raw.get("result")
+            problems: tuple[str, ...] = ()
+            beside = raw.keys() - _ENVELOPE
+            if beside and (result is None or type(result) is dict):
+                # The connectors' shape of ``depth``: levels beside ``result``, not in it.
+                result = {**{key: raw[key] for key in beside}, **(result or {})}
+                problems = tuple(
+                    f"$.{key}: also in result; the member in result was used"
+                    for key in sorted(beside)
+                    if raw[key] != result[key]
+                )
+            if result is not None:
+                result, found = decode(result, self._result_type, path="$.result")
+                problems += found
+            limits = raw.get("rateLimits")
+            if limits is not None:
+                try:
+                    limits, found = decode(limits, list[RateLimit], path="$.rateLimits")
+                    problems += found
+                except DecodeError:
+                    problems += (f"$.rateLimits: expected a list, got {type(limits).__name__}",)
+                    limits = None
             self._typed = WsApiResponse(
-                id=raw.get("id"),
-                status=raw.get("status"),
-                result=None if result is None else structure(result, self._result_type),
-                rate_limits=structure(raw.get("rateLimits"), Optional[list[RateLimit]]),
+                id=raw.get("id"), status=raw.get("status"), result=result, rate_limits=limits
             )
+            if problems:
+                self._problems = problems
+                logger.warning(
+                    "reply id=%r: %d value(s) did not fit the model (None or left out): %s",
+                    raw.get("id"),
+                    len(problems),
+                    "; ".join(problems),
+                )
         return self._typed
+
+    @property
+    def decode_problems(self) -> tuple[str, ...]:
+        """What did not fit the model in this reply, one entry per field (empty when all fit).
+
+        Each entry names the path (``$.result.price``) and what was expected and received,
+        e.g. ``"$.result.price: expected Decimal, got str"``; the value itself is in ``raw``.
+        """
+        self.typed  # noqa: B018 - decoding is what finds the problems
+        return self._problems
 
     @property
     def result(self) -> Optional[T]:
@@ -381,6 +437,7 @@ class Response(Generic[T]):
         return value
 
     def __repr__(self) -> str:
+        # Neither raw nor typed: the result may hold a secret (a listenKey).
         return f"<Response id={self.id!r} status={self.raw.get('status')}>"
 
 
