@@ -51,7 +51,8 @@ def mask_repr(value: Any) -> str:
 
 
 def _masked(match: re.Match[str]) -> str:
-    return match.group(1) + mask(match.group(2)) + (match.group(3) or "")
+    head, value, *tail = match.groups()
+    return head + mask(value) + "".join(part or "" for part in tail)
 
 
 def mask_text(text: str) -> str:
