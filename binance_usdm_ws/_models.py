@@ -8,6 +8,8 @@ enum fields hold the enum member, or the raw string when the value is new (see
 :mod:`binance_usdm_ws.enums`).
 
 Attribute names are the wire keys in snake_case (``listenKey`` → ``listen_key``) unless noted.
+Fields that hold a secret (a listenKey, an API key) show only their first four characters in
+``repr`` (``ListenKey(listen_key='abcd…')``); the attribute holds the whole value.
 """
 
 from __future__ import annotations

@@ -421,6 +421,9 @@ class Response(Generic[T]):
 
         Each entry names the path (``$.result.price``) and what was expected and received,
         e.g. ``"$.result.price: expected Decimal, got str"``; the value itself is in ``raw``.
+
+        Raises:
+            DecodeError: as :attr:`typed` does, when the reply's shape is wrong.
         """
         self.typed  # noqa: B018 - decoding is what finds the problems
         return self._problems
