@@ -57,7 +57,15 @@ if sys.version_info >= (3, 10):
 else:  # pragma: no cover
     _UNION_TYPES = (Union,)
 
-__all__ = ["converter", "decode", "explain", "make_converter", "structure", "wire_key"]
+__all__ = [
+    "converter",
+    "decode",
+    "explain",
+    "make_converter",
+    "structure",
+    "wire_key",
+    "wire_keys",
+]
 
 T = TypeVar("T")
 Hook = Callable[[Any, Any], Any]
@@ -462,6 +470,16 @@ def _lenient(value: Any, tp: Any, path: str, problems: list[str], conv: Converte
 
 
 _FIELDS: dict[Any, tuple[attrs.Attribute[Any], ...]] = {}
+_WIRE_KEYS: dict[Any, frozenset[str]] = {}
+
+
+def wire_keys(tp: Any) -> frozenset[str]:
+    """The wire keys a model declares (empty for anything but an attrs class; cached)."""
+    keys = _WIRE_KEYS.get(tp)
+    if keys is None:
+        keys = frozenset(wire_key(a) for a in _init_fields(tp)) if _is_attrs(tp) else frozenset()
+        _WIRE_KEYS[tp] = keys
+    return keys
 
 
 def _init_fields(cls: Any) -> tuple[attrs.Attribute[Any], ...]:

@@ -337,8 +337,26 @@ def forbidden_when(name: str, value: str, *banned: str) -> Rule:
 # ---------------------------------------------------------------------- response
 
 
-#: Members of a reply's envelope; any other top-level member is read as part of ``result``.
+#: Members of a reply's envelope, never read as part of ``result``.
 _ENVELOPE = frozenset({"id", "status", "result", "rateLimits", "error"})
+
+
+def _lift(raw: dict[str, Any], result: Any, result_type: Any) -> tuple[Any, tuple[str, ...]]:
+    """Read the members beside ``result`` that its model declares (``depth``'s ``bids`` and
+    ``asks`` in the connectors' replies) as part of the result; ``result``'s own win, said."""
+    from ._converter import wire_keys
+
+    declared = wire_keys(result_type)
+    beside = {k: v for k, v in raw.items() if k in declared and k not in _ENVELOPE}
+    if not beside or not (result is None or type(result) is dict):
+        return result, ()
+    own = result or {}
+    problems = tuple(
+        f"$.{key}: also in result; the member in result was used"
+        for key in sorted(beside)
+        if key in own and own[key] != beside[key]
+    )
+    return {**beside, **own}, problems
 
 
 class Response(Generic[T]):
@@ -382,15 +400,8 @@ class Response(Generic[T]):
             raw = self.raw
             result = raw.get("result")
             problems: tuple[str, ...] = ()
-            beside = raw.keys() - _ENVELOPE
-            if beside and (result is None or type(result) is dict):
-                # The connectors' shape of ``depth``: levels beside ``result``, not in it.
-                result = {**{key: raw[key] for key in beside}, **(result or {})}
-                problems = tuple(
-                    f"$.{key}: also in result; the member in result was used"
-                    for key in sorted(beside)
-                    if raw[key] != result[key]
-                )
+            if len(raw) > (4 if "rateLimits" in raw else 3):
+                result, problems = _lift(raw, result, self._result_type)
             if result is not None:
                 result, found = decode(result, self._result_type, path="$.result")
                 problems += found

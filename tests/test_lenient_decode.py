@@ -117,6 +117,15 @@ def test_levels_both_beside_and_inside_result_use_the_inside_and_say_so():
     assert resp.decode_problems == ("$.bids: also in result; the member in result was used",)
 
 
+def test_only_members_the_model_declares_are_read_beside_result():
+    """An unknown top-level member is not read into the result; ``status`` stays the envelope's."""
+    resp: Response[Order] = Response({"id": 1, "status": 200, "connectionId": 5}, Order)
+    assert resp.typed.result is None and resp.decode_problems == ()
+    lifted: Response[Order] = Response(reply({"orderId": 42}, symbol="ETHUSDT"), Order)
+    order = lifted.typed.result
+    assert order is not None and order.symbol == "ETHUSDT" and order.status is None
+
+
 def test_rate_limits_of_the_wrong_shape_do_not_lose_the_result():
     """``rateLimits`` that is not a list: None and said; the result is decoded."""
     resp: Response[Order] = Response(reply(ORDER, rateLimits="x"), Order)
