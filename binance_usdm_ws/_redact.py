@@ -52,6 +52,8 @@ def mask_repr(value: Any) -> str:
 
 def _masked(match: re.Match[str]) -> str:
     head, value, *tail = match.groups()
+    if value.endswith("…"):  # masked already: masking is idempotent
+        return match.group(0)
     return head + mask(value) + "".join(part or "" for part in tail)
 
 

@@ -52,6 +52,7 @@ def test_mask_shows_four_characters_only():
         "ws://h/private/stream?listenKey=KKKK…&x=1"
     )
     assert mask_text('{"signature":"' + key + '"}') == '{"signature":"KKKK…"}'
+    assert mask_text(mask_text(f"/ws/{key} apiKey={key}")) == "/ws/KKKK… apiKey=KKKK…"
 
 
 def test_models_mask_secrets_in_repr_and_keep_them_whole():
