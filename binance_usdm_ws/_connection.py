@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from typing import Any, Callable, Optional, Protocol
 
 import websocket
 
+from ._redact import mask_text
 from .errors import ConnectionClosed, InvalidRequest, RequestId
 
 __all__ = ["Connection", "NotSent", "Reply", "Waiter"]
@@ -160,7 +160,9 @@ class Connection:
             ws.settimeout(None)
         except Exception as exc:
             ws.shutdown()  # type: ignore[no-untyped-call]
-            raise ConnectionClosed(f"cannot connect to {_safe_url(url)}: {exc}") from exc
+            raise ConnectionClosed(
+                f"cannot connect to {mask_text(url)}: {mask_text(str(exc))}"
+            ) from exc
         self._ws = ws
         self.last_frame_at = time.monotonic()
         self._heartbeat: Optional[threading.Thread] = None
@@ -328,7 +330,7 @@ class Connection:
             logger.warning("%s: dropped a frame that is not JSON (%d bytes)", self.name, len(data))
             return
         if self._debug:
-            text = _LISTEN_KEY.sub(r'\1…"', data.decode("utf-8", "replace"))
+            text = mask_text(data.decode("utf-8", "replace"))
             logger.debug("%s < %.500s", self.name, text)
         if type(message) is dict:
             request_id = message.get("id")
@@ -441,7 +443,7 @@ class Connection:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return (
-            f"<Connection {self.name} {_safe_url(self.url)} {state} pending={len(self._pending)}>"
+            f"<Connection {self.name} {mask_text(self.url)} {state} pending={len(self._pending)}>"
         )
 
 
@@ -522,15 +524,3 @@ def _parse_close(data: bytes) -> tuple[Optional[int], str]:
     if len(data) >= 2:
         return int.from_bytes(data[:2], "big"), data[2:].decode("utf-8", "replace")
     return None, ""
-
-
-# A listenKey in a reply or event (userDataStream.start, listenKeyExpired): keep 4 characters.
-_LISTEN_KEY = re.compile(r'("listenKey"\s*:\s*"[^"]{0,4})[^"]*"')
-
-
-def _safe_url(url: str) -> str:
-    # A listenKey in a stream URL is a bearer secret: never print it whole.
-    head, sep, tail = url.rpartition("/")
-    if sep and len(tail) >= 32:
-        return f"{head}/{tail[:4]}…"
-    return url

@@ -13,6 +13,9 @@ Rules, configured once in :func:`make_converter`:
 * **Enums are lenient.** A field typed ``Optional[Union[SomeEnum, str]]`` decodes a known value to
   the member and an unknown value to the **raw string**, never an error: Binance adds enum values
   without notice.
+* **Placeholders are absent.** An optional number, bool or enum field that holds ``"null"``,
+  ``"None"`` or ``""`` (the official connectors' own fixtures send ``"icebergQuantity": "null"``
+  and ``"None"``) decodes to ``None``. A ``str`` field keeps such text as sent.
 * **Unknown keys are ignored** by the shipped converter; ``make_converter(strict=True)`` forbids
   them (the tests use it to detect drift between the models and the recorded samples).
 * **Speed.** Structuring functions are generated once per class (``make_dict_structure_fn``,
@@ -20,6 +23,14 @@ Rules, configured once in :func:`make_converter`:
   first. cattrs' detailed validation stays on: on CPython 3.11 it costs about 3 % of an
   ``ORDER_TRADE_UPDATE`` decode (measured: 10.2 µs without, 10.5 µs with), and it gives every
   :class:`~binance_usdm_ws.errors.DecodeError` the full list of problems with their paths.
+
+* **Lenient decoding of good replies.** :func:`decode` is what the client and
+  :func:`~binance_usdm_ws.decode_event` use: it runs the generated function first and, only if
+  that fails, decodes field by field. A field whose value does not fit its type becomes ``None``
+  (a list item that does not fit is left out of its list) and the problem is recorded, with its
+  path and the type of the value (never the value: it may be a secret); only a value whose
+  overall shape is wrong (a list where an object is expected) raises
+  :class:`~binance_usdm_ws.errors.DecodeError`. :func:`structure` stays strict.
 
 Only decoding is configured: the package never unstructures models.
 """
@@ -46,11 +57,21 @@ if sys.version_info >= (3, 10):
 else:  # pragma: no cover
     _UNION_TYPES = (Union,)
 
-__all__ = ["converter", "explain", "make_converter", "structure", "wire_key"]
+__all__ = [
+    "converter",
+    "decode",
+    "explain",
+    "make_converter",
+    "structure",
+    "wire_key",
+    "wire_keys",
+]
 
 T = TypeVar("T")
 Hook = Callable[[Any, Any], Any]
 _NoneType = type(None)
+#: Texts that stand for "no value" in an optional non-string field.
+PLACEHOLDERS = frozenset({"null", "None", ""})
 
 
 def wire_key(attribute: attrs.Attribute[Any]) -> str:
@@ -139,6 +160,8 @@ def _optional_decimal(value: Any, _: Any = None) -> Optional[Decimal]:
         try:
             return Decimal(value)
         except InvalidOperation:
+            if value in PLACEHOLDERS:
+                return None
             raise ValueError(f"not a decimal number: {value!r}") from None
     return None if value is None else _decimal(value)
 
@@ -146,12 +169,16 @@ def _optional_decimal(value: Any, _: Any = None) -> Optional[Decimal]:
 def _optional_int(value: Any, _: Any = None) -> Optional[int]:
     if type(value) is int or value is None:
         return value
+    if type(value) is str and value in PLACEHOLDERS:
+        return None
     return _int(value)
 
 
 def _optional_bool(value: Any, _: Any = None) -> Optional[bool]:
     if value is True or value is False or value is None:
         return value
+    if type(value) is str and value in PLACEHOLDERS:
+        return None
     return _bool(value)
 
 
@@ -193,6 +220,7 @@ def _make_lenient_enum_hook(tp: Any) -> Hook:
     enum_cls = _lenient_enum(tp)
     assert enum_cls is not None
     members = enum_cls._value2member_map_
+    absent = PLACEHOLDERS if _NoneType in _union_args(tp) else frozenset()
 
     def structure_lenient_enum(value: Any, _: Any) -> Any:
         member = members.get(value)
@@ -202,6 +230,8 @@ def _make_lenient_enum_hook(tp: Any) -> Hook:
             return None
         if type(value) is not str:
             raise TypeError(f"expected a string, got {type(value).__name__}")
+        if value in absent:
+            return None
         try:
             return enum_cls(value)  # lets an enum's ``_missing_`` match spelling variants
         except ValueError:
@@ -223,7 +253,9 @@ def _make_optional_hook(tp: Any, conv: Converter) -> Hook:
     handler = conv.get_structure_hook(inner)
 
     def structure_optional(value: Any, _: Any) -> Any:
-        return None if value is None else handler(value, inner)
+        if value is None or (type(value) is str and value in PLACEHOLDERS):
+            return None
+        return handler(value, inner)
 
     return structure_optional
 
@@ -378,3 +410,128 @@ def structure(data: Any, cls: Any, conv: Union[Converter, None] = None) -> Any:
         return conv.structure(data, cls)
     except Exception as exc:
         raise explain(exc, data, cls) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Lenient decoding of successful replies and events.
+
+_LEFT_OUT: Any = object()
+
+
+def _optional_inner(tp: Any) -> Any:
+    """``X`` for ``Optional[X]`` (not for a lenient enum), else ``tp`` itself."""
+    if _is_optional(tp):
+        (inner,) = (arg for arg in get_args(tp) if arg is not _NoneType)
+        return inner
+    return tp
+
+
+def _shape_fits(value: Any, tp: Any) -> bool:
+    """Whether ``value`` has the shape of ``tp``: an object for a model, a list for a list."""
+    tp = _optional_inner(tp)
+    if _one_or_many(tp) is not None:
+        return type(value) is dict or type(value) is list
+    if _is_attrs(tp):
+        return type(value) is dict
+    if get_origin(tp) is list:
+        return type(value) is list
+    return False
+
+
+def _lenient(value: Any, tp: Any, path: str, problems: list[str], conv: Converter) -> Any:
+    """Decode ``value`` into ``tp``; what does not fit is recorded and returned as ``_LEFT_OUT``."""
+    try:
+        return conv.get_structure_hook(tp)(value, tp)
+    except Exception:  # noqa: S110 - the field-by-field path below finds and records the problem
+        pass
+    inner = _optional_inner(tp)
+    one = _one_or_many(inner)
+    if one is not None:
+        inner = list[one] if type(value) is list else one  # type: ignore[valid-type]
+    if type(value) is dict and _is_attrs(inner) and inner is not PriceLevel:
+        kwargs: dict[str, Any] = {}
+        for attribute in _init_fields(inner):
+            key = wire_key(attribute)
+            decoded = _LEFT_OUT
+            if key in value:
+                decoded = _lenient(
+                    value[key], attribute.type, f"{path}.{attribute.name}", problems, conv
+                )
+            if decoded is not _LEFT_OUT:
+                kwargs[attribute.name] = decoded
+            elif attribute.default is attrs.NOTHING:
+                # A required member (an event's own object) is missing or does not fit: the
+                # object cannot stand without it.
+                problems.append(f"{path}.{attribute.name}: required, missing or does not fit")
+                return _LEFT_OUT
+            elif key in value:
+                kwargs[attribute.name] = None
+        return inner(**kwargs)
+    if type(value) is list and get_origin(inner) is list:
+        (item_type,) = get_args(inner)
+        items = []
+        for index, item in enumerate(value):
+            decoded = _lenient(item, item_type, f"{path}[{index}]", problems, conv)
+            if decoded is not _LEFT_OUT:
+                items.append(decoded)
+        return items
+    problems.append(f"{path}: expected {_type_name(tp)}, got {type(value).__name__}")
+    return _LEFT_OUT
+
+
+_FIELDS: dict[Any, tuple[attrs.Attribute[Any], ...]] = {}
+_WIRE_KEYS: dict[Any, frozenset[str]] = {}
+
+
+def wire_keys(tp: Any) -> frozenset[str]:
+    """The wire keys a model declares (empty for anything but an attrs class; cached)."""
+    keys = _WIRE_KEYS.get(tp)
+    if keys is None:
+        keys = frozenset(wire_key(a) for a in _init_fields(tp)) if _is_attrs(tp) else frozenset()
+        _WIRE_KEYS[tp] = keys
+    return keys
+
+
+def _init_fields(cls: Any) -> tuple[attrs.Attribute[Any], ...]:
+    """The attributes of an attrs class set through ``__init__``, with resolved types (cached)."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        attrs.resolve_types(cls)
+        fields = _FIELDS[cls] = tuple(a for a in attrs.fields(cls) if a.init)
+    return fields
+
+
+def decode(
+    data: Any, cls: Any, conv: Union[Converter, None] = None, *, path: str = "$"
+) -> tuple[Any, tuple[str, ...]]:
+    """Decode ``data`` into ``cls`` leniently: a field that does not fit is ``None``, and said.
+
+    The generated structuring function runs first; only when it fails is ``data`` decoded field
+    by field: a value that does not fit its field becomes ``None`` (a list item that does not
+    fit is left out of the list), and each such problem is listed with its path and the type of
+    the value that did not fit.
+
+    Args:
+        data: The parsed JSON value.
+        cls: The model, a ``list[...]`` of models, or ``Union[X, list[X]]``.
+        conv: The converter to use; the shipped :data:`converter` by default.
+        path: The path of ``data`` in the reply, for the problems (``"$.result"``).
+
+    Returns:
+        The decoded value and the problems (an empty tuple when everything fit).
+
+    Raises:
+        DecodeError: ``data`` does not have the overall shape of ``cls`` (e.g. a string where
+            an object is expected).
+    """
+    conv = converter if conv is None else conv
+    try:
+        return conv.structure(data, cls), ()
+    except Exception as exc:
+        if not _shape_fits(data, cls):
+            raise explain(exc, data, cls) from exc
+        problems: list[str] = []
+        decoded = _lenient(data, cls, path, problems, conv)
+        if decoded is _LEFT_OUT:
+            raise explain(exc, data, cls) from exc
+        return decoded, tuple(problems)

@@ -16,12 +16,14 @@ never dropped.
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any, Callable, Optional, Union
 
 from attrs import define, field
 
-from ._converter import converter, explain
+from ._converter import converter, decode
+from ._redact import SECRET, mask_repr
 from .enums import (
     AccountUpdateReason,
     AlgoOrderType,
@@ -70,6 +72,9 @@ __all__ = [
 ]
 
 
+logger = logging.getLogger("binance_usdm_ws")
+
+
 def _key(key: str) -> dict[str, str]:
     """Field metadata naming the wire key."""
     return {"key": key}
@@ -84,11 +89,17 @@ class _Event:
         event_time: Event time in ms (``E``).
         raw: The payload as received, with any field this version does not model (not part
             of equality or repr).
+        decode_problems: The fields that did not fit the model (each is ``None``), with their
+            paths and the types received; empty when everything fit (not part of equality or
+            repr).
     """
 
     event_type: Optional[str] = field(default=None, metadata=_key("e"))
     event_time: Optional[int] = field(default=None, metadata=_key("E"))
     raw: dict[str, Any] = field(factory=dict, init=False, eq=False, repr=False)
+    #: What did not fit the model, one entry per field (path, expected type, received type);
+    #: such a field is ``None``. Empty when everything fit.
+    decode_problems: tuple[str, ...] = field(default=(), init=False, eq=False, repr=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,10 +116,10 @@ class ListenKeyExpired(_Event):
     Attributes:
         event_type: ``"listenKeyExpired"``.
         event_time: Event time (ms).
-        listen_key: The expired key.
+        listen_key: The expired key (shortened in ``repr``).
     """
 
-    listen_key: Optional[str] = None
+    listen_key: Optional[str] = field(default=None, repr=mask_repr, metadata=SECRET)
 
 
 # --------------------------------------------------------------------------------------------
@@ -722,9 +733,13 @@ def decode_event(payload: dict[str, Any]) -> UserDataEvent:
         The event's model, chosen by its ``e``; an :class:`UnknownEvent` with the raw payload
         when ``e`` is missing or not one of ``EVENT_TYPES``.
 
+    A field whose value does not fit its model does not lose the event: the field is ``None``
+    (a list item that does not fit is left out), the event's ``decode_problems`` says which and
+    why, a WARNING is logged on the ``binance_usdm_ws`` logger (paths and value types, never
+    values), and ``raw`` keeps the payload as received.
+
     Raises:
-        DecodeError: ``payload`` is not an object, or a known event does not fit its model
-            (``errors`` lists each problem; ``payload`` is the event).
+        DecodeError: ``payload`` is not an object.
     """
     try:
         hook, cls = _HOOKS[payload["e"]]
@@ -737,8 +752,15 @@ def decode_event(payload: dict[str, Any]) -> UserDataEvent:
         ) from None
     try:
         event: UserDataEvent = hook(payload, cls)
-    except Exception as exc:
-        raise explain(exc, payload, cls) from exc
+    except Exception:
+        event, problems = decode(payload, cls)
+        object.__setattr__(event, "decode_problems", problems)
+        logger.warning(
+            "%s event: %d value(s) did not fit the model (None or left out): %s",
+            payload["e"],
+            len(problems),
+            "; ".join(problems),
+        )
     # Keep the payload: fields Binance adds before this version models them are not lost.
     object.__setattr__(event, "raw", payload)
     return event

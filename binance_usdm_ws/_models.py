@@ -17,6 +17,9 @@ stay free for the request builders, which carry the Go connector's request names
 (``PriceLevel``, ``RateLimit``, ``AccountAsset``, ``AccountPosition``). The whole reply is a
 ``WsApiResponse[...]``, also available under the Go connector's response names
 (``NewOrderResponse`` = ``WsApiResponse[OrderResult]``).
+
+Fields that hold a secret (a listenKey, an API key) show only their first four characters in
+``repr`` (``ListenKeyResult(listen_key='abcd…')``); the attribute holds the whole value.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Generic, Optional, TypeVar, Union
 
 from attrs import define, field
 
+from ._redact import SECRET, mask_repr
 from .enums import (
     AlgoOrderType,
     AlgoStatus,
@@ -89,13 +93,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-def _mask(value: Optional[str]) -> str:
-    """Repr of an API key: its first four characters only."""
-    if value is None:
-        return "None"
-    return repr(value[:4] + "…") if len(value) > 8 else "'…'"
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,10 +160,10 @@ class ListenKeyResult:
 
     Attributes:
         listen_key: The key to open ``<streams base>/private/ws/<listenKey>`` with; valid for
-            60 minutes after the last start or ping.
+            60 minutes after the last start or ping. A bearer secret: shortened in ``repr``.
     """
 
-    listen_key: Optional[str] = None
+    listen_key: Optional[str] = field(default=None, repr=mask_repr, metadata=SECRET)
 
 
 @define(frozen=True)
@@ -720,7 +717,7 @@ class SessionStatusResult:
         server_time: Server time.
     """
 
-    api_key: Optional[str] = field(default=None, repr=_mask)
+    api_key: Optional[str] = field(default=None, repr=mask_repr, metadata=SECRET)
     authorized_since: Optional[int] = None
     connected_since: Optional[int] = None
     return_rate_limits: Optional[bool] = None

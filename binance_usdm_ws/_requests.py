@@ -20,6 +20,7 @@ and the transport behind it. Adding a WS API method is adding a class body of de
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -73,6 +74,8 @@ __all__ = [
     "one_of",
     "required_when",
 ]
+
+logger = logging.getLogger("binance_usdm_ws")
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -377,19 +380,53 @@ def forbidden_when(name: str, value: str, *banned: str) -> Rule:
 # ---------------------------------------------------------------------- response
 
 
+#: Members of a reply's envelope, never read as part of ``result``.
+_ENVELOPE = frozenset({"id", "status", "result", "rateLimits", "error"})
+
+
+def _lift(raw: dict[str, Any], result: Any, result_type: Any) -> tuple[Any, tuple[str, ...]]:
+    """Read the members beside ``result`` that its model declares (``depth``'s ``bids`` and
+    ``asks`` in the connectors' replies) as part of the result; ``result``'s own win, said."""
+    from ._converter import wire_keys
+
+    declared = wire_keys(result_type)
+    beside = {k: v for k, v in raw.items() if k in declared and k not in _ENVELOPE}
+    if not beside or not (result is None or type(result) is dict):
+        return result, ()
+    own = result or {}
+    problems = tuple(
+        f"$.{key}: also in result; the member in result was used"
+        for key in sorted(beside)
+        if key in own and own[key] != beside[key]
+    )
+    return {**beside, **own}, problems
+
+
 class Response(Generic[T]):
     """A successful reply: ``raw`` as received, ``typed`` decoded into attrs models on demand.
+
+    Decoding a successful reply never turns a done deed (a placed order) into an exception
+    because one field is odd: a field whose value does not fit its model is ``None`` in
+    ``typed`` (a list item that does not fit is left out), ``decode_problems`` says which and
+    why, a WARNING is logged on the ``binance_usdm_ws`` logger (paths and value types, never
+    values), and ``raw`` keeps the value as received. Optional numbers, bools and enums sent as
+    ``"null"``, ``"None"`` or ``""`` are simply absent (``None``), not a problem. Members the
+    server puts beside ``result`` (the official connectors' ``depth`` has ``bids`` and ``asks``
+    there) are read as part of the result. Only a reply whose shape is wrong (say ``result`` is
+    a string where an object is expected) raises :class:`~binance_usdm_ws.errors.DecodeError`;
+    ``raw`` stays readable.
 
     Attributes:
         raw: the decoded JSON object as received (``id``, ``status``, ``result``, ``rateLimits``).
     """
 
-    __slots__ = ("raw", "_result_type", "_typed")
+    __slots__ = ("raw", "_result_type", "_typed", "_problems")
 
     def __init__(self, raw: dict[str, Any], result_type: Any) -> None:
         self.raw = raw
         self._result_type = result_type
         self._typed: Optional[WsApiResponse[T]] = None
+        self._problems: tuple[str, ...] = ()
 
     @property
     def typed(self) -> WsApiResponse[T]:
@@ -398,27 +435,59 @@ class Response(Generic[T]):
         ``typed.result`` is the method's result model, never ``None``.
 
         Raises:
-            DecodeError: the reply does not fit the model, or has no ``result``.
+            DecodeError: the reply has no ``result``, or its shape does not fit the model (a
+                field that does not fit is ``None`` and listed in :attr:`decode_problems`).
         """
         if self._typed is None:
-            from ._converter import structure
+            from ._converter import decode
             from ._models import RateLimit, WsApiResponse
 
             raw = self.raw
             result = raw.get("result")
+            problems: tuple[str, ...] = ()
+            if len(raw) > (4 if "rateLimits" in raw else 3):
+                result, problems = _lift(raw, result, self._result_type)
             if result is None:
                 raise DecodeError(
                     f"reply {self.id!r} (status {raw.get('status')}) has no result",
                     errors=["$.result: missing"],
                     payload=raw,
                 )
+            result, found = decode(result, self._result_type, path="$.result")
+            problems += found
+            limits = raw.get("rateLimits")
+            if limits is not None:
+                try:
+                    limits, found = decode(limits, list[RateLimit], path="$.rateLimits")
+                    problems += found
+                except DecodeError:
+                    problems += (f"$.rateLimits: expected a list, got {type(limits).__name__}",)
+                    limits = None
             self._typed = WsApiResponse(
-                id=raw.get("id"),
-                status=raw.get("status"),
-                result=structure(result, self._result_type),
-                rate_limits=structure(raw.get("rateLimits"), Optional[list[RateLimit]]),
+                id=raw.get("id"), status=raw.get("status"), result=result, rate_limits=limits
             )
+            if problems:
+                self._problems = problems
+                logger.warning(
+                    "reply id=%r: %d value(s) did not fit the model (None or left out): %s",
+                    raw.get("id"),
+                    len(problems),
+                    "; ".join(problems),
+                )
         return self._typed
+
+    @property
+    def decode_problems(self) -> tuple[str, ...]:
+        """What did not fit the model in this reply, one entry per field (empty when all fit).
+
+        Each entry names the path (``$.result.price``) and what was expected and received,
+        e.g. ``"$.result.price: expected Decimal, got str"``; the value itself is in ``raw``.
+
+        Raises:
+            DecodeError: as :attr:`typed` does, when the reply's shape is wrong.
+        """
+        self.typed  # noqa: B018 - decoding is what finds the problems
+        return self._problems
 
     @property
     def result(self) -> T:
@@ -436,6 +505,7 @@ class Response(Generic[T]):
         return value
 
     def __repr__(self) -> str:
+        # Neither raw nor typed: the result may hold a secret (a listenKey).
         return f"<Response id={self.id!r} status={self.raw.get('status')}>"
 
 

@@ -316,9 +316,11 @@ class StreamConsumer:
         """Call ``handler(exc)`` for every problem the stream reports while it keeps running.
 
         Failed keepalives and reconnect attempts (``ConnectionClosed``, ``ServerError``…),
-        events that did not decode (``DecodeError``, the event itself still arrives as an
-        ``UnknownEvent``) and exceptions raised by callbacks. Runs in the consuming thread
-        (the delivery thread, or the thread iterating the stream). Returns ``handler``.
+        messages that are not a JSON object (``DecodeError``) and exceptions raised by
+        callbacks. An event with a field that does not fit its model is not an error: it
+        arrives typed, that field ``None``, listed in its ``decode_problems``. Runs in the
+        consuming thread (the delivery thread, or the thread iterating the stream). Returns
+        ``handler``.
         """
         with self._cond:
             self._error_handlers.append(handler)

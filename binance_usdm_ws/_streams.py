@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._config import ConfigurationWebsocketStreams
 from ._connection import Connection
+from ._redact import mask
 from ._scheduler import Scheduler, TimerHandle
 from ._stream_delivery import StreamConsumer, StreamGap, StreamItem, now_ms
 from .errors import BinanceWsError, ConnectionClosed, InvalidRequest, ServerError
@@ -59,11 +60,6 @@ _ROTATION_OVERLAP = 1.0
 #: Copies are looked for until this long after the old socket of a rotation is closed.
 _DEDUPE_GRACE = 5.0
 _INVALID_LISTEN_KEY = -1125
-
-
-def mask(key: Optional[str]) -> str:
-    """A listenKey is a bearer secret: show only its first 4 characters."""
-    return "None" if key is None else key[:4] + "…"
 
 
 class _Link:

@@ -29,6 +29,8 @@ from __future__ import annotations
 import time
 from typing import Any, Optional, Union
 
+from ._redact import mask
+
 __all__ = [
     "BadRequest",
     "BinanceWsError",
@@ -58,7 +60,7 @@ def redact(params: Optional[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if key == "apiKey" and isinstance(value, str):
-            out[key] = value[:4] + "…" if len(value) > 8 else "…"
+            out[key] = mask(value)
         elif key in SECRET_PARAMS:
             continue
         else:

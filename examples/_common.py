@@ -31,6 +31,7 @@ from binance_usdm_ws import (  # noqa: E402
     Side,
     TimeInForce,
 )
+from binance_usdm_ws._redact import mask  # noqa: E402
 
 if TYPE_CHECKING:
     from binance_usdm_ws import AlgoOrderResult, OrderResult
@@ -69,10 +70,20 @@ def plain(value: object) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
+def _masked(_: object, field: attrs.Attribute | None, value: object) -> object:
+    """A secret (a listenKey, the API key: fields marked ``"secret"``) by its first 4 characters."""
+    if field is not None and field.metadata.get("secret") and isinstance(value, str):
+        return mask(value)
+    return value
+
+
 def show(label: str, model: object) -> None:
-    """Print a typed model (attrs) as indented JSON."""
-    data = attrs.asdict(model, recurse=True) if attrs.has(type(model)) else model
-    print(f"{label}: {json.dumps(data, indent=2, default=plain)}")
+    """Print a typed model (attrs) as indented JSON, secrets shortened as in its ``repr``."""
+    if attrs.has(type(model)):
+        data = attrs.asdict(model, recurse=True, value_serializer=_masked)
+    else:
+        data = model
+    print(f"{label}: {json.dumps(data, indent=2, default=plain, ensure_ascii=False)}")
 
 
 def below_market(c: BinanceDerivativesTradingUsdsFuturesClient, percent: int = 2) -> Decimal:

@@ -32,96 +32,97 @@ from _common import plain  # noqa: E402
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     with LocalExchange() as exchange:
-        print(f"local exchange: {exchange.ws_api_url}")
-        configuration = ConfigurationWebsocketApi(
-            base_path=exchange.ws_api_url,
-            api_key=exchange.api_key,
-            api_secret=exchange.api_secret,
-            timeout=5.0,
+        run(exchange)
+
+
+def run(exchange: LocalExchange) -> None:
+    """The walk-through, on a running exchange. Secrets print masked (first 4 characters)."""
+    print(f"local exchange: {exchange.ws_api_url}")
+    configuration = ConfigurationWebsocketApi(
+        base_path=exchange.ws_api_url,
+        api_key=exchange.api_key,
+        api_secret=exchange.api_secret,
+        timeout=5.0,
+    )
+    with BinanceDerivativesTradingUsdsFuturesClient(websocket_api=configuration) as client:
+        api = client.websocket_api.user_data_streams_api
+
+        resp = api.start_user_data_stream().id("e9d6b4349871b40611412680b3445fac").execute()
+        # The listenKey is a bearer secret: reprs show its first 4 characters only; the
+        # whole key is ``resp.typed.result.listen_key``.
+        print("start_user_data_stream ->", resp.typed)
+
+        resp2 = api.keepalive_user_data_stream().execute()
+        print("keepalive_user_data_stream ->", resp2.typed.result)
+
+        future = api.start_user_data_stream().execute_async()
+        print("execute_async ->", future.result(5).typed.result, "(same key, extended)")
+
+        print("close_user_data_stream ->", api.close_user_data_stream().execute(timeout=2.0).typed)
+
+        try:
+            api.keepalive_user_data_stream().execute()
+        except ServerError as exc:
+            print(
+                f"keepalive after close -> {type(exc).__name__}: status={exc.status} "
+                f"code={exc.code} msg={exc.msg!r}"
+            )
+
+        ws = client.websocket_api
+        book = ws.market_data_api.order_book().symbol("BTCUSDT").limit(5).execute()
+        bid = book.typed.result.bids[0].price
+        ask = book.typed.result.asks[0].price
+        print(f"order_book -> best bid {plain(bid)}, best ask {plain(ask)}")
+        trade = ws.trade_api
+        placed = (
+            trade.new_order()
+            .symbol("BTCUSDT")
+            .side(Side.BUY)
+            .type(OrderType.LIMIT)
+            .time_in_force(TimeInForce.GTC)
+            .quantity(Decimal("0.010"))
+            .price(bid - 100)
+            .new_client_order_id("demo-1")
+            .execute()
+        ).typed.result
+        print(f"new_order -> id {placed.order_id} {placed.status} {plain(placed.price)}")
+        status = trade.query_order().symbol("BTCUSDT").orig_client_order_id("demo-1")
+        print("query_order ->", status.execute().typed.result.status)
+        modified = (
+            trade.modify_order()
+            .symbol("BTCUSDT")
+            .order_id(placed.order_id)
+            .side(Side.BUY)
+            .quantity(Decimal("0.010"))
+            .price(bid - 50)
+            .execute()
+        ).typed.result
+        print(f"modify_order -> price {plain(modified.price)}")
+        canceled = trade.cancel_order().symbol("BTCUSDT").order_id(placed.order_id).execute()
+        print("cancel_order ->", canceled.typed.result.status)
+        filled = (
+            trade.new_order()
+            .symbol("BTCUSDT")
+            .side(Side.BUY)
+            .type(OrderType.MARKET)
+            .quantity(Decimal("0.002"))
+            .new_order_resp_type("RESULT")
+            .execute()
+        ).typed.result
+        fill = trade.query_order().symbol("BTCUSDT").order_id(filled.order_id).execute()
+        print(
+            f"market order -> {filled.status} {plain(filled.executed_qty)}"
+            f" at {plain(fill.result.avg_price)}"
         )
-        with BinanceDerivativesTradingUsdsFuturesClient(websocket_api=configuration) as client:
-            api = client.websocket_api.user_data_streams_api
-
-            resp = api.start_user_data_stream().id("e9d6b4349871b40611412680b3445fac").execute()
-            print("start_user_data_stream ->", resp.typed)
-            key = resp.typed.result.listen_key if resp.typed.result else None
-            print(
-                "  listen key:", (key or "")[:4] + "…", "| rate limits:", resp.raw.get("rateLimits")
-            )
-
-            resp2 = api.keepalive_user_data_stream().execute()
-            print("keepalive_user_data_stream ->", resp2.typed.result)
-
-            future = api.start_user_data_stream().execute_async()
-            print("execute_async ->", future.result(5).typed.result, "(same key, extended)")
-
-            print(
-                "close_user_data_stream ->", api.close_user_data_stream().execute(timeout=2.0).typed
-            )
-
-            try:
-                api.keepalive_user_data_stream().execute()
-            except ServerError as exc:
-                print(
-                    f"keepalive after close -> {type(exc).__name__}: status={exc.status} "
-                    f"code={exc.code} msg={exc.msg!r}"
-                )
-
-            ws = client.websocket_api
-            book = ws.market_data_api.order_book().symbol("BTCUSDT").limit(5).execute()
-            bid = book.typed.result.bids[0].price
-            ask = book.typed.result.asks[0].price
-            print(f"order_book -> best bid {plain(bid)}, best ask {plain(ask)}")
-            trade = ws.trade_api
-            placed = (
-                trade.new_order()
-                .symbol("BTCUSDT")
-                .side(Side.BUY)
-                .type(OrderType.LIMIT)
-                .time_in_force(TimeInForce.GTC)
-                .quantity(Decimal("0.010"))
-                .price(bid - 100)
-                .new_client_order_id("demo-1")
-                .execute()
-            ).typed.result
-            print(f"new_order -> id {placed.order_id} {placed.status} {plain(placed.price)}")
-            status = trade.query_order().symbol("BTCUSDT").orig_client_order_id("demo-1")
-            print("query_order ->", status.execute().typed.result.status)
-            modified = (
-                trade.modify_order()
-                .symbol("BTCUSDT")
-                .order_id(placed.order_id)
-                .side(Side.BUY)
-                .quantity(Decimal("0.010"))
-                .price(bid - 50)
-                .execute()
-            ).typed.result
-            print(f"modify_order -> price {plain(modified.price)}")
-            canceled = trade.cancel_order().symbol("BTCUSDT").order_id(placed.order_id).execute()
-            print("cancel_order ->", canceled.typed.result.status)
-            filled = (
-                trade.new_order()
-                .symbol("BTCUSDT")
-                .side(Side.BUY)
-                .type(OrderType.MARKET)
-                .quantity(Decimal("0.002"))
-                .new_order_resp_type("RESULT")
-                .execute()
-            ).typed.result
-            fill = trade.query_order().symbol("BTCUSDT").order_id(filled.order_id).execute()
-            print(
-                f"market order -> {filled.status} {plain(filled.executed_qty)}"
-                f" at {plain(fill.result.avg_price)}"
-            )
-            balances = ws.account_api.futures_account_balance().execute().typed.result
-            print("balance ->", ", ".join(f"{b.asset} {plain(b.balance)}" for b in balances or []))
-            logon = ws.auth_api.session_logon().execute().typed.result
-            print(f"session_logon -> authorized since {logon.authorized_since}")
-            try:
-                trade.new_order().symbol("BTCUSDT").side("BUY").type("LIMIT").price(1.5)
-            except InvalidRequest as exc:
-                print(f"bad input -> InvalidRequest: {exc}")
-        print("closed cleanly")
+        balances = ws.account_api.futures_account_balance().execute().typed.result
+        print("balance ->", ", ".join(f"{b.asset} {plain(b.balance)}" for b in balances))
+        logon = ws.auth_api.session_logon().execute().typed.result
+        print("session_logon ->", logon)  # the API key shows its first 4 characters only
+        try:
+            trade.new_order().symbol("BTCUSDT").side("BUY").type("LIMIT").price(1.5)
+        except InvalidRequest as exc:
+            print(f"bad input -> InvalidRequest: {exc}")
+    print("closed cleanly")
 
 
 if __name__ == "__main__":

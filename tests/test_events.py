@@ -392,13 +392,26 @@ def test_new_fields_are_ignored_by_the_shipped_decoder():
         structure(raw, TradeLite, STRICT)
 
 
-def test_malformed_known_event_raises_decode_error_with_paths():
-    """A known event with a wrong value raises DecodeError naming the field, with the payload."""
+def test_malformed_known_event_arrives_typed_with_the_odd_fields_none(caplog):
+    """A known event with wrong values still arrives typed: those fields are None and said.
+
+    ``structure`` (strict) raises DecodeError naming each field, with the payload.
+    """
     raw = load("event.ORDER_TRADE_UPDATE.json")
     raw["o"]["i"] = "not-an-id"
     raw["o"]["q"] = "1..0"
+    event = decode_event(raw)
+    assert isinstance(event, OrderTradeUpdate) and event.raw is raw
+    assert event.order.order_id is None and event.order.original_quantity is None
+    assert event.order.symbol == "BTCUSDT" and event.order.stop_price == Decimal("7103.04")
+    assert sorted(event.decode_problems) == [
+        "$.order.order_id: expected int, got str",
+        "$.order.original_quantity: expected Decimal, got str",
+    ]
+    assert any("$.order.order_id" in r.getMessage() for r in caplog.records)
+    assert "not-an-id" not in caplog.text  # paths and types, never values
     with pytest.raises(DecodeError) as info:
-        decode_event(raw)
+        structure(raw, OrderTradeUpdate)
     error = info.value
     assert error.payload is raw
     assert any(e.endswith("@ $.order.order_id") and "expected int" in e for e in error.errors)
@@ -407,10 +420,13 @@ def test_malformed_known_event_raises_decode_error_with_paths():
     assert error.__cause__ is not None
 
 
-def test_nested_object_of_wrong_shape_is_an_error():
-    """An ``o`` that is a string, not an object, is a DecodeError, not an empty order."""
-    with pytest.raises(DecodeError) as info:
+def test_event_whose_own_object_has_the_wrong_shape_is_a_decode_error_not_an_empty_order():
+    """An ``o`` that is a string, not an object: the event's own object is required, so the
+    event does not fit (a stream hands it over as an ``UnknownEvent`` with its raw payload)."""
+    with pytest.raises(DecodeError):
         decode_event({"e": "ORDER_TRADE_UPDATE", "E": 1, "o": "oops"})
+    with pytest.raises(DecodeError) as info:
+        structure({"e": "ORDER_TRADE_UPDATE", "E": 1, "o": "oops"}, OrderTradeUpdate)
     assert info.value.errors[0].endswith("@ $.order")
 
 

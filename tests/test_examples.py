@@ -44,6 +44,9 @@ def run(exchange, example: str) -> str:
     assert done.returncode == 0, done.stderr
     assert '"status": 200' in done.stdout, done.stdout
     assert not EXPONENT.search(done.stdout), done.stdout
+    # No secret whole in the output: the API key and secret, any listenKey handed out.
+    secrets = [exchange.api_key, exchange.api_secret, *exchange.issued_listen_keys]
+    assert [s[:4] for s in secrets if s in done.stdout + done.stderr] == []
     return done.stdout
 
 

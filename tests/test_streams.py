@@ -22,7 +22,6 @@ from binance_usdm_ws import (
     ConditionalOrderTriggerReject,
     ConfigurationWebsocketApi,
     ConfigurationWebsocketStreams,
-    DecodeError,
     GridUpdate,
     InvalidRequest,
     ListenKeyExpired,
@@ -188,16 +187,18 @@ def test_unknown_event_type_arrives_raw(ex, client):
         assert item.event_type == "SOMETHING_NEW" and item.raw["x"] == [1, 2]
 
 
-def test_undecodable_event_is_reported_and_still_delivered(ex, client):
-    """A known event that does not fit its model goes to on_error and arrives as UnknownEvent."""
+def test_event_with_an_odd_field_still_arrives_typed(ex, client, caplog):
+    """A known event with one field that does not fit arrives typed, that field None and said."""
     errors: list[BaseException] = []
     with client.user_data_stream() as stream:
         stream.on_error(errors.append)
         started(ex, stream)
-        ex.push_event({"e": "TRADE_LITE", "E": 7, "q": "not a number"})
+        ex.push_event({"e": "TRADE_LITE", "E": 7, "s": "BTCUSDT", "q": "not a number"})
         item = take(stream)
-        assert isinstance(item, UnknownEvent) and item.raw["q"] == "not a number"
-        assert len(errors) == 1 and isinstance(errors[0], DecodeError)
+        assert isinstance(item, TradeLite) and item.symbol == "BTCUSDT" and item.event_time == 7
+        assert item.original_quantity is None and item.raw["q"] == "not a number"
+        assert item.decode_problems == ("$.original_quantity: expected Decimal, got str",)
+        assert "$.original_quantity" in caplog.text and errors == []
 
 
 def test_events_arrive_in_order(ex, client):

@@ -183,6 +183,11 @@ class LocalExchange:
 
     # ------------------------------------------------------------------------- inspection
 
+    @property
+    def issued_listen_keys(self) -> list[str]:
+        """Every listenKey handed out so far, in order, expired and stopped ones included."""
+        return list(self._listen_keys.issued)
+
     def _record(
         self, conn: Connection, req_id: Any, method: Optional[str], params: dict[str, Any], raw: str
     ) -> None:

@@ -22,8 +22,10 @@ from urllib.parse import parse_qs
 from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 
+from .._redact import mask_text
 from ._common import ApiError, dumps, loads
 from ._faults import FaultRules
 
@@ -31,6 +33,40 @@ __all__ = ["Connection", "Server", "Session"]
 
 log = logging.getLogger("binance_usdm_ws.testing")
 log.addHandler(logging.NullHandler())
+
+
+class _MaskSecrets(logging.Filter):
+    """Mask listenKeys, API keys and signatures in every record of the exchange's logger.
+
+    The exchange runs in the user's process, so its records (and those of ``websockets``, which
+    logs through it: request paths ``/private/ws/<listenKey>``, frames) reach the same handlers
+    as the SDK's. A frame is masked whole before it is shortened for the log, so that no tail
+    of a signature or a key shows either.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            args = record.args
+            if isinstance(args, tuple) and any(isinstance(arg, Frame) for arg in args):
+                record.args = tuple(_frame_text(a) if isinstance(a, Frame) else a for a in args)
+            record.msg = mask_text(record.getMessage())
+        except Exception:  # a log line must never break the server, nor leak
+            record.msg = f"(unprintable record from {record.module}:{record.lineno})"
+        record.args = None
+        return True
+
+
+def _frame_text(frame: Frame) -> str:
+    """A frame as websockets logs it (opcode, data, length), its secrets masked first."""
+    if frame.opcode not in (Opcode.TEXT, Opcode.BINARY):
+        return str(frame)
+    text = mask_text(bytes(frame.data).decode("utf-8", "replace"))
+    if len(text) > 200:
+        text = f"{text[:150]}…{text[-40:]}"
+    return f"{frame.opcode.name} {text!r} [{len(frame.data)} bytes]"
+
+
+log.addFilter(_MaskSecrets())
 
 T = TypeVar("T")
 Data = Union[str, bytes]

@@ -200,6 +200,8 @@ class ListenKeys:
     def __init__(self) -> None:
         self._by_api: dict[str, ListenKey] = {}
         self._by_key: dict[str, ListenKey] = {}
+        #: Every key ever handed out, in order (for tests that look for leaks).
+        self.issued: list[str] = []
 
     def expire_due(self, now_ms: int) -> list[ListenKey]:
         """Forget every key that lapsed at ``now_ms`` and return them (to push the event)."""
@@ -217,6 +219,7 @@ class ListenKeys:
         lk = self._by_api.get(api_key)
         if lk is None:
             lk = ListenKey(random_alnum(64), api_key, 0)
+            self.issued.append(lk.key)
             self._by_api[api_key] = lk
             self._by_key[lk.key] = lk
         lk.expires_ms = now_ms + LISTEN_KEY_VALIDITY_MS
