@@ -80,6 +80,16 @@ class ConfigurationWebsocketApi:
             timeout (``True``) or fail at once with ``ConnectionClosed`` (``False``).
         rotation_interval: replace the connection proactively after this many seconds
             (make-before-break; Binance closes connections after 24 h). ``None`` disables it.
+
+    Unknown order outcomes (a lost reply, a drop, 5xx, -1006/-1007 on an order method):
+        resolve_outcome: ``execute()`` of an order method then queries the order by its client
+            order id and returns it (``resp.resolved``) or raises ``NotExecuted`` /
+            ``OrderNotPlaced`` / ``OutcomeUnknown``. Off by default: ``execute()`` then raises
+            the original error at once (bounded by ``timeout``), and ``exc.resolve()`` does the
+            same later. Per call: ``execute(resolve_outcome=True)``.
+        resolve_timeout: seconds a resolution may take in all (it waits for the reconnect and
+            for the request's recvWindow to pass before "not found" is final).
+        resolve_attempts: most ``order.status`` queries per resolution.
     """
 
     base_path: str = attrs.field(
@@ -104,6 +114,9 @@ class ConfigurationWebsocketApi:
     reconnect_attempts: Optional[int] = attrs.field(default=None, validator=_non_negative)
     wait_for_reconnect: bool = True
     rotation_interval: Optional[float] = attrs.field(default=23 * 3600.0, validator=_non_negative)
+    resolve_outcome: bool = False
+    resolve_timeout: float = attrs.field(default=30.0, validator=_non_negative)
+    resolve_attempts: int = attrs.field(default=5, validator=_non_negative)
 
     def __attrs_post_init__(self) -> None:
         if self.time_unit is not None and (

@@ -294,6 +294,22 @@ class LocalExchange:
         bid_list, ask_list = list(bids), list(asks)
         self._call(lambda: self._engine.set_book(symbol, bid_list, ask_list, last_price))
 
+    def client_order_ids(self, api_key: Optional[str] = None) -> list[str]:
+        """The client order ids of every order the exchange accepted for ``api_key``, in order.
+
+        Args:
+            api_key: The account; the default API key when None.
+        """
+        key = api_key or self.api_key
+
+        def read() -> list[str]:
+            mine = [o for book in self._engine.orders.values() for o in book.values()]
+            mine = [o for o in mine if o.owner == key]
+            return [o.client_order_id for o in sorted(mine, key=lambda o: (o.time, o.order_id))]
+
+        result: list[str] = self._call(read)
+        return result
+
     # ---------------------------------------------------------------------------- internals
 
     def _call(self, fn: Callable[[], Any]) -> Any:

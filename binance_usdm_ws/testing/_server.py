@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from ._common import ApiError, dumps, loads
-from ._faults import FaultRules
+from ._faults import FaultRules, apply_outcome
 
 __all__ = ["Connection", "Server", "Session"]
 
@@ -384,6 +384,10 @@ class Server:
         assert isinstance(method, str)
         never = self.rules.never_for(method)
         if never is False:
+            return
+        outcome = self.rules.take_outcome(method) if self.rules.outcomes else None
+        if outcome is not None:
+            apply_outcome(self, conn, req_id, method, params or {}, outcome)
             return
         rule = self.rules.take_error(method)
         forced = None if rule is None else ApiError(rule.status, rule.code, rule.msg, rule.data)
