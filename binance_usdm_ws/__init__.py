@@ -163,10 +163,12 @@ from .errors import (
     NotExecuted,
     OrderNotPlaced,
     OutcomeUnknown,
+    ProxyError,
     RateLimited,
     RequestTimeout,
     ServerError,
     ServerSideError,
+    TlsError,
     Unauthorized,
 )
 
@@ -269,6 +271,7 @@ __all__ = [
     "PriceLevel",
     "PriceMatch",
     "PriceTickerResult",
+    "ProxyError",
     "QueryOrder",
     "QueryOrderResponse",
     "RateLimit",
@@ -299,6 +302,7 @@ __all__ = [
     "SymbolPriceTickerResponse",
     "TimeInForce",
     "TimeUnit",
+    "TlsError",
     "TradeApi",
     "TradeLite",
     "Unauthorized",

@@ -5,6 +5,8 @@ The tree::
     BinanceWsError                      root: ``except BinanceWsError`` catches everything below
     ├── InvalidRequest (ValueError)     bad input, raised before anything is sent
     ├── ConnectionClosed                the socket is gone (or was never opened)
+    │   ├── TlsError                        the server's certificate was refused, TLS failed
+    │   └── ProxyError                      the proxy refused or failed the connection
     ├── RequestTimeout (TimeoutError)   no reply in time; the connection is still usable
     ├── ServerError                     the server answered with an ``error`` envelope
     │   ├── BadRequest                      400
@@ -49,10 +51,12 @@ __all__ = [
     "NotExecuted",
     "OrderNotPlaced",
     "OutcomeUnknown",
+    "ProxyError",
     "RateLimited",
     "RequestTimeout",
     "ServerError",
     "ServerSideError",
+    "TlsError",
     "Unauthorized",
 ]
 
@@ -178,6 +182,23 @@ class ConnectionClosed(BinanceWsError):
         if self.outcome_unknown:
             text += " (outcome unknown: the request was sent; query the order to confirm)"
         return text
+
+
+class TlsError(ConnectionClosed):
+    """Raised when a connection cannot be opened because TLS failed.
+
+    Usually the server's certificate was not accepted: not signed by a trusted CA (a corporate
+    proxy that inspects TLS signs with its own: set ``ca_bundle`` or ``ssl_context``), or not
+    valid for the host name. ``__cause__`` is the ``ssl`` error.
+    """
+
+
+class ProxyError(ConnectionClosed):
+    """Raised when a connection cannot be opened through the configured proxy.
+
+    The proxy refused (e.g. wrong credentials: HTTP 407 or a SOCKS authentication failure),
+    could not be reached, or could not reach the server. ``__cause__`` says which.
+    """
 
 
 class RequestTimeout(BinanceWsError, TimeoutError):

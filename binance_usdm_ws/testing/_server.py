@@ -13,6 +13,7 @@ import functools
 import http
 import itertools
 import logging
+import ssl
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class Server:
         dispatch: Computes the reply envelope of one parsed request.
         record: Records every received WS API frame.
         on_tick: Called on the loop about four times a second (expiries).
+        ssl_context: Serve ``wss://`` with this server-side TLS context (None: plain ``ws://``).
     """
 
     def __init__(
@@ -95,12 +97,16 @@ class Server:
         ],
         record: Callable[[Connection, Any, Optional[str], dict[str, Any], str], None],
         on_tick: Callable[[], None],
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
         self.host, self.port = host, port
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
         self.max_connection_age = max_connection_age
         self.now_ms, self.dispatch, self.record, self.on_tick = now_ms, dispatch, record, on_tick
         self.rules = FaultRules()
+        self.ssl_context = ssl_context
+        #: (path, handshake headers) of every WebSocket handshake, in order.
+        self.handshakes: list[tuple[str, dict[str, str]]] = []
         self.conns: dict[int, Connection] = {}
         self._ids = itertools.count(1)
         self.loop = asyncio.new_event_loop()
@@ -137,6 +143,7 @@ class Server:
             close_timeout=1.0,
             max_size=2**24,
             logger=log,
+            ssl=self.ssl_context,
         )
         self.port = self._ws_server.sockets[0].getsockname()[1]
         self._spawn(self._ticker())
@@ -203,6 +210,7 @@ class Server:
 
     def _process_request(self, ws: ServerConnection, request: Request) -> Optional[Response]:
         path = request.path.split("?", 1)[0]
+        self.handshakes.append((path, dict(request.headers.raw_items())))
         if path in (API_PATH, *PRIVATE_PATHS) or path.startswith("/private/ws/"):
             return None
         return ws.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
