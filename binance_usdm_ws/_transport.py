@@ -133,10 +133,10 @@ def tls_context(
 def open_error(where: str, exc: BaseException) -> ConnectionClosed:
     """The typed error for a socket to ``where`` (a URL safe to show) that could not be opened."""
     if isinstance(exc, ssl.SSLCertVerificationError):
+        why = str(exc.verify_message).rstrip(".")
         return TlsError(
-            f"cannot connect to {where}: the server's TLS certificate was not accepted "
-            f"({exc.verify_message}); set ca_bundle or ssl_context if a corporate proxy or "
-            "private CA signs it"
+            f"cannot connect to {where}: the server's TLS certificate was not accepted ({why});"
+            " set ca_bundle or ssl_context if a corporate proxy or private CA signs it"
         )
     if isinstance(exc, ssl.SSLError):
         return TlsError(f"cannot connect to {where}: TLS handshake failed ({exc})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +23,10 @@ from binance_usdm_ws import (
     OrderNotPlaced,
     OrderResult,
     OrderStatus,
+    OrderType,
     OutcomeUnknown,
     RequestTimeout,
+    Side,
 )
 from binance_usdm_ws._api._common import CLIENT_ID
 
@@ -266,3 +269,15 @@ def test_algo_orders_cannot_be_resolved_over_the_ws_api(exchange, make_client):
     client_algo_id = info.value.params["clientAlgoId"]
     assert client_algo_id in str(info.value)
     assert not [r for r in exchange.requests if r.method == "order.status"]
+
+
+def test_readme_resolution_example_runs(exchange, make_client):
+    """The README's resolution snippet, run with the reply of its order lost."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    [code] = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if ".resolve()" in b]
+    client = make_client(**FAST)
+    exchange.faults.unknown_outcome("order.place", executed=True, then="drop")
+    namespace: dict[str, Any] = {"client": client, "Side": Side, "OrderType": OrderType}
+    exec(compile(code, "README resolution example", "exec"), namespace)
+    assert namespace["placed"].resolved is True
+    assert exchange.client_order_ids() == [namespace["placed"].result.client_order_id]
