@@ -386,7 +386,7 @@ class Response(Generic[T]):
         resolved_from: the error whose outcome was resolved (None for a normal reply).
     """
 
-    __slots__ = ("raw", "_result_type", "_typed", "resolved", "resolved_from")
+    __slots__ = ("raw", "_result_type", "_typed", "resolved_from")
 
     def __init__(
         self,
@@ -397,8 +397,12 @@ class Response(Generic[T]):
         self.raw = raw
         self._result_type = result_type
         self._typed: Optional[WsApiResponse[T]] = None
-        self.resolved = resolved_from is not None
         self.resolved_from = resolved_from
+
+    @property
+    def resolved(self) -> bool:
+        """True when this is the order found by resolving an unknown outcome (see above)."""
+        return self.resolved_from is not None
 
     @property
     def typed(self) -> WsApiResponse[T]:

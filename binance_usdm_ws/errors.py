@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 if TYPE_CHECKING:
     from ._requests import Response
+    from ._websocket_api import WebsocketApi
 
 __all__ = [
     "BadRequest",
@@ -109,7 +110,9 @@ class BinanceWsError(Exception):
             text = f"{text} [method={self.method} id={self.request_id!r}]"
         return text
 
-    def resolve(self, timeout: Optional[float] = None, *, api: Any = None) -> Response[Any]:
+    def resolve(
+        self, timeout: Optional[float] = None, *, api: Optional[WebsocketApi] = None
+    ) -> Response[Any]:
         """Find out what happened to the order of an ``outcome_unknown`` error; never re-sends it.
 
         The order is queried by its client order id (``order.status``) once the connection is

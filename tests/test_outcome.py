@@ -9,6 +9,8 @@ order twice.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,19 @@ def test_every_order_carries_a_client_order_id(exchange, api):
         .result
     )
     assert re.fullmatch(CLIENT_ID, algo.client_algo_id) and algo.client_algo_id not in ids
+
+
+def test_generated_ids_differ_across_processes():
+    """Two runs of the program (a restart) never make the same id: random part and time."""
+    code = "from binance_usdm_ws._protocol import new_client_order_id as n; print(n(), n())"
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    ids = [i for run in runs for i in run.stdout.split()]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert all(re.fullmatch(CLIENT_ID, i) and len(i) <= 36 for i in ids)
+    assert ids[0].split("-")[0] != ids[2].split("-")[0]  # per-process random part
 
 
 # -------------------------------------------------------------------------- order.place
@@ -175,7 +190,7 @@ def test_query_that_times_out_gives_outcome_unknown_then_resolves(exchange, make
 
 
 def test_resolution_deadline_bounds_the_wait(exchange, make_client):
-    """With the connection gone for good, resolution ends within its own timeout."""
+    """Queries that never answer: resolution ends within its own timeout, saying what it tried."""
     api = make_client(**FAST).websocket_api
     exchange.faults.unknown_outcome("order.place", executed=False, then="no_reply")
     with pytest.raises(RequestTimeout) as info:
