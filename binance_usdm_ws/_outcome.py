@@ -9,8 +9,8 @@ until one of three things is certain:
   reply (``Response.resolved`` is True);
 * it did not happen: ``NotExecuted`` (``OrderNotPlaced`` for ``order.place``). "Not found" only
   counts once the request's ``recvWindow`` has passed on the server's clock (plus a margin):
-  Binance rejects a request it processes later than ``timestamp + recvWindow``, so the order can
-  no longer appear;
+  the gateway (-1021) and the matching engine itself (-5028) reject a request later than
+  ``timestamp + recvWindow``, so the order can no longer appear;
 * it cannot be known in time (no connection, queries failing, ``resolve_attempts`` or
   ``resolve_timeout`` used up): ``OutcomeUnknown`` with what was found.
 """

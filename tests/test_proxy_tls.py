@@ -219,6 +219,7 @@ def test_wss_with_a_custom_ca_bundle_and_ssl_context(ca, tmp_path, proxy):
             {"ca_bundle": str(bundle)},
             {"ssl_context": client_context},
             {"ca_bundle": bundle, "proxy": proxy.url("socks5")},
+            {"ca_bundle": bundle, "proxy": proxy.url("http")},
         ):
             with BinanceDerivativesTradingUsdsFuturesClient(
                 websocket_api=api_config(ex, **kw),
@@ -227,6 +228,7 @@ def test_wss_with_a_custom_ca_bundle_and_ssl_context(ca, tmp_path, proxy):
                 assert ticker(client).symbol == "BTCUSDT"
                 with client.user_data_stream():
                     wait_until(lambda: ex.stream_connection_count == 1)
+        wait_until(lambda: proxy.tunnels("http", ex.port) == 2)
         assert proxy.tunnels("socks5", ex.port) == 2
 
 
