@@ -277,3 +277,6 @@ def test_user_agent_names_the_sdk_its_version_and_python(exchange):
     paths = [path for path, _ in exchange.handshakes]
     assert paths[0] == "/ws-fapi/v1" and paths[1].startswith("/private/ws/")
     assert [h.get("User-Agent") for _, h in exchange.handshakes] == [expected, expected]
+    # No compression is offered (websocket-client cannot do permessage-deflate).
+    names = [{k.lower() for k in h} for _, h in exchange.handshakes]
+    assert all("sec-websocket-key" in n and "sec-websocket-extensions" not in n for n in names)
