@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import ssl
 from typing import Any, Optional, Union
 
 import attrs
 
+from ._transport import check_proxy, safe_proxy
 from .errors import InvalidRequest
 
 __all__ = [
@@ -41,8 +44,45 @@ def _url(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
+def _proxy(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        if not isinstance(value, str):
+            raise InvalidRequest("proxy: must be a URL string or None", param="proxy")
+        check_proxy(value)
+
+
 @attrs.define(frozen=True, kw_only=True)
-class ConfigurationWebsocketApi:
+class _Network:
+    """How the sockets reach Binance; shared by both configurations (documented there)."""
+
+    proxy: Optional[str] = attrs.field(
+        default=None, validator=_proxy, repr=lambda v: repr(safe_proxy(v))
+    )
+    ca_bundle: Union[str, os.PathLike[str], None] = None
+    ssl_context: Optional[ssl.SSLContext] = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.instance_of(ssl.SSLContext)),
+        repr=False,
+    )
+
+
+_NETWORK_DOC = """
+    Network (WS API and every stream socket alike):
+        proxy: ``http://[user:password@]host:port`` (HTTP CONNECT) or
+            ``socks5://[user:password@]host:port`` (``socks5h://`` resolves names at the proxy;
+            ``socks4://``, ``socks4a://`` too; SOCKS needs the ``proxy`` extra). Used for every
+            connection; the password never appears in reprs or errors. Without it the usual
+            variables apply, any case: ``HTTPS_PROXY`` (``wss://``), ``HTTP_PROXY`` (``ws://``),
+            ``ALL_PROXY``, any of the schemes above; hosts in ``NO_PROXY`` (``*``: all) connect
+            directly.
+        ca_bundle: path of a PEM file (or a directory) of CA certificates to trust instead of the
+            system's, e.g. a corporate TLS-inspection CA. Verification stays on.
+        ssl_context: an ``ssl.SSLContext`` used as is for ``wss://`` (wins over ``ca_bundle``).
+"""
+
+
+@attrs.define(frozen=True, kw_only=True)
+class ConfigurationWebsocketApi(_Network):
     """Settings of the WS API connection. Secrets are never shown in ``repr``.
 
     Connection:
@@ -80,7 +120,19 @@ class ConfigurationWebsocketApi:
             timeout (``True``) or fail at once with ``ConnectionClosed`` (``False``).
         rotation_interval: replace the connection proactively after this many seconds
             (make-before-break; Binance closes connections after 24 h). ``None`` disables it.
+
+    Unknown order outcomes (a lost reply, a drop, 5xx, -1006/-1007 on an order method):
+        resolve_outcome: ``execute()`` of an order method then queries the order by its client
+            order id and returns it (``resp.resolved``) or raises ``NotExecuted`` /
+            ``OrderNotPlaced`` / ``OutcomeUnknown``. Off by default: ``execute()`` then raises
+            the original error at once (bounded by ``timeout``), and ``exc.resolve()`` does the
+            same later. Per call: ``execute(resolve_outcome=True)``.
+        resolve_timeout: seconds a resolution may take in all (it waits for the reconnect and
+            for the request's recvWindow to pass before "not found" is final).
+        resolve_attempts: most ``order.status`` queries per resolution.
     """
+
+    __doc__ = (__doc__ or "") + _NETWORK_DOC
 
     base_path: str = attrs.field(
         default=DERIVATIVES_TRADING_USDS_FUTURES_WS_API_PROD_URL, validator=_url
@@ -104,6 +156,9 @@ class ConfigurationWebsocketApi:
     reconnect_attempts: Optional[int] = attrs.field(default=None, validator=_non_negative)
     wait_for_reconnect: bool = True
     rotation_interval: Optional[float] = attrs.field(default=23 * 3600.0, validator=_non_negative)
+    resolve_outcome: bool = False
+    resolve_timeout: float = attrs.field(default=30.0, validator=_non_negative)
+    resolve_attempts: int = attrs.field(default=5, validator=_non_negative)
 
     def __attrs_post_init__(self) -> None:
         if self.time_unit is not None and (
@@ -118,7 +173,7 @@ class ConfigurationWebsocketApi:
             f"ConfigurationWebsocketApi(base_path={self.base_path!r}, "
             f"api_key={'set' if self.api_key else None}, "
             f"key_type={self._key_type()}, "
-            f"timeout={self.timeout!r})"
+            f"timeout={self.timeout!r}, proxy={safe_proxy(self.proxy)!r})"
         )
 
     def _key_type(self) -> Optional[str]:
@@ -141,7 +196,7 @@ class ConfigurationWebsocketApi:
 
 
 @attrs.define(frozen=True, kw_only=True)
-class ConfigurationWebsocketStreams:
+class ConfigurationWebsocketStreams(_Network):
     """Settings of stream connections (user data and, later, market data).
 
     Args:
@@ -164,6 +219,8 @@ class ConfigurationWebsocketStreams:
         rotation_interval: replace the stream connection, make-before-break, after this many
             seconds (Binance closes connections after 24 h). ``None`` disables it.
     """
+
+    __doc__ = (__doc__ or "") + _NETWORK_DOC
 
     base_path: str = attrs.field(
         default=DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_PROD_URL, validator=_url

@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional, Protocol
 import websocket
 
 from ._redact import mask_text
+from ._transport import open_error
 from .errors import ConnectionClosed, InvalidRequest, RequestId
 
 __all__ = ["Connection", "NotSent", "Reply", "Waiter"]
@@ -118,6 +119,8 @@ class Connection:
         ping_interval: send a ping after this many idle seconds; ``None`` disables the heartbeat.
         dead_after: declare the connection dead after this many seconds without any frame.
         name: used in thread names and logs.
+        connect_options: websocket-client options (proxy, ``sslopt``, ``header``), made by
+            ``_transport.connect_options``.
 
     Raises:
         ConnectionClosed: the connection could not be opened (``__cause__`` says why).
@@ -133,6 +136,7 @@ class Connection:
         ping_interval: Optional[float] = None,
         dead_after: Optional[float] = None,
         name: str = "binance-usdm-ws",
+        connect_options: Optional[dict[str, Any]] = None,
     ) -> None:
         self.url = url
         self.name = name
@@ -153,16 +157,17 @@ class Connection:
         #: True once ``session.logon`` succeeded on this connection (owned by the WS API layer).
         self.logged_on = False
         self.opened_at = time.monotonic()
-        ws = websocket.WebSocket(enable_multithread=True, skip_utf8_validation=True)
+        options = dict(connect_options or {})  # proxy, TLS, headers: see _transport.py
+        ws = websocket.WebSocket(
+            enable_multithread=True, skip_utf8_validation=True, sslopt=options.pop("sslopt", None)
+        )
         try:
-            ws.connect(url, timeout=open_timeout, suppress_origin=True)  # type: ignore[no-untyped-call]
+            ws.connect(url, timeout=open_timeout, suppress_origin=True, **options)  # type: ignore[no-untyped-call]
             # open_timeout covers connecting only; the reader must block without a timeout.
             ws.settimeout(None)
         except Exception as exc:
             ws.shutdown()  # type: ignore[no-untyped-call]
-            raise ConnectionClosed(
-                f"cannot connect to {mask_text(url)}: {mask_text(str(exc))}"
-            ) from exc
+            raise open_error(mask_text(url), exc) from exc
         self._ws = ws
         self.last_frame_at = time.monotonic()
         self._heartbeat: Optional[threading.Thread] = None

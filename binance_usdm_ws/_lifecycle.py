@@ -24,6 +24,7 @@ from ._config import ConfigurationWebsocketApi
 from ._connection import Connection
 from ._protocol import error_from_envelope
 from ._scheduler import Scheduler
+from ._transport import connect_options
 from .errors import BinanceWsError, ConnectionClosed, RateLimited, ServerError
 
 __all__ = ["ConnectionKeeper", "Notice"]
@@ -168,6 +169,7 @@ class ConnectionKeeper:
             ping_interval=hb,
             dead_after=None if hb is None else hb + cfg.heartbeat_timeout,
             name=f"binance-usdm-ws-api-{next(_counter)}",
+            connect_options=connect_options(cfg.url, cfg, cfg.connect_timeout),
         )
         self._prepare_connection(conn)
         return conn

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import uuid
 from decimal import Decimal
 from typing import Any, Optional
@@ -42,6 +43,31 @@ def new_request_id() -> str:
     unique as a UUID4 per request, without a system call for every request.
     """
     return f"{_ID_PREFIX}-{next(_ids)}"
+
+
+_ORDER_ID_PREFIX = "ws" + uuid.uuid4().hex[:6]  # 24 random bits per process
+_order_ids = itertools.count(1)
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(n: int) -> str:
+    out = ""
+    while True:
+        n, digit = divmod(n, 36)
+        out = _B36[digit] + out
+        if not n:
+            return out
+
+
+def new_client_order_id() -> str:
+    """Return a client order id for an order that has none (``newClientOrderId``/``clientAlgoId``).
+
+    ``ws`` + 6 random hex digits per process, the time in ms and a counter, in base 36
+    (``"ws3f2a1c-mj0x8kq3-1"``, about 20 characters): within the server's pattern
+    ``[.A-Z:/a-z0-9_-]{1,36}``, unique within a process (the counter) and across restarts (the
+    time and the random part).
+    """
+    return f"{_ORDER_ID_PREFIX}-{_base36(time.time_ns() // 1_000_000)}-{_base36(next(_order_ids))}"
 
 
 def plain_decimal(value: Decimal) -> str:

@@ -40,8 +40,8 @@ from typing import (
     overload,
 )
 
-from ._protocol import plain_decimal
-from .errors import DecodeError, InvalidRequest, RequestId
+from ._protocol import new_client_order_id, plain_decimal
+from .errors import BinanceWsError, DecodeError, InvalidRequest, RequestId
 
 if TYPE_CHECKING:
     from ._models import WsApiResponse
@@ -418,15 +418,29 @@ class Response(Generic[T]):
 
     Attributes:
         raw: the decoded JSON object as received (``id``, ``status``, ``result``, ``rateLimits``).
+        resolved: True when the reply was lost and this is the order as the exchange has it,
+            found by resolving the unknown outcome (``raw`` is then the ``order.status`` reply).
+        resolved_from: the error whose outcome was resolved (None for a normal reply).
     """
 
-    __slots__ = ("raw", "_result_type", "_typed", "_problems")
+    __slots__ = ("raw", "_result_type", "_typed", "_problems", "resolved_from")
 
-    def __init__(self, raw: dict[str, Any], result_type: Any) -> None:
+    def __init__(
+        self,
+        raw: dict[str, Any],
+        result_type: Any,
+        resolved_from: Optional[BinanceWsError] = None,
+    ) -> None:
         self.raw = raw
         self._result_type = result_type
         self._typed: Optional[WsApiResponse[T]] = None
         self._problems: tuple[str, ...] = ()
+        self.resolved_from = resolved_from
+
+    @property
+    def resolved(self) -> bool:
+        """True when this is the order found by resolving an unknown outcome (see above)."""
+        return self.resolved_from is not None
 
     @property
     def typed(self) -> WsApiResponse[T]:
@@ -506,7 +520,8 @@ class Response(Generic[T]):
 
     def __repr__(self) -> str:
         # Neither raw nor typed: the result may hold a secret (a listenKey).
-        return f"<Response id={self.id!r} status={self.raw.get('status')}>"
+        extra = " resolved" if self.resolved else ""
+        return f"<Response id={self.id!r} status={self.raw.get('status')}{extra}>"
 
 
 # ---------------------------------------------------------------------- request base
@@ -520,6 +535,12 @@ class Transport:
 
     def execute_async(self, request: Request[Any]) -> Future[Response[Any]]:
         raise NotImplementedError
+
+    def unknown_outcome(self, error: BinanceWsError, resolve: Optional[bool]) -> Response[Any]:
+        """Make ``error`` resolvable, resolve it now if ``resolve`` (or the default) says so."""
+        from ._outcome import make_resolvable
+
+        return make_resolvable(self, error, resolve)
 
 
 class Request(Generic[T]):
@@ -541,6 +562,8 @@ class Request(Generic[T]):
     docs: ClassVar[str] = ""
     #: Whether the method changes orders (then its failures may leave the outcome unknown).
     order_method: ClassVar[bool] = False
+    #: Wire name of the client order id the SDK fills in when the user sets none.
+    client_id_param: ClassVar[Optional[str]] = None
     #: Every registered builder class, by wire method (for table-driven tests and docs).
     registry: ClassVar[dict[str, type[Request[Any]]]] = {}
     #: The params of this class, by Python name (filled in by ``__init_subclass__``).
@@ -632,21 +655,32 @@ class Request(Generic[T]):
             broken = rule.broken(lambda name: params.get(self.params[name].wire))
             if broken is not None:
                 raise InvalidRequest(f"{type(self).__name__}: {broken[1]}", param=broken[0])
-        return dict(params)
+        out = dict(params)
+        if self.client_id_param is not None and self.client_id_param not in out:
+            # Every order gets an id it can be looked up by when its outcome is unknown.
+            out[self.client_id_param] = new_client_order_id()
+        return out
 
     def result_type(self) -> Any:
         """The model type of this request's result (may depend on the params)."""
         return self.result
 
-    def execute(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> Response[T]:
+    def execute(
+        self, timeout: Timeout = USE_CLIENT_DEFAULT, *, resolve_outcome: Optional[bool] = None
+    ) -> Response[T]:
         """Send the request and wait for its reply.
 
         Args:
             timeout: seconds to wait for the reply; ``None`` waits forever; by default the
                 configuration's ``timeout``.
+            resolve_outcome: order methods only: when the outcome is unknown (timeout, drop,
+                5xx, -1006/-1007), query the order and return or raise what is certain (see
+                ``BinanceWsError.resolve``); by default the configuration's
+                ``resolve_outcome`` (off).
 
         Returns:
-            The reply, with ``.typed`` (attrs model of the whole response) and ``.raw`` (the JSON).
+            The reply: ``.typed`` (attrs model of the whole response) and ``.raw`` (the JSON);
+            ``.resolved`` is True when it comes from resolving an unknown outcome.
 
         Raises:
             InvalidRequest: bad input; nothing was sent.
@@ -654,8 +688,14 @@ class Request(Generic[T]):
             ConnectionClosed: the connection is gone (``outcome_unknown`` for order methods
                 that were already sent).
             ServerError: the server answered with an error (a subclass per status).
+            NotExecuted, OrderNotPlaced, OutcomeUnknown: from resolving an unknown outcome.
         """
-        return self._transport.execute(self, timeout)
+        try:
+            return self._transport.execute(self, timeout)
+        except BinanceWsError as exc:
+            if not (exc.outcome_unknown and self.order_method):
+                raise
+            return self._transport.unknown_outcome(exc, resolve_outcome)
 
     def execute_async(self) -> Future[Response[T]]:
         """Send the request now and return a ``concurrent.futures.Future`` of its reply.

@@ -44,6 +44,7 @@ from ._connection import Connection
 from ._redact import mask
 from ._scheduler import Scheduler, TimerHandle
 from ._stream_delivery import StreamConsumer, StreamGap, StreamItem, now_ms
+from ._transport import connect_options
 from .errors import BinanceWsError, ConnectionClosed, InvalidRequest, ServerError
 
 if TYPE_CHECKING:
@@ -307,6 +308,7 @@ class UserDataStream(StreamConsumer):
             ping_interval=silence / 2 if silence else None,
             dead_after=silence or None,
             name=f"{self._name}-{link.number}",
+            connect_options=connect_options(cfg.base_path, cfg, cfg.connect_timeout),
         )
         return link
 

@@ -5,6 +5,8 @@ The tree::
     BinanceWsError                      root: ``except BinanceWsError`` catches everything below
     ├── InvalidRequest (ValueError)     bad input, raised before anything is sent
     ├── ConnectionClosed                the socket is gone (or was never opened)
+    │   ├── TlsError                        the server's certificate was refused, TLS failed
+    │   └── ProxyError                      the proxy refused or failed the connection
     ├── RequestTimeout (TimeoutError)   no reply in time; the connection is still usable
     ├── ServerError                     the server answered with an ``error`` envelope
     │   ├── BadRequest                      400
@@ -14,20 +16,29 @@ The tree::
     │   │   └── IpBanned                    418 (banned after repeated 429s)
     │   └── ServerSideError                 5xx
     │       └── ExecutionStatusUnknown      5xx, -1006 or -1007 on an order method
-    └── DecodeError                     a reply did not fit its model
+    ├── DecodeError                     a reply did not fit its model
+    ├── OutcomeUnknown                  resolving an unknown outcome found no answer in time
+    └── NotExecuted                     resolution: the order change certainly did not happen
+        └── OrderNotPlaced                  resolution: the order certainly does not exist
 
 Every exception that concerns one request carries ``method``, ``request_id`` and the request's
 non-secret ``params`` (signature, API key and secrets removed), so that an order whose outcome is
 unknown can be looked up by its client order id.
 
 ``outcome_unknown`` is ``True`` on every exception after which an order may or may not have been
-placed, modified or cancelled: check it instead of enumerating classes.
+placed, modified or cancelled: check it instead of enumerating classes. ``exc.resolve()`` (on
+errors from ``execute_async()``: ``exc.resolve(api=client.websocket_api)``) finds out what
+happened.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+if TYPE_CHECKING:
+    from ._requests import Response
+    from ._websocket_api import WebsocketApi
 
 from ._redact import mask
 
@@ -40,10 +51,15 @@ __all__ = [
     "Forbidden",
     "InvalidRequest",
     "IpBanned",
+    "NotExecuted",
+    "OrderNotPlaced",
+    "OutcomeUnknown",
+    "ProxyError",
     "RateLimited",
     "RequestTimeout",
     "ServerError",
     "ServerSideError",
+    "TlsError",
     "Unauthorized",
 ]
 
@@ -73,6 +89,8 @@ class BinanceWsError(Exception):
 
     #: True when an order may or may not have been executed (see module docstring).
     outcome_unknown: bool = False
+    #: Set by ``execute()`` on errors whose outcome can be resolved (see ``resolve()``).
+    _resolver: Optional[Callable[[Optional[float]], Response[Any]]] = None
 
     def __init__(
         self,
@@ -93,6 +111,46 @@ class BinanceWsError(Exception):
         if self.method is not None:
             text = f"{text} [method={self.method} id={self.request_id!r}]"
         return text
+
+    def resolve(
+        self, timeout: Optional[float] = None, *, api: Optional[WebsocketApi] = None
+    ) -> Response[Any]:
+        """Find out what happened to the order of an ``outcome_unknown`` error; never re-sends it.
+
+        The order is queried by its client order id (``order.status``) once the connection is
+        back, at most ``resolve_attempts`` times within ``timeout``. "Not found" is final only
+        after the request's ``recvWindow`` has passed on the server's clock (Binance rejects
+        a request it processes later), so the order can no longer appear.
+
+        Args:
+            timeout: seconds for the whole resolution; by default ``resolve_timeout``.
+            api: the ``client.websocket_api`` to query with; needed only for errors that did not
+                come from ``execute()`` (e.g. from an ``execute_async()`` future).
+
+        Returns:
+            The order as the exchange has it, typed as the original reply would have been
+            (``OrderResult``), with ``.resolved`` True and ``.resolved_from`` this error:
+            placed (any status), modified (price and quantity as requested) or cancelled.
+
+        Raises:
+            OrderNotPlaced: ``order.place`` certainly placed nothing: placing it again is safe.
+            NotExecuted: ``order.modify`` / ``order.cancel`` certainly did not apply (``.order``
+                is the order as it is, or None if it does not exist).
+            OutcomeUnknown: not certain in time (``.findings``, ``.order``); resolve it again
+                later. Always for ``algoOrder.*``: the WS API has no algo order query.
+            InvalidRequest: this error has no unknown order outcome (or no ``api`` to ask).
+        """
+        if self._resolver is not None:
+            return self._resolver(timeout)
+        if api is None or not self.outcome_unknown:
+            raise InvalidRequest(
+                "nothing to resolve: this error has no unknown order outcome"
+                if not self.outcome_unknown
+                else "pass api=client.websocket_api: this error was not raised by execute()"
+            )
+        from ._outcome import resolve_outcome
+
+        return resolve_outcome(api, self, timeout)
 
 
 class InvalidRequest(BinanceWsError, ValueError):
@@ -129,6 +187,23 @@ class ConnectionClosed(BinanceWsError):
         if self.outcome_unknown:
             text += " (outcome unknown: the request was sent; query the order to confirm)"
         return text
+
+
+class TlsError(ConnectionClosed):
+    """Raised when a connection cannot be opened because TLS failed.
+
+    Usually the server's certificate was not accepted: not signed by a trusted CA (a corporate
+    proxy that inspects TLS signs with its own: set ``ca_bundle`` or ``ssl_context``), or not
+    valid for the host name. ``__cause__`` is the ``ssl`` error.
+    """
+
+
+class ProxyError(ConnectionClosed):
+    """Raised when a connection cannot be opened through the configured proxy.
+
+    The proxy refused (e.g. wrong credentials: HTTP 407 or a SOCKS authentication failure),
+    could not be reached, or could not reach the server. ``__cause__`` says which.
+    """
 
 
 class RequestTimeout(BinanceWsError, TimeoutError):
@@ -230,3 +305,63 @@ class DecodeError(BinanceWsError):
         super().__init__(message, **kw)
         self.errors = errors or []
         self.payload = payload
+
+
+class OutcomeUnknown(BinanceWsError):
+    """Raised when resolving an unknown outcome could not find the answer in time.
+
+    ``outcome_unknown`` stays True. ``original`` is the first error (timeout, drop, 5xx),
+    ``order`` the order as last seen on the exchange (raw dict) or None, ``findings`` one line
+    per query tried. ``resolve()`` may be called again later (the order is never re-sent).
+    """
+
+    outcome_unknown = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        original: Optional[BinanceWsError] = None,
+        order: Optional[dict[str, Any]] = None,
+        findings: Optional[list[str]] = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.original = original
+        self.order = order
+        self.findings = list(findings or [])
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.findings:
+            text += " - tried: " + "; ".join(self.findings)
+        return text
+
+
+class NotExecuted(BinanceWsError):
+    """Raised by resolution when it is certain the order change did not happen.
+
+    For ``order.modify`` and ``order.cancel``: the order is not (or no longer) as requested.
+    ``order`` is the order as the exchange has it (raw dict), or None if it does not exist;
+    ``original`` is the error whose outcome was unknown.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        original: Optional[BinanceWsError] = None,
+        order: Optional[dict[str, Any]] = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.original = original
+        self.order = order
+
+
+class OrderNotPlaced(NotExecuted):
+    """Raised by resolution when it is certain an ``order.place`` did not place the order.
+
+    The client order id was not found after the request's ``recvWindow`` had passed, so the
+    exchange can no longer accept it. Placing the order again is safe.
+    """

@@ -115,7 +115,9 @@ def test_new_order_market_fills(exchange, api):
         .new_order_resp_type(NewOrderRespType.RESULT)
         .execute()
     )
-    assert signed_params(exchange, "order.place") == {
+    params = signed_params(exchange, "order.place")
+    generated = params.pop("newClientOrderId")  # the SDK's own id: the order has no other
+    assert params == {
         "symbol": "BTCUSDT",
         "side": "BUY",
         "type": "MARKET",
@@ -123,6 +125,7 @@ def test_new_order_market_fills(exchange, api):
         "newOrderRespType": "RESULT",
     }
     order = resp.typed.result
+    assert order.client_order_id == generated
     assert order is not None and order.status is OrderStatus.FILLED
     assert order.executed_qty == Decimal("0.005")
 

@@ -66,13 +66,16 @@ class NewOrder(SignedRequest[OrderResult]):
     Conditional types (STOP, TAKE_PROFIT, trailing...) moved to :class:`NewAlgoOrder`; the
     server rejects them here with -4120, so the builder does too. With
     ``new_order_resp_type(RESULT)`` a MARKET order returns its final FILLED state.
-    A 5xx, -1006 or -1007 reply raises ``ExecutionStatusUnknown``: query the order by its
-    ``new_client_order_id`` before placing it again.
+    Without ``new_client_order_id`` the SDK sends one it makes (unique, valid for the server),
+    so the order can always be looked up. A lost reply, a drop, or a 5xx / -1006 / -1007
+    reply leaves the outcome unknown (``exc.outcome_unknown``): ``exc.resolve()`` or
+    ``execute(resolve_outcome=True)`` finds out, instead of placing the order again.
     """
 
     method = "order.place"
     security = Security.TRADE
     order_method = True
+    client_id_param = "newClientOrderId"
     result = OrderResult
     weight = "0 (1 on the ORDERS limits of 10 s and 1 min)"
     docs = f"{_TRADE}/New-Order"
@@ -203,6 +206,7 @@ class NewAlgoOrder(SignedRequest[AlgoOrderResult]):
     method = "algoOrder.place"
     security = Security.TRADE
     order_method = True
+    client_id_param = "clientAlgoId"
     result = AlgoOrderResult
     weight = "0"
     docs = f"{_TRADE}/New-Algo-Order"

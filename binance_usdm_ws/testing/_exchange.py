@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import deque
@@ -64,6 +65,8 @@ class LocalExchange:
         initial_balance: USDT wallet balance of each new account.
         max_recorded_requests: How many received frames ``requests`` keeps (the latest);
             None keeps all.
+        ssl_context: A server-side TLS context: the exchange then serves ``wss://`` (e.g. with
+            a certificate from a test CA made by ``trustme``).
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class LocalExchange:
         api_secret: Optional[str] = None,
         initial_balance: Union[str, Decimal] = "100000",
         max_recorded_requests: Optional[int] = 100_000,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
         self.clock = ExchangeClock(on_advance=self._on_advance)
         self.api_key = api_key or random_alnum(64)
@@ -129,6 +133,7 @@ class LocalExchange:
             dispatch=self._dispatcher,
             record=self._record,
             on_tick=self._tick,
+            ssl_context=ssl_context,
         )
         self.faults = Faults(self._server)
         self._started = False
@@ -173,13 +178,19 @@ class LocalExchange:
 
     @property
     def ws_api_url(self) -> str:
-        """The WS API URL, ``ws://127.0.0.1:<port>/ws-fapi/v1``."""
-        return f"ws://{self.host}:{self.port}/ws-fapi/v1"
+        """The WS API URL, ``ws://127.0.0.1:<port>/ws-fapi/v1`` (``wss://`` with TLS)."""
+        return f"{self.streams_url}/ws-fapi/v1"
 
     @property
     def streams_url(self) -> str:
         """The streams base URL; user data is at ``<streams_url>/private/ws/<listenKey>``."""
-        return f"ws://{self.host}:{self.port}"
+        scheme = "wss" if self._server.ssl_context is not None else "ws"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def handshakes(self) -> list[tuple[str, dict[str, str]]]:
+        """(path, headers) of every WebSocket handshake received, e.g. to read ``User-Agent``."""
+        return list(self._server.handshakes)
 
     # ------------------------------------------------------------------------- inspection
 
@@ -298,6 +309,22 @@ class LocalExchange:
         """
         bid_list, ask_list = list(bids), list(asks)
         self._call(lambda: self._engine.set_book(symbol, bid_list, ask_list, last_price))
+
+    def client_order_ids(self, api_key: Optional[str] = None) -> list[str]:
+        """The client order ids of every order the exchange accepted for ``api_key``, in order.
+
+        Args:
+            api_key: The account; the default API key when None.
+        """
+        key = api_key or self.api_key
+
+        def read() -> list[str]:
+            mine = [o for book in self._engine.orders.values() for o in book.values()]
+            mine = [o for o in mine if o.owner == key]
+            return [o.client_order_id for o in sorted(mine, key=lambda o: (o.time, o.order_id))]
+
+        result: list[str] = self._call(read)
+        return result
 
     # ---------------------------------------------------------------------------- internals
 

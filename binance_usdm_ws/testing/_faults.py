@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Union
 
+from ._common import ApiError, dumps
+
 if TYPE_CHECKING:
     from ._server import Connection, Server
 
-__all__ = ["FaultRules", "Faults"]
+__all__ = ["FaultRules", "Faults", "apply_outcome"]
 
 Kind = str  # "api" | "stream" | "all"
 
@@ -19,6 +21,16 @@ class _ErrorRule:
     code: int
     msg: str
     data: Optional[dict[str, Any]]
+    remaining: int
+
+
+@dataclass
+class _OutcomeRule:
+    execute: bool
+    then: str  # "drop" | "no_reply" | "error"
+    status: int
+    code: int
+    msg: str
     remaining: int
 
 
@@ -34,6 +46,7 @@ class FaultRules:
     errors: dict[str, list[_ErrorRule]] = field(default_factory=dict)
     reorder_n: int = 0
     held: list[tuple[Connection, str]] = field(default_factory=list)
+    outcomes: dict[str, list[_OutcomeRule]] = field(default_factory=dict)
 
     @staticmethod
     def _lookup(table: dict[str, Any], method: Optional[str]) -> Any:
@@ -63,8 +76,21 @@ class FaultRules:
                 return rule
         return None
 
+    def take_outcome(self, method: str) -> Optional[_OutcomeRule]:
+        """Consume and return the next unknown-outcome fault queued for ``method``, if any."""
+        for key in (method, "*"):
+            rules = self.outcomes.get(key)
+            if rules:
+                rule = rules[0]
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    rules.pop(0)
+                return rule
+        return None
+
     def clear(self) -> None:
         """Remove every standing fault (held replies are released by the caller first)."""
+        self.outcomes.clear()
         self.delays.clear()
         self.never.clear()
         self.errors.clear()
@@ -166,6 +192,55 @@ class Faults:
         rule = _ErrorRule(status, code, msg, data, times)
         self._server.call(lambda: self._rules.errors.setdefault(method, []).append(rule))
 
+    def unknown_outcome(
+        self,
+        method: str,
+        *,
+        executed: bool,
+        then: str = "drop",
+        status: int = 503,
+        code: int = -1007,
+        msg: str = "Timeout waiting for response from backend server. Send status unknown;"
+        " execution status unknown.",
+        times: int = 1,
+    ) -> None:
+        """Leave the outcome of the next ``times`` requests to ``method`` unknown to the client.
+
+        Args:
+            method: The wire method (``"order.place"``...), or ``"*"``.
+            executed: Execute the request first (the order is placed, modified, cancelled) —
+                or not at all (it never reached the book).
+            then: What the client gets instead of the reply: ``"drop"`` (this connection is
+                aborted, no close frame), ``"no_reply"`` (nothing; the connection stays) or
+                ``"error"`` (an error reply with ``status``, ``code`` and ``msg``: 5xx,
+                -1006 or -1007).
+            status, code, msg: The error reply for ``then="error"``.
+            times: How many requests get it.
+        """
+        if then not in ("drop", "no_reply", "error"):
+            raise ValueError(f"then: drop, no_reply or error, not {then!r}")
+        rule = _OutcomeRule(executed, then, status, code, msg, times)
+        self._server.call(lambda: self._rules.outcomes.setdefault(method, []).append(rule))
+
     def reset(self) -> None:
         """Remove all faults: release held replies, un-silence connections, clear the rules."""
         self._server.call(self._server.reset_faults)
+
+
+def apply_outcome(
+    server: Server,
+    conn: Connection,
+    req_id: Any,
+    method: str,
+    params: dict[str, Any],
+    rule: _OutcomeRule,
+) -> None:
+    """Carry out an unknown-outcome fault on one request (in the server's loop)."""
+    if rule.execute:
+        server.dispatch(conn, req_id, method, params, None)
+    if rule.then == "drop":
+        conn.closing = True
+        conn.ws.transport.abort()
+    elif rule.then == "error":
+        error = ApiError(rule.status, rule.code, rule.msg)
+        server.send_reply(conn, method, dumps(server.dispatch(conn, req_id, method, params, error)))

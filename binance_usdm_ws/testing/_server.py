@@ -13,6 +13,7 @@ import functools
 import http
 import itertools
 import logging
+import ssl
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from websockets.http11 import Request, Response
 
 from .._redact import mask_text
 from ._common import ApiError, dumps, loads
-from ._faults import FaultRules
+from ._faults import FaultRules, apply_outcome
 
 __all__ = ["Connection", "Server", "Session"]
 
@@ -115,6 +116,7 @@ class Server:
         dispatch: Computes the reply envelope of one parsed request.
         record: Records every received WS API frame.
         on_tick: Called on the loop about four times a second (expiries).
+        ssl_context: Serve ``wss://`` with this server-side TLS context (None: plain ``ws://``).
     """
 
     def __init__(
@@ -131,12 +133,16 @@ class Server:
         ],
         record: Callable[[Connection, Any, Optional[str], dict[str, Any], str], None],
         on_tick: Callable[[], None],
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
         self.host, self.port = host, port
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
         self.max_connection_age = max_connection_age
         self.now_ms, self.dispatch, self.record, self.on_tick = now_ms, dispatch, record, on_tick
         self.rules = FaultRules()
+        self.ssl_context = ssl_context
+        #: (path, handshake headers) of every WebSocket handshake, in order.
+        self.handshakes: list[tuple[str, dict[str, str]]] = []
         self.conns: dict[int, Connection] = {}
         self._ids = itertools.count(1)
         self.loop = asyncio.new_event_loop()
@@ -173,6 +179,7 @@ class Server:
             close_timeout=1.0,
             max_size=2**24,
             logger=log,
+            ssl=self.ssl_context,
         )
         self.port = self._ws_server.sockets[0].getsockname()[1]
         self._spawn(self._ticker())
@@ -239,6 +246,7 @@ class Server:
 
     def _process_request(self, ws: ServerConnection, request: Request) -> Optional[Response]:
         path = request.path.split("?", 1)[0]
+        self.handshakes.append((path, dict(request.headers.raw_items())))
         if path in (API_PATH, *PRIVATE_PATHS) or path.startswith("/private/ws/"):
             return None
         return ws.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
@@ -420,6 +428,10 @@ class Server:
         assert isinstance(method, str)
         never = self.rules.never_for(method)
         if never is False:
+            return
+        outcome = self.rules.take_outcome(method) if self.rules.outcomes else None
+        if outcome is not None:
+            apply_outcome(self, conn, req_id, method, params or {}, outcome)
             return
         rule = self.rules.take_error(method)
         forced = None if rule is None else ApiError(rule.status, rule.code, rule.msg, rule.data)
