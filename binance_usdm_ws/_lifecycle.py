@@ -148,6 +148,7 @@ class ConnectionKeeper:
             ping_interval=hb,
             dead_after=None if hb is None else hb + cfg.heartbeat_timeout,
             name=f"binance-usdm-ws-api-{next(_counter)}",
+            lead=True,
         )
         self._prepare_connection(conn)
         return conn

@@ -135,8 +135,9 @@ class WebsocketApi(ConnectionKeeper, Transport):
         )
         sent_at = time.time()
         reply = Reply()
-        self._send(conn, request, rid, params, text, reply)
-        if not reply.wait(timeout):
+        # Leading: this thread reads its reply off the socket itself if nobody else is reading.
+        leading = self._send(conn, request, rid, params, text, reply, lead=True)
+        if not conn.wait(reply, timeout, leading):
             if conn.forget(rid) is not None:
                 raise RequestTimeout(
                     f"no reply within {timeout} s",
@@ -238,10 +239,11 @@ class WebsocketApi(ConnectionKeeper, Transport):
         params: dict[str, Any],
         text: str,
         waiter: Waiter,
-    ) -> None:
+        lead: bool = False,
+    ) -> bool:
         self._check_backoff(request, rid, params)
         try:
-            conn.send_request(rid, text, waiter)
+            return conn.send_request(rid, text, waiter, lead)
         except ConnectionClosed as exc:
             # Nothing went out (or not whole): the outcome is known — not executed.
             err = ConnectionClosed(
