@@ -334,6 +334,33 @@ def forbidden_when(name: str, value: str, *banned: str) -> Rule:
 # ---------------------------------------------------------------------- response
 
 
+_DECODERS: Optional[tuple[Callable[..., Any], Any, Callable[[Any], Any]]] = None
+
+
+def _decoders() -> tuple[Callable[..., Any], Any, Callable[[Any], Any]]:
+    """``structure``, ``WsApiResponse`` and the ``rateLimits`` decoder, looked up once.
+
+    Imported on first use (the models import this module); the ``rateLimits`` hook is taken
+    from the converter once, which saves most of the cost of a small reply's ``typed``.
+    """
+    global _DECODERS
+    if _DECODERS is None:
+        from ._converter import converter, explain, structure
+        from ._models import RateLimit, WsApiResponse
+
+        tp = Optional[list[RateLimit]]
+        hook = converter.get_structure_hook(tp)
+
+        def rate_limits(data: Any) -> Any:
+            try:
+                return hook(data, tp)
+            except Exception as exc:
+                raise explain(exc, data, tp) from exc
+
+        _DECODERS = (structure, WsApiResponse, rate_limits)
+    return _DECODERS
+
+
 class Response(Generic[T]):
     """A successful reply: ``raw`` as received, ``typed`` decoded into attrs models on demand.
 
@@ -356,16 +383,14 @@ class Response(Generic[T]):
             DecodeError: the reply does not fit the model.
         """
         if self._typed is None:
-            from ._converter import structure
-            from ._models import RateLimit, WsApiResponse
-
+            structure, response, rate_limits = _decoders()
             raw = self.raw
             result = raw.get("result")
-            self._typed = WsApiResponse(
+            self._typed = response(
                 id=raw.get("id"),
                 status=raw.get("status"),
                 result=None if result is None else structure(result, self._result_type),
-                rate_limits=structure(raw.get("rateLimits"), Optional[list[RateLimit]]),
+                rate_limits=rate_limits(raw.get("rateLimits")),
             )
         return self._typed
 
@@ -503,10 +528,16 @@ class Request(Generic[T]):
                 raise InvalidRequest(
                     f"{type(self).__name__}: missing required parameter {p.name}", param=p.name
                 )
-        for rule in self.rules:
-            broken = rule.broken(lambda name: params.get(self.params[name].wire))
-            if broken is not None:
-                raise InvalidRequest(f"{type(self).__name__}: {broken[1]}", param=broken[0])
+        if self.rules:
+            declared = self.params
+
+            def get(name: str) -> Any:
+                return params.get(declared[name].wire)
+
+            for rule in self.rules:
+                broken = rule.broken(get)
+                if broken is not None:
+                    raise InvalidRequest(f"{type(self).__name__}: {broken[1]}", param=broken[0])
         return dict(params)
 
     def result_type(self) -> Any:
