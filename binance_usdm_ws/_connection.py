@@ -175,6 +175,8 @@ class Connection:
         #: Counters, for tests and diagnostics.
         self.garbage_frames = 0
         self.unknown_replies = 0
+        #: How many times a caller took the read token (read the socket itself).
+        self.leads = 0
         self._mask_pool: list[bytes] = []
         #: True once ``session.logon`` succeeded on this connection (owned by the WS API layer).
         self.logged_on = False
@@ -302,6 +304,7 @@ class Connection:
         assert self._epoll is not None
         self._epoll.modify(self._fd, 0)  # the reader sleeps through what we read
         self._leader = threading.get_ident()
+        self.leads += 1
         return True
 
     def _give_token(self) -> None:
