@@ -440,20 +440,25 @@ class Connection:
         frames = self._frames
         token = self._token
         while not self._ended:
-            epoll.poll()  # readable or hung up (a leader switches the socket off meanwhile)
+            leads = self.leads
+            if not frames.pending():
+                epoll.poll()  # readable or hung up (a leader switches the socket off meanwhile)
             with token:
-                # A leader may have read it all meanwhile: only read what is still there.
-                while not self._ended and (frames.pending() or epoll.poll(0)):
-                    try:
-                        frames.fill()
-                    except _TRANSPORT_ERRORS as exc:
-                        self._end(exc)
+                # If a caller led meanwhile, it may have read it all: look again, without
+                # blocking (readable means recv() returns at once, possibly with EOF).
+                if self._ended or (
+                    self.leads != leads and not frames.pending() and not epoll.poll(0)
+                ):
+                    continue
+                try:
+                    frames.fill()
+                except _TRANSPORT_ERRORS as exc:
+                    self._end(exc)
+                while not self._ended:
+                    message = self._pop()
+                    if message is None:
                         break
-                    while not self._ended:
-                        message = self._pop()
-                        if message is None:
-                            break
-                        self._handle(*message)
+                    self._handle(*message)
 
     def _pop(self) -> Optional[tuple[int, bytes]]:
         """The next whole message already read, or None; a framing error ends the stream."""

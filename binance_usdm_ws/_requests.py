@@ -196,7 +196,7 @@ class Param(Generic[V]):
         doc: one line shown by ``help()`` / ``?`` on the setter.
     """
 
-    __slots__ = ("kind", "wire", "name", "required", "choices", "pattern", "doc")
+    __slots__ = ("kind", "wire", "name", "required", "choices", "pattern", "doc", "_setter_doc")
 
     def __init__(
         self,
@@ -215,12 +215,17 @@ class Param(Generic[V]):
         self.choices = None if choices is None else tuple(m.value for m in choices)
         self.pattern = re.compile(pattern) if pattern else None
         self.doc = doc
+        self._setter_doc = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
         if not self.wire:
             head, *rest = name.split("_")
             self.wire = head + "".join(part[:1].upper() + part[1:] for part in rest)
+        # Built once: every builder call makes a setter, and the hot path should not format.
+        self._setter_doc = (
+            f"Set ``{self.wire}``{' (required)' if self.required else ''}. {self.doc}"
+        )
 
     def convert(self, value: Any) -> Any:
         """Return the wire value of ``value``, or raise ``InvalidRequest`` naming this param."""
@@ -255,7 +260,7 @@ class Param(Generic[V]):
             return obj
 
         setter.__name__ = self.name
-        setter.__doc__ = f"Set ``{self.wire}``{' (required)' if self.required else ''}. {self.doc}"
+        setter.__doc__ = self._setter_doc
         return setter
 
 
