@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from concurrent.futures import Future
 from decimal import Decimal, InvalidOperation
+from types import MethodType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -196,7 +197,7 @@ class Param(Generic[V]):
         doc: one line shown by ``help()`` / ``?`` on the setter.
     """
 
-    __slots__ = ("kind", "wire", "name", "required", "choices", "pattern", "doc", "_setter_doc")
+    __slots__ = ("kind", "wire", "name", "required", "choices", "pattern", "doc", "_setter")
 
     def __init__(
         self,
@@ -215,17 +216,22 @@ class Param(Generic[V]):
         self.choices = None if choices is None else tuple(m.value for m in choices)
         self.pattern = re.compile(pattern) if pattern else None
         self.doc = doc
-        self._setter_doc = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
         if not self.wire:
             head, *rest = name.split("_")
             self.wire = head + "".join(part[:1].upper() + part[1:] for part in rest)
-        # Built once: every builder call makes a setter, and the hot path should not format.
-        self._setter_doc = (
-            f"Set ``{self.wire}``{' (required)' if self.required else ''}. {self.doc}"
-        )
+        wire, convert = self.wire, self.convert
+
+        def setter(request: Any, value: V) -> Any:
+            request._params[wire] = convert(value)
+            return request
+
+        # Made once here, not on every access: building a request calls several setters.
+        setter.__name__ = setter.__qualname__ = name
+        setter.__doc__ = f"Set ``{wire}``{' (required)' if self.required else ''}. {self.doc}"
+        self._setter: Callable[[Any, V], Any] = setter
 
     def convert(self, value: Any) -> Any:
         """Return the wire value of ``value``, or raise ``InvalidRequest`` naming this param."""
@@ -253,15 +259,7 @@ class Param(Generic[V]):
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
             return self
-        param = self
-
-        def setter(value: V) -> Any:
-            obj._params[param.wire] = param.convert(value)
-            return obj
-
-        setter.__name__ = self.name
-        setter.__doc__ = self._setter_doc
-        return setter
+        return MethodType(self._setter, obj)  # the setter is made once: binding is cheap
 
 
 # ---------------------------------------------------------------------- rules between params
@@ -598,10 +596,14 @@ class Builds(Generic[R]):
     transport, typed as such.
     """
 
-    __slots__ = ("cls",)
+    __slots__ = ("cls", "name")
 
     def __init__(self, cls: type[R]) -> None:
         self.cls = cls
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
 
     @property
     def __doc__(self) -> str:  # type: ignore[override]
@@ -626,4 +628,7 @@ class Builds(Generic[R]):
 
         build.__name__ = cls.__name__
         build.__doc__ = self.__doc__
+        if self.name:
+            # Kept on the service: later calls find it without this descriptor.
+            vars(obj)[self.name] = build
         return build
