@@ -176,8 +176,14 @@ class WebsocketApi(ConnectionKeeper, Transport):
         timeout = self.config.timeout
         if timeout is not None:
             waiter.deadline = time.monotonic() + timeout
+            deadlines = self._deadlines
             with self._sweep_lock:
-                self._deadlines.append(waiter)
+                # Replies mostly come in order: dropping the settled head here keeps the queue
+                # about as long as the calls in flight, instead of holding every future (and
+                # its response) until the next sweep, which the garbage collector pays for.
+                while deadlines and deadlines[0].settled:
+                    deadlines.popleft()
+                deadlines.append(waiter)
                 if not self._sweep_armed:
                     self._sweep_armed = True
                     self._scheduler.call_later(timeout, self._sweep)
