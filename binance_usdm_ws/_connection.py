@@ -67,8 +67,9 @@ CloseHandler = Callable[["Connection", Optional[BaseException]], None]
 class Waiter(Protocol):
     """Whoever waits for a reply: told the reply, or why there will be none.
 
-    Both methods are called at most once in total, from the reader thread (or the thread
-    that closes the connection), and must not block.
+    Both methods are called at most once in total, from the thread reading the socket (the
+    reader thread or a leading caller, see the module's docstring) or the thread that closes
+    the connection, and must not block.
     """
 
     def deliver(self, message: dict[str, Any]) -> None: ...
@@ -134,9 +135,10 @@ class Connection:
     Args:
         url: ``ws://`` or ``wss://`` URL.
         open_timeout: seconds for TCP, TLS and the handshake; ``None`` waits forever.
-        on_message: called in the reader thread with every decoded message that is not the reply
-            to a pending request (events, ``"id": null`` notices, replies for unknown ids are
-            dropped instead). It must not block; exceptions it raises are logged.
+        on_message: called in the thread reading the socket (the reader, or a caller leading)
+            with every decoded message that is not the reply to a pending request (events,
+            ``"id": null`` notices; replies for unknown ids are dropped instead). It must not
+            block; exceptions it raises are logged.
         on_close: called once, in the thread that ended the connection, after every waiter failed.
         ping_interval: send a ping after this many idle seconds; ``None`` disables the heartbeat.
         dead_after: declare the connection dead after this many seconds without any frame.

@@ -363,8 +363,10 @@ class WebsocketApi(ConnectionKeeper, Transport):
 class _AsyncReply(Future[Response[Any]]):
     """The future of an ``execute_async()`` call, and its waiter on the connection.
 
-    The reader thread delivers the reply; it is turned into a ``Response`` (or the typed
-    error) right there, so no second future or callback is needed.
+    The thread reading the socket (the reader, or a caller waiting in ``execute()`` that
+    leads) delivers the reply; it is turned into a ``Response`` (or the typed error) right
+    there, so no second future or callback is needed. Done callbacks run in that thread too:
+    they must not block.
     """
 
     def __init__(
