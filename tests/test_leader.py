@@ -232,3 +232,15 @@ def test_a_callback_run_by_the_leader_may_close_the_connection(make_client, exch
     assert closed_in == [threading.current_thread().name]
     assert conn.leads >= 1
     assert conn.wait_closed(5)
+
+
+def test_settled_async_calls_are_not_kept_until_the_sweep(make_client):
+    """The deadline queue drops answered calls as new ones come, instead of keeping them all."""
+    client = make_client(timeout=30.0)  # the sweep would come only after 30 s
+    api = client.websocket_api
+    for n in range(10):
+        futures = [ticker(client, f"k{n}-{i}").execute_async() for i in range(50)]
+        for future in futures:
+            future.result(10)
+    ticker(client, "last").execute_async().result(10)
+    assert len(api._deadlines) <= 51  # at most one burst and the last call, not all 501
