@@ -29,8 +29,8 @@ METHOD = "ticker.price"
 
 @pytest.fixture
 def pinging() -> Iterator[LocalExchange]:
-    """An exchange that pings every 50 ms and drops a client that leaves one unanswered 0.5 s."""
-    with LocalExchange(ping_interval=0.05, ping_timeout=0.5) as ex:
+    """An exchange that pings every 50 ms and drops a client that leaves one unanswered 1 s."""
+    with LocalExchange(ping_interval=0.05, ping_timeout=1.0) as ex:
         yield ex
 
 
@@ -55,11 +55,11 @@ def ticker(client: BinanceDerivativesTradingUsdsFuturesClient, rid: str) -> Any:
 
 
 def test_a_lone_caller_leads_and_answers_pings_meanwhile(pinging):
-    """A call that waits 1.5 s reads its own reply; the server's pings are answered meanwhile."""
+    """A call that waits 2.5 s reads its own reply; the server's pings are answered meanwhile."""
     client = connect(pinging, heartbeat_interval=None)  # only our pongs keep it alive
     try:
         conn = client.websocket_api.connection
-        pinging.faults.delay(METHOD, 1.5)  # three ping timeouts long
+        pinging.faults.delay(METHOD, 2.5)  # longer than two ping timeouts
         response = ticker(client, "slow").execute()
         assert response.id == "slow"
         assert conn.leads >= 1
