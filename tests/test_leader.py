@@ -244,3 +244,24 @@ def test_settled_async_calls_are_not_kept_until_the_sweep(make_client):
             future.result(10)
     ticker(client, "last").execute_async().result(10)
     assert len(api._deadlines) <= 51  # at most one burst and the last call, not all 501
+
+
+def test_replies_read_with_the_leaders_own_are_delivered_before_it_returns():
+    """A reply that came in one read with the leader's own reply is handed on, not stranded.
+
+    The exchange holds two replies and sends them back to back, the leader's first; with no
+    pings and no heartbeat nothing else arrives that would make the reader look again. Done
+    many times, so that the two replies often share one read.
+    """
+    with LocalExchange(ping_interval=None) as ex:
+        client = connect(ex, heartbeat_interval=None, timeout=3.0)
+        try:
+            conn = client.websocket_api.connection
+            for i in range(30):
+                ex.faults.reorder(2)
+                other = ticker(client, f"other{i}").execute_async()
+                assert ticker(client, f"lead{i}").execute().id == f"lead{i}"  # answered first
+                assert other.result(10).id == f"other{i}"
+            assert conn.leads >= 30
+        finally:
+            client.close()
