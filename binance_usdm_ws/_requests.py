@@ -131,6 +131,8 @@ def STRING(name: str, value: Any) -> Any:
 
 def DECIMAL(name: str, value: Any) -> Any:
     """An exact number sent as a plain-notation JSON string: Decimal, int or numeric str."""
+    if type(value) is Decimal and value.is_finite():  # the common case, first
+        return plain_decimal(value)
     if isinstance(value, bool) or isinstance(value, float):
         hint = (
             " (floats are not exact: pass Decimal('0.1') or '0.1')"
@@ -313,7 +315,10 @@ def required_when(name: str, value: str, *needed: Union[str, tuple[str, ...]]) -
     def broken(get: Get) -> Optional[tuple[str, str]]:
         if get(name) == value:
             for group in groups:
-                if all(get(n) is None for n in group):
+                for n in group:
+                    if get(n) is not None:
+                        break
+                else:
                     return group[0], f"{name}={value} requires {' or '.join(group)}"
         return None
 
