@@ -23,7 +23,8 @@ median over the rounds are printed.
    decoding vs ``json.loads`` (``benchmarks/events.py``).
 
 ``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events``); ``BENCH_ROUNDS``,
-``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes.
+``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes. ``BENCH_SDK_ROOT``
+measures the package of another checkout (e.g. an older commit) with this same benchmark.
 """
 
 from __future__ import annotations
