@@ -1,20 +1,36 @@
-"""`make bench`: the SDK against raw websocket-client, side by side, on one local exchange.
+"""`make bench`: the SDK against raw websocket-client, side by side, in one run.
 
-The local exchange runs in a separate process (its own interpreter and GIL), so client-side
-costs are measured, not server contention. Each figure is printed with its ratio to raw
-websocket-client (tuned: ``skip_utf8_validation=True``) measured in the same run:
+Every server runs in a separate process (its own interpreter and GIL), so client-side costs
+are measured, not server contention. Rounds are interleaved (raw, SDK, raw, SDK, ...) so that
+machine noise hits both alike; each ratio is SDK / raw within one round, and the min and the
+median over the rounds are printed.
 
-* sequential round trip: one ``execute()`` at a time vs ``send()`` + ``recv()``; median;
-* pipelined throughput: a window of requests in flight (``execute_async()`` vs raw frames
-  sent by one thread and read by another);
-* failure latency: how long waiting calls take to fail after the server drops the socket;
-* typed event decoding vs ``json.loads`` (``benchmarks/events.py``).
+1. Against the lean server (``benchmarks/lean_server.py``: canned replies, almost no work per
+   request, so the client's own cost shows):
 
-Targets: sequential ≤ 1.2× raw; pipelined ≥ 0.8× raw; decode ≤ 3× loads.
+   * ``ticker.price`` sequential round trip: raw websocket-client (tuned: no send lock, no
+     UTF-8 check) ``send`` + ``recv`` + ``json.loads`` + the price as a Decimal, vs
+     ``execute()`` reading ``resp.typed.result.price``; target ≤ 1.15x;
+   * signed ``order.place``: a raw frame signed with ``hmac`` (params sorted, HMAC-SHA256,
+     JSON, send, recv, loads) vs ``new_order()...execute()`` reading the typed order id;
+     target ≤ 1.2x;
+   * pipelined ``ticker.price`` with a window in flight: raw (a sender thread, this thread
+     reading, ``json.loads`` + the price as a Decimal) vs ``execute_async()``, once with the
+     typed price read in the done callback and once without it; target ≥ 0.8x.
+
+2. Against the bundled local exchange (a realistic server): sequential and pipelined
+   ``userDataStream.ping``; failure latency after the server drops the socket; typed event
+   decoding vs ``json.loads`` (``benchmarks/events.py``).
+
+``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events``); ``BENCH_ROUNDS``,
+``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes. ``BENCH_SDK_ROOT``
+measures the package of another checkout (e.g. an older commit) with this same benchmark.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -23,9 +39,13 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from decimal import Decimal
+from typing import Any, Callable
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The SDK under test: this checkout, unless BENCH_SDK_ROOT names another (to compare versions).
+SDK_ROOT = os.environ.get("BENCH_SDK_ROOT") or os.path.dirname(HERE)
+sys.path.insert(0, SDK_ROOT)
 
 import websocket  # noqa: E402
 
@@ -41,12 +61,251 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 METHOD = "userDataStream.ping"
 
 
+# ---------------------------------------------------------------------- lean server
+
+SYMBOL = "BTCUSDT"
+QTY, PRICE = Decimal("0.1"), Decimal("43187.00")
+LEAN_KEY = "benchkey" * 8
+LEAN_SECRET = "benchsecret" * 6
+
+
+def start_lean_server() -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "lean_server.py")], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    if not url.startswith("ws://"):
+        proc.kill()
+        raise SystemExit(f"the lean server did not start: {url!r}")
+    return proc, url
+
+
+def raw_socket(url: str) -> websocket.WebSocket:
+    """websocket-client as fast as it goes: no send lock, no UTF-8 validation."""
+    ws = websocket.WebSocket(enable_multithread=False, skip_utf8_validation=True)
+    ws.connect(url, suppress_origin=True)
+    return ws
+
+
+def raw_ticker(ws: websocket.WebSocket, n: int) -> list[float]:
+    samples = []
+    perf = time.perf_counter
+    for i in range(n):
+        t = perf()
+        rid = f"t{i}"
+        ws.send(json.dumps({"id": rid, "method": "ticker.price", "params": {"symbol": SYMBOL}}))
+        reply = json.loads(ws.recv())
+        assert reply["id"] == rid
+        price = Decimal(reply["result"]["price"])
+        samples.append(perf() - t)
+    assert price
+    return samples
+
+
+def sdk_ticker(api: Any, n: int) -> list[float]:
+    samples = []
+    perf = time.perf_counter
+    for _ in range(n):
+        t = perf()
+        price = api.symbol_price_ticker().symbol(SYMBOL).execute().typed.result.price
+        samples.append(perf() - t)
+    assert price
+    return samples
+
+
+def raw_order(ws: websocket.WebSocket, n: int) -> list[float]:
+    """A signed order.place frame built by hand: sorted params, HMAC-SHA256, JSON."""
+    secret = LEAN_SECRET.encode()
+    samples = []
+    perf = time.perf_counter
+    for i in range(n):
+        t = perf()
+        rid = f"o{i}"
+        params: dict[str, Any] = {
+            "symbol": SYMBOL,
+            "side": "BUY",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": str(QTY),
+            "price": str(PRICE),
+            "timestamp": int(time.time() * 1000),
+            "apiKey": LEAN_KEY,
+        }
+        payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
+        params["signature"] = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
+        ws.send(json.dumps({"id": rid, "method": "order.place", "params": params}))
+        reply = json.loads(ws.recv())
+        assert reply["id"] == rid
+        order_id = reply["result"]["orderId"]
+        samples.append(perf() - t)
+    assert order_id
+    return samples
+
+
+def sdk_order(api: Any, n: int) -> list[float]:
+    samples = []
+    perf = time.perf_counter
+    for _ in range(n):
+        t = perf()
+        order_id = (
+            api.new_order()
+            .symbol(SYMBOL)
+            .side("BUY")
+            .type("LIMIT")
+            .time_in_force("GTC")
+            .quantity(QTY)
+            .price(PRICE)
+            .execute()
+            .typed.result.order_id
+        )
+        samples.append(perf() - t)
+    assert order_id
+    return samples
+
+
+def raw_ticker_pipelined(url: str, n: int, window: int) -> float:
+    """Requests/s with `window` in flight: a sender thread and this thread reading."""
+    ws = raw_socket(url)
+    slots = threading.Semaphore(window)
+
+    def sender() -> None:
+        for i in range(n):  # each frame encoded when sent, as a real caller would
+            slots.acquire()
+            ws.send(
+                json.dumps({"id": f"p{i}", "method": "ticker.price", "params": {"symbol": SYMBOL}})
+            )
+
+    t = time.perf_counter()
+    th = threading.Thread(target=sender)
+    th.start()
+    for _ in range(n):
+        Decimal(json.loads(ws.recv())["result"]["price"])
+        slots.release()
+    elapsed = time.perf_counter() - t
+    th.join()
+    ws.close()
+    return n / elapsed
+
+
+def sdk_ticker_pipelined(api: Any, n: int, window: int, typed: bool = True) -> float:
+    """Requests/s with `window` in flight; the done callback reads the typed price (or not)."""
+    slots = threading.Semaphore(window)
+    done = threading.Event()
+    count = [0]
+    lock = threading.Lock()
+
+    def finished(future: Any) -> None:
+        response = future.result()
+        if typed:
+            assert response.typed.result.price
+        slots.release()
+        with lock:
+            count[0] += 1
+            if count[0] == n:
+                done.set()
+
+    t = time.perf_counter()
+    for _ in range(n):
+        slots.acquire()
+        api.symbol_price_ticker().symbol(SYMBOL).execute_async().add_done_callback(finished)
+    done.wait()
+    return n / (time.perf_counter() - t)
+
+
+def server_cost_us(url: str) -> float:
+    """The lean server's own mean time per request (it measures itself)."""
+    ws = raw_socket(url)
+    ws.send("stats")
+    value = float(ws.recv())
+    ws.close()
+    return value
+
+
+def report(title: str, raw: list[float], sdk: list[float], unit: str, target: str) -> None:
+    """Print medians of both and the min/median of the per-round ratios SDK / raw."""
+    ratios = [s / r for r, s in zip(raw, sdk)]
+    print(f"{title}:")
+    print(f"  raw websocket-client  {statistics.median(raw):9.1f} {unit}")
+    print(
+        f"  SDK                   {statistics.median(sdk):9.1f} {unit}   ratio min "
+        f"{min(ratios):.2f}x median {statistics.median(ratios):.2f}x (target {target})"
+    )
+
+
+def lean_section() -> None:
+    proc, url = start_lean_server()
+    try:
+        cfg = ConfigurationWebsocketApi(
+            base_path=url, api_key=LEAN_KEY, api_secret=LEAN_SECRET, timeout=30
+        )
+        with BinanceDerivativesTradingUsdsFuturesClient(websocket_api=cfg) as client:
+            market = client.websocket_api.market_data_api
+            trade = client.websocket_api.trade_api
+            ws = raw_socket(url)
+            raw_ticker(ws, 300)  # warm-up both sides
+            sdk_ticker(market, 300)
+            raw_order(ws, 300)
+            sdk_order(trade, 300)
+            keys = ("rt", "st", "ro", "so", "rp", "sp", "sq")
+            rows: dict[str, list[float]] = {k: [] for k in keys}
+            runs: list[tuple[str, Callable[[], float]]] = [
+                ("rt", lambda: median_us(raw_ticker(ws, SEQUENTIAL))),
+                ("st", lambda: median_us(sdk_ticker(market, SEQUENTIAL))),
+                ("ro", lambda: median_us(raw_order(ws, SEQUENTIAL))),
+                ("so", lambda: median_us(sdk_order(trade, SEQUENTIAL))),
+                ("rp", lambda: raw_ticker_pipelined(url, PIPELINED, WINDOW)),
+                ("sp", lambda: sdk_ticker_pipelined(market, PIPELINED, WINDOW)),
+                ("sq", lambda: sdk_ticker_pipelined(market, PIPELINED, WINDOW, typed=False)),
+            ]
+            for _ in range(ROUNDS):
+                for key, run in runs:
+                    rows[key].append(run())
+            ws.close()
+        server_us = server_cost_us(url)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    print(f"lean server ({server_us:.1f} us of server work per request), {ROUNDS} rounds")
+    report(
+        f"ticker.price sequential, median of {SEQUENTIAL} calls per round",
+        rows["rt"],
+        rows["st"],
+        "us",
+        "<= 1.15x",
+    )
+    report(
+        f"signed order.place sequential, median of {SEQUENTIAL} calls per round",
+        rows["ro"],
+        rows["so"],
+        "us",
+        "<= 1.2x",
+    )
+    report(
+        f"ticker.price pipelined, window {WINDOW}, {PIPELINED} calls per round, typed price read",
+        rows["rp"],
+        rows["sp"],
+        "req/s",
+        ">= 0.8x",
+    )
+    report(
+        f"ticker.price pipelined, window {WINDOW}, {PIPELINED} calls per round, no typed read",
+        rows["rp"],
+        rows["sq"],
+        "req/s",
+        ">= 0.8x",
+    )
+
+
+# ---------------------------------------------------------------------- local exchange
+
+
 def start_exchange() -> tuple[subprocess.Popen[str], str, str, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "binance_usdm_ws.testing", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(__file__))},
+        env={**os.environ, "PYTHONPATH": SDK_ROOT},
     )
     assert proc.stdout is not None
     found: dict[str, str] = {}
@@ -147,7 +406,7 @@ def median_us(samples: list[float]) -> float:
     return statistics.median(samples) * 1e6
 
 
-def main() -> None:
+def exchange_section() -> None:
     proc, url, key, secret = start_exchange()
     try:
         cfg = ConfigurationWebsocketApi(base_path=url, api_key=key, api_secret=secret, timeout=30)
@@ -162,27 +421,39 @@ def main() -> None:
                 seq_sdk.append(median_us(sdk_sequential(api, SEQUENTIAL)))
                 pipe_raw.append(raw_pipelined(url, key, PIPELINED, WINDOW))
                 pipe_sdk.append(sdk_pipelined(api, PIPELINED, WINDOW))
-        r_seq, s_seq = statistics.median(seq_raw), statistics.median(seq_sdk)
-        r_pipe, s_pipe = statistics.median(pipe_raw), statistics.median(pipe_sdk)
-        print(f"sequential round trip, median of {ROUNDS} x {SEQUENTIAL} calls:")
-        print(f"  raw websocket-client  {r_seq:8.1f} us")
-        print(
-            f"  execute()             {s_seq:8.1f} us   ratio {s_seq / r_seq:.2f}x (target <= 1.2x)"
-        )
-        print(f"pipelined throughput, window {WINDOW}, median of {ROUNDS} x {PIPELINED} calls:")
-        print(f"  raw websocket-client  {r_pipe:8.0f} req/s")
-        print(
-            f"  execute_async()       {s_pipe:8.0f} req/s   ratio {s_pipe / r_pipe:.2f}x "
-            "(target >= 0.8x)"
-        )
     finally:
         proc.terminate()
         proc.wait(10)
-    drop_latency()
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import events  # type: ignore[import-not-found]
+    print(f"local exchange, {METHOD}, {ROUNDS} rounds")
+    report(
+        f"sequential round trip, median of {SEQUENTIAL} calls per round",
+        seq_raw,
+        seq_sdk,
+        "us",
+        "<= 1.2x",
+    )
+    report(
+        f"pipelined throughput, window {WINDOW}, {PIPELINED} calls per round",
+        pipe_raw,
+        pipe_sdk,
+        "req/s",
+        ">= 0.8x",
+    )
 
-    events.main()
+
+def main() -> None:
+    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events").split(",")
+    if "lean" in sections:
+        lean_section()
+    if "exchange" in sections:
+        exchange_section()
+    if "drop" in sections:
+        drop_latency()
+    if "events" in sections:
+        sys.path.insert(0, HERE)
+        import events  # type: ignore[import-not-found]
+
+        events.main()
 
 
 def drop_latency() -> None:

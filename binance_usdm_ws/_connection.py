@@ -6,12 +6,28 @@ single-use: once closed it stays closed, and closing fails every waiting request
 
 Threads per connection, all daemon threads named after the SDK and joined by ``close()``:
 
-* the reader — the only thread that reads the socket. It answers server pings (websocket-client
-  does that inside ``recv_data_frame``), resolves waiters by request id, and hands every other
-  message to ``on_message``;
+* the reader — reads the socket while nobody else does. It answers server pings, resolves
+  waiters by request id, and hands every other message to ``on_message``;
 * the heartbeat (only when ``ping_interval`` is set) — sends a ping when the connection has been
   idle for ``ping_interval`` and declares the socket dead when nothing at all (no frame, no pong)
   arrived for ``dead_after`` seconds, which catches half-open TCP connections in seconds.
+
+Leader/follower (``lead=True``, where ``select.epoll`` exists): waking a thread costs about
+as much as a whole raw round trip, so a caller blocked in ``wait()`` does not wait to be
+handed its reply by the reader thread. Exactly one thread reads the socket at any moment:
+whoever holds the *read token*. A caller that finds the token free takes it when it sends
+(``send_request(..., lead=True)``), reads the socket itself until its own reply is in — handling
+every other frame on the way exactly as the reader would: pings answered, other waiters'
+replies delivered, messages passed to ``on_message`` — and gives the token back. While a
+caller leads, the socket is switched off in the reader thread's epoll set, so the reader
+sleeps through the traffic instead of waking for it; before the token is given back every
+whole message already read is handled and the socket is switched on again, so the reader
+wakes for anything that arrives later (level-triggered: nothing can be missed). A caller that
+finds the token taken waits for its reply like before. The end of the stream (EOF, a close
+frame, a protocol error) seen by a leader is recorded and the socket shut down, which wakes
+the reader (a hang-up is reported even while switched off); the reader alone tears down, so
+every waiter still fails at once, and ``close()`` or the heartbeat wake a leader the same way
+they wake the reader: by shutting the socket down.
 """
 
 from __future__ import annotations
@@ -19,6 +35,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -50,8 +68,9 @@ CloseHandler = Callable[["Connection", Optional[BaseException]], None]
 class Waiter(Protocol):
     """Whoever waits for a reply: told the reply, or why there will be none.
 
-    Both methods are called at most once in total, from the reader thread (or the thread
-    that closes the connection), and must not block.
+    Both methods are called at most once in total, from the thread reading the socket (the
+    reader thread or a leading caller, see the module's docstring) or the thread that closes
+    the connection, and must not block.
     """
 
     def deliver(self, message: dict[str, Any]) -> None: ...
@@ -81,6 +100,11 @@ class Reply:
     def fail(self, error: BaseException) -> None:
         self.error = error
         self._lock.release()
+
+    @property
+    def settled(self) -> bool:
+        """True once the reply or the error is in."""
+        return self.message is not None or self.error is not None
 
     def wait(self, timeout: Optional[float]) -> bool:
         """Block until settled; False if ``timeout`` seconds passed first."""
@@ -112,15 +136,18 @@ class Connection:
     Args:
         url: ``ws://`` or ``wss://`` URL.
         open_timeout: seconds for TCP, TLS and the handshake; ``None`` waits forever.
-        on_message: called in the reader thread with every decoded message that is not the reply
-            to a pending request (events, ``"id": null`` notices, replies for unknown ids are
-            dropped instead). It must not block; exceptions it raises are logged.
+        on_message: called in the thread reading the socket (the reader, or a caller leading)
+            with every decoded message that is not the reply to a pending request (events,
+            ``"id": null`` notices; replies for unknown ids are dropped instead). It must not
+            block; exceptions it raises are logged.
         on_close: called once, in the thread that ended the connection, after every waiter failed.
         ping_interval: send a ping after this many idle seconds; ``None`` disables the heartbeat.
         dead_after: declare the connection dead after this many seconds without any frame.
         name: used in thread names and logs.
         connect_options: websocket-client options (proxy, ``sslopt``, ``header``), made by
             ``_transport.connect_options``.
+        lead: let a caller blocked in ``wait()`` read the socket itself while nobody else
+            does (leader/follower, see the module's docstring); ignored without epoll.
 
     Raises:
         ConnectionClosed: the connection could not be opened (``__cause__`` says why).
@@ -137,6 +164,7 @@ class Connection:
         dead_after: Optional[float] = None,
         name: str = "binance-usdm-ws",
         connect_options: Optional[dict[str, Any]] = None,
+        lead: bool = False,
     ) -> None:
         self.url = url
         self.name = name
@@ -153,6 +181,8 @@ class Connection:
         #: Counters, for tests and diagnostics.
         self.garbage_frames = 0
         self.unknown_replies = 0
+        #: How many times a caller took the read token (read the socket itself).
+        self.leads = 0
         self._mask_pool: list[bytes] = []
         #: True once ``session.logon`` succeeded on this connection (owned by the WS API layer).
         self.logged_on = False
@@ -169,6 +199,21 @@ class Connection:
             ws.shutdown()  # type: ignore[no-untyped-call]
             raise open_error(mask_text(url), exc) from exc
         self._ws = ws
+        self._frames = _FrameReader(ws.sock)
+        #: Held by the one thread that reads the socket (the reader, or a leading caller).
+        self._token = threading.Lock()
+        #: Set by the token's holder when the stream is over; the reader then tears down.
+        self._ended = False
+        self._end_cause: Optional[BaseException] = None
+        self._epoll: Optional[Any] = None
+        self._poll: Optional[Any] = None
+        self._leader: Optional[int] = None  # thread id of the leading caller, if any
+        if lead and hasattr(select, "epoll"):
+            self._fd = self._frames.fileno()
+            self._epoll = select.epoll()
+            self._epoll.register(self._fd, select.EPOLLIN)
+            self._poll = select.poll()
+            self._poll.register(self._fd, select.POLLIN)
         self.last_frame_at = time.monotonic()
         self._heartbeat: Optional[threading.Thread] = None
         if ping_interval is not None:
@@ -197,33 +242,120 @@ class Connection:
         """Number of requests waiting for their reply."""
         return len(self._pending)
 
-    def send_request(self, request_id: RequestId, text: str, waiter: Waiter) -> None:
+    def send_request(
+        self, request_id: RequestId, text: str, waiter: Waiter, lead: bool = False
+    ) -> bool:
         """Register ``waiter`` for ``request_id`` and send ``text``.
 
         The waiter is later given the decoded reply (success or error envelope), or a
         ``ConnectionClosed`` if the connection ends first.
 
+        With ``lead=True`` the read token is taken first if it is free (so the reader thread
+        does not wake for the reply); the caller must then call ``wait()`` with the result.
+
+        Returns:
+            True if the calling thread now holds the read token.
+
         Raises:
             ConnectionClosed: the connection is closed, or the send failed.
             InvalidRequest: a request with the same id is already in flight.
         """
-        # Register and check `closed` under one lock: a request can never slip in after the
-        # close sweep and then wait forever.
-        with self._lock:
-            if self._closed:
-                raise self._closed_error(NotSent)
-            if request_id in self._pending:
-                raise InvalidRequest(
-                    f"a request with id {request_id!r} is already in flight", param="id"
-                )
-            self._pending[request_id] = waiter
+        leading = lead and self._epoll is not None and self._take_token()
         try:
-            self._send_text(text)
-        except _TRANSPORT_ERRORS as exc:
-            self.forget(request_id)
-            # A half-written frame leaves the stream unusable: end the connection.
-            self._abort(exc)
-            raise ConnectionClosed(f"send failed: {exc}") from exc
+            # Register and check `closed` under one lock: a request can never slip in after
+            # the close sweep and then wait forever.
+            with self._lock:
+                if self._closed:
+                    raise self._closed_error(NotSent)
+                if request_id in self._pending:
+                    raise InvalidRequest(
+                        f"a request with id {request_id!r} is already in flight", param="id"
+                    )
+                self._pending[request_id] = waiter
+            try:
+                self._send_text(text)
+            except _TRANSPORT_ERRORS as exc:
+                self.forget(request_id)
+                # A half-written frame leaves the stream unusable: end the connection.
+                self._abort(exc)
+                raise ConnectionClosed(f"send failed: {exc}") from exc
+        except BaseException:
+            if leading:
+                self._give_token()
+            raise
+        return leading
+
+    def wait(self, reply: Reply, timeout: Optional[float], leading: bool = False) -> bool:
+        """Wait until ``reply`` is settled; False if ``timeout`` seconds passed first.
+
+        ``leading`` is what ``send_request`` returned: the caller then reads the socket
+        itself until its reply is in, and gives the token back before returning.
+        """
+        if leading:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            try:
+                if self._lead(reply, deadline):
+                    return True
+            finally:
+                self._give_token()
+            if not self._ended:
+                return False  # timed out while leading
+            # The stream ended under us: the reader tears down and fails the reply.
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return reply.wait(timeout)
+
+    def _take_token(self) -> bool:
+        if not self._token.acquire(False):
+            return False
+        if self._ended or self._closed:
+            self._token.release()
+            return False
+        assert self._epoll is not None
+        self._epoll.modify(self._fd, 0)  # the reader sleeps through what we read
+        self._leader = threading.get_ident()
+        self.leads += 1
+        return True
+
+    def _give_token(self) -> None:
+        """Handle every whole message already read, switch the reader back on, release."""
+        try:
+            while not self._ended:
+                message = self._pop()
+                if message is None:
+                    break
+                self._handle(*message)
+        finally:
+            self._leader = None
+            if self._ended:
+                self._shutdown()  # the hang-up wakes the reader, which tears down
+            else:
+                assert self._epoll is not None
+                self._epoll.modify(self._fd, select.EPOLLIN)
+            self._token.release()
+
+    def _lead(self, reply: Reply, deadline: Optional[float]) -> bool:
+        """Read and handle frames until ``reply`` is settled (True), the deadline or the end."""
+        frames = self._frames
+        poll = self._poll
+        assert poll is not None
+        while not reply.settled:
+            message = self._pop()
+            if message is not None:
+                self._handle(*message)
+            if self._ended:
+                return reply.settled
+            if message is not None:
+                continue
+            if deadline is not None and not frames.pending():
+                left = deadline - time.monotonic()
+                if left <= 0 or not poll.poll(left * 1000.0 + 1.0):
+                    return reply.settled
+            try:
+                frames.fill()
+            except _TRANSPORT_ERRORS as exc:
+                self._end(exc)
+                return reply.settled
+        return True
 
     def send_text(self, text: str) -> None:
         """Send a text frame that expects no reply (e.g. stream control messages)."""
@@ -286,44 +418,97 @@ class Connection:
     # ------------------------------------------------------------------ reader
 
     def _read_loop(self) -> None:
-        cause: Optional[BaseException] = None
-        ws = self._ws
-        frames = _FrameReader(ws.sock)
         try:
-            while True:
-                try:
-                    opcode, data = frames.next_message()
-                except _TRANSPORT_ERRORS as exc:
-                    cause = exc
-                    break
-                self.last_frame_at = time.monotonic()
-                if opcode == _TEXT or opcode == _BINARY:
-                    self._dispatch(data)
-                elif opcode == _PING:
-                    try:
-                        ws.pong(data)  # the same payload, at once (Binance requires it)
-                    except _TRANSPORT_ERRORS as exc:
-                        cause = exc
-                        break
-                elif opcode == _CLOSE:
-                    self._close_code, self._close_reason = _parse_close(data)
-                    if self._closed:  # we asked for this close: not an error
-                        break
-                    try:
-                        ws.send_close()  # complete the closing handshake
-                    except _TRANSPORT_ERRORS:
-                        pass
-                    cause = ServerClosed(
-                        f"closed by the server (code {self._close_code}"
-                        + (f", {self._close_reason!r})" if self._close_reason else ")")
-                    )
-                    break
-                # Pong: only refreshes liveness (last_frame_at).
+            if self._epoll is None:
+                self._read_alone()
+            else:
+                self._read_shared(self._epoll)
         except Exception as exc:  # pragma: no cover - safety net for our own bugs
             logger.error("%s: unexpected internal error in the reader", self.name, exc_info=True)
-            cause = exc
+            self._end(exc)
         finally:
-            self._teardown(cause)
+            self._teardown(self._end_cause)
+
+    def _read_alone(self) -> None:
+        """The reader is the only reader: block in ``recv()``."""
+        frames = self._frames
+        while not self._ended:
+            message = self._pop()
+            if message is not None:
+                self._handle(*message)
+                continue
+            if self._ended:
+                break
+            try:
+                frames.fill()
+            except _TRANSPORT_ERRORS as exc:
+                self._end(exc)
+
+    def _read_shared(self, epoll: Any) -> None:
+        """Read what arrives while no caller leads (the token decides who reads)."""
+        frames = self._frames
+        token = self._token
+        while not self._ended:
+            leads = self.leads
+            if not frames.pending():
+                epoll.poll()  # readable or hung up (a leader switches the socket off meanwhile)
+            with token:
+                # If a caller led meanwhile, it may have read it all: look again, without
+                # blocking (readable means recv() returns at once, possibly with EOF).
+                if self._ended or (
+                    self.leads != leads and not frames.pending() and not epoll.poll(0)
+                ):
+                    continue
+                try:
+                    frames.fill()
+                except _TRANSPORT_ERRORS as exc:
+                    self._end(exc)
+                while not self._ended:
+                    message = self._pop()
+                    if message is None:
+                        break
+                    self._handle(*message)
+
+    def _pop(self) -> Optional[tuple[int, bytes]]:
+        """The next whole message already read, or None; a framing error ends the stream."""
+        try:
+            return self._frames.pop()
+        except _TRANSPORT_ERRORS as exc:
+            self._end(exc)
+            return None
+
+    def _end(self, cause: Optional[BaseException]) -> None:
+        """The stream is over (seen by the token's holder): nothing more is read."""
+        if not self._ended:
+            self._ended = True
+            self._end_cause = cause
+
+    def _handle(self, opcode: int, data: bytes) -> None:
+        """Handle one message or control frame; the token's holder calls it."""
+        self.last_frame_at = time.monotonic()
+        if opcode == _TEXT or opcode == _BINARY:
+            self._dispatch(data)
+        elif opcode == _PING:
+            try:
+                self._ws.pong(data)  # the same payload, at once (Binance requires it)
+            except _TRANSPORT_ERRORS as exc:
+                self._end(exc)
+        elif opcode == _CLOSE:
+            self._close_code, self._close_reason = _parse_close(data)
+            if self._closed:  # we asked for this close: not an error
+                self._end(None)
+                return
+            try:
+                self._ws.send_close()  # complete the closing handshake
+            except _TRANSPORT_ERRORS:
+                pass
+            self._end(
+                ServerClosed(
+                    f"closed by the server (code {self._close_code}"
+                    + (f", {self._close_reason!r})" if self._close_reason else ")")
+                )
+            )
+        # Pong: only refreshes liveness (last_frame_at).
 
     def _dispatch(self, data: bytes) -> None:
         try:
@@ -394,7 +579,8 @@ class Connection:
                 self._ws.send_close()
             except _TRANSPORT_ERRORS:
                 pass
-        if threading.current_thread() is self._reader:
+        if threading.current_thread() is self._reader or self._leader == threading.get_ident():
+            # Called from a handler in the thread that reads: it cannot wait for itself.
             self._abort(None)
             return
         self._reader.join(timeout)
@@ -412,7 +598,19 @@ class Connection:
         """End the connection now: wake the reader, which then tears down with ``cause``."""
         if cause is not None and self._cause is None:
             self._cause = cause
-        self._ws.abort()  # type: ignore[no-untyped-call]  # shutdown(SHUT_RDWR) wakes recv()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        """Shut the socket down: wakes whoever blocks in ``recv()`` or ``poll()`` on it.
+
+        Not ``WebSocket.abort()``, which does nothing once a close frame was sent.
+        """
+        sock = self._ws.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
 
     def _teardown(self, cause: Optional[BaseException]) -> None:
         """Fail every waiter and release the socket. Runs once, at the end of the reader."""
@@ -427,6 +625,10 @@ class Connection:
             except Exception:  # pragma: no cover - a waiter must not stop the sweep
                 logger.exception("%s: waiter failed", self.name)
         self._ws.shutdown()  # type: ignore[no-untyped-call]
+        if self._epoll is not None:
+            with self._token:  # a leader is woken by the shutdown and gives the token back
+                self._epoll.close()
+                self._poll = None
         self._closed_event.set()
         if self._cause is not None:
             logger.info("%s: connection lost: %s", self.name, self._cause)
@@ -457,8 +659,9 @@ class _FrameReader:
 
     websocket-client's own reader makes a system call for each part of each frame (header,
     length, payload); under load that is most of the reader thread's time. This one reads
-    whatever is there (up to 64 KiB) and parses every whole frame out of its buffer. Server
-    frames are never masked (RFC 6455 §5.1); fragmented messages are reassembled.
+    whatever is there (up to 64 KiB) with ``fill()`` and ``pop()`` parses whole frames out of
+    its buffer. Server frames are never masked (RFC 6455 §5.1); fragmented messages are
+    reassembled. Only the holder of the connection's read token touches it.
     """
 
     __slots__ = ("_sock", "_buf", "_parts", "_opcode")
@@ -469,10 +672,34 @@ class _FrameReader:
         self._parts: list[bytes] = []
         self._opcode = 0
 
-    def next_message(self) -> tuple[int, bytes]:
-        """Return the next whole message or control frame as ``(opcode, payload)``."""
+    def fileno(self) -> int:
+        """The socket's file descriptor."""
+        fd: int = self._sock.fileno()
+        return fd
+
+    def fill(self) -> None:
+        """Read once from the socket (blocking) into the buffer."""
+        chunk = self._sock.recv(65536)
+        if not chunk:
+            raise websocket.WebSocketConnectionClosedException("connection closed (EOF)")
+        self._buf += chunk
+
+    def pending(self) -> bool:
+        """True if TLS holds decrypted bytes that the socket's readiness does not show."""
+        pending = getattr(self._sock, "pending", None)
+        return bool(pending is not None and pending())
+
+    def pop(self) -> Optional[tuple[int, bytes]]:
+        """Return the next whole message or control frame in the buffer, or None.
+
+        Raises:
+            WebSocketProtocolException: the server broke the framing rules.
+        """
         while True:
-            fin, opcode, payload = self._next_frame()
+            frame = self._next_frame()
+            if frame is None:
+                return None
+            fin, opcode, payload = frame
             if opcode >= 0x8:  # control frames may come between fragments
                 return opcode, payload
             if opcode == _CONT:
@@ -492,33 +719,30 @@ class _FrameReader:
                 self._parts.clear()
                 return self._opcode, data
 
-    def _next_frame(self) -> tuple[bool, int, bytes]:
+    def _next_frame(self) -> Optional[tuple[bool, int, bytes]]:
         buf = self._buf
-        while True:
-            have = len(buf)
-            if have >= 2:
-                b1 = buf[1]
-                if b1 & 0x80:
-                    raise websocket.WebSocketProtocolException("masked frame from the server")
-                length = b1 & 0x7F
-                head = 2
-                if length == 126:
-                    head = 4
-                    length = int.from_bytes(buf[2:4], "big") if have >= 4 else -1
-                elif length == 127:
-                    head = 10
-                    length = int.from_bytes(buf[2:10], "big") if have >= 10 else -1
-                if length > MAX_MESSAGE:
-                    raise websocket.WebSocketProtocolException("frame too large")
-                if length >= 0 and have >= head + length:
-                    b0 = buf[0]
-                    payload = bytes(buf[head : head + length])
-                    del buf[: head + length]
-                    return bool(b0 & 0x80), b0 & 0x0F, payload
-            chunk = self._sock.recv(65536)
-            if not chunk:
-                raise websocket.WebSocketConnectionClosedException("connection closed (EOF)")
-            buf += chunk
+        have = len(buf)
+        if have < 2:
+            return None
+        b1 = buf[1]
+        if b1 & 0x80:
+            raise websocket.WebSocketProtocolException("masked frame from the server")
+        length = b1 & 0x7F
+        head = 2
+        if length == 126:
+            head = 4
+            length = int.from_bytes(buf[2:4], "big") if have >= 4 else -1
+        elif length == 127:
+            head = 10
+            length = int.from_bytes(buf[2:10], "big") if have >= 10 else -1
+        if length > MAX_MESSAGE:
+            raise websocket.WebSocketProtocolException("frame too large")
+        if length < 0 or have < head + length:
+            return None
+        b0 = buf[0]
+        payload = bytes(buf[head : head + length])
+        del buf[: head + length]
+        return bool(b0 & 0x80), b0 & 0x0F, payload
 
 
 def _chunks(data: bytes, size: int) -> Iterator[bytes]:

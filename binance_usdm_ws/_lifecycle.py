@@ -155,7 +155,11 @@ class ConnectionKeeper:
         return self._conn
 
     def on_notice(self, handler: Callable[[Notice], None]) -> None:
-        """Call ``handler(notice)`` for every unsolicited message (in the reader thread)."""
+        """Call ``handler(notice)`` for every unsolicited message.
+
+        It runs in the thread that reads the socket at that moment: the reader thread, or a
+        caller waiting in ``execute()`` that reads its own reply. It must not block.
+        """
         self._notice_handlers.append(handler)
 
     def _open(self) -> Connection:
@@ -170,6 +174,7 @@ class ConnectionKeeper:
             dead_after=None if hb is None else hb + cfg.heartbeat_timeout,
             name=f"binance-usdm-ws-api-{next(_counter)}",
             connect_options=connect_options(cfg.url, cfg, cfg.connect_timeout),
+            lead=True,
         )
         self._prepare_connection(conn)
         return conn

@@ -136,6 +136,8 @@ def STRING(name: str, value: Any) -> Any:
 
 def DECIMAL(name: str, value: Any) -> Any:
     """An exact number sent as a plain-notation JSON string: Decimal, int or numeric str."""
+    if type(value) is Decimal and value.is_finite():  # the common case, first
+        return plain_decimal(value)
     if isinstance(value, bool) or isinstance(value, float):
         hint = (
             " (floats are not exact: pass Decimal('0.1') or '0.1')"
@@ -288,20 +290,20 @@ class Param(Generic[V]):
 
     def _make_setter(self, cls: type) -> Callable[..., Any]:
         """The setter function of this param on builder class ``cls`` (made once per class)."""
-        param = self
+        wire, convert = self.wire, self.convert
 
-        def setter(self: Any, value: Any) -> Any:
-            self._params[param.wire] = param.convert(value)
-            return self
+        def setter(request: Any, value: Any) -> Any:
+            request._params[wire] = convert(value)
+            return request
 
-        setter.__name__ = param.name
-        setter.__qualname__ = f"{cls.__qualname__}.{param.name}"
+        setter.__name__ = self.name
+        setter.__qualname__ = f"{cls.__qualname__}.{self.name}"
         setter.__module__ = cls.__module__
-        required = " (required)" if param.required else ""
-        setter.__doc__ = f"Set ``{param.wire}``{required}. {param.doc}"
+        required = " (required)" if self.required else ""
+        setter.__doc__ = f"Set ``{wire}``{required}. {self.doc}"
         # Real types, not the strings of this module's annotations: inspect.signature(), help()
         # and typing.get_type_hints() then show ``(value: <V>) -> <cls>`` on the bound setter.
-        setter.__annotations__ = {"value": param.value_type, "return": cls}
+        setter.__annotations__ = {"value": self.value_type, "return": cls}
         return setter
 
 
@@ -356,7 +358,10 @@ def required_when(name: str, value: str, *needed: Union[str, tuple[str, ...]]) -
     def broken(get: Get) -> Optional[tuple[str, str]]:
         if get(name) == value:
             for group in groups:
-                if all(get(n) is None for n in group):
+                for n in group:
+                    if get(n) is not None:
+                        break
+                else:
                     return group[0], f"{name}={value} requires {' or '.join(group)}"
         return None
 
@@ -400,6 +405,25 @@ def _lift(raw: dict[str, Any], result: Any, result_type: Any) -> tuple[Any, tupl
         if key in own and own[key] != beside[key]
     )
     return {**beside, **own}, problems
+
+
+_DECODERS: Optional[tuple[Callable[..., Any], Any, Callable[..., Any], Any]] = None
+
+
+def _decoders() -> tuple[Callable[..., Any], Any, Callable[..., Any], Any]:
+    """``decode``, ``WsApiResponse``, and the ``rateLimits`` hook and type, looked up once.
+
+    Imported on first use (the models import this module); taking the ``rateLimits`` hook from
+    the converter once saves most of the cost of a small reply's ``typed``.
+    """
+    global _DECODERS
+    if _DECODERS is None:
+        from ._converter import converter, decode
+        from ._models import RateLimit, WsApiResponse
+
+        tp = list[RateLimit]
+        _DECODERS = (decode, WsApiResponse, converter.get_structure_hook(tp), tp)
+    return _DECODERS
 
 
 class Response(Generic[T]):
@@ -453,9 +477,7 @@ class Response(Generic[T]):
                 field that does not fit is ``None`` and listed in :attr:`decode_problems`).
         """
         if self._typed is None:
-            from ._converter import decode
-            from ._models import RateLimit, WsApiResponse
-
+            decode, response, limits_hook, limits_type = _decoders()
             raw = self.raw
             result = raw.get("result")
             problems: tuple[str, ...] = ()
@@ -468,16 +490,21 @@ class Response(Generic[T]):
                     payload=raw,
                 )
             result, found = decode(result, self._result_type, path="$.result")
-            problems += found
+            if found:
+                problems += found
             limits = raw.get("rateLimits")
             if limits is not None:
                 try:
-                    limits, found = decode(limits, list[RateLimit], path="$.rateLimits")
-                    problems += found
-                except DecodeError:
-                    problems += (f"$.rateLimits: expected a list, got {type(limits).__name__}",)
-                    limits = None
-            self._typed = WsApiResponse(
+                    limits = limits_hook(limits, limits_type)
+                except Exception:
+                    try:
+                        limits, found = decode(limits, limits_type, path="$.rateLimits")
+                        problems += found
+                    except DecodeError:
+                        kind = type(limits).__name__
+                        problems += (f"$.rateLimits: expected a list, got {kind}",)
+                        limits = None
+            self._typed = response(
                 id=raw.get("id"), status=raw.get("status"), result=result, rate_limits=limits
             )
             if problems:
@@ -651,10 +678,16 @@ class Request(Generic[T]):
                 raise InvalidRequest(
                     f"{type(self).__name__}: missing required parameter {p.name}", param=p.name
                 )
-        for rule in self.rules:
-            broken = rule.broken(lambda name: params.get(self.params[name].wire))
-            if broken is not None:
-                raise InvalidRequest(f"{type(self).__name__}: {broken[1]}", param=broken[0])
+        if self.rules:
+            declared = self.params
+
+            def get(name: str) -> Any:
+                return params.get(declared[name].wire)
+
+            for rule in self.rules:
+                broken = rule.broken(get)
+                if broken is not None:
+                    raise InvalidRequest(f"{type(self).__name__}: {broken[1]}", param=broken[0])
         out = dict(params)
         if self.client_id_param is not None and self.client_id_param not in out:
             # Every order gets an id it can be looked up by when its outcome is unknown.
@@ -761,4 +794,7 @@ class Builds(Generic[R]):
         build.__qualname__ = f"{self.owner}.{build.__name__}"
         build.__doc__ = self.__doc__
         build.__annotations__ = {"return": cls}  # help() and IDEs: ``new_order() -> NewOrder``
+        if self.name:
+            # Kept on the service: later calls find it without this descriptor.
+            vars(obj)[self.name] = build
         return build

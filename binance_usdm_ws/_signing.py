@@ -28,7 +28,14 @@ def _text(value: Any) -> str:
 
 def signature_payload(params: dict[str, Any]) -> str:
     """Return the text that is signed for ``params`` (``signature`` itself excluded)."""
-    return "&".join(f"{k}={_text(params[k])}" for k in sorted(params) if k != "signature")
+    # Most values are already strings (the builders render decimals and enums as text).
+    return "&".join(
+        [
+            k + "=" + (v if type(v) is str else _text(v))
+            for k, v in sorted(params.items())
+            if k != "signature"
+        ]
+    )
 
 
 class Signer(Protocol):
@@ -46,14 +53,17 @@ class HmacSigner:
     """HMAC-SHA256 over the UTF-8 payload, as lowercase hex."""
 
     key_type = "HMAC"
-    __slots__ = ("_secret",)
+    __slots__ = ("_keyed",)
 
     def __init__(self, secret: str) -> None:
-        self._secret = secret.encode()
+        # Keyed once: each signature copies this state instead of hashing the key again.
+        self._keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
 
     def sign(self, payload: str) -> str:
         """Return the hex HMAC-SHA256 of ``payload``."""
-        return hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()
+        mac = self._keyed.copy()
+        mac.update(payload.encode())
+        return mac.hexdigest()
 
     def __repr__(self) -> str:
         return "HmacSigner(secret=***)"

@@ -141,8 +141,9 @@ class WebsocketApi(ConnectionKeeper, Transport):
         )
         sent_at = time.time()
         reply = Reply()
-        self._send(conn, request, rid, params, text, reply)
-        if not reply.wait(timeout):
+        # Leading: this thread reads its reply off the socket itself if nobody else is reading.
+        leading = self._send(conn, request, rid, params, text, reply, lead=True)
+        if not conn.wait(reply, timeout, leading):
             if conn.forget(rid) is not None:
                 raise RequestTimeout(
                     f"no reply within {timeout} s",
@@ -181,8 +182,14 @@ class WebsocketApi(ConnectionKeeper, Transport):
         timeout = self.config.timeout
         if timeout is not None:
             waiter.deadline = time.monotonic() + timeout
+            deadlines = self._deadlines
             with self._sweep_lock:
-                self._deadlines.append(waiter)
+                # Replies mostly come in order: dropping the settled head here keeps the queue
+                # about as long as the calls in flight, instead of holding every future (and
+                # its response) until the next sweep, which the garbage collector pays for.
+                while deadlines and deadlines[0].settled:
+                    deadlines.popleft()
+                deadlines.append(waiter)
                 if not self._sweep_armed:
                     self._sweep_armed = True
                     self._scheduler.call_later(timeout, self._sweep)
@@ -244,10 +251,11 @@ class WebsocketApi(ConnectionKeeper, Transport):
         params: dict[str, Any],
         text: str,
         waiter: Waiter,
-    ) -> None:
+        lead: bool = False,
+    ) -> bool:
         self._check_backoff(request, rid, params)
         try:
-            conn.send_request(rid, text, waiter)
+            return conn.send_request(rid, text, waiter, lead)
         except ConnectionClosed as exc:
             # Nothing went out (or not whole): the outcome is known — not executed.
             err = ConnectionClosed(
@@ -361,8 +369,10 @@ class WebsocketApi(ConnectionKeeper, Transport):
 class _AsyncReply(Future[Response[Any]]):
     """The future of an ``execute_async()`` call, and its waiter on the connection.
 
-    The reader thread delivers the reply; it is turned into a ``Response`` (or the typed
-    error) right there, so no second future or callback is needed.
+    The thread reading the socket (the reader, or a caller waiting in ``execute()`` that
+    leads) delivers the reply; it is turned into a ``Response`` (or the typed error) right
+    there, so no second future or callback is needed. Done callbacks run in that thread too:
+    they must not block.
     """
 
     def __init__(
