@@ -67,7 +67,7 @@ class _Network:
 
 
 _NETWORK_DOC = """
-    Network (WS API and every stream socket alike):
+    Network:
         proxy: ``http://[user:password@]host:port`` (HTTP CONNECT) or
             ``socks5://[user:password@]host:port`` (``socks5h://`` resolves names at the proxy;
             ``socks4://``, ``socks4a://`` too; SOCKS needs the ``proxy`` extra). Used for every
@@ -121,8 +121,9 @@ class ConfigurationWebsocketApi(_Network):
         rotation_interval: replace the connection proactively after this many seconds
             (make-before-break; Binance closes connections after 24 h). ``None`` disables it.
 
-    Unknown order outcomes (a lost reply, a drop, 5xx, -1006/-1007 on an order method):
-        resolve_outcome: ``execute()`` of an order method then queries the order by its client
+    Outcomes:
+        resolve_outcome: when the outcome of an order method is unknown (a lost reply, a drop,
+            5xx, -1006/-1007), ``execute()`` queries the order by its client
             order id and returns it (``resp.resolved``) or raises ``NotExecuted`` /
             ``OrderNotPlaced`` / ``OutcomeUnknown``. Off by default: ``execute()`` then raises
             the original error at once (bounded by ``timeout``), and ``exc.resolve()`` does the

@@ -442,9 +442,8 @@ class Response(Generic[T]):
 
     Attributes:
         raw: the decoded JSON object as received (``id``, ``status``, ``result``, ``rateLimits``).
-        resolved: True when the reply was lost and this is the order as the exchange has it,
-            found by resolving the unknown outcome (``raw`` is then the ``order.status`` reply).
-        resolved_from: the error whose outcome was resolved (None for a normal reply).
+        resolved_from: the error whose unknown outcome was resolved into this reply (``raw`` is
+            then the ``order.status`` reply); ``None`` for a normal reply.
     """
 
     __slots__ = ("raw", "_result_type", "_typed", "_problems", "resolved_from")
@@ -712,7 +711,7 @@ class Request(Generic[T]):
                 ``resolve_outcome`` (off).
 
         Returns:
-            The reply: ``.typed`` (attrs model of the whole response) and ``.raw`` (the JSON);
+            The reply, with ``.typed`` (attrs model of the whole response) and ``.raw`` (the JSON);
             ``.resolved`` is True when it comes from resolving an unknown outcome.
 
         Raises:

@@ -36,6 +36,8 @@ nitpick_ignore = [
     ("py:class", name)
     for name in (
         "decimal.Decimal",
+        "ssl.SSLContext",
+        "os.PathLike",
         "collections.abc.Iterable",
         "enum.IntEnum",
         "concurrent.futures._base.Future",
@@ -51,7 +53,7 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 # ConfigurationWebsocketApi / ConfigurationWebsocketStreams group their fields under these titles.
 napoleon_custom_sections = [
-    (title, "params_style") for title in ("Connection", "Keys", "Requests", "Resilience")
+    (title, "params_style") for title in ("Connection", "Keys", "Requests", "Resilience", "Network", "Outcomes")
 ]
 
 # public module -> title of its page (docs/api/<module>.rst, written by write_pages)
