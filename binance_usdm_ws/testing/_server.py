@@ -26,6 +26,7 @@ from websockets.http11 import Request, Response
 
 from ._common import ApiError, dumps, loads
 from ._faults import FaultRules
+from ._market import MarketHub
 
 __all__ = ["Connection", "Server", "Session"]
 
@@ -101,6 +102,7 @@ class Server:
         self.max_connection_age = max_connection_age
         self.now_ms, self.dispatch, self.record, self.on_tick = now_ms, dispatch, record, on_tick
         self.rules = FaultRules()
+        self.market = MarketHub(self)  # /public and /market
         self.conns: dict[int, Connection] = {}
         self._ids = itertools.count(1)
         self.loop = asyncio.new_event_loop()
@@ -205,6 +207,8 @@ class Server:
         path = request.path.split("?", 1)[0]
         if path in (API_PATH, *PRIVATE_PATHS) or path.startswith("/private/ws/"):
             return None
+        if self.market.accepts(path):
+            return None
         return ws.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
 
     async def _handler(self, ws: ServerConnection) -> None:
@@ -226,6 +230,7 @@ class Server:
             if "events" in qs:
                 conn.events = frozenset(e for v in qs["events"] for e in v.split("/") if e)
         self.conns[conn.cid] = conn
+        self.market.attach(conn, path, qs)
         writer = self._spawn(self._writer(conn))
         pinger = self._spawn(self._pinger(conn)) if self.ping_interval else None
         try:
@@ -412,6 +417,8 @@ class Server:
         self.enqueue(conn, text)
 
     def _on_stream_message(self, conn: Connection, message: Data) -> None:
+        if self.market.handle(conn, message):
+            return
         try:
             req = loads(message if isinstance(message, str) else message.decode())
         except ValueError:
@@ -441,6 +448,8 @@ class Server:
         event = payload.get("e")
         for conn in self.select("stream"):
             if listen_key is not None and listen_key not in conn.listen_keys:
+                continue
+            if self.market.owns(conn):
                 continue
             if conn.events is not None and event not in conn.events:
                 continue
