@@ -221,6 +221,11 @@ SAMPLE_OF = {
 }  # fmt: skip
 
 
+def sample_frames(name: str) -> Any:
+    """The payload of a stream sample file (``stream.<name>.connector-fixture.json``)."""
+    return json.loads((DATA / f"stream.{name}.connector-fixture.json").read_text())
+
+
 def payload_for(model: type) -> Any:
     name = model.__name__
     if name in ("Tickers", "MiniTickers"):

@@ -76,6 +76,8 @@ class MarketHub:
     Attributes:
         max_streams: Streams one connection may hold (Binance: 1024).
         max_incoming_per_second: Incoming frames allowed in any 1 s window (Binance: 10).
+        mute: Control methods the hub receives but never answers (fault).
+        reject: ``(code, msg)`` error replies for the next ``SUBSCRIBE`` frames (fault).
         received: Every control frame received, as ``(cid, route, loop time, text)``.
     """
 
@@ -86,6 +88,9 @@ class MarketHub:
         self.max_streams = 1024
         self.max_incoming_per_second = 10
         self.received: list[tuple[int, str, float, str]] = []
+        #: Faults: methods left unanswered, and error replies for the next ``SUBSCRIBE``\s.
+        self.mute: set[str] = set()
+        self.reject: list[tuple[int, str]] = []
         self._books: dict[str, tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]] = {}
         self._last_u: dict[str, int] = {}
         self._tops: dict[str, tuple[Any, ...]] = {}
@@ -169,6 +174,11 @@ class MarketHub:
         ):
             msg = f"Invalid request: unknown variant {method}, expected one of {_METHODS}"
             return {"error": {"code": 2, "msg": msg}, "id": rid}
+        if method in self.mute:
+            return None
+        if method == "SUBSCRIBE" and self.reject:
+            code, msg = self.reject.pop(0)
+            return {"error": {"code": code, "msg": msg}, "id": rid}
         result: Any = None
         if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             if not isinstance(params, list) or not all(isinstance(p, str) for p in params):

@@ -3,7 +3,9 @@
 * :mod:`._builders` — the 20 stream builders (``market_api``/``public_api``), declared as data,
   and the routing of raw stream names;
 * :mod:`._models` — the typed events; :mod:`._decode` — decoding them;
-* :mod:`._enums` — the builders' enum params.
+* :mod:`._enums` — the builders' enum params;
+* :mod:`._client` — ``client.websocket_streams``: sockets per route, acknowledged and paced
+  control frames, handles.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ._builders import (
     TradingSessionStream,
     parse_stream_name,
 )
+from ._client import StreamHandle, SubscriptionRejected, WebsocketStreams
 from ._decode import decode_market_event
 from ._enums import (
     ContinuousKlineInterval,
@@ -119,11 +122,14 @@ __all__ = [
     "Route",
     "RpiDiffBookDepthStreams",
     "StreamRequest",
+    "StreamHandle",
     "StreamRoute",
+    "SubscriptionRejected",
     "Ticker",
     "Tickers",
     "TradingSession",
     "TradingSessionStream",
+    "WebsocketStreams",
     "decode_market_event",
     "parse_stream_name",
 ]

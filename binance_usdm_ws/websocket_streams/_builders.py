@@ -38,6 +38,8 @@ from ._enums import (
 if TYPE_CHECKING:
     import sys
 
+    from ._client import StreamHandle
+
     if sys.version_info >= (3, 11):
         from typing import Self
     else:  # pragma: no cover
@@ -129,7 +131,7 @@ class StreamTransport:
 
     def subscribe_names(
         self, names: list[str], request_id: Optional[int], timeout: Timeout
-    ) -> Any:  # pragma: no cover - interface
+    ) -> StreamHandle:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -245,14 +247,15 @@ class StreamRequest(Generic[T]):
 
         return _PLACEHOLDER.sub(fill, self.method)
 
-    def execute(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> Any:
+    def execute(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> StreamHandle:
         """Subscribe to the stream on its route and return its handle once Binance acknowledged.
 
         Raises:
             InvalidRequest: bad or missing params (nothing was sent), or a builder made
                 without a client.
             RequestTimeout: no acknowledgement in time.
-            StreamSubscribeError: the server refused the subscription (``code``, ``msg``).
+            SubscriptionRejected: the server refused the subscription (``code``, ``msg``).
+            ConnectionClosed: the socket could not be opened, or closed meanwhile.
         """
         name = self.stream_name()
         if self._transport is None:
