@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, Callable
@@ -234,3 +235,35 @@ def test_engine_trades_arrive_typed_through_the_client(exchange, streams, api):
         Decimal("0.2"),
         True,
     )
+
+
+def test_a_silent_socket_is_replaced_with_a_gap(exchange, streams):
+    ws = streams(silence_timeout=0.4)
+    handle = ws.subscribe(["btcusdt@aggTrade"])
+    assert exchange.faults.silence("stream") == 1  # half-open: no frame, no pong
+    gap = handle.get(timeout=10)
+    assert isinstance(gap, StreamGap) and gap.reason == "reconnect"
+    wait_until(lambda: exchange.publish("btcusdt@aggTrade", TRADE) == 1, 10)
+    assert isinstance(handle.get(timeout=5), AggregateTrade)
+
+
+def test_rotation_is_make_before_break_without_gap_or_duplicate(exchange, streams):
+    ws = streams(rotation_interval=0.5)
+    handle = ws.subscribe(["btcusdt@aggTrade"])
+    sent = 0
+    while ws.rotations < 1 or sent < 20:  # publishes through the whole overlap
+        exchange.publish("btcusdt@aggTrade", dict(TRADE, a=sent))
+        sent += 1
+        time.sleep(0.005)
+    for _ in range(5):  # after the swap, on the new socket only
+        exchange.publish("btcusdt@aggTrade", dict(TRADE, a=sent))
+        sent += 1
+    got = []
+    while len(got) < sent:
+        item = handle.get(timeout=5)
+        assert item is not None and not isinstance(item, StreamGap), item
+        got.append(item.aggregate_trade_id)
+    assert got == list(range(sent))
+    assert handle.get(timeout=0.2) is None  # and no copy after the last one
+    assert ws.reconnects == 0
+    assert ws.duplicates > 0  # both sockets delivered during the overlap; copies were dropped

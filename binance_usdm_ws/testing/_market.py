@@ -223,7 +223,7 @@ class MarketHub:
             if conn is None:
                 del self.subs[cid]
                 continue
-            if sub.route != route or name not in sub.streams:
+            if sub.route != route or name not in sub.streams or conn.silenced:
                 continue
             data = {"stream": name, "data": payload} if conn.combined else payload
             self.server.enqueue(conn, dumps(data))

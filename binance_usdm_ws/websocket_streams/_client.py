@@ -44,6 +44,7 @@ from .._config import ConfigurationWebsocketStreams
 from .._connection import Connection, Reply
 from .._requests import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
 from .._stream_delivery import StreamConsumer, StreamGap, now_ms
+from .._streams import _Seen
 from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
 from ._builders import MarketApi, PublicApi, Route, StreamTransport, parse_stream_name
 from ._decode import decode_market_event
@@ -57,6 +58,9 @@ _counter = itertools.count(1)
 _WINDOW = 1.0
 #: Added to the pacing window: frames must also *arrive* within the server's window.
 _MARGIN = 0.05
+#: Both sockets of a rotation deliver this long; copies are dropped until a grace after.
+_ROTATION_OVERLAP = 1.0
+_DEDUPE_GRACE = 5.0
 
 
 class SubscriptionRejected(ServerError):
@@ -185,7 +189,7 @@ class StreamHandle(StreamConsumer):
 class _Shard:
     """One stream socket of a route and the streams it holds."""
 
-    __slots__ = ("route", "number", "conn", "streams", "sent")
+    __slots__ = ("route", "number", "conn", "streams", "sent", "opened", "seen", "seen_until")
 
     def __init__(self, route: Route, number: int) -> None:
         self.route = route
@@ -193,6 +197,9 @@ class _Shard:
         self.conn: Optional[Connection] = None
         self.streams: dict[str, None] = {}  # acknowledged, in order
         self.sent: deque[float] = deque()  # send times of recent control frames
+        self.opened = time.monotonic()  # of the current socket (rotation is due from it)
+        self.seen: Optional[_Seen] = None  # while two sockets may deliver the same frames
+        self.seen_until = 0.0
 
 
 def _chunks(names: list[str], size: int) -> Iterator[list[str]]:
@@ -207,7 +214,13 @@ class WebsocketStreams(StreamTransport):
     unsubscribe, list) are serialised; frames are delivered by the sockets' reader threads to
     the handles' queues.
 
-    Counters: ``reconnects`` (sockets reopened after a loss).
+    Rotation: a socket older than ``rotation_interval`` is replaced make-before-break — the new
+    socket subscribes every stream (paced) while the old one still delivers, both deliver for
+    a one-second overlap whose copies are dropped (exact payload match, as the user data
+    stream does), then the old one closes: no gap, no duplicate.
+
+    Counters: ``reconnects`` (sockets reopened after a loss), ``rotations``, ``duplicates``
+    (copies dropped during rotation overlaps).
     """
 
     def __init__(self, config: ConfigurationWebsocketStreams) -> None:
@@ -225,6 +238,8 @@ class WebsocketStreams(StreamTransport):
         self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._supervisor: Optional[threading.Thread] = None
         self.reconnects = 0
+        self.rotations = 0
+        self.duplicates = 0
 
     # ------------------------------------------------------------------ public
 
@@ -349,9 +364,11 @@ class WebsocketStreams(StreamTransport):
         params: Optional[list[str]],
         request_id: Optional[int],
         wait: Optional[float],
+        conn: Optional[Connection] = None,
+        sent: Optional[deque[float]] = None,
     ) -> Any:
-        """Send one control frame on ``shard`` (paced) and return its result."""
-        conn = shard.conn
+        """Send one control frame on ``shard`` (or on ``conn``, paced by ``sent``)."""
+        conn = shard.conn if conn is None else conn
         if conn is None or conn.closed:
             raise ConnectionClosed(f"the /{shard.route.value} stream socket is not connected")
         rid = next(self._ids) if request_id is None else request_id
@@ -359,7 +376,7 @@ class WebsocketStreams(StreamTransport):
         if params is not None:
             frame["params"] = params
         frame["id"] = rid
-        self._pace(shard)
+        self._pace(shard.sent if sent is None else sent)
         reply = Reply()
         conn.send_request(rid, json.dumps(frame, separators=(",", ":")), reply)
         if not reply.wait(wait):
@@ -383,10 +400,9 @@ class WebsocketStreams(StreamTransport):
             )
         return message.get("result")
 
-    def _pace(self, shard: _Shard) -> None:
-        """Wait until one more control frame fits the strict sliding window of ``shard``."""
+    def _pace(self, sent: deque[float]) -> None:
+        """Wait until one more control frame fits the strict sliding window of a socket."""
         limit = self._config.max_control_messages_per_second
-        sent = shard.sent
         while True:
             now = time.monotonic()
             while sent and sent[0] <= now - _WINDOW - _MARGIN:
@@ -443,20 +459,36 @@ class WebsocketStreams(StreamTransport):
         return Connection(
             f"{cfg.base_path.rstrip('/')}/{shard.route.value}/stream",
             open_timeout=cfg.connect_timeout,
-            on_message=self._on_frame,
+            on_message=lambda message: self._on_frame(message, shard),
             on_close=lambda c, cause: self._lost(shard, c, cause),
             ping_interval=silence / 2 if silence else None,
             dead_after=silence or None,
             name=f"binance-usdm-ws-streams-{shard.route.value}{shard.number}",
         )
 
-    def _on_frame(self, message: Any) -> None:
+    def _on_frame(self, message: Any, shard: _Shard) -> None:
         """Reader thread: hand a data frame to the handles of its stream."""
         if type(message) is dict:
             name = message.get("stream")
             if type(name) is str:
+                if shard.seen is not None and not self._fresh(shard, message):
+                    return
                 for handle in self._handles.get(name, ()):
                     handle._push(message)
+
+    def _fresh(self, shard: _Shard, message: Any) -> bool:
+        """During a rotation's overlap: False for a copy of a frame already delivered."""
+        with self._lock:
+            seen = shard.seen
+            if seen is None:
+                return True
+            if time.monotonic() > shard.seen_until:
+                shard.seen = None
+                return True
+            if seen.add(message):
+                return True
+            self.duplicates += 1
+            return False
 
     def _lost(self, shard: _Shard, conn: Connection, cause: Optional[BaseException]) -> None:
         if self._stop.is_set() or shard.conn is not conn:
@@ -466,7 +498,19 @@ class WebsocketStreams(StreamTransport):
 
     def _supervise(self) -> None:
         while True:
-            command = self._commands.get()
+            interval = self._config.rotation_interval
+            due = None
+            if interval is not None:
+                shards = [s for s in self._all_shards() if s.conn is not None]
+                due = min((s.opened + interval for s in shards), default=None)
+            try:
+                wait = None if due is None else max(0.0, due - time.monotonic())
+                command = self._commands.get(timeout=wait)
+            except queue.Empty:
+                for shard in self._all_shards():
+                    if interval is not None and time.monotonic() >= shard.opened + interval:
+                        self._rotate(shard)
+                continue
             if command[0] == "stop" or self._stop.is_set():
                 return
             _, shard, conn, start, detail = command
@@ -493,6 +537,7 @@ class WebsocketStreams(StreamTransport):
                 try:
                     shard.conn = self._connect(shard)
                     shard.sent.clear()
+                    shard.opened = time.monotonic()
                     if not gap_sent:  # before any SUBSCRIBE: it precedes every new item
                         gap = StreamGap("reconnect", start, max(start, now_ms()), detail=detail)
                         for handle in self._handles_of(shard):
@@ -514,6 +559,38 @@ class WebsocketStreams(StreamTransport):
             if self._stop.wait(delay * (0.5 + random.random())):
                 return
             delay = min(delay * 2, cfg.reconnect_max_delay)
+
+    def _rotate(self, shard: _Shard) -> None:
+        """Make-before-break: subscribe everything on a new socket, overlap, close the old."""
+        cfg = self._config
+        with self._control:
+            old = shard.conn
+            if self._stop.is_set() or old is None or old.closed:
+                return
+            with self._lock:
+                shard.seen, shard.seen_until = _Seen(), float("inf")
+            sent: deque[float] = deque()
+            new: Optional[Connection] = None
+            try:
+                new = self._connect(shard)
+                for chunk in _chunks(list(shard.streams), cfg.max_streams_per_subscribe):
+                    self._request(shard, "SUBSCRIBE", chunk, None, cfg.timeout, new, sent)
+            except BinanceWsError as exc:
+                if new is not None:
+                    new.close(0)
+                with self._lock:
+                    shard.seen = None
+                shard.opened = time.monotonic() - (cfg.rotation_interval or 0) + 60.0
+                logger.warning("rotation of /%s failed: %s", shard.route.value, exc)
+                return
+            shard.conn, shard.sent, shard.opened = new, sent, time.monotonic()
+        if self._stop.wait(_ROTATION_OVERLAP):
+            return
+        old.close(cfg.close_timeout)
+        with self._lock:
+            shard.seen_until = time.monotonic() + _DEDUPE_GRACE
+        self.rotations += 1
+        logger.info("/%s socket %d rotated", shard.route.value, shard.number)
 
     def __repr__(self) -> str:
         return f"<WebsocketStreams sockets={self.connection_count} streams={len(self._shard_of)}>"
