@@ -8,7 +8,8 @@ websocket-client (tuned: ``skip_utf8_validation=True``) measured in the same run
 * pipelined throughput: a window of requests in flight (``execute_async()`` vs raw frames
   sent by one thread and read by another);
 * failure latency: how long waiting calls take to fail after the server drops the socket;
-* typed event decoding vs ``json.loads`` (``benchmarks/events.py``).
+* typed event decoding vs ``json.loads`` (``benchmarks/events.py``);
+* market stream throughput from one socket in a burst (``benchmarks/streams.py``).
 
 Targets (issues 2 and 4): sequential ≤ 1.2× raw; pipelined ≥ 0.8× raw; decode ≤ 3× loads.
 """
@@ -183,6 +184,9 @@ def main() -> None:
     import events  # type: ignore[import-not-found]
 
     events.main()
+    import streams  # type: ignore[import-not-found]
+
+    streams.main()
 
 
 def drop_latency() -> None:

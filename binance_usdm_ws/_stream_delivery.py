@@ -240,7 +240,12 @@ class StreamConsumer:
             )
         return self._take(timeout, drain=True)
 
-    def _take(self, timeout: Optional[float], drain: bool) -> Optional[StreamItem]:
+    def _take(
+        self,
+        timeout: Optional[float],
+        drain: bool,
+        resolve: Optional[Callable[[Any], Any]] = None,
+    ) -> Optional[StreamItem]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._cond:
@@ -259,7 +264,7 @@ class StreamConsumer:
                         if remaining <= 0:
                             return None
                         self._cond.wait(remaining)
-            result = self._resolve(item)
+            result = (resolve or self._resolve)(item)
             if result is not None:
                 return result
 

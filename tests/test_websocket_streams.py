@@ -267,3 +267,16 @@ def test_rotation_is_make_before_break_without_gap_or_duplicate(exchange, stream
     assert handle.get(timeout=0.2) is None  # and no copy after the last one
     assert ws.reconnects == 0
     assert ws.duplicates > 0  # both sockets delivered during the overlap; copies were dropped
+
+
+def test_raw_fast_path_hands_over_payloads_undecoded(exchange, streams):
+    ws = streams(queue_size=2)
+    handle = ws.subscribe(["btcusdt@aggTrade"])
+    for i in range(4):
+        exchange.publish("btcusdt@aggTrade", dict(TRADE, a=i))
+    wait_until(lambda: handle.dropped == 2)
+    gap = handle.get_raw(timeout=5)
+    assert isinstance(gap, StreamGap) and gap.dropped == 2
+    assert handle.get_raw(timeout=5) == dict(TRADE, a=2)
+    handle.unsubscribe()
+    assert [p["a"] for p in handle.raw()] == [3]  # what was received stays readable

@@ -153,6 +153,27 @@ class StreamHandle(StreamConsumer):
         """
         return super().get(timeout)
 
+    def get_raw(self, timeout: Optional[float] = None) -> Any:
+        """Like :meth:`get`, without decoding: the payload as parsed JSON (or a ``StreamGap``).
+
+        The fast path for a consumer that reads ``["b"]`` itself: no model is built. Use one
+        form per handle (``get``/iteration or ``get_raw``/:meth:`raw`).
+        """
+        return self._take(timeout, drain=True, resolve=self._resolve_raw)
+
+    def raw(self) -> Iterator[Any]:
+        """Iterate the payloads undecoded (and ``StreamGap`` notices) until unsubscribed."""
+        while True:
+            item = self.get_raw()
+            if item is None:
+                return
+            yield item
+
+    def _resolve_raw(self, item: Any) -> Any:
+        if type(item) is dict:
+            return item["data"] if "data" in item else item
+        return self._resolve(item)  # a notice: the gap, or an error for on_error
+
     def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
         return self
 
