@@ -296,3 +296,12 @@ def test_the_readme_market_streams_snippet_runs(exchange):
     exec(compile(code, "README market streams", "exec"), namespace)
     assert namespace["item"] is not None  # the engine's book, as a first depth diff
     assert sorted(namespace["both"].streams) == ["btcusdt@markPrice@1s", "ethusdt@bookTicker"]
+
+
+def test_a_burst_and_duplicates_arrive_in_order_and_in_full(exchange, streams):
+    ws = streams(queue_size=0)
+    handle = ws.subscribe(["btcusdt@aggTrade"])
+    assert exchange.publish_burst("btcusdt@aggTrade", [dict(TRADE, a=i) for i in range(5000)])
+    assert exchange.publish("btcusdt@aggTrade", dict(TRADE, a=5000), copies=2) == 1
+    got = [handle.get(timeout=10).aggregate_trade_id for _ in range(5002)]
+    assert got == [*range(5001), 5000]  # what the server sent, as sent: no silent dedupe

@@ -279,13 +279,23 @@ class LocalExchange:
 
         self._run(run())
 
-    def publish(self, stream: str, payload: Any) -> int:
+    def publish(self, stream: str, payload: Any, *, copies: int = 1) -> int:
         """Send ``payload`` on market stream ``stream`` (to the subscribed connections of its
-        route, wrapped on combined ones) and wait until written; returns how many got it."""
+        route, wrapped on combined ones) and wait until written; returns how many got it.
+
+        ``copies`` > 1 sends the same frame that many times in a row (the duplicates fault).
+        """
+        return self.publish_burst(stream, [payload] * copies)
+
+    def publish_burst(self, stream: str, payloads: list[Any]) -> int:
+        """Send every payload on ``stream`` at once, back to back (the burst fault), and wait
+        until all are written; returns how many connections got them."""
 
         async def run() -> int:
-            conns = self._server.market.publish(stream, payload)
-            await self._server.flush(conns)
+            conns: set[Any] = set()
+            for payload in payloads:
+                conns.update(self._server.market.publish(stream, payload))
+            await self._server.flush(list(conns), timeout=30.0)
             return len(conns)
 
         return int(self._server.call_async(run())) if self._started else 0

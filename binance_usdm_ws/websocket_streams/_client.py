@@ -466,6 +466,9 @@ class WebsocketStreams(StreamTransport):
     def _open_shard(self, route: Route) -> _Shard:
         shard = _Shard(route, next(self._numbers))
         shard.conn = self._connect(shard)
+        if self._stop.is_set():  # closed while connecting: leave nothing behind
+            shard.conn.close(0)
+            raise ConnectionClosed("websocket_streams is closed")
         self._shards[route].append(shard)
         if self._supervisor is None:
             self._supervisor = threading.Thread(
