@@ -27,7 +27,8 @@ positions, a USDT wallet, fees and realized PnL; ``ORDER_TRADE_UPDATE``, ``TRADE
 ``aggTrade``, klines, tickers; book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
 partial depth, ``bookTicker``; mark prices), their control messages and errors, the 10 incoming
 frames/s and 1024 streams limits (``ex.market.max_incoming_per_second``, ``ex.market.max_streams``;
-close 1008), ``ex.publish(stream, payload, copies=n)`` and ``ex.publish_burst(stream, payloads)``; ``rateLimits`` on every reply and, on request,
+close 1008), ``ex.publish(stream, payload, copies=n)`` and ``ex.publish_burst(stream, payloads)``;
+``rateLimits`` on every reply and, on request,
 429 / 418 enforcement; server pings; a ``max_connection_age`` on the simulated clock.
 
 Error codes chosen where Binance documents none: unknown method → 400 / -1020 ("This operation
