@@ -119,7 +119,7 @@ def LEVELS(name: str, value: Any) -> Any:
     return STRING(name, value)
 
 
-def _symbol(doc: str = "Symbol, e.g. ``BTCUSDT`` (lower-cased in the stream name).") -> Any:
+def _symbol(doc: str = "Symbol, e.g. ``BTCUSDT`` (lower-cased in the stream name).") -> Param[str]:
     return Param[str](SYMBOL, required=True, pattern=SYMBOL_RE, doc=doc)
 
 
@@ -131,7 +131,7 @@ class StreamTransport:
 
     def subscribe_names(
         self, names: list[str], request_id: Optional[int], timeout: Timeout
-    ) -> StreamHandle:  # pragma: no cover - interface
+    ) -> StreamHandle[Any]:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -247,7 +247,7 @@ class StreamRequest(Generic[T]):
 
         return _PLACEHOLDER.sub(fill, self.method)
 
-    def execute(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> StreamHandle:
+    def execute(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> StreamHandle[T]:
         """Subscribe to the stream on its route and return its handle once Binance acknowledged.
 
         Raises:
@@ -260,7 +260,8 @@ class StreamRequest(Generic[T]):
         name = self.stream_name()
         if self._transport is None:
             raise InvalidRequest(f"{type(self).__name__}: made without a client; nothing to send")
-        return self._transport.subscribe_names([name], self._id, timeout)
+        handle: StreamHandle[T] = self._transport.subscribe_names([name], self._id, timeout)
+        return handle
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.method} params={self._params}>"

@@ -38,7 +38,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
 from .._config import ConfigurationWebsocketStreams
 from .._connection import Connection, Reply
@@ -54,6 +54,7 @@ __all__ = ["StreamHandle", "SubscriptionRejected", "WebsocketStreams"]
 logger = logging.getLogger("binance_usdm_ws")
 
 E = TypeVar("E")
+T = TypeVar("T")
 _counter = itertools.count(1)
 _WINDOW = 1.0
 #: Added to the pacing window: frames must also *arrive* within the server's window.
@@ -75,13 +76,17 @@ class SubscriptionRejected(ServerError):
         return f"code {self.code}: {self.msg} [method={self.method} id={self.request_id!r}]"
 
 
-class StreamHandle(StreamConsumer):
+class StreamHandle(StreamConsumer, Generic[T]):
     """A subscription to one or more streams: typed events and ``StreamGap``\\s, in order.
 
     Made by a builder's ``execute()`` or ``client.websocket_streams.subscribe([...])``. Iterate
     it (``for item in handle``), ``get(timeout)``, or register callbacks: ``on("message", fn)``
     (every event, as Go's ``handler.On("message", ...)``), ``on(SomeEvent, fn)``, ``on_any``,
     ``on_error``. ``unsubscribe()`` (or leaving ``with handle:``) ends this handle only.
+
+    Typed by its builder: ``aggregate_trade_streams()...execute()`` is a
+    ``StreamHandle[AggregateTrade]`` whose items are ``AggregateTrade`` or ``StreamGap`` (an
+    ``UnknownEvent`` for a payload that does not fit).
 
     Attributes:
         streams: The stream names of this handle.
@@ -145,13 +150,16 @@ class StreamHandle(StreamConsumer):
             return handler
         return super().on(event_type, handler)
 
-    def get(self, timeout: Optional[float] = None) -> Any:
+    def get(  # type: ignore[override]  # the base is typed for user data events
+        self, timeout: Optional[float] = None
+    ) -> Optional[Union[T, StreamGap]]:
         """Return the next event or gap, waiting up to ``timeout`` seconds (``None``: forever).
 
         Returns:
             The item; ``None`` on timeout, or once unsubscribed and drained.
         """
-        return super().get(timeout)
+        item: Optional[Union[T, StreamGap]] = super().get(timeout)  # type: ignore[assignment]
+        return item
 
     def get_raw(self, timeout: Optional[float] = None) -> Any:
         """Like :meth:`get`, without decoding: the payload as parsed JSON (or a ``StreamGap``).
@@ -174,11 +182,12 @@ class StreamHandle(StreamConsumer):
             return item["data"] if "data" in item else item
         return self._resolve(item)  # a notice: the gap, or an error for on_error
 
-    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Union[T, StreamGap]]:  # type: ignore[override]
         return self
 
-    def __next__(self) -> Any:
-        return super().__next__()
+    def __next__(self) -> Union[T, StreamGap]:  # type: ignore[override]
+        item: Union[T, StreamGap] = super().__next__()  # type: ignore[assignment]
+        return item
 
     def unsubscribe(self) -> None:
         """End this handle; ``UNSUBSCRIBE`` the streams no other handle uses. Idempotent.
@@ -196,7 +205,7 @@ class StreamHandle(StreamConsumer):
 
     close = unsubscribe
 
-    def __enter__(self) -> StreamHandle:
+    def __enter__(self) -> StreamHandle[T]:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -250,7 +259,7 @@ class WebsocketStreams(StreamTransport):
         self.public_api = PublicApi(self)
         self._lock = threading.Lock()  # guards the maps below
         self._control = threading.RLock()  # one control operation at a time
-        self._handles: dict[str, tuple[StreamHandle, ...]] = {}
+        self._handles: dict[str, tuple[StreamHandle[Any], ...]] = {}
         self._shard_of: dict[str, _Shard] = {}
         self._shards: dict[Route, list[_Shard]] = {Route.PUBLIC: [], Route.MARKET: []}
         self._ids = itertools.count(1)
@@ -266,7 +275,7 @@ class WebsocketStreams(StreamTransport):
 
     def subscribe(
         self, streams: Iterable[str], timeout: Timeout = USE_CLIENT_DEFAULT
-    ) -> StreamHandle:
+    ) -> StreamHandle[Any]:
         """Subscribe to raw stream names, each routed by its name; return once acknowledged.
 
         Args:
@@ -322,7 +331,7 @@ class WebsocketStreams(StreamTransport):
 
     def subscribe_names(
         self, names: list[str], request_id: Optional[int], timeout: Timeout
-    ) -> StreamHandle:
+    ) -> StreamHandle[Any]:
         """Subscribe ``names`` (checked first) and return their handle once acknowledged."""
         parsed = [parse_stream_name(n) for n in names]
         if not parsed:
@@ -332,7 +341,7 @@ class WebsocketStreams(StreamTransport):
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         models = {p.name: p.model for p in parsed}
         unique = tuple(models)
-        handle = StreamHandle(self, unique, models)
+        handle: StreamHandle[Any] = StreamHandle(self, unique, models)
         with self._control:
             with self._lock:
                 new = [n for n in unique if not self._handles.get(n)]
@@ -434,7 +443,7 @@ class WebsocketStreams(StreamTransport):
             if self._stop.wait(sent[0] + _WINDOW + _MARGIN - now):
                 raise ConnectionClosed("websocket_streams is closed")
 
-    def _release(self, handle: StreamHandle) -> None:
+    def _release(self, handle: StreamHandle[Any]) -> None:
         """Remove ``handle``; ``UNSUBSCRIBE`` the streams it was the last handle of."""
         with self._control:
             gone: list[str] = []
@@ -544,7 +553,7 @@ class WebsocketStreams(StreamTransport):
                 except Exception:  # pragma: no cover - a bug must not end supervision
                     logger.exception("market streams supervisor failed")
 
-    def _handles_of(self, shard: _Shard) -> set[StreamHandle]:
+    def _handles_of(self, shard: _Shard) -> set[StreamHandle[Any]]:
         with self._lock:
             return {h for n in shard.streams for h in self._handles.get(n, ())}
 
