@@ -83,7 +83,7 @@ def test_control_messages_and_their_documented_errors(exchange):
         assert control(ws, set_true) == {"result": None, "id": 5}
         assert control(ws, {"method": "GET_PROPERTY", "params": ["combined"], "id": 6})["result"]
         errors = [
-            ({"method": "SUBSCRIBE", "params": ["x@aggTrade"], "id": "uuid"}, 2, "unsigned"),
+            ({"method": "SUBSCRIBE", "params": ["x@aggTrade"], "id": 1.5}, 2, "unsigned"),
             ({"method": "SUBSCRIBE", "params": ["x@aggTrade"]}, 2, "unsigned"),
             ({"method": "SUBSCRIBE", "params": ["x@aggTrade"], "id": -1}, 2, "unsigned"),
             ({"method": "SUBSCRIBED", "id": 7}, 2, "unknown variant SUBSCRIBED"),
@@ -249,5 +249,16 @@ def test_every_builder_stream_is_served_on_its_route_and_decodes(
         assert frame["stream"] == name
         event = decode_market_event(frame, parse_stream_name(frame["stream"]).model)
         assert type(event) is model and event.raw == payload
+    finally:
+        ws.close()
+
+
+def test_connector_style_string_ids_are_answered(exchange):
+    """The official connectors send UUID strings as ids; they get their answer too."""
+    ws = connect(exchange, "/market/stream")
+    try:
+        rid = "0f5e8e4a-2f6d-4c59-9d8e-4a1a5e7f3b21"
+        sub = {"method": "SUBSCRIBE", "params": ["btcusdt@aggTrade"], "id": rid}
+        assert control(ws, sub) == {"result": None, "id": rid}
     finally:
         ws.close()

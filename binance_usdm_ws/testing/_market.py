@@ -165,7 +165,9 @@ class MarketHub:
         if not isinstance(req, dict):
             return {"error": {"code": 2, "msg": "Invalid request: expected an object"}, "id": None}
         rid, method, params = req.get("id"), req.get("method"), req.get("params")
-        if type(rid) is not int or rid < 0:
+        # The docs ask for an unsigned int; both official connectors send UUID strings, and
+        # they work against Binance, so a short string is accepted too.
+        if not ((type(rid) is int and rid >= 0) or (type(rid) is str and 0 < len(rid) <= 64)):
             msg = "Invalid request: request ID must be an unsigned integer"
             return {"error": {"code": 2, "msg": msg}, "id": None}
         if method not in ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS") + (
