@@ -475,9 +475,6 @@ class WebsocketStreams(StreamTransport):
     def _open_shard(self, route: Route) -> _Shard:
         shard = _Shard(route, next(self._numbers))
         shard.conn = self._connect(shard)
-        if self._stop.is_set():  # closed while connecting: leave nothing behind
-            shard.conn.close(0)
-            raise ConnectionClosed("websocket_streams is closed")
         self._shards[route].append(shard)
         if self._supervisor is None:
             self._supervisor = threading.Thread(
@@ -489,7 +486,7 @@ class WebsocketStreams(StreamTransport):
     def _connect(self, shard: _Shard) -> Connection:
         cfg = self._config
         silence = cfg.silence_timeout
-        return Connection(
+        conn = Connection(
             f"{cfg.base_path.rstrip('/')}/{shard.route.value}/stream",
             open_timeout=cfg.connect_timeout,
             on_message=lambda message: self._on_frame(message, shard),
@@ -498,6 +495,10 @@ class WebsocketStreams(StreamTransport):
             dead_after=silence or None,
             name=f"binance-usdm-ws-streams-{shard.route.value}{shard.number}",
         )
+        if self._stop.is_set():  # closed while connecting: leave nothing behind
+            conn.close(0)
+            raise ConnectionClosed("websocket_streams is closed")
+        return conn
 
     def _on_frame(self, message: Any, shard: _Shard) -> None:
         """Reader thread: hand a data frame to the handles of its stream."""
