@@ -119,23 +119,19 @@ def test_depth_diffs_chain_and_join_the_ws_api_snapshot(exchange, api):
     ws = connect(exchange, "/public/stream?streams=btcusdt@depth@100ms/btcusdt@bookTicker")
     try:
         rest(api, "59000.00")
-        first = recv(ws)
-        events = [first] if first["stream"] == "btcusdt@depth@100ms" else []
-        while not events:
-            frame = recv(ws)
-            if frame["stream"] == "btcusdt@depth@100ms":
-                events.append(frame)
         rest(api, "59500.00", qty="0.020")
-        while len(events) < 2:
+        events: list[DepthUpdate] = []
+        while not events or Decimal("59500") not in [lv.price for lv in events[-1].bids]:
             frame = recv(ws)
             if frame["stream"] == "btcusdt@depth@100ms":
-                events.append(frame)
-        a, b = (decode_market_event(e, DepthUpdate) for e in events)
-        assert b.previous_final_update_id == a.final_update_id
-        assert b.first_update_id == a.final_update_id + 1
-        assert [(lv.price, lv.quantity) for lv in b.bids] == [(Decimal("59500"), Decimal("0.02"))]
+                events.append(decode_market_event(frame, DepthUpdate))
+        for a, b in zip(events, events[1:]):  # each diff continues the previous one
+            assert b.previous_final_update_id == a.final_update_id
+            assert b.first_update_id == a.final_update_id + 1
+        last = events[-1]
+        assert (last.bids[0].price, last.bids[0].quantity) == (Decimal("59500"), Decimal("0.02"))
         snapshot = api.market_data_api.order_book().symbol("BTCUSDT").execute().typed.result
-        assert snapshot.last_update_id == b.final_update_id
+        assert snapshot.last_update_id == last.final_update_id
     finally:
         ws.close()
 
@@ -245,10 +241,15 @@ def test_every_builder_stream_is_served_on_its_route_and_decodes(
         assert control(ws, {"method": "SUBSCRIBE", "params": [name], "id": 1})["result"] is None
         payload = payload_for(model)
         assert exchange.publish(name, payload) == 1
-        frame = recv(ws)
-        assert frame["stream"] == name
-        event = decode_market_event(frame, parse_stream_name(frame["stream"]).model)
-        assert type(event) is model and event.raw == payload
+        for _ in range(100):  # the engine may publish on the same stream (mark prices, books)
+            frame = recv(ws)
+            assert frame["stream"] == name
+            event = decode_market_event(frame, parse_stream_name(frame["stream"]).model)
+            assert type(event) is model
+            if event.raw == payload:
+                break
+        else:
+            raise AssertionError("the published payload did not arrive")
     finally:
         ws.close()
 

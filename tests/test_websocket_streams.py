@@ -71,8 +71,13 @@ def test_each_builder_subscribes_on_its_route_and_delivers_its_typed_event(
     assert exchange.market_subscriptions() == [(route.value, [name])]  # acked before return
     payload = payload_for(model)
     assert exchange.publish(name, payload) == 1
-    event = handle.get(timeout=5)
-    assert type(event) is model and event.raw == payload
+    for _ in range(100):  # the engine may publish on the same stream (mark prices, books)
+        event = handle.get(timeout=5)
+        assert type(event) is model
+        if event.raw == payload:
+            break
+    else:
+        raise AssertionError("the published payload did not arrive")
 
 
 def _method_of(go: str) -> str:
@@ -87,8 +92,13 @@ def test_raw_names_are_routed_one_socket_per_route(exchange, streams):
         ("public", ["ethusdt@bookTicker"]),
     ]
     assert sorted(ws.list_subscriptions()) == ["btcusdt@markPrice@1s", "ethusdt@bookTicker"]
-    exchange.publish("ethusdt@bookTicker", sample_frames("bookTicker"))
-    assert isinstance(both.get(timeout=5), BookTickerUpdate)
+    payload = sample_frames("bookTicker")
+    exchange.publish("ethusdt@bookTicker", payload)
+    items = [both.get(timeout=5) for _ in range(1)]
+    while items[-1].raw != payload:  # mark prices of the engine may come first
+        items.append(both.get(timeout=5))
+    assert isinstance(items[-1], BookTickerUpdate)
+    assert all(isinstance(i, (BookTickerUpdate, MarkPriceUpdate)) for i in items)
 
 
 def test_bad_names_and_params_send_nothing_and_open_nothing(exchange, streams):
@@ -205,7 +215,7 @@ def test_reconnect_resubscribes_and_puts_a_gap_first(exchange, streams):
     assert isinstance(second, StreamGap) and second.reason == "reconnect"
     wait_until(lambda: exchange.publish("btcusdt@markPrice", sample_frames("markPrice")) == 1, 10)
     assert isinstance(handle.get(timeout=5), MarkPriceUpdate)
-    assert ws.reconnects == 2
+    wait_until(lambda: ws.reconnects == 2)  # the other socket may still await its ack
     assert sorted(n for _, s in exchange.market_subscriptions() for n in s) == [
         "btcusdt@markPrice",
         "ethusdt@bookTicker",
