@@ -78,7 +78,7 @@ class MarketHub:
         max_incoming_per_second: Incoming frames allowed in any 1 s window (Binance: 10).
         mute: Control methods the hub receives but never answers (fault).
         reject: ``(code, msg)`` error replies for the next ``SUBSCRIBE`` frames (fault).
-        received: Every control frame received, as ``(cid, route, loop time, text)``.
+        received: The latest 100 000 frames received, as ``(cid, route, loop time, text)``.
     """
 
     def __init__(self, server: Server) -> None:
@@ -87,7 +87,9 @@ class MarketHub:
         self.subs: dict[int, _Sub] = {}
         self.max_streams = 1024
         self.max_incoming_per_second = 10
-        self.received: list[tuple[int, str, float, str]] = []
+        self.received: collections.deque[tuple[int, str, float, str]] = collections.deque(
+            maxlen=100_000
+        )
         #: Faults: methods left unanswered, and error replies for the next ``SUBSCRIBE``\s.
         self.mute: set[str] = set()
         self.reject: list[tuple[int, str]] = []
