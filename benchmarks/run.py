@@ -22,7 +22,10 @@ median over the rounds are printed.
    ``userDataStream.ping``; failure latency after the server drops the socket; typed event
    decoding vs ``json.loads`` (``benchmarks/events.py``).
 
-``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events``); ``BENCH_ROUNDS``,
+3. Market stream throughput from one socket in a burst (``benchmarks/streams.py``): raw
+   websocket-client + ``json.loads`` vs the SDK read as ``.raw`` and as a typed field.
+
+``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams``); ``BENCH_ROUNDS``,
 ``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes. ``BENCH_SDK_ROOT``
 measures the package of another checkout (e.g. an older commit) with this same benchmark.
 """
@@ -442,7 +445,7 @@ def exchange_section() -> None:
 
 
 def main() -> None:
-    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events").split(",")
+    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events,streams").split(",")
     if "lean" in sections:
         lean_section()
     if "exchange" in sections:
@@ -454,6 +457,11 @@ def main() -> None:
         import events  # type: ignore[import-not-found]
 
         events.main()
+    if "streams" in sections:
+        sys.path.insert(0, HERE)
+        import streams  # type: ignore[import-not-found]
+
+        streams.main()
 
 
 def drop_latency() -> None:

@@ -10,6 +10,7 @@ from ._scheduler import Scheduler
 from ._streams import UserDataStream
 from ._websocket_api import WebsocketApi
 from .errors import InvalidRequest
+from .websocket_streams._client import WebsocketStreams
 
 __all__ = ["BinanceDerivativesTradingUsdsFuturesClient"]
 
@@ -19,7 +20,8 @@ class BinanceDerivativesTradingUsdsFuturesClient:
 
     Args:
         websocket_api: configuration of the WS API connection (``client.websocket_api``).
-        websocket_streams: configuration of stream connections (user data stream).
+        websocket_streams: configuration of stream connections (``client.websocket_streams``
+            market streams, and the user data stream).
 
     Use it as a context manager — ``with Client(websocket_api=cfg) as client:`` connects on
     enter and closes everything on exit — or call ``client.websocket_api.connect()`` and
@@ -48,6 +50,7 @@ class BinanceDerivativesTradingUsdsFuturesClient:
         )
         self.websocket_streams_config = websocket_streams
         self._streams: list[UserDataStream] = []
+        self._websocket_streams: Optional[WebsocketStreams] = None
 
     @property
     def websocket_api(self) -> WebsocketApi:
@@ -59,6 +62,24 @@ class BinanceDerivativesTradingUsdsFuturesClient:
         if self._websocket_api is None:
             raise InvalidRequest("this client has no websocket_api configuration")
         return self._websocket_api
+
+    @property
+    def websocket_streams(self) -> WebsocketStreams:
+        """Market streams: ``market_api``, ``public_api``, ``subscribe([...])``.
+
+        Needs no API key and no WS API configuration; sockets open on the first subscription
+        (one per route, more above ``max_streams_per_connection``). See
+        :class:`~binance_usdm_ws.WebsocketStreams`.
+
+        Raises:
+            InvalidRequest: the client has no ``websocket_streams`` configuration.
+        """
+        config = self.websocket_streams_config
+        if config is None:
+            raise InvalidRequest("this client has no websocket_streams configuration")
+        if self._websocket_streams is None:
+            self._websocket_streams = WebsocketStreams(config)
+        return self._websocket_streams
 
     def user_data_stream(self) -> UserDataStream:
         """A user data stream of the account: typed events, kept alive and reconnected.
@@ -88,6 +109,8 @@ class BinanceDerivativesTradingUsdsFuturesClient:
         """Close every connection and stop every thread of this client. Idempotent."""
         for stream in list(self._streams):  # first: their close stops the key over the WS API
             stream.close()
+        if self._websocket_streams is not None:
+            self._websocket_streams.close()
         if self._websocket_api is not None:
             self._websocket_api.close_websocket_connection()
         self._scheduler.close()

@@ -37,6 +37,11 @@ def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
+def _positive(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequest(f"{attribute.name}: must be an int >= 1", param=attribute.name)
+
+
 def _url(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, str) or not value.startswith(("ws://", "wss://")):
         raise InvalidRequest(
@@ -198,7 +203,7 @@ class ConfigurationWebsocketApi(_Network):
 
 @attrs.define(frozen=True, kw_only=True)
 class ConfigurationWebsocketStreams(_Network):
-    """Settings of stream connections (user data and, later, market data).
+    """Settings of stream connections (user data and market data).
 
     Args:
         base_path: the streams root (``wss://fstream.binance.com``; testnet:
@@ -219,6 +224,17 @@ class ConfigurationWebsocketStreams(_Network):
             dropped and a ``StreamGap(reason="overflow", dropped=n)`` says so. 0: unbounded.
         rotation_interval: replace the stream connection, make-before-break, after this many
             seconds (Binance closes connections after 24 h). ``None`` disables it.
+
+    Market streams (``client.websocket_streams``):
+        timeout: seconds ``execute()``/``subscribe()`` wait for the ``SUBSCRIBE``
+            acknowledgement (then ``RequestTimeout``); ``None`` waits forever.
+        max_streams_per_connection: streams one socket holds (Binance: 1024); more go to
+            further sockets of the same route.
+        max_control_messages_per_second: control frames one socket sends in any one-second
+            window (a strict sliding window; Binance closes with 1008 above 10 incoming
+            messages per second, pongs included, hence 5 by default).
+        max_streams_per_subscribe: stream names per ``SUBSCRIBE``/``UNSUBSCRIBE`` frame; longer
+            lists are sent in chunks, paced.
     """
 
     __doc__ = (__doc__ or "") + _NETWORK_DOC
@@ -234,3 +250,7 @@ class ConfigurationWebsocketStreams(_Network):
     reconnect_max_delay: float = attrs.field(default=30.0, validator=_non_negative)
     queue_size: int = attrs.field(default=10_000, validator=_non_negative)
     rotation_interval: Optional[float] = attrs.field(default=23 * 3600.0, validator=_non_negative)
+    timeout: Optional[float] = attrs.field(default=5.0, validator=_non_negative)
+    max_streams_per_connection: int = attrs.field(default=1024, validator=_positive)
+    max_control_messages_per_second: int = attrs.field(default=5, validator=_positive)
+    max_streams_per_subscribe: int = attrs.field(default=200, validator=_positive)

@@ -34,6 +34,7 @@ from typing import (
     Generic,
     NamedTuple,
     Optional,
+    Protocol,
     TypeVar,
     Union,
     get_args,
@@ -80,6 +81,25 @@ logger = logging.getLogger("binance_usdm_ws")
 T = TypeVar("T")
 V = TypeVar("V")
 R = TypeVar("R", bound="Request[Any]")
+
+
+class _HasParams(Protocol):
+    """What a ``Param`` setter writes into: any builder with a ``_params`` dict."""
+
+    _params: dict[str, Any]
+
+
+class _Buildable(Protocol):
+    """What ``Builds`` makes: a builder made from a transport, naming what it builds."""
+
+    def __init__(self, transport: Any) -> None: ...
+
+    @property
+    def method(self) -> str: ...
+
+
+P = TypeVar("P", bound=_HasParams)
+BR = TypeVar("BR", bound=_Buildable)
 
 
 class Security(enum.Enum):
@@ -277,7 +297,7 @@ class Param(Generic[V]):
     def __get__(self, obj: None, owner: Any) -> Param[V]: ...
 
     @overload
-    def __get__(self, obj: R, owner: Any) -> Callable[[V], R]: ...
+    def __get__(self, obj: P, owner: Any) -> Callable[[V], P]: ...
 
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
@@ -752,8 +772,11 @@ class Service:
         self._transport = transport
 
 
-class Builds(Generic[R]):
+class Builds(Generic[BR]):
     """A service method, declared in one line: ``new_order = Builds(NewOrder)``.
+
+    Used by the WS API services and the stream services alike (any object with a
+    ``_transport``; the builder class takes that transport).
 
     ``service.new_order()`` then returns a fresh ``NewOrder`` bound to the service's
     transport, typed as such.
@@ -761,7 +784,7 @@ class Builds(Generic[R]):
 
     __slots__ = ("cls", "name", "owner")
 
-    def __init__(self, cls: type[R]) -> None:
+    def __init__(self, cls: type[BR]) -> None:
         self.cls = cls
         self.name = self.owner = ""
 
@@ -776,17 +799,17 @@ class Builds(Generic[R]):
         return f"Builds({self.cls.__name__})"
 
     @overload
-    def __get__(self, obj: None, owner: Any) -> Builds[R]: ...
+    def __get__(self, obj: None, owner: Any) -> Builds[BR]: ...
 
     @overload
-    def __get__(self, obj: Service, owner: Any) -> Callable[[], R]: ...
+    def __get__(self, obj: object, owner: Any) -> Callable[[], BR]: ...
 
-    def __get__(self, obj: Optional[Service], owner: Any) -> Any:
+    def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
             return self
         cls, transport = self.cls, obj._transport
 
-        def build() -> R:
+        def build() -> BR:
             return cls(transport)
 
         build.__name__ = self.name or cls.__name__

@@ -178,9 +178,16 @@ class StreamConsumer:
     Use one form per stream: iterate it (``for item in stream``, ``stream.get(timeout)``), or
     register ``on``/``on_any`` callbacks, which a delivery thread of the stream calls.
     ``on_error`` handlers work with both forms; they run in the consuming thread.
+
+    The user data stream and the market stream handles both build on it; ``decode`` turns one
+    buffered raw message into its item (by default a user data event, the ``{"stream","data"}``
+    envelope unwrapped) and runs in the consuming thread.
     """
 
-    def __init__(self, queue_size: int, name: str) -> None:
+    def __init__(
+        self, queue_size: int, name: str, decode: Optional[Callable[[Any], Any]] = None
+    ) -> None:
+        self._decode = decode
         self._cond = threading.Condition(threading.Lock())
         self._buffer = _Buffer(queue_size)
         self._closed = False  # no more items will be added
@@ -233,7 +240,12 @@ class StreamConsumer:
             )
         return self._take(timeout, drain=True)
 
-    def _take(self, timeout: Optional[float], drain: bool) -> Optional[StreamItem]:
+    def _take(
+        self,
+        timeout: Optional[float],
+        drain: bool,
+        resolve: Optional[Callable[[Any], Any]] = None,
+    ) -> Optional[StreamItem]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._cond:
@@ -252,7 +264,7 @@ class StreamConsumer:
                         if remaining <= 0:
                             return None
                         self._cond.wait(remaining)
-            result = self._resolve(item)
+            result = (resolve or self._resolve)(item)
             if result is not None:
                 return result
 
@@ -265,12 +277,17 @@ class StreamConsumer:
             self._dispatch_error(value)
             return None
         message = item
-        if type(message) is dict and "data" in message and "stream" in message:
-            message = message["data"]  # combined-stream envelope
         try:
+            if self._decode is not None:
+                result: StreamItem = self._decode(message)
+                return result
+            if type(message) is dict and "data" in message and "stream" in message:
+                message = message["data"]  # combined-stream envelope
             return decode_event(message)
         except DecodeError as exc:
             self._dispatch_error(exc)
+            if type(message) is dict and "data" in message and "stream" in message:
+                message = message["data"]
             if type(message) is dict:
                 # Never drop an event: hand it over raw, as an unknown event.
                 e, t = message.get("e"), message.get("E")

@@ -2,7 +2,9 @@
 
 It speaks the WS API wire format at ``/ws-fapi/v1`` and serves user data streams at
 ``/private/ws/<listenKey>`` (also ``/private/ws?listenKey=`` and the wrapped
-``/private/stream?listenKey=`` / ``SUBSCRIBE`` forms) on 127.0.0.1, from one daemon thread::
+``/private/stream?listenKey=`` / ``SUBSCRIBE`` forms) and market streams on ``/public`` and
+``/market`` (``/ws/<names>`` and ``/stream?streams=``; see ``_market.py``) on 127.0.0.1, from one
+daemon thread::
 
     from binance_usdm_ws.testing import LocalExchange
 
@@ -21,7 +23,12 @@ semantics on the simulated clock (``listenKeyExpired`` pushed when one lapses); 
 per symbol (BTCUSDT and ETHUSDT seeded) in which LIMIT orders rest and MARKET / crossing orders
 fill, with IOC, FOK (-5021), GTX (-5022), GTD, priceMatch and self-trade prevention; one-way
 positions, a USDT wallet, fees and realized PnL; ``ORDER_TRADE_UPDATE``, ``TRADE_LITE``,
-``ACCOUNT_UPDATE`` and ``ALGO_UPDATE`` events; ``rateLimits`` on every reply and, on request,
+``ACCOUNT_UPDATE`` and ``ALGO_UPDATE`` events; market streams fed by the engine (fills →
+``aggTrade``, klines, tickers; book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
+partial depth, ``bookTicker``; mark prices), their control messages and errors, the 10 incoming
+frames/s and 1024 streams limits (``ex.market.max_incoming_per_second``, ``ex.market.max_streams``;
+close 1008), ``ex.publish(stream, payload, copies=n)`` and ``ex.publish_burst(stream, payloads)``;
+``rateLimits`` on every reply and, on request,
 429 / 418 enforcement; server pings; a ``max_connection_age`` on the simulated clock.
 
 Error codes chosen where Binance documents none: unknown method → 400 / -1020 ("This operation
@@ -31,8 +38,9 @@ order-rate limit → 429 / -1015 (weight limit: 429 / -1003; ban: 418 / -1003).
 
 Not emulated: margin checks and liquidation (orders never fail for lack of balance), hedge mode
 (LONG/SHORT → -4061), leverage and margin-type changes, mark price (the last trade price is
-used), funding, algo-order triggering (algo orders are stored and cancellable only), market
-data streams (``/public``, ``/market``), the 5-weight handshake cost, the 10-messages/s and
+used), funding, algo-order triggering (algo orders are stored and cancellable only), liquidation,
+composite and asset index, contract info and trading session streams (only through
+``publish``), pings and pongs in the 10-messages/s count, the 5-weight handshake cost, the
 connection-attempt limits, and ``timeUnit`` beyond reading microsecond timestamps.
 """
 

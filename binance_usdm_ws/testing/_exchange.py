@@ -130,12 +130,15 @@ class LocalExchange:
             ping_timeout=ping_timeout,
             max_connection_age=max_connection_age,
             now_ms=self.clock.now_ms,
-            dispatch=self._dispatcher,
+            dispatch=self._dispatch,
             record=self._record,
             on_tick=self._tick,
             ssl_context=ssl_context,
         )
         self.faults = Faults(self._server)
+        self.market = self._server.market
+        self.market.engine = self._engine
+        self._engine.on_trade = self.market.on_trade
         self._started = False
 
     # --------------------------------------------------------------------------- lifecycle
@@ -292,6 +295,44 @@ class LocalExchange:
 
         self._run(run())
 
+    def publish(self, stream: str, payload: Any, *, copies: int = 1) -> int:
+        """Send ``payload`` on market stream ``stream`` (to the subscribed connections of its
+        route, wrapped on combined ones) and wait until written; returns how many got it.
+
+        ``copies`` > 1 sends the same frame that many times in a row (the duplicates fault).
+        """
+        return self.publish_burst(stream, [payload] * copies)
+
+    def publish_burst(self, stream: str, payloads: list[Any]) -> int:
+        """Send every payload on ``stream`` at once, back to back (the burst fault), and wait
+        until all are written; returns how many connections got them."""
+
+        async def run() -> int:
+            conns: set[Any] = set()
+            for payload in payloads:
+                conns.update(self._server.market.publish(stream, payload))
+            await self._server.flush(list(conns), timeout=30.0)
+            return len(conns)
+
+        return int(self._server.call_async(run())) if self._started else 0
+
+    def market_subscriptions(self) -> list[tuple[str, list[str]]]:
+        """``(route, streams)`` of every open market stream connection."""
+        market = self._server.market
+
+        def read() -> list[tuple[str, list[str]]]:
+            return [
+                (sub.route, list(sub.streams))
+                for cid, sub in market.subs.items()
+                if cid in self._server.conns
+            ]
+
+        return list(self._call(read))
+
+    def market_control_frames(self) -> list[tuple[int, str, float, str]]:
+        """Every frame received on market connections: ``(cid, route, loop time, text)``."""
+        return list(self._call(lambda: list(self._server.market.received)))
+
     def set_book(
         self,
         symbol: str,
@@ -337,6 +378,11 @@ class LocalExchange:
         else:
             coro.close()
 
+    def _dispatch(self, *args: Any) -> dict[str, Any]:
+        reply = self._dispatcher(*args)
+        self._server.market.after_change()  # book changes go out before the reply
+        return reply
+
     def _emit(self, api_key: str, payload: dict[str, Any]) -> None:
         key = self._listen_keys.key_of(api_key)
         if key is not None:
@@ -350,6 +396,7 @@ class LocalExchange:
         now = self.clock.now_ms()
         self._dispatcher.expire_listen_keys(now)
         self._engine.tick(now)
+        self._server.market.tick()
 
     def _on_advance(self) -> None:
         if not self._started:

@@ -29,6 +29,7 @@ from websockets.http11 import Request, Response
 from .._redact import mask_text
 from ._common import ApiError, dumps, loads
 from ._faults import FaultRules, apply_outcome
+from ._market import MarketHub
 
 __all__ = ["Connection", "Server", "Session"]
 
@@ -143,6 +144,7 @@ class Server:
         self.ssl_context = ssl_context
         #: (path, handshake headers) of every WebSocket handshake, in order.
         self.handshakes: list[tuple[str, dict[str, str]]] = []
+        self.market = MarketHub(self)  # /public and /market
         self.conns: dict[int, Connection] = {}
         self._ids = itertools.count(1)
         self.loop = asyncio.new_event_loop()
@@ -249,6 +251,8 @@ class Server:
         self.handshakes.append((path, dict(request.headers.raw_items())))
         if path in (API_PATH, *PRIVATE_PATHS) or path.startswith("/private/ws/"):
             return None
+        if self.market.accepts(path):
+            return None
         return ws.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
 
     async def _handler(self, ws: ServerConnection) -> None:
@@ -270,6 +274,7 @@ class Server:
             if "events" in qs:
                 conn.events = frozenset(e for v in qs["events"] for e in v.split("/") if e)
         self.conns[conn.cid] = conn
+        self.market.attach(conn, path, qs)
         writer = self._spawn(self._writer(conn))
         pinger = self._spawn(self._pinger(conn)) if self.ping_interval else None
         try:
@@ -460,6 +465,8 @@ class Server:
         self.enqueue(conn, text)
 
     def _on_stream_message(self, conn: Connection, message: Data) -> None:
+        if self.market.handle(conn, message):
+            return
         try:
             req = loads(message if isinstance(message, str) else message.decode())
         except ValueError:
@@ -489,6 +496,8 @@ class Server:
         event = payload.get("e")
         for conn in self.select("stream"):
             if listen_key is not None and listen_key not in conn.listen_keys:
+                continue
+            if self.market.owns(conn):
                 continue
             if conn.events is not None and event not in conn.events:
                 continue

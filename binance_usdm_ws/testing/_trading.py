@@ -71,6 +71,8 @@ class Engine:
         self._order_ids: dict[str, itertools.count[int]] = {}
         self._trade_ids = itertools.count(100000001)
         self.algo = AlgoBook(now_ms, emit)
+        #: Called with (symbol, price, qty, taker side, trade id, time) for every fill.
+        self.on_trade: Optional[Callable[[str, Decimal, Decimal, str, int, int], None]] = None
         now = now_ms()
         for symbol, (info, last, bids, asks) in DEFAULT_SYMBOLS.items():
             book = Book(symbol, info, Decimal(last))
@@ -234,6 +236,8 @@ class Engine:
                 book.remove(maker)
             self._fill(taker, maker.price, qty, trade_id, is_maker=False)
             self._fill(maker, maker.price, qty, trade_id, is_maker=True)
+            if self.on_trade is not None:
+                self.on_trade(taker.symbol, maker.price, qty, taker.side, trade_id, now)
         if self.replenish:
             book.replenish(now)
 

@@ -1,0 +1,211 @@
+"""Benchmark: market stream throughput from one socket in a burst, SDK against raw client.
+
+A minimal burst server runs in its own process (its own interpreter and GIL): after the
+WebSocket handshake it writes N pre-framed ``{"stream","data"}`` ``bookTicker`` frames in one
+``sendall``, so the figure is the client's speed, not the server's. Measured in the same run,
+from the first message to the last:
+
+* raw websocket-client (``skip_utf8_validation=True``) + ``json.loads`` reading ``["data"]["b"]``;
+* ``client.websocket_streams`` with a consumer reading the payload undecoded (``get_raw()``);
+* the same with a consumer reading a typed field (``get().bid_price``);
+* the typed decode cost per event against ``json.loads`` of the same frame.
+
+Targets (issue 10): typed ≥ 1.0× raw; ``.raw`` ≥ 1.3× raw. Run ``python benchmarks/streams.py``
+(``BENCH_STREAM_MESSAGES``, default 20000; ``BENCH_ROUNDS``, default 3).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import timeit
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # standalone run from a checkout
+    sys.path.insert(0, str(ROOT))
+
+import websocket  # noqa: E402
+
+from binance_usdm_ws import (  # noqa: E402
+    BinanceDerivativesTradingUsdsFuturesClient,
+    BookTickerUpdate,
+    ConfigurationWebsocketStreams,
+    decode_market_event,
+)
+
+N = int(os.environ.get("BENCH_STREAM_MESSAGES", "20000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+STREAM = "btcusdt@bookTicker"
+_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def frame(i: int) -> bytes:
+    data = {
+        "e": "bookTicker", "u": 400900217 + i, "E": 1568014460893 + i, "T": 1568014460891 + i,
+        "s": "BTCUSDT", "ps": "BTCUSDT", "b": f"{60000 + i % 100}.10", "B": "31.210",
+        "a": f"{60001 + i % 100}.20", "A": "40.660", "st": 1,
+    }  # fmt: skip
+    return json.dumps({"stream": STREAM, "data": data}, separators=(",", ":")).encode()
+
+
+def ws_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x80 | opcode, n))
+    elif n < 65536:
+        head = bytes((0x80 | opcode, 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x80 | opcode, 127)) + n.to_bytes(8, "big")
+    return head + payload
+
+
+def read_client_frame(conn: socket.socket) -> tuple[int, bytes]:
+    def exact(k: int) -> bytes:
+        buf = b""
+        while len(buf) < k:
+            chunk = conn.recv(k - len(buf))
+            if not chunk:
+                raise ConnectionError("closed")
+            buf += chunk
+        return buf
+
+    b1, b2 = exact(2)
+    n = b2 & 0x7F
+    if n == 126:
+        n = int.from_bytes(exact(2), "big")
+    elif n == 127:
+        n = int.from_bytes(exact(8), "big")
+    mask = exact(4)
+    data = exact(n)
+    return b1 & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+def handle(conn: socket.socket, blob: bytes) -> None:
+    with conn:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += conn.recv(4096)
+        lines = request.decode().split("\r\n")
+        key = next(
+            ln.split(":", 1)[1].strip()
+            for ln in lines
+            if ln.lower().startswith("sec-websocket-key")
+        )
+        accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
+        conn.sendall(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + f"Sec-WebSocket-Accept: {accept}\r\n\r\n".encode()
+        )
+        if "?streams=" not in lines[0]:  # the SDK: SUBSCRIBE first, then the ack
+            rid = json.loads(read_client_frame(conn)[1])["id"]
+            conn.sendall(ws_frame(json.dumps({"result": None, "id": rid}).encode()))
+        conn.sendall(blob)
+        try:
+            while True:
+                opcode, data = read_client_frame(conn)
+                if opcode == 0x8:  # close: answer it, as a server does
+                    conn.sendall(ws_frame(data, 0x8))
+                    return
+                if opcode == 0x9:
+                    conn.sendall(ws_frame(data, 0xA))
+        except (OSError, ConnectionError):
+            pass
+
+
+def serve() -> None:
+    blob = b"".join(ws_frame(frame(i)) for i in range(N))
+    server = socket.create_server(("127.0.0.1", 0))
+    print(server.getsockname()[1], flush=True)
+    while True:
+        conn, _ = server.accept()
+        threading.Thread(target=handle, args=(conn, blob), daemon=True).start()
+
+
+def raw_client(base: str) -> float:
+    ws = websocket.create_connection(
+        f"{base}/public/stream?streams={STREAM}", skip_utf8_validation=True
+    )
+    try:
+        assert json.loads(ws.recv())["data"]["b"]
+        t0 = time.perf_counter()
+        for _ in range(N - 1):
+            assert json.loads(ws.recv())["data"]["b"]
+        return (N - 1) / (time.perf_counter() - t0)
+    finally:
+        ws.close()
+
+
+def sdk_client(base: str, typed: bool) -> float:
+    cfg = ConfigurationWebsocketStreams(base_path=base, queue_size=0)
+    with BinanceDerivativesTradingUsdsFuturesClient(websocket_streams=cfg) as client:
+        handle = client.websocket_streams.subscribe([STREAM])
+        if typed:
+            assert handle.get().bid_price
+            t0 = time.perf_counter()
+            for _ in range(N - 1):
+                assert handle.get().bid_price
+        else:
+            assert handle.get_raw()["b"]
+            t0 = time.perf_counter()
+            for _ in range(N - 1):
+                assert handle.get_raw()["b"]
+        return (N - 1) / (time.perf_counter() - t0)
+
+
+def decode_cost() -> tuple[float, float]:
+    text = frame(1).decode()
+    data = json.loads(text)["data"]
+    loads = min(timeit.repeat(lambda: json.loads(text), number=20000, repeat=5)) / 20000
+    typed = (
+        min(
+            timeit.repeat(
+                lambda: decode_market_event(data, BookTickerUpdate), number=20000, repeat=5
+            )
+        )
+        / 20000
+    )
+    return loads * 1e6, typed * 1e6
+
+
+def main() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        base = f"ws://127.0.0.1:{int(proc.stdout.readline())}"
+        raw_client(base)  # warm-up
+        raw, fast, typed = [], [], []
+        for _ in range(ROUNDS):  # interleaved, so machine noise hits all alike
+            raw.append(raw_client(base))
+            fast.append(sdk_client(base, typed=False))
+            typed.append(sdk_client(base, typed=True))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    r, f, t = statistics.median(raw), statistics.median(fast), statistics.median(typed)
+    print(f"stream burst, {N} bookTicker messages on one socket, median of {ROUNDS}:")
+    print(f"  raw websocket-client + json.loads  {r:8.0f} msgs/s")
+    print(f"  websocket_streams, get_raw()       {f:8.0f} msgs/s   ratio {f / r:.2f}x (>= 1.3x)")
+    print(f"  websocket_streams, typed get()     {t:8.0f} msgs/s   ratio {t / r:.2f}x (>= 1.0x)")
+    loads, decode = decode_cost()
+    print(
+        f"  bookTicker: json.loads {loads:.2f} us, typed decode of the parsed payload "
+        f"{decode:.2f} us ({decode / loads:.2f}x json.loads)"
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        main()

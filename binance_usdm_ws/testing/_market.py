@@ -1,0 +1,385 @@
+"""Market streams of the local exchange: ``/public`` and ``/market``, fed by its own engine.
+
+Access modes (spec §1.2): ``<route>/ws/<name>[/<name>...]`` (raw payloads) and
+``<route>/stream?streams=<a>/<b>`` (every payload wrapped as ``{"stream","data"}``); both also
+take live ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS`` / ``SET_PROPERTY`` /
+``GET_PROPERTY`` with the documented answers and errors (spec §7.2).
+
+Like Binance, a stream subscribed on the wrong route is acknowledged and then stays silent (a
+``/market`` socket never gets ``depth``), and so does a name the exchange does not know. Limits,
+each enforced with a ``1008`` close: more than ``max_incoming_per_second`` incoming text frames in
+any one-second window (Binance's 10/s also counts pings and pongs; these are not counted here),
+and more than ``max_streams`` streams on one connection (1024).
+
+The market is the engine's: every fill is an ``aggTrade`` (one aggregate per fill) and updates
+the kline and 24 h ticker state; every change of a book (orders resting, cancelled, filled,
+``set_book``) is a ``depthUpdate`` with a real ``U``/``u``/``pu`` chain (``u`` is the book's
+update id, which the WS API ``depth`` method reports as ``lastUpdateId``), a partial-depth
+snapshot and, when the top changed, a ``bookTicker``. Mark prices (the mid price) go out every
+3 s (``@markPrice``) or 1 s (``@1s``). Every speed variant of a depth stream gets each change as
+it happens. ``publish(name, payload)`` sends any payload on a stream (for the other streams, and
+for faults).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from ._common import dumps, loads
+
+if TYPE_CHECKING:
+    from ._server import Connection, Server
+    from ._trading import Engine
+
+__all__ = ["MarketHub", "route_of"]
+
+log = logging.getLogger("binance_usdm_ws.testing")
+
+ROUTES = ("public", "market")
+_METHODS = "SUBSCRIBE , UNSUBSCRIBE , LIST_SUBSCRIPTIONS , SET_PROPERTY , GET_PROPERTY"
+_KLINE_MS = {
+    "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000,
+    "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000, "6h": 21_600_000, "8h": 28_800_000,
+    "12h": 43_200_000, "1d": 86_400_000, "3d": 259_200_000, "1w": 604_800_000,
+}  # fmt: skip
+
+
+def route_of(name: str) -> str:
+    """The route Binance serves a stream on (spec §1.2): book tickers and depth are public."""
+    if name == "!bookTicker" or any(k in name for k in ("@bookTicker", "@depth", "@rpiDepth")):
+        return "public"
+    return "market"
+
+
+@dataclass
+class _Sub:
+    """The market side of one connection."""
+
+    route: str
+    streams: dict[str, None] = field(default_factory=dict)  # ordered set
+    stamps: collections.deque[float] = field(default_factory=collections.deque)
+
+
+def _text(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value else "0"
+
+
+class MarketHub:
+    """Market stream connections, their subscriptions and what is published to them.
+
+    Only the server's loop thread calls it (``LocalExchange`` wraps what tests call).
+
+    Attributes:
+        max_streams: Streams one connection may hold (Binance: 1024).
+        max_incoming_per_second: Incoming frames allowed in any 1 s window (Binance: 10).
+        mute: Control methods the hub receives but never answers (fault).
+        reject: ``(code, msg)`` error replies for the next ``SUBSCRIBE`` frames (fault).
+        received: The latest 100 000 frames received, as ``(cid, route, loop time, text)``.
+    """
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.engine: Optional[Engine] = None
+        self.subs: dict[int, _Sub] = {}
+        self.max_streams = 1024
+        self.max_incoming_per_second = 10
+        self.received: collections.deque[tuple[int, str, float, str]] = collections.deque(
+            maxlen=100_000
+        )
+        #: Faults: methods left unanswered, and error replies for the next ``SUBSCRIBE``\s.
+        self.mute: set[str] = set()
+        self.reject: list[tuple[int, str]] = []
+        self._books: dict[str, tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]] = {}
+        self._last_u: dict[str, int] = {}
+        self._tops: dict[str, tuple[Any, ...]] = {}
+        self._agg_ids = collections.defaultdict(lambda: 5_000_000)  # type: ignore[var-annotated]
+        self._klines: dict[tuple[str, str], dict[str, Any]] = {}
+        self._day: dict[str, dict[str, Any]] = {}
+        self._next_mark = {"3s": 0.0, "1s": 0.0}
+
+    # ------------------------------------------------------------------ connections
+
+    @staticmethod
+    def accepts(path: str) -> bool:
+        """Whether ``path`` is a market stream URL path."""
+        parts = path.strip("/").split("/", 2)
+        return len(parts) >= 2 and parts[0] in ROUTES and parts[1] in ("ws", "stream")
+
+    def attach(self, conn: Connection, path: str, qs: dict[str, list[str]]) -> None:
+        """Register a new connection of a market path (others are left alone)."""
+        if not self.accepts(path):
+            return
+        parts = path.strip("/").split("/", 2)
+        sub = self.subs[conn.cid] = _Sub(parts[0])
+        conn.combined = parts[1] == "stream"
+        names = parts[2].split("/") if len(parts) > 2 and parts[1] == "ws" else []
+        for value in qs.get("streams", []):
+            names += value.split("/")
+        sub.streams.update(dict.fromkeys(n for n in names if n))
+        if len(sub.streams) > self.max_streams:
+            self._violate(conn, "Too many streams")
+
+    def owns(self, conn: Connection) -> bool:
+        """Whether ``conn`` is a market stream connection."""
+        return conn.cid in self.subs
+
+    def streams_of(self, cid: int) -> list[str]:
+        """The streams of a connection, in subscription order."""
+        sub = self.subs.get(cid)
+        return [] if sub is None else list(sub.streams)
+
+    def _violate(self, conn: Connection, reason: str) -> None:
+        if not conn.closing:
+            conn.closing = True
+            self.server._spawn(conn.ws.close(1008, reason))
+
+    # ------------------------------------------------------------------ control messages
+
+    def handle(self, conn: Connection, message: Union[str, bytes]) -> bool:
+        """Answer one frame of a market connection; False if ``conn`` is not one."""
+        sub = self.subs.get(conn.cid)
+        if sub is None:
+            return False
+        now = self.server.loop.time()
+        text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+        self.received.append((conn.cid, sub.route, now, text))
+        stamps = sub.stamps
+        stamps.append(now)
+        while stamps and stamps[0] <= now - 1.0:
+            stamps.popleft()
+        if len(stamps) > self.max_incoming_per_second:
+            self._violate(conn, "Too many requests")
+            return True
+        reply = self._answer(conn, sub, text)
+        if reply is not None:
+            self.server.enqueue(conn, dumps(reply))
+        return True
+
+    def _answer(self, conn: Connection, sub: _Sub, text: str) -> Optional[dict[str, Any]]:
+        try:
+            req = loads(text)
+        except ValueError:
+            return {"error": {"code": 3, "msg": "Invalid JSON: expected value"}, "id": None}
+        if not isinstance(req, dict):
+            return {"error": {"code": 2, "msg": "Invalid request: expected an object"}, "id": None}
+        rid, method, params = req.get("id"), req.get("method"), req.get("params")
+        # The docs ask for an unsigned int; both official connectors send UUID strings, and
+        # they work against Binance, so a short string is accepted too.
+        if not ((type(rid) is int and rid >= 0) or (type(rid) is str and 0 < len(rid) <= 64)):
+            msg = "Invalid request: request ID must be an unsigned integer"
+            return {"error": {"code": 2, "msg": msg}, "id": None}
+        if method not in ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS") + (
+            "SET_PROPERTY",
+            "GET_PROPERTY",
+        ):
+            msg = f"Invalid request: unknown variant {method}, expected one of {_METHODS}"
+            return {"error": {"code": 2, "msg": msg}, "id": rid}
+        if method in self.mute:
+            return None
+        if method == "SUBSCRIBE" and self.reject:
+            code, msg = self.reject.pop(0)
+            return {"error": {"code": code, "msg": msg}, "id": rid}
+        result: Any = None
+        if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+                msg = "Invalid request: params must be a list of stream names"
+                return {"error": {"code": 2, "msg": msg}, "id": rid}
+            if method == "SUBSCRIBE":
+                sub.streams.update(dict.fromkeys(params))
+                if len(sub.streams) > self.max_streams:
+                    self._violate(conn, "Too many streams")
+                    return None
+            else:
+                for name in params:
+                    sub.streams.pop(name, None)
+        elif method == "LIST_SUBSCRIPTIONS":
+            result = list(sub.streams)
+        else:
+            if not isinstance(params, list) or not params:
+                return {"error": {"code": 0, "msg": "Unknown property"}, "id": rid}
+            if not isinstance(params[0], str):
+                msg = "Invalid request: property name must be a string"
+                return {"error": {"code": 2, "msg": msg}, "id": rid}
+            if params[0] != "combined":
+                return {"error": {"code": 0, "msg": "Unknown property"}, "id": rid}
+            if method == "GET_PROPERTY":
+                result = conn.combined
+            elif len(params) < 2 or not isinstance(params[1], bool):
+                msg = "Invalid value type: expected Boolean"
+                return {"error": {"code": 1, "msg": msg}, "id": rid}
+            else:
+                conn.combined = params[1]
+        return {"result": result, "id": rid}
+
+    # ------------------------------------------------------------------ publishing
+
+    def publish(self, name: str, payload: Any) -> list[Connection]:
+        """Send ``payload`` on stream ``name`` to the connections of its route subscribed to it."""
+        route = route_of(name)
+        sent = []
+        conns = self.server.conns
+        for cid, sub in list(self.subs.items()):
+            conn = conns.get(cid)
+            if conn is None:
+                del self.subs[cid]
+                continue
+            if sub.route != route or name not in sub.streams or conn.silenced:
+                continue
+            data = {"stream": name, "data": payload} if conn.combined else payload
+            self.server.enqueue(conn, dumps(data))
+            sent.append(conn)
+        return sent
+
+    def _formats(self, symbol: str) -> tuple[Any, Any]:
+        book = self.engine.books.get(symbol) if self.engine is not None else None
+        return (book.fmt_price, book.fmt_qty) if book is not None else (_text, _text)
+
+    def _wanted(self, *names: str) -> bool:
+        return any(n in sub.streams for sub in self.subs.values() for n in names)
+
+    def on_trade(
+        self, symbol: str, price: Decimal, qty: Decimal, taker_side: str, trade_id: int, now: int
+    ) -> None:
+        """Engine hook: one fill → ``aggTrade``, and the klines and tickers it moves."""
+        if not self.subs:
+            return
+        s = symbol.lower()
+        fp, fq = self._formats(symbol)
+        self._agg_ids[symbol] += 1
+        self.publish(
+            f"{s}@aggTrade",
+            {
+                "e": "aggTrade", "E": now, "s": symbol, "a": self._agg_ids[symbol],
+                "p": fp(price), "q": fq(qty), "nq": fq(qty), "f": trade_id,
+                "l": trade_id, "T": now, "m": taker_side == "SELL", "st": 1,
+            },
+        )  # fmt: skip
+        for interval, span in _KLINE_MS.items():
+            key = (symbol, interval)
+            start = now - now % span
+            k = self._klines.get(key)
+            if k is None or k["t"] != start:
+                k = self._klines[key] = {
+                    "t": start, "T": start + span - 1, "s": symbol, "i": interval, "f": trade_id,
+                    "L": trade_id, "o": price, "c": price, "h": price, "l": price,
+                    "v": Decimal(0), "n": 0, "x": False, "q": Decimal(0), "V": Decimal(0),
+                    "Q": Decimal(0), "B": "0",
+                }  # fmt: skip
+            k.update(L=trade_id, c=price, h=max(k["h"], price), l=min(k["l"], price))
+            k.update(v=k["v"] + qty, n=k["n"] + 1, q=k["q"] + price * qty)
+            if taker_side == "BUY":
+                k.update(V=k["V"] + qty, Q=k["Q"] + price * qty)
+            name = f"{s}@kline_{interval}"
+            if self._wanted(name):
+                shown = {a: _text(b) if isinstance(b, Decimal) else b for a, b in k.items()}
+                self.publish(name, {"e": "kline", "E": now, "s": symbol, "k": shown})
+        day = self._day.setdefault(
+            symbol, {"o": price, "h": price, "l": price, "v": Decimal(0), "q": Decimal(0),
+                     "F": trade_id, "n": 0, "O": now},
+        )  # fmt: skip
+        day.update(h=max(day["h"], price), l=min(day["l"], price), n=day["n"] + 1)
+        day.update(v=day["v"] + qty, q=day["q"] + price * qty, c=price, Q=qty, L=trade_id)
+        mini = {
+            "e": "24hrMiniTicker", "E": now, "s": symbol, "c": _text(price),
+            "o": _text(day["o"]), "h": _text(day["h"]), "l": _text(day["l"]),
+            "v": _text(day["v"]), "q": _text(day["q"]), "ps": symbol, "st": 1,
+        }  # fmt: skip
+        change = price - day["o"]
+        ticker = dict(
+            mini,
+            e="24hrTicker", p=_text(change),
+            P=_text((change / day["o"] * 100).quantize(Decimal("0.001"))) if day["o"] else "0",
+            w=_text((day["q"] / day["v"]).quantize(Decimal("1e-8"))) if day["v"] else "0",
+            Q=_text(qty), O=day["O"], C=now, F=day["F"], L=trade_id, n=day["n"],
+        )  # fmt: skip
+        self.publish(f"{s}@miniTicker", mini)
+        self.publish(f"{s}@ticker", ticker)
+        self.publish("!miniTicker@arr", [mini])
+        self.publish("!ticker@arr", [ticker])
+
+    def after_change(self) -> None:
+        """After every WS API request and tick: publish what changed in the engine's books."""
+        engine = self.engine
+        if engine is None or not self.subs:
+            return
+        now = engine.now_ms()
+        for symbol, book in engine.books.items():
+            s = symbol.lower()
+            bids = dict(book.levels("BUY", 1000))
+            asks = dict(book.levels("SELL", 1000))
+            old_bids, old_asks = self._books.get(symbol, ({}, {}))
+            if (bids, asks) == (old_bids, old_asks):
+                continue
+            self._books[symbol] = (bids, asks)
+            last = self._last_u.get(symbol, 0)
+            if book.update_id <= last:
+                book.update_id = last + 1  # a fill that left its level: still a new update
+            u = self._last_u[symbol] = book.update_id
+            fp, fq = book.fmt_price, book.fmt_qty
+            diff_b = [[fp(p), fq(q)] for p, q in _diff(old_bids, bids, reverse=True)]
+            diff_a = [[fp(p), fq(q)] for p, q in _diff(old_asks, asks, reverse=False)]
+            event = {
+                "e": "depthUpdate", "E": now, "T": now, "s": symbol, "U": last + 1, "u": u,
+                "pu": last, "b": diff_b, "a": diff_a, "ps": symbol, "st": 1,
+            }  # fmt: skip
+            for suffix in ("", "@100ms", "@500ms"):
+                self.publish(f"{s}@depth{suffix}", event)
+            for levels in (5, 10, 20):
+                top_b = [[fp(p), fq(q)] for p, q in list(bids.items())[:levels]]
+                top_a = [[fp(p), fq(q)] for p, q in list(asks.items())[:levels]]
+                partial = dict(event, b=top_b, a=top_a)
+                for suffix in ("", "@100ms", "@500ms"):
+                    self.publish(f"{s}@depth{levels}{suffix}", partial)
+            best_b = next(iter(bids.items()), (Decimal(0), Decimal(0)))
+            best_a = next(iter(asks.items()), (Decimal(0), Decimal(0)))
+            if self._tops.get(symbol) != (best_b, best_a):
+                self._tops[symbol] = (best_b, best_a)
+                ticker = {
+                    "e": "bookTicker", "u": u, "E": now, "T": now, "s": symbol, "ps": symbol,
+                    "b": fp(best_b[0]), "B": fq(best_b[1]), "a": fp(best_a[0]),
+                    "A": fq(best_a[1]), "st": 1,
+                }  # fmt: skip
+                self.publish(f"{s}@bookTicker", ticker)
+                self.publish("!bookTicker", ticker)
+
+    def tick(self) -> None:
+        """About four times a second: mark prices when due, then book changes."""
+        engine = self.engine
+        if engine is None or not self.subs:
+            return
+        self.after_change()
+        loop_now = self.server.loop.time()
+        for speed, period in (("3s", 3.0), ("1s", 1.0)):
+            if loop_now < self._next_mark[speed]:
+                continue
+            self._next_mark[speed] = loop_now + period
+            now = engine.now_ms()
+            marks: list[dict[str, Any]] = []
+            for symbol, book in engine.books.items():
+                bid, ask = book.best("BUY"), book.best("SELL")
+                mark = (bid + ask) / 2 if bid is not None and ask is not None else book.last_price
+                nxt = now - now % 28_800_000 + 28_800_000
+                marks.append(
+                    {
+                        "e": "markPriceUpdate", "E": now, "s": symbol, "p": _text(mark),
+                        "i": _text(mark), "P": _text(mark), "r": "0.00010000", "ap": _text(mark),
+                        "T": nxt, "st": 1,
+                    }
+                )  # fmt: skip
+            suffix = "" if speed == "3s" else "@1s"
+            for mark_event in marks:
+                self.publish(f"{str(mark_event['s']).lower()}@markPrice{suffix}", mark_event)
+            self.publish(f"!markPrice@arr{suffix}", marks)
+
+
+def _diff(
+    old: dict[Decimal, Decimal], new: dict[Decimal, Decimal], reverse: bool
+) -> list[tuple[Decimal, Decimal]]:
+    """Levels that changed, with absolute quantities; 0 for a level that is gone."""
+    out = [(p, q) for p, q in new.items() if old.get(p) != q]
+    out += [(p, Decimal(0)) for p in old if p not in new]
+    return sorted(out, reverse=reverse)

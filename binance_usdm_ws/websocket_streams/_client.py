@@ -1,0 +1,633 @@
+"""The market streams client, ``client.websocket_streams``: routed, acknowledged, paced, sharded.
+
+Built on the package's stream core: each socket is a ``Connection`` (reader thread, heartbeat
+that declares a silent socket dead), and each handle is a ``StreamConsumer`` (bounded queue whose
+overflow yields ``StreamGap(reason="overflow", dropped=n)``, decoding in the consumer's thread,
+iterator, ``get``, callbacks and their delivery thread) — the same classes the user data stream
+uses.
+
+Rules:
+
+* **Routing.** Every name is parsed before anything is sent (:func:`parse_stream_name`); each
+  goes to a socket of its route, ``<base>/public/stream`` or ``<base>/market/stream``, opened
+  on first use. A socket holds at most ``max_streams_per_connection`` streams; more open further
+  sockets of the same route (shards).
+* **Acknowledged.** ``SUBSCRIBE`` goes out in chunks of ``max_streams_per_subscribe`` names; the
+  call returns once every chunk is acknowledged. An error reply raises
+  :class:`SubscriptionRejected` (``code``, ``msg``), no reply ``RequestTimeout``; the streams
+  this call added are then released again. Control-frame ids are unsigned ints.
+* **Paced.** Control frames of one socket stay within ``max_control_messages_per_second`` in any
+  one-second window (a strict sliding window, no burst): Binance closes a socket with 1008
+  above 10 incoming messages per second, its pongs included.
+* **Handles.** Handles on one stream share the subscription; ``unsubscribe()`` removes only its
+  own handle and sends ``UNSUBSCRIBE`` for the streams no other handle uses.
+* **Reconnect.** A socket that drops or falls silent is reopened by the supervisor thread with
+  exponential backoff and jitter; every handle of that socket gets one
+  ``StreamGap(reason="reconnect")`` before the streams are subscribed again (paced, chunked), so
+  the gap always precedes the first new item.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import queue
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any, Callable, Generic, Optional, TypeVar, Union
+
+from .._config import ConfigurationWebsocketStreams
+from .._connection import Connection, Reply
+from .._requests import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
+from .._stream_delivery import StreamConsumer, StreamGap, now_ms
+from .._streams import _Seen
+from .._transport import connect_options
+from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
+from ._builders import MarketApi, PublicApi, Route, StreamTransport, parse_stream_name
+from ._decode import decode_market_event
+
+__all__ = ["StreamHandle", "SubscriptionRejected", "WebsocketStreams"]
+
+logger = logging.getLogger("binance_usdm_ws")
+
+E = TypeVar("E")
+T = TypeVar("T")
+_counter = itertools.count(1)
+_WINDOW = 1.0
+#: Added to the pacing window: frames must also *arrive* within the server's window.
+_MARGIN = 0.05
+#: Both sockets of a rotation deliver this long; copies are dropped until a grace after.
+_ROTATION_OVERLAP = 1.0
+_DEDUPE_GRACE = 5.0
+
+
+class SubscriptionRejected(ServerError):
+    """The server answered a stream control frame (``SUBSCRIBE``...) with an error.
+
+    Attributes:
+        code: Binance's error code (e.g. 2 for an invalid request).
+        msg: Binance's message.
+    """
+
+    def __str__(self) -> str:
+        return f"code {self.code}: {self.msg} [method={self.method} id={self.request_id!r}]"
+
+
+class StreamHandle(StreamConsumer, Generic[T]):
+    """A subscription to one or more streams: typed events and ``StreamGap``\\s, in order.
+
+    Made by a builder's ``execute()`` or ``client.websocket_streams.subscribe([...])``. Iterate
+    it (``for item in handle``), ``get(timeout)``, or register callbacks: ``on("message", fn)``
+    (every event, as Go's ``handler.On("message", ...)``), ``on(SomeEvent, fn)``, ``on_any``,
+    ``on_error``. ``unsubscribe()`` (or leaving ``with handle:``) ends this handle only.
+
+    Typed by its builder: ``aggregate_trade_streams()...execute()`` is a
+    ``StreamHandle[AggregateTrade]`` whose items are ``AggregateTrade`` or ``StreamGap`` (an
+    ``UnknownEvent`` for a payload that does not fit).
+
+    Attributes:
+        streams: The stream names of this handle.
+    """
+
+    def __init__(self, owner: WebsocketStreams, streams: tuple[str, ...], models: dict[str, type]):
+        n = next(_counter)
+        super().__init__(
+            owner._config.queue_size, f"binance-usdm-ws-streams-h{n}", decode=self._decode_frame
+        )
+        self._owner = owner
+        self.streams = streams
+        self._models = models
+        self._delivery_wanted = True
+        self._subscribed = True
+
+    def _decode_frame(self, message: Any) -> Any:
+        if type(message) is dict and "stream" in message and "data" in message:
+            return decode_market_event(message["data"], self._models.get(message["stream"]))
+        return decode_market_event(message)
+
+    def _push(self, message: Any) -> None:
+        """Reader thread: append one frame (never waits; overflow drops the oldest)."""
+        with self._cond:
+            if not self._closed:
+                self._buffer.push_raw(message)
+                self._cond.notify()
+
+    def _push_gap(self, gap: StreamGap) -> None:
+        with self._cond:
+            if not self._closed:
+                self._buffer.push_notice(gap)
+                self._cond.notify_all()
+
+    @property
+    def subscribed(self) -> bool:
+        """False once ``unsubscribe()`` was called or the client closed."""
+        return self._subscribed
+
+    def on(self, event_type: Union[str, type[E]], handler: Callable[[Any], Any]) -> Any:
+        """Call ``handler(item)`` for every item of ``event_type`` in the delivery thread.
+
+        ``event_type`` is ``"message"`` (every event, gaps excluded: Go parity), an event class
+        (``AggregateTrade``), or ``StreamGap``. Returns ``handler``.
+
+        Raises:
+            InvalidRequest: ``event_type`` is another string.
+        """
+        if isinstance(event_type, str):
+            if event_type != "message":
+                raise InvalidRequest(
+                    f'unknown event {event_type!r}: use "message", a model class or StreamGap',
+                    param="event_type",
+                )
+
+            def on_message(item: Any) -> None:
+                if not isinstance(item, StreamGap):
+                    handler(item)
+
+            super().on(object, on_message)
+            return handler
+        return super().on(event_type, handler)
+
+    def get(  # type: ignore[override]  # the base is typed for user data events
+        self, timeout: Optional[float] = None
+    ) -> Optional[Union[T, StreamGap]]:
+        """Return the next event or gap, waiting up to ``timeout`` seconds (``None``: forever).
+
+        Returns:
+            The item; ``None`` on timeout, or once unsubscribed and drained.
+        """
+        item: Optional[Union[T, StreamGap]] = super().get(timeout)  # type: ignore[assignment]
+        return item
+
+    def get_raw(self, timeout: Optional[float] = None) -> Any:
+        """Like :meth:`get`, without decoding: the payload as parsed JSON (or a ``StreamGap``).
+
+        The fast path for a consumer that reads ``["b"]`` itself: no model is built. Use one
+        form per handle (``get``/iteration or ``get_raw``/:meth:`raw`).
+        """
+        return self._take(timeout, drain=True, resolve=self._resolve_raw)
+
+    def raw(self) -> Iterator[Any]:
+        """Iterate the payloads undecoded (and ``StreamGap`` notices) until unsubscribed."""
+        while True:
+            item = self.get_raw()
+            if item is None:
+                return
+            yield item
+
+    def _resolve_raw(self, item: Any) -> Any:
+        if type(item) is dict:
+            return item["data"] if "data" in item else item
+        return self._resolve(item)  # a notice: the gap, or an error for on_error
+
+    def __iter__(self) -> Iterator[Union[T, StreamGap]]:  # type: ignore[override]
+        return self
+
+    def __next__(self) -> Union[T, StreamGap]:  # type: ignore[override]
+        item: Union[T, StreamGap] = super().__next__()  # type: ignore[assignment]
+        return item
+
+    def unsubscribe(self) -> None:
+        """End this handle; ``UNSUBSCRIBE`` the streams no other handle uses. Idempotent.
+
+        Items already received stay readable; iteration ends once they are consumed.
+        """
+        with self._cond:
+            if not self._subscribed:
+                return
+            self._subscribed = False
+        try:
+            self._owner._release(self)
+        finally:
+            self._end_delivery()
+
+    close = unsubscribe
+
+    def __enter__(self) -> StreamHandle[T]:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.unsubscribe()
+
+    def __repr__(self) -> str:
+        state = "subscribed" if self._subscribed else "unsubscribed"
+        return f"<StreamHandle {list(self.streams)} {state} pending={self.pending}>"
+
+
+class _Shard:
+    """One stream socket of a route and the streams it holds."""
+
+    __slots__ = ("route", "number", "conn", "streams", "sent", "opened", "seen", "seen_until")
+
+    def __init__(self, route: Route, number: int) -> None:
+        self.route = route
+        self.number = number
+        self.conn: Optional[Connection] = None
+        self.streams: dict[str, None] = {}  # acknowledged, in order
+        self.sent: deque[float] = deque()  # send times of recent control frames
+        self.opened = time.monotonic()  # of the current socket (rotation is due from it)
+        self.seen: Optional[_Seen] = None  # while two sockets may deliver the same frames
+        self.seen_until = 0.0
+
+
+def _chunks(names: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(names), size):
+        yield names[i : i + size]
+
+
+class WebsocketStreams(StreamTransport):
+    """Market streams of a client: ``market_api``, ``public_api``, ``subscribe``, ``close``.
+
+    No socket opens before the first subscription. Thread-safe: control calls (subscribe,
+    unsubscribe, list) are serialised; frames are delivered by the sockets' reader threads to
+    the handles' queues.
+
+    Rotation: a socket older than ``rotation_interval`` is replaced make-before-break — the new
+    socket subscribes every stream (paced) while the old one still delivers, both deliver for
+    a one-second overlap whose copies are dropped (exact payload match, as the user data
+    stream does), then the old one closes: no gap, no duplicate.
+
+    Counters: ``reconnects`` (sockets reopened after a loss), ``rotations``, ``duplicates``
+    (copies dropped during rotation overlaps).
+    """
+
+    def __init__(self, config: ConfigurationWebsocketStreams) -> None:
+        self._config = config
+        self.market_api = MarketApi(self)
+        self.public_api = PublicApi(self)
+        self._lock = threading.Lock()  # guards the maps below
+        self._control = threading.RLock()  # one control operation at a time
+        self._handles: dict[str, tuple[StreamHandle[Any], ...]] = {}
+        self._shard_of: dict[str, _Shard] = {}
+        self._shards: dict[Route, list[_Shard]] = {Route.PUBLIC: [], Route.MARKET: []}
+        self._ids = itertools.count(1)
+        self._numbers = itertools.count(1)
+        self._stop = threading.Event()
+        self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._supervisor: Optional[threading.Thread] = None
+        self.reconnects = 0
+        self.rotations = 0
+        self.duplicates = 0
+
+    # ------------------------------------------------------------------ public
+
+    def subscribe(
+        self, streams: Iterable[str], timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> StreamHandle[Any]:
+        """Subscribe to raw stream names, each routed by its name; return once acknowledged.
+
+        Args:
+            streams: e.g. ``["btcusdt@markPrice@1s", "ethusdt@bookTicker"]``.
+            timeout: seconds to wait for the acknowledgements (configuration's by default).
+
+        Raises:
+            InvalidRequest: a name this SDK cannot route, or none at all; nothing was sent.
+            SubscriptionRejected: the server answered with an error (``code``, ``msg``).
+            RequestTimeout: no acknowledgement in time.
+            ConnectionClosed: a socket could not be opened, or closed meanwhile.
+        """
+        if isinstance(streams, str):
+            raise InvalidRequest("streams: expected a list of names, got a str", param="streams")
+        return self.subscribe_names(list(streams), None, timeout)
+
+    def list_subscriptions(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> list[str]:
+        """Ask every open socket (``LIST_SUBSCRIPTIONS``) and return all their streams."""
+        out: list[str] = []
+        wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
+        with self._control:
+            for shard in self._all_shards():
+                if shard.conn is not None and not shard.conn.closed:
+                    result = self._request(shard, "LIST_SUBSCRIPTIONS", None, None, wait)
+                    out += [n for n in result or () if isinstance(n, str)]
+        return out
+
+    @property
+    def connection_count(self) -> int:
+        """Open sockets, over every route."""
+        return sum(1 for s in self._all_shards() if s.conn is not None and not s.conn.closed)
+
+    def close(self) -> None:
+        """Close every socket, stop the supervisor and end every handle. Idempotent."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._commands.put(("stop",))
+        for shard in self._all_shards():  # fails waiting control calls at once
+            if shard.conn is not None:
+                shard.conn.close(self._config.close_timeout)
+        thread = self._supervisor
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        with self._lock:
+            handles = {h for hs in self._handles.values() for h in hs}
+            self._handles.clear()
+        for handle in handles:
+            handle._subscribed = False
+            handle._end_delivery()
+
+    # ------------------------------------------------------------------ transport
+
+    def subscribe_names(
+        self, names: list[str], request_id: Optional[int], timeout: Timeout
+    ) -> StreamHandle[Any]:
+        """Subscribe ``names`` (checked first) and return their handle once acknowledged."""
+        parsed = [parse_stream_name(n) for n in names]
+        if not parsed:
+            raise InvalidRequest("streams: at least one stream name is needed", param="streams")
+        if self._stop.is_set():
+            raise InvalidRequest("websocket_streams is closed")
+        wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
+        models = {p.name: p.model for p in parsed}
+        unique = tuple(models)
+        handle: StreamHandle[Any] = StreamHandle(self, unique, models)
+        with self._control:
+            with self._lock:
+                new = [n for n in unique if not self._handles.get(n)]
+                for n in unique:
+                    self._handles[n] = self._handles.get(n, ()) + (handle,)
+            try:
+                for route in (Route.PUBLIC, Route.MARKET):
+                    group = [p.name for p in parsed if p.name in new and p.route is route]
+                    if group:
+                        request_id = self._subscribe(route, group, request_id, wait)
+            except BaseException:
+                handle._subscribed = False
+                self._release(handle)
+                handle._end_delivery()
+                raise
+        return handle
+
+    # ------------------------------------------------------------------ control frames
+
+    def _all_shards(self) -> list[_Shard]:
+        return [s for shards in self._shards.values() for s in shards]
+
+    def _subscribe(
+        self, route: Route, names: list[str], request_id: Optional[int], wait: Optional[float]
+    ) -> Optional[int]:
+        cfg = self._config
+        pending = list(names)
+        while pending:
+            shard = next(
+                (s for s in self._shards[route] if len(s.streams) < cfg.max_streams_per_connection),
+                None,
+            )
+            if shard is None:
+                shard = self._open_shard(route)
+            room = cfg.max_streams_per_connection - len(shard.streams)
+            batch, pending = pending[:room], pending[room:]
+            for chunk in _chunks(batch, cfg.max_streams_per_subscribe):
+                self._request(shard, "SUBSCRIBE", chunk, request_id, wait)
+                request_id = None  # the caller's id goes on the first frame only
+                with self._lock:
+                    for name in chunk:
+                        shard.streams[name] = None
+                        self._shard_of[name] = shard
+        return request_id
+
+    def _request(
+        self,
+        shard: _Shard,
+        method: str,
+        params: Optional[list[str]],
+        request_id: Optional[int],
+        wait: Optional[float],
+        conn: Optional[Connection] = None,
+        sent: Optional[deque[float]] = None,
+    ) -> Any:
+        """Send one control frame on ``shard`` (or on ``conn``, paced by ``sent``)."""
+        conn = shard.conn if conn is None else conn
+        if conn is None or conn.closed:
+            raise ConnectionClosed(f"the /{shard.route.value} stream socket is not connected")
+        rid = next(self._ids) if request_id is None else request_id
+        frame: dict[str, Any] = {"method": method}
+        if params is not None:
+            frame["params"] = params
+        frame["id"] = rid
+        self._pace(shard.sent if sent is None else sent)
+        reply = Reply()
+        conn.send_request(rid, json.dumps(frame, separators=(",", ":")), reply)
+        if not reply.wait(wait):
+            conn.forget(rid)
+            raise RequestTimeout(
+                f"no answer to {method} on /{shard.route.value} within {wait} s",
+                timeout=wait,
+                method=method,
+                request_id=rid,
+            )
+        message = reply.get()
+        error = message.get("error")
+        if error is not None:
+            err = error if isinstance(error, dict) else {}
+            raise SubscriptionRejected(
+                status=None,
+                code=err.get("code"),
+                msg=str(err.get("msg", error)),
+                method=method,
+                request_id=rid,
+            )
+        return message.get("result")
+
+    def _pace(self, sent: deque[float]) -> None:
+        """Wait until one more control frame fits the strict sliding window of a socket."""
+        limit = self._config.max_control_messages_per_second
+        while True:
+            now = time.monotonic()
+            while sent and sent[0] <= now - _WINDOW - _MARGIN:
+                sent.popleft()
+            if len(sent) < limit:
+                sent.append(now)
+                return
+            if self._stop.wait(sent[0] + _WINDOW + _MARGIN - now):
+                raise ConnectionClosed("websocket_streams is closed")
+
+    def _release(self, handle: StreamHandle[Any]) -> None:
+        """Remove ``handle``; ``UNSUBSCRIBE`` the streams it was the last handle of."""
+        with self._control:
+            gone: list[str] = []
+            with self._lock:
+                for name in handle.streams:
+                    rest = tuple(h for h in self._handles.get(name, ()) if h is not handle)
+                    if rest:
+                        self._handles[name] = rest
+                    else:
+                        self._handles.pop(name, None)
+                        gone.append(name)
+                by_shard: dict[int, tuple[_Shard, list[str]]] = {}
+                for name in gone:
+                    shard = self._shard_of.pop(name, None)
+                    if shard is not None:
+                        shard.streams.pop(name, None)
+                        by_shard.setdefault(id(shard), (shard, []))[1].append(name)
+            if self._stop.is_set():
+                return
+            for shard, names in by_shard.values():
+                for chunk in _chunks(names, self._config.max_streams_per_subscribe):
+                    try:
+                        self._request(shard, "UNSUBSCRIBE", chunk, None, self._config.timeout)
+                    except BinanceWsError as exc:
+                        logger.warning("UNSUBSCRIBE %s failed: %s", chunk, exc)
+
+    # ------------------------------------------------------------------ sockets
+
+    def _open_shard(self, route: Route) -> _Shard:
+        shard = _Shard(route, next(self._numbers))
+        shard.conn = self._connect(shard)
+        self._shards[route].append(shard)
+        if self._supervisor is None:
+            self._supervisor = threading.Thread(
+                target=self._supervise, name="binance-usdm-ws-streams-supervisor", daemon=True
+            )
+            self._supervisor.start()
+        return shard
+
+    def _connect(self, shard: _Shard) -> Connection:
+        cfg = self._config
+        silence = cfg.silence_timeout
+        url = f"{cfg.base_path.rstrip('/')}/{shard.route.value}/stream"
+        conn = Connection(
+            url,
+            open_timeout=cfg.connect_timeout,
+            connect_options=connect_options(url, cfg, cfg.connect_timeout),
+            on_message=lambda message: self._on_frame(message, shard),
+            on_close=lambda c, cause: self._lost(shard, c, cause),
+            ping_interval=silence / 2 if silence else None,
+            dead_after=silence or None,
+            name=f"binance-usdm-ws-streams-{shard.route.value}{shard.number}",
+        )
+        if self._stop.is_set():  # closed while connecting: leave nothing behind
+            conn.close(0)
+            raise ConnectionClosed("websocket_streams is closed")
+        return conn
+
+    def _on_frame(self, message: Any, shard: _Shard) -> None:
+        """Reader thread: hand a data frame to the handles of its stream."""
+        if type(message) is dict:
+            name = message.get("stream")
+            if type(name) is str:
+                if shard.seen is not None and not self._fresh(shard, message):
+                    return
+                for handle in self._handles.get(name, ()):
+                    handle._push(message)
+
+    def _fresh(self, shard: _Shard, message: Any) -> bool:
+        """During a rotation's overlap: False for a copy of a frame already delivered."""
+        with self._lock:
+            seen = shard.seen
+            if seen is None:
+                return True
+            if time.monotonic() > shard.seen_until:
+                shard.seen = None
+                return True
+            if seen.add(message):
+                return True
+            self.duplicates += 1
+            return False
+
+    def _lost(self, shard: _Shard, conn: Connection, cause: Optional[BaseException]) -> None:
+        if self._stop.is_set() or shard.conn is not conn:
+            return
+        last = now_ms() - int((time.monotonic() - conn.last_frame_at) * 1000)
+        self._commands.put(("lost", shard, conn, last, f"stream connection lost: {cause}"))
+
+    def _supervise(self) -> None:
+        while True:
+            interval = self._config.rotation_interval
+            due = None
+            if interval is not None:
+                shards = [s for s in self._all_shards() if s.conn is not None]
+                due = min((s.opened + interval for s in shards), default=None)
+            try:
+                wait = None if due is None else max(0.0, due - time.monotonic())
+                command = self._commands.get(timeout=wait)
+            except queue.Empty:
+                for shard in self._all_shards():
+                    if interval is not None and time.monotonic() >= shard.opened + interval:
+                        self._rotate(shard)
+                continue
+            if command[0] == "stop" or self._stop.is_set():
+                return
+            _, shard, conn, start, detail = command
+            if shard.conn is conn:
+                try:
+                    self._reconnect(shard, start, detail)
+                except Exception:  # pragma: no cover - a bug must not end supervision
+                    logger.exception("market streams supervisor failed")
+
+    def _handles_of(self, shard: _Shard) -> set[StreamHandle[Any]]:
+        with self._lock:
+            return {h for n in shard.streams for h in self._handles.get(n, ())}
+
+    def _reconnect(self, shard: _Shard, start: int, detail: str) -> None:
+        """Reopen ``shard`` with backoff; a gap to its handles, then its streams again."""
+        cfg = self._config
+        delay = cfg.reconnect_delay
+        gap_sent = False
+        logger.warning("/%s socket %d: %s; reconnecting", shard.route.value, shard.number, detail)
+        while not self._stop.is_set():
+            with self._control:
+                if self._stop.is_set():
+                    return
+                try:
+                    shard.conn = self._connect(shard)
+                    shard.sent.clear()
+                    shard.opened = time.monotonic()
+                    if not gap_sent:  # before any SUBSCRIBE: it precedes every new item
+                        gap = StreamGap("reconnect", start, max(start, now_ms()), detail=detail)
+                        for handle in self._handles_of(shard):
+                            handle._push_gap(gap)
+                        gap_sent = True
+                    names = list(shard.streams)
+                    for chunk in _chunks(names, cfg.max_streams_per_subscribe):
+                        self._request(shard, "SUBSCRIBE", chunk, None, cfg.timeout)
+                except BinanceWsError as exc:
+                    failed, shard.conn = shard.conn, None
+                    if failed is not None:
+                        failed.close(0)
+                    for handle in self._handles_of(shard):
+                        handle._report(exc)
+                else:
+                    self.reconnects += 1
+                    logger.info("/%s socket %d is back", shard.route.value, shard.number)
+                    return
+            if self._stop.wait(delay * (0.5 + random.random())):
+                return
+            delay = min(delay * 2, cfg.reconnect_max_delay)
+
+    def _rotate(self, shard: _Shard) -> None:
+        """Make-before-break: subscribe everything on a new socket, overlap, close the old."""
+        cfg = self._config
+        with self._control:
+            old = shard.conn
+            if self._stop.is_set() or old is None or old.closed:
+                return
+            with self._lock:
+                shard.seen, shard.seen_until = _Seen(), float("inf")
+            sent: deque[float] = deque()
+            new: Optional[Connection] = None
+            try:
+                new = self._connect(shard)
+                for chunk in _chunks(list(shard.streams), cfg.max_streams_per_subscribe):
+                    self._request(shard, "SUBSCRIBE", chunk, None, cfg.timeout, new, sent)
+            except BinanceWsError as exc:
+                if new is not None:
+                    new.close(0)
+                with self._lock:
+                    shard.seen = None
+                shard.opened = time.monotonic() - (cfg.rotation_interval or 0) + 60.0
+                logger.warning("rotation of /%s failed: %s", shard.route.value, exc)
+                return
+            shard.conn, shard.sent, shard.opened = new, sent, time.monotonic()
+        if self._stop.wait(_ROTATION_OVERLAP):
+            return
+        old.close(cfg.close_timeout)
+        with self._lock:
+            shard.seen_until = time.monotonic() + _DEDUPE_GRACE
+        self.rotations += 1
+        logger.info("/%s socket %d rotated", shard.route.value, shard.number)
+
+    def __repr__(self) -> str:
+        return f"<WebsocketStreams sockets={self.connection_count} streams={len(self._shard_of)}>"

@@ -1,0 +1,102 @@
+"""Decoding of market stream payloads into their models, through the package's converter.
+
+Called in the consumer's thread (never the socket reader's): a consumer that reads only
+``.raw`` never pays for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import attrs
+
+from .._converter import converter, explain
+from .._events import UnknownEvent, _unknown
+from . import _models as m
+
+__all__ = ["EVENT_MODELS", "decode_market_event"]
+
+#: ``e`` → model, for payloads whose stream is not known (a frame of an unnamed ``/ws`` socket).
+EVENT_MODELS: dict[str, type] = {
+    "aggTrade": m.AggregateTrade,
+    "markPriceUpdate": m.MarkPriceUpdate,
+    "kline": m.KlineUpdate,
+    "continuous_kline": m.ContinuousKlineUpdate,
+    "24hrMiniTicker": m.MiniTicker,
+    "24hrTicker": m.Ticker,
+    "forceOrder": m.ForceOrder,
+    "bookTicker": m.BookTickerUpdate,
+    "depthUpdate": m.DepthUpdate,
+    "compositeIndex": m.CompositeIndex,
+    "contractInfo": m.ContractInfo,
+    "assetIndexUpdate": m.AssetIndexUpdate,
+    "EquityUpdate": m.TradingSession,
+    "CommodityUpdate": m.TradingSession,
+    "KR_EquityUpdate": m.TradingSession,
+    "HK_EquityUpdate": m.TradingSession,
+    "CN_EquityUpdate": m.TradingSession,
+}
+
+#: element model → its array model
+_ARRAYS: dict[type, type] = {
+    m.MiniTicker: m.MiniTickers,
+    m.Ticker: m.Tickers,
+    m.MarkPriceUpdate: m.MarkPriceUpdates,
+    m.AssetIndexUpdate: m.AssetIndexUpdates,
+}
+_ELEMENT = {array: one for one, array in _ARRAYS.items()}
+
+_hooks: dict[type, Callable[[Any, Any], Any]] = {}
+
+
+def _hook(cls: type) -> Callable[[Any, Any], Any]:
+    hook = _hooks.get(cls)
+    if hook is None:
+        hook = _hooks[cls] = converter.get_structure_hook(cls)
+    return hook
+
+
+def _one(payload: dict[str, Any], cls: type) -> Any:
+    try:
+        event = _hook(cls)(payload, cls)
+    except Exception as exc:
+        raise explain(exc, payload, cls) from exc
+    object.__setattr__(event, "raw", payload)
+    return event
+
+
+def decode_market_event(payload: Any, model: Optional[type] = None) -> Any:
+    """Decode one market stream payload (parsed JSON) into its model.
+
+    Args:
+        payload: The payload (a ``{"stream","data"}`` envelope is unwrapped).
+        model: The stream's model when the stream is known (an array model for array
+            streams); otherwise chosen by ``e`` (an array by the ``e`` of its elements).
+
+    Returns:
+        The typed event; an :class:`~binance_usdm_ws.UnknownEvent` holding the payload when
+        neither the stream nor ``e`` is known. A list nobody can type arrives as an
+        ``UnknownEvent`` whose ``raw`` is ``{"items": payload}``.
+
+    Raises:
+        DecodeError: a known payload does not fit its model.
+    """
+    if type(payload) is dict and "stream" in payload and "data" in payload:
+        payload = payload["data"]
+    if type(payload) is list:
+        element = _ELEMENT.get(model) if model is not None else None
+        if element is None and payload and type(payload[0]) is dict:
+            element = EVENT_MODELS.get(payload[0].get("e"))  # type: ignore[arg-type]
+        array = _ARRAYS.get(element) if element is not None else None
+        if array is None or element is None:
+            return UnknownEvent(raw={"items": payload})
+        items = [_one(item, element) for item in payload]
+        return array(raw=payload, items=items)
+    if type(payload) is not dict:
+        return UnknownEvent(raw={"data": payload})
+    cls = model if model is not None and model not in _ELEMENT else None
+    if cls is None:
+        cls = EVENT_MODELS.get(payload.get("e"))  # type: ignore[arg-type]
+    if cls is None or not attrs.has(cls):
+        return _unknown(payload)
+    return _one(payload, cls)

@@ -1,0 +1,573 @@
+"""Typed events of the market streams (spec §7.1), decoded by the package's one converter.
+
+Models follow the user data stream events (:mod:`binance_usdm_ws._events`): frozen attrs
+classes with readable snake_case names, the one- or two-letter wire key declared once on each
+field, every field optional, money and quantities as exact ``Decimal``, and ``.raw`` holding the
+payload as received (with any field this version does not model).
+
+An array stream (``!ticker@arr``, ``!miniTicker@arr``, ``!markPrice@arr``, ``!assetIndex@arr``)
+yields **one item per frame** holding the list (``.items``), as Go's ``Items``; each element keeps
+its own ``.raw``.
+
+The Go model of each class is in :data:`GO_MODELS` (and in the docs table).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Optional, Union
+
+from attrs import define, field
+
+from .._events import UnknownEvent, _Event, _key
+from .._models import PriceLevel
+from ..enums import OrderStatus, OrderType, Side, TimeInForce
+
+__all__ = [
+    "GO_MODELS",
+    "AggregateTrade",
+    "AssetIndexUpdate",
+    "AssetIndexUpdates",
+    "BookTickerUpdate",
+    "CompositeIndex",
+    "CompositeIndexConstituent",
+    "ContinuousKlineUpdate",
+    "ContractBracket",
+    "ContractInfo",
+    "DepthUpdate",
+    "ForceOrder",
+    "Kline",
+    "KlineUpdate",
+    "LiquidationOrder",
+    "MarkPriceUpdate",
+    "MarkPriceUpdates",
+    "MarketStreamEvent",
+    "MiniTicker",
+    "MiniTickers",
+    "Ticker",
+    "Tickers",
+    "TradingSession",
+    "UnknownEvent",
+]
+
+
+@define(frozen=True)
+class _Pair(_Event):
+    """Fields many payloads carry since the CM/UM integration.
+
+    Attributes:
+        pair: Pair (``ps``).
+        st: Product line: 1 = USDⓈ-M, 2 = COIN-M (``st``).
+    """
+
+    pair: Optional[str] = field(default=None, metadata=_key("ps"))
+    st: Optional[int] = field(default=None, metadata=_key("st"))
+
+
+@define(frozen=True)
+class AggregateTrade(_Pair):
+    """``<symbol>@aggTrade``: trades aggregated by price, side and time.
+
+    Attributes:
+        symbol: Symbol (``s``).
+        aggregate_trade_id: Aggregate trade id (``a``).
+        price: Price (``p``).
+        quantity: Quantity, RPI orders included (``q``).
+        normal_quantity: Quantity without RPI orders (``nq``).
+        first_trade_id: First trade id (``f``).
+        last_trade_id: Last trade id (``l``).
+        trade_time: Trade time, ms (``T``).
+        is_buyer_maker: The buyer was the maker (``m``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    aggregate_trade_id: Optional[int] = field(default=None, metadata=_key("a"))
+    price: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    normal_quantity: Optional[Decimal] = field(default=None, metadata=_key("nq"))
+    first_trade_id: Optional[int] = field(default=None, metadata=_key("f"))
+    last_trade_id: Optional[int] = field(default=None, metadata=_key("l"))
+    trade_time: Optional[int] = field(default=None, metadata=_key("T"))
+    is_buyer_maker: Optional[bool] = field(default=None, metadata=_key("m"))
+
+
+@define(frozen=True)
+class MarkPriceUpdate(_Pair):
+    """``<symbol>@markPrice[@1s]`` (and each element of ``!markPrice@arr``).
+
+    Attributes:
+        symbol: Symbol (``s``).
+        mark_price: Mark price (``p``).
+        index_price: Index price (``i``).
+        estimated_settle_price: Estimated settle price (``P``; only useful in the last hour
+            before settlement).
+        funding_rate: Funding rate (``r``).
+        average_price: Mark price moving average (``ap``).
+        next_funding_time: Next funding time, ms (``T``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    mark_price: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    index_price: Optional[Decimal] = field(default=None, metadata=_key("i"))
+    estimated_settle_price: Optional[Decimal] = field(default=None, metadata=_key("P"))
+    funding_rate: Optional[Decimal] = field(default=None, metadata=_key("r"))
+    average_price: Optional[Decimal] = field(default=None, metadata=_key("ap"))
+    next_funding_time: Optional[int] = field(default=None, metadata=_key("T"))
+
+
+@define(frozen=True)
+class Kline:
+    """The candle of a kline event (``k``).
+
+    Attributes:
+        start_time: Open time, ms (``t``).
+        close_time: Close time, ms (``T``).
+        symbol: Symbol (``s``; absent in continuous klines).
+        interval: Interval (``i``).
+        first_trade_id: First trade id (``f``).
+        last_trade_id: Last trade id (``L``).
+        open: Open price (``o``).
+        close: Close (latest) price (``c``).
+        high: High (``h``).
+        low: Low (``l``).
+        volume: Base asset volume (``v``).
+        number_of_trades: Number of trades (``n``).
+        is_closed: This candle is final (``x``); it arrives with the first update after
+            ``close_time``.
+        quote_volume: Quote asset volume (``q``).
+        taker_buy_volume: Taker buy base asset volume (``V``).
+        taker_buy_quote_volume: Taker buy quote asset volume (``Q``).
+    """
+
+    start_time: Optional[int] = field(default=None, metadata=_key("t"))
+    close_time: Optional[int] = field(default=None, metadata=_key("T"))
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    interval: Optional[str] = field(default=None, metadata=_key("i"))
+    first_trade_id: Optional[int] = field(default=None, metadata=_key("f"))
+    last_trade_id: Optional[int] = field(default=None, metadata=_key("L"))
+    open: Optional[Decimal] = field(default=None, metadata=_key("o"))
+    close: Optional[Decimal] = field(default=None, metadata=_key("c"))
+    high: Optional[Decimal] = field(default=None, metadata=_key("h"))
+    low: Optional[Decimal] = field(default=None, metadata=_key("l"))
+    volume: Optional[Decimal] = field(default=None, metadata=_key("v"))
+    number_of_trades: Optional[int] = field(default=None, metadata=_key("n"))
+    is_closed: Optional[bool] = field(default=None, metadata=_key("x"))
+    quote_volume: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    taker_buy_volume: Optional[Decimal] = field(default=None, metadata=_key("V"))
+    taker_buy_quote_volume: Optional[Decimal] = field(default=None, metadata=_key("Q"))
+
+
+@define(frozen=True)
+class KlineUpdate(_Event):
+    """``<symbol>@kline_<interval>``.
+
+    Attributes:
+        symbol: Symbol (``s``).
+        kline: The candle (``k``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    kline: Optional[Kline] = field(default=None, metadata=_key("k"))
+
+
+@define(frozen=True)
+class ContinuousKlineUpdate(_Event):
+    """``<pair>_<contractType>@continuousKline_<interval>`` (``e`` = ``continuous_kline``).
+
+    Attributes:
+        pair: Pair (``ps``).
+        contract_type: Contract type, upper case on the wire (``ct``).
+        kline: The candle (``k``).
+    """
+
+    pair: Optional[str] = field(default=None, metadata=_key("ps"))
+    contract_type: Optional[str] = field(default=None, metadata=_key("ct"))
+    kline: Optional[Kline] = field(default=None, metadata=_key("k"))
+
+
+@define(frozen=True)
+class MiniTicker(_Pair):
+    """``<symbol>@miniTicker`` (and each element of ``!miniTicker@arr``): rolling 24 h.
+
+    Attributes:
+        symbol: Symbol (``s``).
+        close: Last price (``c``).
+        open: Open price (``o``).
+        high: High (``h``).
+        low: Low (``l``).
+        volume: Base asset volume (``v``).
+        quote_volume: Quote asset volume (``q``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    close: Optional[Decimal] = field(default=None, metadata=_key("c"))
+    open: Optional[Decimal] = field(default=None, metadata=_key("o"))
+    high: Optional[Decimal] = field(default=None, metadata=_key("h"))
+    low: Optional[Decimal] = field(default=None, metadata=_key("l"))
+    volume: Optional[Decimal] = field(default=None, metadata=_key("v"))
+    quote_volume: Optional[Decimal] = field(default=None, metadata=_key("q"))
+
+
+@define(frozen=True)
+class Ticker(_Pair):
+    """``<symbol>@ticker`` (and each element of ``!ticker@arr``): rolling 24 h statistics.
+
+    Attributes:
+        symbol: Symbol (``s``).
+        price_change: Price change (``p``).
+        price_change_percent: Price change percent (``P``).
+        weighted_average_price: Weighted average price (``w``).
+        last_price: Last price (``c``).
+        last_quantity: Last quantity (``Q``).
+        open: Open price (``o``).
+        high: High (``h``).
+        low: Low (``l``).
+        volume: Base asset volume (``v``).
+        quote_volume: Quote asset volume (``q``).
+        open_time: Statistics open time, ms (``O``).
+        close_time: Statistics close time, ms (``C``).
+        first_trade_id: First trade id (``F``).
+        last_trade_id: Last trade id (``L``).
+        number_of_trades: Number of trades (``n``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    price_change: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    price_change_percent: Optional[Decimal] = field(default=None, metadata=_key("P"))
+    weighted_average_price: Optional[Decimal] = field(default=None, metadata=_key("w"))
+    last_price: Optional[Decimal] = field(default=None, metadata=_key("c"))
+    last_quantity: Optional[Decimal] = field(default=None, metadata=_key("Q"))
+    open: Optional[Decimal] = field(default=None, metadata=_key("o"))
+    high: Optional[Decimal] = field(default=None, metadata=_key("h"))
+    low: Optional[Decimal] = field(default=None, metadata=_key("l"))
+    volume: Optional[Decimal] = field(default=None, metadata=_key("v"))
+    quote_volume: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    open_time: Optional[int] = field(default=None, metadata=_key("O"))
+    close_time: Optional[int] = field(default=None, metadata=_key("C"))
+    first_trade_id: Optional[int] = field(default=None, metadata=_key("F"))
+    last_trade_id: Optional[int] = field(default=None, metadata=_key("L"))
+    number_of_trades: Optional[int] = field(default=None, metadata=_key("n"))
+
+
+@define(frozen=True)
+class LiquidationOrder:
+    """The liquidation order of a ``forceOrder`` event (``o``).
+
+    Attributes:
+        symbol: Symbol (``s``).
+        side: Side (``S``).
+        order_type: Order type (``o``).
+        time_in_force: Time in force (``f``).
+        quantity: Original quantity (``q``).
+        price: Price (``p``).
+        average_price: Average price (``ap``).
+        status: Order status (``X``).
+        last_filled_quantity: Last filled quantity (``l``).
+        filled_quantity: Accumulated filled quantity (``z``).
+        trade_time: Trade time, ms (``T``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    side: Optional[Union[Side, str]] = field(default=None, metadata=_key("S"))
+    order_type: Optional[Union[OrderType, str]] = field(default=None, metadata=_key("o"))
+    time_in_force: Optional[Union[TimeInForce, str]] = field(default=None, metadata=_key("f"))
+    quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    price: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    average_price: Optional[Decimal] = field(default=None, metadata=_key("ap"))
+    status: Optional[Union[OrderStatus, str]] = field(default=None, metadata=_key("X"))
+    last_filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("l"))
+    filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("z"))
+    trade_time: Optional[int] = field(default=None, metadata=_key("T"))
+
+
+@define(frozen=True)
+class ForceOrder(_Pair):
+    """``<symbol>@forceOrder`` and ``!forceOrder@arr``: the latest liquidation (one per frame).
+
+    Attributes:
+        order: The liquidation order (``o``).
+    """
+
+    order: Optional[LiquidationOrder] = field(default=None, metadata=_key("o"))
+
+
+@define(frozen=True)
+class BookTickerUpdate(_Pair):
+    """``<symbol>@bookTicker`` and ``!bookTicker``: best bid and ask.
+
+    Attributes:
+        update_id: Order book update id (``u``).
+        transaction_time: Transaction time, ms (``T``).
+        symbol: Symbol (``s``).
+        bid_price: Best bid price (``b``).
+        bid_quantity: Best bid quantity (``B``).
+        ask_price: Best ask price (``a``).
+        ask_quantity: Best ask quantity (``A``).
+    """
+
+    update_id: Optional[int] = field(default=None, metadata=_key("u"))
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    bid_price: Optional[Decimal] = field(default=None, metadata=_key("b"))
+    bid_quantity: Optional[Decimal] = field(default=None, metadata=_key("B"))
+    ask_price: Optional[Decimal] = field(default=None, metadata=_key("a"))
+    ask_quantity: Optional[Decimal] = field(default=None, metadata=_key("A"))
+
+
+@define(frozen=True)
+class DepthUpdate(_Pair):
+    """``<symbol>@depth[@speed]``, ``<symbol>@depth<levels>[@speed]`` and
+    ``<symbol>@rpiDepth@500ms`` (``e`` = ``depthUpdate``).
+
+    For a local book: ``first_update_id``/``final_update_id``/``previous_final_update_id``
+    chain the diff events (``pu`` of one event is ``u`` of the previous one; futures ids are
+    not contiguous). Quantities are absolute; 0 removes the level.
+
+    Attributes:
+        transaction_time: Transaction time, ms (``T``).
+        symbol: Symbol (``s``).
+        first_update_id: First update id in the event (``U``).
+        final_update_id: Final update id in the event (``u``).
+        previous_final_update_id: Final update id of the previous event (``pu``).
+        bids: Bid levels to update (``b``).
+        asks: Ask levels to update (``a``).
+    """
+
+    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    first_update_id: Optional[int] = field(default=None, metadata=_key("U"))
+    final_update_id: Optional[int] = field(default=None, metadata=_key("u"))
+    previous_final_update_id: Optional[int] = field(default=None, metadata=_key("pu"))
+    bids: Optional[list[PriceLevel]] = field(default=None, metadata=_key("b"))
+    asks: Optional[list[PriceLevel]] = field(default=None, metadata=_key("a"))
+
+
+@define(frozen=True)
+class CompositeIndexConstituent:
+    """One constituent of a composite index (``c[]``).
+
+    Attributes:
+        base_asset: Base asset (``b``).
+        quote_asset: Quote asset (``q``).
+        weight_in_quantity: Weight in quantity (``w``).
+        weight_in_percentage: Weight in percentage (``W``).
+        index_price: Index price (``i``).
+    """
+
+    base_asset: Optional[str] = field(default=None, metadata=_key("b"))
+    quote_asset: Optional[str] = field(default=None, metadata=_key("q"))
+    weight_in_quantity: Optional[Decimal] = field(default=None, metadata=_key("w"))
+    weight_in_percentage: Optional[Decimal] = field(default=None, metadata=_key("W"))
+    index_price: Optional[Decimal] = field(default=None, metadata=_key("i"))
+
+
+@define(frozen=True)
+class CompositeIndex(_Event):
+    """``<symbol>@compositeIndex``: a composite index and its constituents.
+
+    Attributes:
+        symbol: Symbol (``s``).
+        price: Index price (``p``).
+        asset_type: Asset type of the constituents (``C``).
+        composition: Constituents (``c``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    price: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    asset_type: Optional[str] = field(default=None, metadata=_key("C"))
+    composition: Optional[list[CompositeIndexConstituent]] = field(default=None, metadata=_key("c"))
+
+
+@define(frozen=True)
+class ContractBracket:
+    """One notional bracket of a ``contractInfo`` event (``bks[]``).
+
+    Attributes:
+        bracket: Bracket number (``bs``).
+        notional_floor: Floor notional of the bracket (``bnf``).
+        notional_cap: Cap notional of the bracket (``bnc``).
+        maintenance_ratio: Maintenance ratio (``mmr``).
+        cum: Auxiliary number for a quick maintenance margin calculation (``cf``).
+        min_leverage: Lowest leverage of the bracket (``mi``).
+        max_leverage: Highest leverage of the bracket (``ma``).
+    """
+
+    bracket: Optional[int] = field(default=None, metadata=_key("bs"))
+    notional_floor: Optional[Decimal] = field(default=None, metadata=_key("bnf"))
+    notional_cap: Optional[Decimal] = field(default=None, metadata=_key("bnc"))
+    maintenance_ratio: Optional[Decimal] = field(default=None, metadata=_key("mmr"))
+    cum: Optional[Decimal] = field(default=None, metadata=_key("cf"))
+    min_leverage: Optional[int] = field(default=None, metadata=_key("mi"))
+    max_leverage: Optional[int] = field(default=None, metadata=_key("ma"))
+
+
+@define(frozen=True)
+class ContractInfo(_Pair):
+    """``!contractInfo``: a contract was listed, settled or its brackets changed.
+
+    Attributes:
+        symbol: Symbol (``s``).
+        contract_type: Contract type (``ct``).
+        delivery_date: Delivery date, ms (``dt``).
+        onboard_date: Onboard date, ms (``ot``).
+        contract_status: Contract status (``cs``).
+        brackets: Notional brackets (``bks``; only when they changed).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    contract_type: Optional[str] = field(default=None, metadata=_key("ct"))
+    delivery_date: Optional[int] = field(default=None, metadata=_key("dt"))
+    onboard_date: Optional[int] = field(default=None, metadata=_key("ot"))
+    contract_status: Optional[str] = field(default=None, metadata=_key("cs"))
+    brackets: Optional[list[ContractBracket]] = field(default=None, metadata=_key("bks"))
+
+
+@define(frozen=True)
+class AssetIndexUpdate(_Event):
+    """One element of ``!assetIndex@arr`` (multi-assets mode collateral rates).
+
+    Attributes:
+        symbol: Asset index symbol (``s``).
+        index_price: Index price (``i``).
+        bid_buffer: Bid buffer (``b``).
+        ask_buffer: Ask buffer (``a``).
+        bid_rate: Bid rate (``B``).
+        ask_rate: Ask rate (``A``).
+        auto_exchange_bid_buffer: Auto exchange bid buffer (``q``).
+        auto_exchange_ask_buffer: Auto exchange ask buffer (``g``).
+        auto_exchange_bid_rate: Auto exchange bid rate (``Q``).
+        auto_exchange_ask_rate: Auto exchange ask rate (``G``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    index_price: Optional[Decimal] = field(default=None, metadata=_key("i"))
+    bid_buffer: Optional[Decimal] = field(default=None, metadata=_key("b"))
+    ask_buffer: Optional[Decimal] = field(default=None, metadata=_key("a"))
+    bid_rate: Optional[Decimal] = field(default=None, metadata=_key("B"))
+    ask_rate: Optional[Decimal] = field(default=None, metadata=_key("A"))
+    auto_exchange_bid_buffer: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    auto_exchange_ask_buffer: Optional[Decimal] = field(default=None, metadata=_key("g"))
+    auto_exchange_bid_rate: Optional[Decimal] = field(default=None, metadata=_key("Q"))
+    auto_exchange_ask_rate: Optional[Decimal] = field(default=None, metadata=_key("G"))
+
+
+@define(frozen=True)
+class TradingSession(_Event):
+    """``tradingSession``: the trading session of a TradFi market (``e`` is ``EquityUpdate``,
+    ``CommodityUpdate`` or a regional ``KR_``/``HK_``/``CN_EquityUpdate``).
+
+    Attributes:
+        start_time: Session start, ms (``t``).
+        end_time: Session end, ms (``T``).
+        session_type: Session type, e.g. ``OVERNIGHT`` (``S``).
+    """
+
+    start_time: Optional[int] = field(default=None, metadata=_key("t"))
+    end_time: Optional[int] = field(default=None, metadata=_key("T"))
+    session_type: Optional[str] = field(default=None, metadata=_key("S"))
+
+
+# ------------------------------------------------------------------------------ array streams
+
+
+@define(frozen=True)
+class _Items:
+    """Base of the array streams: one frame, its elements in ``items``, the list in ``raw``."""
+
+    raw: list[Any] = field(factory=list, eq=False, repr=False)
+
+
+@define(frozen=True)
+class MiniTickers(_Items):
+    """``!miniTicker@arr``: the mini tickers that changed (one frame).
+
+    Attributes:
+        items: The tickers.
+    """
+
+    items: list[MiniTicker] = field(factory=list)
+
+
+@define(frozen=True)
+class Tickers(_Items):
+    """``!ticker@arr``: the tickers that changed (one frame).
+
+    Attributes:
+        items: The tickers.
+    """
+
+    items: list[Ticker] = field(factory=list)
+
+
+@define(frozen=True)
+class MarkPriceUpdates(_Items):
+    """``!markPrice@arr[@1s]``: mark prices of every symbol (one frame).
+
+    Attributes:
+        items: The mark prices.
+    """
+
+    items: list[MarkPriceUpdate] = field(factory=list)
+
+
+@define(frozen=True)
+class AssetIndexUpdates(_Items):
+    """``!assetIndex@arr``: asset indexes (one frame).
+
+    Attributes:
+        items: The asset indexes.
+    """
+
+    items: list[AssetIndexUpdate] = field(factory=list)
+
+
+MarketStreamEvent = Union[
+    AggregateTrade,
+    MarkPriceUpdate,
+    MarkPriceUpdates,
+    KlineUpdate,
+    ContinuousKlineUpdate,
+    MiniTicker,
+    MiniTickers,
+    Ticker,
+    Tickers,
+    ForceOrder,
+    BookTickerUpdate,
+    DepthUpdate,
+    CompositeIndex,
+    ContractInfo,
+    AssetIndexUpdate,
+    AssetIndexUpdates,
+    TradingSession,
+    UnknownEvent,
+]
+
+#: Model → the Go connector's model(s) (``src/websocketstreams/models``).
+GO_MODELS: dict[type, tuple[str, ...]] = {
+    AggregateTrade: ("AggregateTradeStreamsResponse",),
+    ForceOrder: (
+        "LiquidationOrderStreamsResponse",
+        "AllMarketLiquidationOrderStreamsResponse",
+    ),
+    MiniTicker: ("IndividualSymbolMiniTickerStreamResponse",),
+    MiniTickers: ("AllMarketMiniTickersStreamResponse",),
+    Ticker: ("IndividualSymbolTickerStreamsResponse",),
+    Tickers: ("AllMarketTickersStreamsResponse",),
+    AssetIndexUpdates: ("AssetIndexResponse",),
+    CompositeIndex: ("CompositeIndexSymbolInformationStreamsResponse",),
+    ContinuousKlineUpdate: ("ContinuousContractKlineCandlestickStreamsResponse",),
+    ContractInfo: ("ContractInfoStreamResponse",),
+    KlineUpdate: ("KlineCandlestickStreamsResponse",),
+    MarkPriceUpdate: ("MarkPriceStreamResponse",),
+    MarkPriceUpdates: ("MarkPriceStreamForAllMarketResponse",),
+    TradingSession: ("TradingSessionStreamResponse",),
+    BookTickerUpdate: (
+        "IndividualSymbolBookTickerStreamsResponse",
+        "AllBookTickersStreamResponse",
+    ),
+    DepthUpdate: (
+        "DiffBookDepthStreamsResponse",
+        "PartialBookDepthStreamsResponse",
+        "RpiDiffBookDepthStreamsResponse",
+    ),
+}

@@ -1,0 +1,41 @@
+"""Every stream builder has its example under ``examples/websocket_streams``, and each runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from binance_usdm_ws import MarketApi, PublicApi
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "websocket_streams"
+METHODS = sorted(
+    (name, type(getattr(cls(), name)()))
+    for cls in (MarketApi, PublicApi)
+    for name in dir(cls)
+    if not name.startswith("_")
+)
+
+
+def test_there_is_an_example_per_builder():
+    assert {p.stem for p in EXAMPLES.glob("[!_]*.py")} == {name for name, _ in METHODS}
+
+
+@pytest.mark.parametrize(("name", "builder"), METHODS, ids=[m[0] for m in METHODS])
+def test_example_runs_against_the_local_exchange(exchange, name, builder):
+    env = dict(os.environ, BINANCE_STREAMS_URL=exchange.streams_url, EXAMPLE_SECONDS="0.3")
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "subscribed (acknowledged): " in done.stdout
+    frames = [(route, text) for _, route, _, text in exchange.market_control_frames()]
+    subscribes = [route for route, text in frames if '"SUBSCRIBE"' in text]
+    assert subscribes == [builder.route.value]  # acknowledged on its own route
