@@ -10,7 +10,7 @@ from the first message to the last:
 * the same with a consumer reading a typed field (``get().bid_price``);
 * the typed decode cost per event against ``json.loads`` of the same frame.
 
-Targets (issue 10): typed ≥ 1.0× raw; ``.raw`` ≥ 1.3× raw. Run ``python benchmarks/streams.py``
+Targets: typed ≥ 1.0× raw; ``.raw`` ≥ 1.3× raw. Run ``python benchmarks/streams.py``
 (``BENCH_STREAM_MESSAGES``, default 20000; ``BENCH_ROUNDS``, default 3).
 """
 

@@ -65,7 +65,7 @@ class BinanceDerivativesTradingUsdsFuturesClient:
 
     @property
     def websocket_streams(self) -> WebsocketStreams:
-        """Market streams: ``market_api``, ``public_api``, ``subscribe([...])``.
+        """The market streams (``market_api``, ``public_api``, ``subscribe([...])``).
 
         Needs no API key and no WS API configuration; sockets open on the first subscription
         (one per route, more above ``max_streams_per_connection``). See

@@ -38,6 +38,10 @@ nitpick_ignore = [
         "decimal.Decimal",
         "ssl.SSLContext",
         "os.PathLike",
+        "re.Pattern",
+        "enum.Enum",
+        "collections.abc.Iterator",
+        "Timeout",
         "collections.abc.Iterable",
         "enum.IntEnum",
         "concurrent.futures._base.Future",
@@ -53,7 +57,8 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 # ConfigurationWebsocketApi / ConfigurationWebsocketStreams group their fields under these titles.
 napoleon_custom_sections = [
-    (title, "params_style") for title in ("Connection", "Keys", "Requests", "Resilience", "Network", "Outcomes")
+    (title, "params_style")
+    for title in ("Connection", "Keys", "Requests", "Resilience", "Network", "Outcomes")
 ]
 
 # public module -> title of its page (docs/api/<module>.rst, written by write_pages)

@@ -1,9 +1,9 @@
 """Market streams of the local exchange: ``/public`` and ``/market``, fed by its own engine.
 
-Access modes (spec §1.2): ``<route>/ws/<name>[/<name>...]`` (raw payloads) and
+Access modes: ``<route>/ws/<name>[/<name>...]`` (raw payloads) and
 ``<route>/stream?streams=<a>/<b>`` (every payload wrapped as ``{"stream","data"}``); both also
 take live ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS`` / ``SET_PROPERTY`` /
-``GET_PROPERTY`` with the documented answers and errors (spec §7.2).
+``GET_PROPERTY`` with the documented answers and errors.
 
 Like Binance, a stream subscribed on the wrong route is acknowledged and then stays silent (a
 ``/market`` socket never gets ``depth``), and so does a name the exchange does not know. Limits,
@@ -49,7 +49,7 @@ _KLINE_MS = {
 
 
 def route_of(name: str) -> str:
-    """The route Binance serves a stream on (spec §1.2): book tickers and depth are public."""
+    """The route Binance serves a stream on: book tickers and depth are public."""
     if name == "!bookTicker" or any(k in name for k in ("@bookTicker", "@depth", "@rpiDepth")):
         return "public"
     return "market"

@@ -84,10 +84,10 @@ _MAX_ID = 2**64 - 1
 
 
 class Route(str, enum.Enum):
-    """The routed path of a stream socket (spec §1.2): ``<base>/<route>/...``."""
+    """The routed path of a stream socket: ``<base>/<route>/...``."""
 
-    PUBLIC = "public"  #: high-frequency public data: book tickers and depth
-    MARKET = "market"  #: regular market data: trades, klines, tickers, mark prices...
+    PUBLIC = "public"  #: high-frequency public data (book tickers and depth)
+    MARKET = "market"  #: regular market data (trades, klines, tickers, mark prices, ...)
     PRIVATE = "private"  #: user data (listenKey)
 
     def __str__(self) -> str:

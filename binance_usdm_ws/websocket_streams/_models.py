@@ -1,4 +1,4 @@
-"""Typed events of the market streams (spec §7.1), decoded by the package's one converter.
+"""Typed events of the market streams, decoded by the package's one converter.
 
 Models follow the user data stream events (:mod:`binance_usdm_ws._events`): frozen attrs
 classes with readable snake_case names, the one- or two-letter wire key declared once on each
