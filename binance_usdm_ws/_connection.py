@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -405,7 +406,14 @@ class Connection:
         """End the connection now: wake the reader, which then tears down with ``cause``."""
         if cause is not None and self._cause is None:
             self._cause = cause
-        self._ws.abort()  # type: ignore[no-untyped-call]  # shutdown(SHUT_RDWR) wakes recv()
+        # shutdown(SHUT_RDWR) wakes recv(). Not ws.abort(): it does nothing once send_close()
+        # ran, so a server that never answers our close frame would block close() forever.
+        sock = self._ws.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already shut down or never connected
 
     def _teardown(self, cause: Optional[BaseException]) -> None:
         """Fail every waiter and release the socket. Runs once, at the end of the reader."""

@@ -210,6 +210,18 @@ class LocalExchange:
         """How many user-data stream connections are open."""
         return self._server.count("stream")
 
+    def pings_answered(self, kind: str = "all") -> int:
+        """How many server pings to ``kind`` connections (``"api"``, ``"stream"``, ``"all"``)
+        were answered with a pong before ``ping_timeout``."""
+        counts = self._server.pongs
+        return sum(counts.values()) if kind == "all" else counts[kind]
+
+    def pong_timeouts(self, kind: str = "all") -> int:
+        """How many ``kind`` connections the server closed (1008) for a ping left unanswered
+        for ``ping_timeout`` seconds, as Binance does after 10 minutes."""
+        counts = self._server.pong_timeouts
+        return sum(counts.values()) if kind == "all" else counts[kind]
+
     @staticmethod
     def wait_for(
         predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01

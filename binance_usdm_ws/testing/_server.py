@@ -102,6 +102,9 @@ class Server:
         self.now_ms, self.dispatch, self.record, self.on_tick = now_ms, dispatch, record, on_tick
         self.rules = FaultRules()
         self.conns: dict[int, Connection] = {}
+        #: Server pings answered in time, and connections closed for an unanswered ping.
+        self.pongs = {"api": 0, "stream": 0}
+        self.pong_timeouts = {"api": 0, "stream": 0}
         self._ids = itertools.count(1)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="local-exchange", daemon=True)
@@ -253,7 +256,11 @@ class Server:
             while True:
                 data = await conn.queue.get()
                 try:
-                    await conn.ws.send(data)
+                    size = self.rules.fragment_for(conn.kind)
+                    if size > 0 and isinstance(data, str) and len(data) > size:
+                        await conn.ws.send([data[i : i + size] for i in range(0, len(data), size)])
+                    else:
+                        await conn.ws.send(data)
                 finally:
                     conn.queue.task_done()
         except ConnectionClosed:
@@ -288,8 +295,8 @@ class Server:
     # ------------------------------------------------------------------------- pings & age
 
     def _on_pong(self, conn: Connection, fut: asyncio.Future[float]) -> None:
-        if not fut.cancelled():
-            fut.exception()  # retrieve it, so that asyncio never logs it
+        if not fut.cancelled() and fut.exception() is None:  # retrieved: asyncio never logs it
+            self.pongs[conn.kind] += 1
         conn.pings.pop(fut, None)
 
     async def _pinger(self, conn: Connection) -> None:
@@ -309,6 +316,7 @@ class Server:
                     continue
                 if conn.pings and timeout is not None and now >= min(conn.pings.values()) + timeout:
                     conn.closing = True
+                    self.pong_timeouts[conn.kind] += 1
                     await conn.ws.close(1008, "Pong timeout")
                     return
                 if now >= next_ping:
@@ -390,7 +398,7 @@ class Server:
         reply = self.dispatch(conn, req_id, method, params or {}, forced)
         if never:
             return
-        self.send_reply(conn, method, dumps(reply))
+        self.send_reply(conn, method, _padded(reply, self.rules.pad_for(method)))
 
     def send_reply(self, conn: Connection, method: Optional[str], text: str) -> None:
         """Send a WS API reply, applying the delay and reorder faults."""
@@ -502,3 +510,12 @@ class Server:
             if conn.silenced:
                 self._unsilence(conn)
         self.rules.clear()
+
+
+def _padded(reply: dict[str, Any], size: int) -> str:
+    """``reply`` as JSON text, grown to ``size`` bytes with a ``"pad"`` field if shorter."""
+    text = dumps(reply)
+    short = size - len(text.encode("utf-8")) - len(',"pad":""')
+    if size <= 0 or short < 0:
+        return text
+    return dumps({**reply, "pad": "x" * short})
