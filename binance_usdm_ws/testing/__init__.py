@@ -22,7 +22,11 @@ per symbol (BTCUSDT and ETHUSDT seeded) in which LIMIT orders rest and MARKET / 
 fill, with IOC, FOK (-5021), GTX (-5022), GTD, priceMatch and self-trade prevention; one-way
 positions, a USDT wallet, fees and realized PnL; ``ORDER_TRADE_UPDATE``, ``TRADE_LITE``,
 ``ACCOUNT_UPDATE`` and ``ALGO_UPDATE`` events; ``rateLimits`` on every reply and, on request,
-429 / 418 enforcement; server pings; a ``max_connection_age`` on the simulated clock.
+429 / 418 enforcement; server pings with a pong deadline (``ping_interval``, ``ping_timeout``;
+``pings_answered()``, ``pong_timeouts()`` count them); a ``max_connection_age`` on the
+simulated clock. Faults (``ex.faults``): drops, clean closes, delays, lost replies, reordering,
+error replies, raw frames, half-open silence, replies padded to any size
+(``pad_replies``: frames over 64 KiB) and messages split into fragments (``fragment``).
 
 Error codes chosen where Binance documents none: unknown method → 400 / -1020 ("This operation
 is not supported."); malformed JSON or a frame that is not an object → ``{"id": null,

@@ -211,14 +211,19 @@ class LocalExchange:
         return self._server.count("stream")
 
     def pings_answered(self, kind: str = "all") -> int:
-        """How many server pings to ``kind`` connections (``"api"``, ``"stream"``, ``"all"``)
-        were answered with a pong before ``ping_timeout``."""
+        """Count the server pings answered with a pong before ``ping_timeout``.
+
+        Args:
+            kind: ``"api"``, ``"stream"`` or ``"all"`` connections.
+        """
         counts = self._server.pongs
         return sum(counts.values()) if kind == "all" else counts[kind]
 
     def pong_timeouts(self, kind: str = "all") -> int:
-        """How many ``kind`` connections the server closed (1008) for a ping left unanswered
-        for ``ping_timeout`` seconds, as Binance does after 10 minutes."""
+        """Count the connections closed (code 1008) for a ping unanswered for ``ping_timeout``.
+
+        Binance does so after 10 minutes. ``kind``: ``"api"``, ``"stream"`` or ``"all"``.
+        """
         counts = self._server.pong_timeouts
         return sum(counts.values()) if kind == "all" else counts[kind]
 
