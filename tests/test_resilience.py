@@ -56,11 +56,13 @@ def methods(exchange: LocalExchange) -> list[Optional[str]]:
 
 class DropBeforeSending:
     """Wraps the client's signer: on the first signature (the request has taken its connection
-    and is about to be sent) the exchange drops the connection, and the signer returns only once
-    the client has seen it closed. The request then meets a closed connection."""
+    and is about to be sent) the exchange drops the connection, and the signer returns once
+    the client has seen it closed — at once (``swapped=False``: the client may not have
+    replaced it yet) or once the client no longer uses it. The request then meets a closed
+    connection."""
 
-    def __init__(self, inner: Any, exchange: LocalExchange, api: Any) -> None:
-        self.inner, self.exchange, self.api = inner, exchange, api
+    def __init__(self, inner: Any, exchange: LocalExchange, api: Any, swapped: bool) -> None:
+        self.inner, self.exchange, self.api, self.swapped = inner, exchange, api, swapped
         self.fired = False
 
     def sign(self, payload: str) -> str:
@@ -68,18 +70,25 @@ class DropBeforeSending:
             self.fired = True
             conn = self.api.connection
             assert self.exchange.faults.drop_connections("api") == 1
-            wait_until(lambda: conn.closed)
+            if self.swapped:
+                wait_until(lambda: self.api.connection is not conn)
+            deadline = time.monotonic() + 10
+            while not conn.closed and time.monotonic() < deadline:
+                time.sleep(0)  # return the moment the reader marks it closed
         signature: str = self.inner.sign(payload)
         return signature
 
 
-def test_request_meeting_a_closed_connection_is_sent_on_the_replacement(make_client, exchange):
+@pytest.mark.parametrize("swapped", [False, True], ids=["at-once", "after-swap"])
+def test_request_meeting_a_closed_connection_is_sent_on_the_replacement(
+    make_client, exchange, swapped
+):
     """A request whose connection closed before it was sent (NotSent) goes out, once, on the
     reconnected connection, and succeeds."""
     api = make_client().websocket_api
     api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").execute()
     first_conn = exchange.requests[-1].conn_id
-    api._signer = DropBeforeSending(api._signer, exchange, api)
+    api._signer = DropBeforeSending(api._signer, exchange, api, swapped)
     resp = (
         api.trade_api.new_order()
         .symbol("BTCUSDT")
@@ -103,7 +112,7 @@ def test_unsent_request_fails_fast_and_known_when_the_policy_says_so(make_client
     as ConnectionClosed with a known outcome (it was never sent), and nothing reached the
     exchange."""
     api = make_client(wait_for_reconnect=False, reconnect=False).websocket_api
-    api._signer = DropBeforeSending(api._signer, exchange, api)
+    api._signer = DropBeforeSending(api._signer, exchange, api, swapped=False)
     with pytest.raises(ConnectionClosed) as info:
         api.trade_api.cancel_order().symbol("BTCUSDT").order_id(1).execute()
     assert info.value.outcome_unknown is False
