@@ -148,6 +148,8 @@ class Connection:
             ``_transport.connect_options``.
         lead: let a caller blocked in ``wait()`` read the socket itself while nobody else
             does (leader/follower, see the module's docstring); ignored without epoll.
+        on_socket: called with the websocket-client socket before it connects, so that another
+            thread can shut it down while the handshake is still waiting.
 
     Raises:
         ConnectionClosed: the connection could not be opened (``__cause__`` says why).
@@ -165,6 +167,7 @@ class Connection:
         name: str = "binance-usdm-ws",
         connect_options: Optional[dict[str, Any]] = None,
         lead: bool = False,
+        on_socket: Optional[Callable[[websocket.WebSocket], None]] = None,
     ) -> None:
         self.url = url
         self.name = name
@@ -191,6 +194,8 @@ class Connection:
         ws = websocket.WebSocket(
             enable_multithread=True, skip_utf8_validation=True, sslopt=options.pop("sslopt", None)
         )
+        if on_socket is not None:
+            on_socket(ws)  # lets the owner abort a handshake that hangs (see ConnectionKeeper)
         try:
             ws.connect(url, timeout=open_timeout, suppress_origin=True, **options)  # type: ignore[no-untyped-call]
             # open_timeout covers connecting only; the reader must block without a timeout.

@@ -14,6 +14,7 @@ import collections
 import itertools
 import logging
 import random
+import socket
 import threading
 import time
 from typing import Any, Callable, Optional
@@ -72,6 +73,8 @@ class ConnectionKeeper:
         self._last_cause: Optional[BaseException] = None
         self._stop = threading.Event()
         self._workers: set[threading.Thread] = set()
+        #: Sockets still being opened (handshake under way): close() shuts them down.
+        self._opening: set[Any] = set()
         self._notice_handlers: list[Callable[[Notice], None]] = []
         #: The latest unsolicited messages (most recent last).
         self.notices: collections.deque[Notice] = collections.deque(maxlen=100)
@@ -133,6 +136,14 @@ class ConnectionKeeper:
             conn, self._conn = self._conn, None
             self._stop.set()
             self._cond.notify_all()
+            opening = list(self._opening)
+        for ws in opening:  # a reconnect or rotation mid-handshake: wake it, don't wait for it
+            sock = ws.sock
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # not connected yet or already gone: its own timeout bounds it
         if conn is not None:
             conn.close(self.config.close_timeout)
         self._join_workers()
@@ -165,17 +176,31 @@ class ConnectionKeeper:
     def _open(self) -> Connection:
         cfg = self.config
         hb = cfg.heartbeat_interval
-        conn = Connection(
-            cfg.url,
-            open_timeout=cfg.connect_timeout,
-            on_message=self._on_message,
-            on_close=self._on_close,
-            ping_interval=hb,
-            dead_after=None if hb is None else hb + cfg.heartbeat_timeout,
-            name=f"binance-usdm-ws-api-{next(_counter)}",
-            connect_options=connect_options(cfg.url, cfg, cfg.connect_timeout),
-            lead=True,
-        )
+        opened: list[Any] = []
+
+        def on_socket(ws: Any) -> None:
+            with self._cond:
+                if self._stop.is_set():
+                    raise ConnectionClosed("closed while connecting")
+                self._opening.add(ws)
+                opened.append(ws)
+
+        try:
+            conn = Connection(
+                cfg.url,
+                open_timeout=cfg.connect_timeout,
+                on_message=self._on_message,
+                on_close=self._on_close,
+                ping_interval=hb,
+                dead_after=None if hb is None else hb + cfg.heartbeat_timeout,
+                name=f"binance-usdm-ws-api-{next(_counter)}",
+                connect_options=connect_options(cfg.url, cfg, cfg.connect_timeout),
+                lead=True,
+                on_socket=on_socket,
+            )
+        finally:
+            with self._cond:
+                self._opening.difference_update(opened)
         self._prepare_connection(conn)
         return conn
 
@@ -207,11 +232,13 @@ class ConnectionKeeper:
                     self._workers.discard(thread)
 
         thread = threading.Thread(target=run, name=name, daemon=True)
-        thread.start()
-        # Added after start (join() refuses unstarted threads); a thread that already ended
-        # is joined at once by _join_workers.
+        # Registered and started under the lock, and never once closing began: close() sets
+        # _stop under the same lock, so it joins every worker that exists.
         with self._cond:
+            if self._stop.is_set():
+                return
             self._workers.add(thread)
+            thread.start()
 
     def _join_workers(self) -> None:
         while True:

@@ -124,9 +124,12 @@ class WebsocketApi(ConnectionKeeper, Transport):
             try:
                 return self._call(conn, request, remaining, params)
             except _Unsent as unsent:
-                # Nothing left this process and the connection was replaced under us (a
-                # rotation or reconnect): sending again on the new one is safe.
-                if self._conn is conn or self._stop.is_set():
+                # Nothing left this process: sending again is safe — on the connection that
+                # replaced this one (a rotation or reconnect), or, if it is not swapped yet,
+                # on the reconnect this call waits for, as any call made during the outage.
+                cfg = self.config
+                waits = cfg.wait_for_reconnect and cfg.reconnect
+                if self._stop.is_set() or (self._conn is conn and not waits):
                     raise unsent.error from unsent.error.__cause__
 
     def _call(

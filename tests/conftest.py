@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from typing import Any, Callable
 
@@ -21,7 +23,9 @@ from binance_usdm_ws.testing import LocalExchange
 @pytest.fixture
 def exchange() -> Iterator[LocalExchange]:
     """A fresh local exchange per test (fast to start: one thread, one listening socket)."""
-    with LocalExchange(ping_interval=1.0) as ex:
+    # Pings every second and, like Binance (which allows 10 minutes), a deadline for the pong:
+    # a client that stops answering pings is dropped after 3 s, so every test would see it.
+    with LocalExchange(ping_interval=1.0, ping_timeout=3.0) as ex:
         yield ex
 
 
@@ -63,7 +67,13 @@ def no_thread_leak() -> Iterator[None]:
         if not left:
             return
         time.sleep(0.01)
-    raise AssertionError(f"threads left behind: {left}")
+    frames = sys._current_frames()
+    stacks = {
+        t.name: "".join(traceback.format_stack(frames[t.ident])) if t.ident in frames else ""
+        for t in threading.enumerate()
+        if t.name.startswith("binance-usdm-ws")
+    }
+    raise AssertionError(f"threads left behind: {left}\n" + "\n".join(stacks.values()))
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:

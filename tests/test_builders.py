@@ -246,9 +246,14 @@ def test_new_order_rules(build, param):
 
 def test_new_order_valid_combinations():
     """price_match replaces price on LIMIT; GTD with good_till_date; MARKET with quantity."""
-    drop(limit_order(), "price").price_match("OPPONENT").check()
-    limit_order().time_in_force("GTD").good_till_date(1_900_000_000_000).check()
-    NewOrder(T).symbol("BTCUSDT").side("SELL").type("MARKET").quantity(1).check()
+    matched = drop(limit_order(), "price").price_match("OPPONENT").check()
+    assert matched["priceMatch"] == "OPPONENT" and "price" not in matched
+    gtd = limit_order().time_in_force("GTD").good_till_date(1_900_000_000_000).check()
+    assert gtd["timeInForce"] == "GTD" and gtd["goodTillDate"] == 1_900_000_000_000
+    market = NewOrder(T).symbol("BTCUSDT").side("SELL").type("MARKET").quantity(1).check()
+    client_id = market.pop("newClientOrderId")  # the SDK gives every order an id
+    assert market == {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET", "quantity": "1"}
+    assert re.fullmatch(r"[.A-Z:/a-z0-9_-]{1,36}", client_id)
 
 
 def test_algo_rules():

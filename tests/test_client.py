@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -109,13 +108,11 @@ def test_drop_fails_every_waiting_call_at_once(make_client, exchange):
     with ThreadPoolExecutor(4) as pool:
         sync_calls = [pool.submit(api.start_user_data_stream().execute) for _ in range(4)]
         wait_until(lambda: client.websocket_api.connection.pending_count == 8)
-        started = time.monotonic()
         exchange.faults.drop_connections()
         for f in futures + sync_calls:
-            with pytest.raises(ConnectionClosed) as info:
+            with pytest.raises(ConnectionClosed) as info:  # not a RequestTimeout after 30 s
                 f.result(10)
             assert info.value.__cause__ is not None
-        assert time.monotonic() - started < 10  # far inside the 30 s timeout
     with pytest.raises(ConnectionClosed):
         api.start_user_data_stream().execute()
     with pytest.raises(ConnectionClosed):  # async calls report it through their future
@@ -274,11 +271,14 @@ def test_unsolicited_notice_reaches_user(make_client, exchange):
 
 
 def test_server_pings_are_answered(make_client, exchange):
-    """The connection survives server pings (answered with the same payload) over time."""
+    """The connection survives server pings: each is answered before the exchange's pong
+    deadline (conftest: a ping every second, the connection dropped after 3 s without pong)."""
     client = make_client(heartbeat_interval=None)
-    time.sleep(2.5)  # the exchange pings every second and would drop a silent client
-    assert client.websocket_api.connected
-    assert client.websocket_api.user_data_streams_api.start_user_data_stream().execute()
+    api = client.websocket_api
+    wait_until(lambda: exchange.pings_answered("api") >= 3, timeout=15)
+    assert exchange.pong_timeouts() == 0 and api.reconnects == 0 and api.connected
+    key = api.user_data_streams_api.start_user_data_stream().execute().result
+    assert key is not None and len(key.listen_key) == 64
 
 
 def test_works_inside_a_running_event_loop(make_client):

@@ -149,13 +149,13 @@ def test_rotation_under_load_loses_nothing(make_client, exchange):
     client = make_client(rotation_interval=0.25, session_logon=True)
     api = client.websocket_api.user_data_streams_api
     api.start_user_data_stream().execute()
-    stop = time.monotonic() + 2.0
+    done = threading.Event()
     failures: list[BaseException] = []
     counts = [0] * 8
 
     def worker(n: int) -> None:
         i = 0
-        while time.monotonic() < stop:
+        while not done.is_set():
             rid = f"w{n}-{i}"
             try:
                 got = api.keepalive_user_data_stream().id(rid).execute(timeout=5).id
@@ -168,6 +168,10 @@ def test_rotation_under_load_loses_nothing(make_client, exchange):
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
+    try:  # load runs until three rotations happened under it, however long they take
+        wait_until(lambda: client.websocket_api.rotations >= 3 or failures, timeout=60)
+    finally:
+        done.set()
     for t in threads:
         t.join(30)
         assert not t.is_alive()
@@ -221,10 +225,9 @@ def test_outage_policies():
     """During an outage calls fail at once (fail-fast) or after their timeout (wait), unsent."""
     fast = _outage_client(wait_for_reconnect=False)
     try:
-        started = time.monotonic()
-        with pytest.raises(ConnectionClosed):
+        with pytest.raises(ConnectionClosed) as info:
             fast.websocket_api.user_data_streams_api.start_user_data_stream().execute(timeout=30)
-        assert time.monotonic() - started < 5
+        assert "within the timeout" not in str(info.value)  # failed at once: did not wait
     finally:
         fast.close()
     waiting = _outage_client()

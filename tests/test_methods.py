@@ -465,7 +465,10 @@ def test_every_key_type_trades_end_to_end(exchange, kind, tmp_path, make_client)
     with make_client(**config) as client:
         api = client.websocket_api
         order = resting_buy(api, f"{kind}-1")
-        assert api.trade_api.query_order().symbol("BTCUSDT").order_id(order.order_id).execute()
+        query = api.trade_api.query_order().symbol("BTCUSDT").order_id(order.order_id)
+        queried = query.execute().result
+        assert queried is not None and queried.order_id == order.order_id
+        assert queried.client_order_id == f"{kind}-1" and queried.status is OrderStatus.NEW
         cancel = api.trade_api.cancel_order().symbol("BTCUSDT").order_id(order.order_id)
         result = cancel.execute().result
         assert result is not None and result.status is OrderStatus.CANCELED

@@ -29,7 +29,11 @@ partial depth, ``bookTicker``; mark prices), their control messages and errors, 
 frames/s and 1024 streams limits (``ex.market.max_incoming_per_second``, ``ex.market.max_streams``;
 close 1008), ``ex.publish(stream, payload, copies=n)`` and ``ex.publish_burst(stream, payloads)``;
 ``rateLimits`` on every reply and, on request,
-429 / 418 enforcement; server pings; a ``max_connection_age`` on the simulated clock.
+429 / 418 enforcement; server pings with a pong deadline (``ping_interval``, ``ping_timeout``;
+``pings_answered()``, ``pong_timeouts()`` count them); a ``max_connection_age`` on the
+simulated clock. Faults (``ex.faults``): drops, clean closes, delays, lost replies, reordering,
+error replies, raw frames, half-open silence, replies padded to any size
+(``pad_replies``: frames over 64 KiB) and messages split into fragments (``fragment``).
 
 Error codes chosen where Binance documents none: unknown method → 400 / -1020 ("This operation
 is not supported."); malformed JSON or a frame that is not an object → ``{"id": null,

@@ -229,6 +229,23 @@ class LocalExchange:
         """How many user-data stream connections are open."""
         return self._server.count("stream")
 
+    def pings_answered(self, kind: str = "all") -> int:
+        """Count the server pings answered with a pong before ``ping_timeout``.
+
+        Args:
+            kind: ``"api"``, ``"stream"`` or ``"all"`` connections.
+        """
+        counts = self._server.pongs
+        return sum(counts.values()) if kind == "all" else counts[kind]
+
+    def pong_timeouts(self, kind: str = "all") -> int:
+        """Count the connections closed (code 1008) for a ping unanswered for ``ping_timeout``.
+
+        Binance does so after 10 minutes. ``kind``: ``"api"``, ``"stream"`` or ``"all"``.
+        """
+        counts = self._server.pong_timeouts
+        return sum(counts.values()) if kind == "all" else counts[kind]
+
     @staticmethod
     def wait_for(
         predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01

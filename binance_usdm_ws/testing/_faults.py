@@ -47,6 +47,9 @@ class FaultRules:
     reorder_n: int = 0
     held: list[tuple[Connection, str]] = field(default_factory=list)
     outcomes: dict[str, list[_OutcomeRule]] = field(default_factory=dict)
+    pad_to: dict[str, int] = field(default_factory=dict)
+    fragment_size: dict[str, int] = field(default_factory=dict)
+    stall_handshakes: float = 0.0
 
     @staticmethod
     def _lookup(table: dict[str, Any], method: Optional[str]) -> Any:
@@ -63,6 +66,15 @@ class FaultRules:
         """Return None (reply), False (swallow unprocessed) or True (process, drop the reply)."""
         value: Optional[bool] = self._lookup(self.never, method)
         return value
+
+    def pad_for(self, method: Optional[str]) -> int:
+        """Return the size in bytes replies to ``method`` are padded to (0 when none)."""
+        value = self._lookup(self.pad_to, method)
+        return int(value) if value else 0
+
+    def fragment_for(self, kind: str) -> int:
+        """Return the fragment size for text messages to ``kind`` connections (0: whole)."""
+        return self.fragment_size.get(kind) or self.fragment_size.get("all") or 0
 
     def take_error(self, method: Optional[str]) -> Optional[_ErrorRule]:
         """Consume and return the next error reply queued for ``method``, if any."""
@@ -95,6 +107,9 @@ class FaultRules:
         self.never.clear()
         self.errors.clear()
         self.reorder_n = 0
+        self.pad_to.clear()
+        self.fragment_size.clear()
+        self.stall_handshakes = 0.0
 
 
 class Faults:
@@ -149,6 +164,34 @@ class Faults:
             self._rules.reorder_n = n
 
         self._server.call(apply)
+
+    def pad_replies(self, method: str, size: int) -> None:
+        """Grow each reply to ``method`` to exactly ``size`` bytes of JSON text.
+
+        The reply gets one more top-level field, ``"pad"``, holding a run of ``"x"`` (an
+        unknown field, which clients must ignore). Replies already that large are unchanged.
+        With it, tests receive replies of every frame-length class: up to 125 bytes (7-bit
+        length), 126 to 65535 (16-bit) and over 64 KiB (64-bit).
+        """
+        self._server.call(lambda: self._rules.pad_to.__setitem__(method, size))
+
+    def fragment(self, size: int, kind: Kind = "all") -> None:
+        """Send every text message to ``kind`` connections as fragments of ``size`` characters.
+
+        A message longer than ``size`` goes out as a text frame followed by continuation
+        frames (RFC 6455 §5.4), replies and pushed events alike; 0 sends whole messages again.
+        """
+        if kind not in ("api", "stream", "all"):
+            raise ValueError(f"kind must be 'api', 'stream' or 'all', not {kind!r}")
+        self._server.call(lambda: self._rules.fragment_size.__setitem__(kind, size))
+
+    def stall_handshakes(self, seconds: float) -> None:
+        """Hold every new WebSocket handshake ``seconds`` before answering it (0: answer at once).
+
+        The TCP connection is accepted and the upgrade request read, but the ``101`` answer
+        waits: a client opening a socket meanwhile hangs in its handshake.
+        """
+        self._server.call(lambda: setattr(self._rules, "stall_handshakes", float(seconds)))
 
     def send_raw(self, data: Union[str, bytes], kind: Kind = "api") -> int:
         """Send ``data`` as is (text frame for ``str``, binary for ``bytes``) to the connections.

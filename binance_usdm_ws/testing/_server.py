@@ -146,6 +146,9 @@ class Server:
         self.handshakes: list[tuple[str, dict[str, str]]] = []
         self.market = MarketHub(self)  # /public and /market
         self.conns: dict[int, Connection] = {}
+        #: Server pings answered in time, and connections closed for an unanswered ping.
+        self.pongs = {"api": 0, "stream": 0}
+        self.pong_timeouts = {"api": 0, "stream": 0}
         self._ids = itertools.count(1)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="local-exchange", daemon=True)
@@ -246,9 +249,13 @@ class Server:
 
     # ----------------------------------------------------------------------- connections
 
-    def _process_request(self, ws: ServerConnection, request: Request) -> Optional[Response]:
+    async def _process_request(self, ws: ServerConnection, request: Request) -> Optional[Response]:
         path = request.path.split("?", 1)[0]
         self.handshakes.append((path, dict(request.headers.raw_items())))
+        stalled = 0.0
+        while stalled < self.rules.stall_handshakes:  # set back to 0: released at once
+            await asyncio.sleep(0.02)
+            stalled += 0.02
         if path in (API_PATH, *PRIVATE_PATHS) or path.startswith("/private/ws/"):
             return None
         if self.market.accepts(path):
@@ -302,7 +309,11 @@ class Server:
             while True:
                 data = await conn.queue.get()
                 try:
-                    await conn.ws.send(data)
+                    size = self.rules.fragment_for(conn.kind)
+                    if size > 0 and isinstance(data, str) and len(data) > size:
+                        await conn.ws.send([data[i : i + size] for i in range(0, len(data), size)])
+                    else:
+                        await conn.ws.send(data)
                 finally:
                     conn.queue.task_done()
         except ConnectionClosed:
@@ -337,8 +348,8 @@ class Server:
     # ------------------------------------------------------------------------- pings & age
 
     def _on_pong(self, conn: Connection, fut: asyncio.Future[float]) -> None:
-        if not fut.cancelled():
-            fut.exception()  # retrieve it, so that asyncio never logs it
+        if not fut.cancelled() and fut.exception() is None:  # retrieved: asyncio never logs it
+            self.pongs[conn.kind] += 1
         conn.pings.pop(fut, None)
 
     async def _pinger(self, conn: Connection) -> None:
@@ -358,6 +369,7 @@ class Server:
                     continue
                 if conn.pings and timeout is not None and now >= min(conn.pings.values()) + timeout:
                     conn.closing = True
+                    self.pong_timeouts[conn.kind] += 1
                     await conn.ws.close(1008, "Pong timeout")
                     return
                 if now >= next_ping:
@@ -443,7 +455,7 @@ class Server:
         reply = self.dispatch(conn, req_id, method, params or {}, forced)
         if never:
             return
-        self.send_reply(conn, method, dumps(reply))
+        self.send_reply(conn, method, _padded(reply, self.rules.pad_for(method)))
 
     def send_reply(self, conn: Connection, method: Optional[str], text: str) -> None:
         """Send a WS API reply, applying the delay and reorder faults."""
@@ -559,3 +571,12 @@ class Server:
             if conn.silenced:
                 self._unsilence(conn)
         self.rules.clear()
+
+
+def _padded(reply: dict[str, Any], size: int) -> str:
+    """``reply`` as JSON text, grown to ``size`` bytes with a ``"pad"`` field if shorter."""
+    text = dumps(reply)
+    short = size - len(text.encode("utf-8")) - len(',"pad":""')
+    if size <= 0 or short < 0:
+        return text
+    return dumps({**reply, "pad": "x" * short})

@@ -1,0 +1,263 @@
+"""The wire, end to end: frame lengths, fragmentation, server pings and late replies.
+
+The SDK frames and parses WebSocket frames itself, so every length class is exercised both
+ways over real sockets: payloads of up to 125 bytes (7-bit length), 126 to 65535 bytes (16-bit)
+and over 64 KiB (64-bit), sent and received, whole and fragmented.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from binance_usdm_ws import (
+    BadRequest,
+    BinanceDerivativesTradingUsdsFuturesClient,
+    ConfigurationWebsocketApi,
+    RequestTimeout,
+)
+from binance_usdm_ws.testing import LocalExchange
+
+from .conftest import wait_until
+
+# Boundaries of the three length classes (RFC 6455 §5.2), and sizes well inside each.
+LENGTHS = [2, 125, 126, 127, 1000, 65535, 65536, 65537, 200_000, 1_500_000]
+
+
+def price_sizes(exchange: LocalExchange, api: Any, target: int) -> int:
+    """The symbol length that makes the ``ticker.price`` request frame exactly ``target`` bytes."""
+    api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").id("len-probe01").execute()
+    probe = next(r.raw for r in reversed(exchange.requests) if r.id == "len-probe01")
+    return len("BTCUSDT") + target - len(probe.encode("utf-8"))
+
+
+@pytest.mark.parametrize("fragment", [0, 1000], ids=["whole", "fragmented-replies"])
+def test_requests_of_every_length_class_reach_the_server_whole(exchange, api, fragment):
+    """Each request frame arrives with its exact length, and its reply comes back."""
+    if fragment:
+        exchange.faults.fragment(fragment, kind="api")
+    for target in [80, 125, 126, 127, 65535, 65536, 65537, 300_000]:
+        n = price_sizes(exchange, api, target)
+        rid = f"len-{target:07d}"  # as long as the probe's id
+        with pytest.raises(BadRequest) as info:  # an unknown symbol: -1121 from the server
+            api.market_data_api.symbol_price_ticker().symbol("Z" * n).id(rid).execute()
+        assert info.value.code == -1121 and info.value.request_id == rid
+        raw = next(r.raw for r in exchange.requests if r.id == rid)
+        assert len(raw.encode("utf-8")) == target
+        assert json.loads(raw)["params"]["symbol"] == "Z" * n
+    # Every frame arrived on the one connection: none of them broke the stream of frames.
+    assert {r.conn_id for r in exchange.requests} == {exchange.requests[0].conn_id}
+    assert api.reconnects == 0
+
+
+@pytest.mark.parametrize(
+    "size,fragment",
+    # Whole, and split into fragments (at most a few thousand per message: the exchange is slow).
+    [
+        (size, fragment)
+        for size in LENGTHS
+        for fragment in (0, 7, 4096, 65536)
+        if fragment == 0 or size // fragment < 5000
+    ],
+)
+def test_replies_of_every_length_class_are_read_whole(exchange, make_client, size, fragment):
+    """Replies of every length, whole or split into fragments, arrive whole and intact."""
+    api = make_client(return_rate_limits=False).websocket_api  # small replies: 7-bit lengths
+    exchange.faults.pad_replies("ticker.price", size)
+    if fragment:
+        exchange.faults.fragment(fragment, kind="api")
+    resp = api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").execute()
+    assert resp.typed.result.symbol == "BTCUSDT" and resp.raw["id"] == resp.id
+    length = len(json.dumps(resp.raw, separators=(",", ":"), ensure_ascii=False).encode())
+    if "pad" in resp.raw:
+        assert resp.raw["pad"] == "x" * len(resp.raw["pad"]) and length == size
+    else:
+        assert size <= length <= 125  # only the smallest sizes need no padding
+    # The connection is intact: the next (small) reply follows on the same socket.
+    exchange.faults.reset()
+    again = api.market_data_api.symbol_price_ticker().symbol("ETHUSDT").execute()
+    assert again.typed.result.symbol == "ETHUSDT" and api.reconnects == 0
+
+
+def test_large_replies_interleave_with_small_ones_under_load(exchange, make_client):
+    """Pipelined calls whose replies cross every length class each get their own reply."""
+    api = make_client().websocket_api
+    exchange.faults.pad_replies("ticker.price", 70_000)
+    exchange.faults.pad_replies("ticker.book", 300)
+    exchange.faults.fragment(5000, kind="api")
+    futures = []
+    for i in range(30):
+        builder = (
+            api.market_data_api.symbol_price_ticker()
+            if i % 3 == 0
+            else api.market_data_api.symbol_order_book_ticker()
+            if i % 3 == 1
+            else api.market_data_api.order_book().limit(5)
+        )
+        futures.append((i, builder.symbol("BTCUSDT").id(f"mix-{i}").execute_async()))
+    for i, future in futures:
+        resp = future.result(10)
+        assert resp.id == f"mix-{i}" and resp.raw["id"] == f"mix-{i}"
+    assert api.reconnects == 0
+
+
+def test_fragmented_stream_events_arrive_whole(exchange):
+    """User data events split into many fragments arrive whole and in order."""
+    from binance_usdm_ws import ConfigurationWebsocketStreams
+
+    client = BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=ConfigurationWebsocketApi(
+            base_path=exchange.ws_api_url,
+            api_key=exchange.api_key,
+            api_secret=exchange.api_secret,
+        ),
+        websocket_streams=ConfigurationWebsocketStreams(base_path=exchange.streams_url),
+    )
+    with client, client.user_data_stream() as stream:
+        exchange.wait_for(lambda: exchange.stream_connection_count == 1)
+        notes = ["", "n" * 100, "n" * 100_000]  # an unknown field: up to past 64 KiB
+        for size in (7, 1000):
+            exchange.faults.fragment(size, kind="stream")
+            for n, note in enumerate(notes):
+                exchange.push_event(
+                    {"e": "TRADE_LITE", "E": 1_700_000_000_000, "s": "BTCUSDT", "t": n, "x": note}
+                )
+            got = [stream.get(10) for _ in notes]
+            assert [e.trade_id for e in got] == [0, 1, 2]  # type: ignore[union-attr]
+            assert [e.raw["x"] for e in got] == notes  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------------ server pings
+
+
+@pytest.mark.parametrize("heartbeat", [None, 0.05], ids=["no-heartbeat", "heartbeat"])
+def test_server_pings_are_answered_for_many_periods(heartbeat):
+    """Binance pings every 3 minutes and drops a client that does not pong within 10 (here:
+    every 50 ms, 300 ms). The client answers every ping and keeps its one connection."""
+    with LocalExchange(ping_interval=0.05, ping_timeout=0.3) as exchange:
+        cfg = ConfigurationWebsocketApi(
+            base_path=exchange.ws_api_url,
+            api_key=exchange.api_key,
+            api_secret=exchange.api_secret,
+            heartbeat_interval=heartbeat,
+        )
+        with BinanceDerivativesTradingUsdsFuturesClient(websocket_api=cfg) as client:
+            api = client.websocket_api
+            first = api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").execute()
+            assert first.typed.result.symbol == "BTCUSDT"
+            wait_until(lambda: exchange.pings_answered("api") >= 40, timeout=30)
+            assert exchange.pong_timeouts() == 0
+            assert api.reconnects == 0 and exchange.api_connection_count == 1
+            api.market_data_api.symbol_price_ticker().symbol("ETHUSDT").execute()
+            conn_ids = {r.conn_id for r in exchange.requests}
+            assert len(conn_ids) == 1  # both calls went over the same, never-dropped socket
+
+
+def test_stream_answers_server_pings_for_many_periods():
+    """The user data stream's socket answers server pings too, and is never dropped."""
+    from binance_usdm_ws import ConfigurationWebsocketStreams
+
+    with LocalExchange(ping_interval=0.05, ping_timeout=0.3) as exchange:
+        client = BinanceDerivativesTradingUsdsFuturesClient(
+            websocket_api=ConfigurationWebsocketApi(
+                base_path=exchange.ws_api_url, api_key=exchange.api_key, heartbeat_interval=None
+            ),
+            websocket_streams=ConfigurationWebsocketStreams(base_path=exchange.streams_url),
+        )
+        with client, client.user_data_stream() as stream:
+            exchange.wait_for(lambda: exchange.stream_connection_count == 1)
+            wait_until(lambda: exchange.pings_answered("stream") >= 40, timeout=30)
+            assert exchange.pong_timeouts() == 0
+            assert stream.reconnects == 0 and stream.get(0) is None  # no gap was reported
+
+
+def test_the_exchange_drops_a_client_that_never_pongs():
+    """The exchange enforces the pong deadline, so the tests above can fail."""
+    import websocket
+
+    with LocalExchange(ping_interval=0.05, ping_timeout=0.2) as exchange:
+        ws = websocket.WebSocket()
+        ws.connect(exchange.ws_api_url)
+        try:
+            # Never read: websocket-client answers pings only inside recv().
+            wait_until(lambda: exchange.pong_timeouts("api") == 1)
+            wait_until(lambda: exchange.api_connection_count == 0)
+            assert exchange.pings_answered() == 0
+        finally:
+            ws.abort()
+            ws.shutdown()
+
+
+# ------------------------------------------------------------------------ late replies
+
+
+def test_late_reply_never_reaches_another_waiting_caller(exchange, api):
+    """A reply that comes after its caller timed out is dropped, even while others wait."""
+    exchange.faults.delay("account.balance", 0.5)
+    exchange.faults.delay("ticker.price", 1.0)
+    exchange.faults.delay("ticker.book", 0.8)
+    results: dict[str, Any] = {}
+
+    def other_caller() -> None:
+        # Waits from before the late reply arrives until after it.
+        results["ticker"] = (
+            api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").execute(timeout=10)
+        )
+
+    with pytest.raises(RequestTimeout):
+        api.account_api.futures_account_balance().execute(timeout=0.05)
+    waiting = threading.Thread(target=other_caller)
+    waiting.start()
+    future = api.market_data_api.symbol_order_book_ticker().symbol("BTCUSDT").execute_async()
+    waiting.join(15)
+    assert not waiting.is_alive()
+    ticker = results["ticker"]
+    assert ticker.raw["id"] == ticker.id and ticker.typed.result.symbol == "BTCUSDT"
+    book = future.result(10)
+    assert book.raw["id"] == book.id and book.typed.result.bid_price is not None
+    # The balance reply was sent (at 0.5 s) while both other calls waited (until 0.8 and 1 s).
+    assert [r.method for r in exchange.requests].count("account.balance") == 1
+
+
+def test_late_replies_under_concurrency_are_never_misdelivered(exchange, api):
+    """Many callers time out while many others wait: each caller gets its own reply or none."""
+    exchange.faults.delay("account.balance", 0.3)
+    errors: list[BaseException] = []
+    ok: list[bool] = []
+
+    def timing_out(n: int) -> None:
+        try:
+            api.account_api.futures_account_balance().id(f"late-{n}").execute(timeout=0.01)
+            errors.append(AssertionError("a delayed call did not time out"))
+        except RequestTimeout:
+            pass
+
+    def waiting(n: int) -> None:
+        for i in range(20):
+            rid = f"w{n}-{i}"
+            resp = api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").id(rid).execute()
+            ok.append(resp.raw["id"] == rid and resp.typed.result.symbol == "BTCUSDT")
+
+    threads = [threading.Thread(target=timing_out, args=(n,)) for n in range(10)]
+    threads += [threading.Thread(target=waiting, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors and len(ok) == 80 and all(ok)
+    assert any(r.method == "account.balance" for r in exchange.requests)
+
+
+def test_close_is_bounded_when_the_server_never_answers_the_close_frame(make_client, exchange):
+    """close() returns after close_timeout even if the server stopped reading (half-open)."""
+    client = make_client(close_timeout=0.1, heartbeat_interval=None)
+    conn = client.websocket_api.connection
+    assert exchange.faults.silence("api") == 1
+    closer = threading.Thread(target=client.close, daemon=True)
+    closer.start()
+    closer.join(15)  # a guard against a hang, not a timing
+    assert not closer.is_alive() and conn.closed
+    exchange.faults.reset()
