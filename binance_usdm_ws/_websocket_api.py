@@ -125,8 +125,9 @@ class WebsocketApi(ConnectionKeeper, Transport):
                 return self._call(conn, request, remaining, params)
             except _Unsent as unsent:
                 # Nothing left this process and the connection was replaced under us (a
-                # rotation or reconnect): sending again on the new one is safe.
-                if self._conn is conn or self._stop.is_set():
+                # rotation or reconnect), or another one of a pool can take it: sending
+                # again is safe.
+                if self._stop.is_set() or (len(self._slots) == 1 and self._holds(conn)):
                     raise unsent.error from unsent.error.__cause__
 
     def _call(
