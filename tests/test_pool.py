@@ -22,6 +22,7 @@ from binance_usdm_ws import (
 )
 
 from .conftest import wait_until
+from .test_faults import _outage_client
 from .test_outcome import FAST, limit_buy
 
 
@@ -271,3 +272,32 @@ def test_close_ends_every_connection_and_thread(exchange, make_client):
     api.connect()
     assert exchange.api_connection_count == 3
     assert ticker(api).execute().typed.status == 200
+
+
+def test_a_connection_that_gives_up_leaves_the_others_serving(exchange, make_client):
+    """``reconnect_attempts`` counts per connection: one that gives up is down, the rest serve."""
+    api = make_client(
+        mode="pool", pool_size=2, session_logon=True, reconnect_attempts=2, timeout=0.3
+    ).websocket_api
+    dropped, healthy = carriers(exchange, "session.logon")
+    exchange.faults.never_reply("session.logon")
+    exchange.faults.drop_connections("api", conn_id=dropped)
+    wait_until(lambda: [slot.state for slot in api._slots].count("down") == 1, timeout=10)
+    assert len(carriers(exchange, "session.logon")) == 4  # the first two, then two attempts
+    assert api._state == "open" and api.connected
+    exchange.clear_requests()
+    for _ in range(4):
+        assert ticker(api).execute().typed.status == 200
+    assert set(carriers(exchange, "ticker.price")) == {healthy}
+
+
+def test_pool_is_down_once_every_connection_gave_up():
+    """An outage that does not end: each connection gives up, then calls say why at once."""
+    client = _outage_client(reconnect_attempts=2, mode="pool", pool_size=2)
+    try:
+        wait_until(lambda: client.websocket_api._state == "down", timeout=10)
+        with pytest.raises(ConnectionClosed, match=r"no connection open \(down, down\)") as info:
+            ticker(client.websocket_api).execute()
+        assert info.value.__cause__ is not None
+    finally:
+        client.close()
