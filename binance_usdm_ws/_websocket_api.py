@@ -47,7 +47,8 @@ class WebsocketApi(ConnectionKeeper, Transport):
     """Connection to the USDⓈ-M futures WS API, and the services that use it.
 
     Services: ``user_data_streams_api``, ``trade_api``, ``account_api``, ``market_data_api``,
-    ``auth_api``. Call ``connect()`` first (the client's ``with`` block does it).
+    ``auth_api``. Call ``connect()`` first (the client's ``with`` block does it). With
+    ``mode="pool"`` in the configuration, calls are spread over ``pool_size`` connections.
     """
 
     def __init__(self, config: ConfigurationWebsocketApi, scheduler: Scheduler) -> None:
