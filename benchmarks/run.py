@@ -25,9 +25,13 @@ median over the rounds are printed.
 3. Market stream throughput from one socket in a burst (``benchmarks/streams.py``): raw
    websocket-client + ``json.loads`` vs the SDK read as ``.raw`` and as a typed field.
 
-``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams``); ``BENCH_ROUNDS``,
-``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes. ``BENCH_SDK_ROOT``
-measures the package of another checkout (e.g. an older commit) with this same benchmark.
+4. Pool mode against the lean server: pipelined ``ticker.price`` throughput over one
+   connection (``mode="single"``) vs ``mode="pool", pool_size=2`` (ratio pool / single).
+
+``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams,pool``);
+``BENCH_ROUNDS``, ``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes.
+``BENCH_SDK_ROOT`` measures the package of another checkout (e.g. an older commit) with this
+same benchmark.
 """
 
 from __future__ import annotations
@@ -445,7 +449,7 @@ def exchange_section() -> None:
 
 
 def main() -> None:
-    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events,streams").split(",")
+    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events,streams,pool").split(",")
     if "lean" in sections:
         lean_section()
     if "exchange" in sections:
@@ -462,6 +466,46 @@ def main() -> None:
         import streams  # type: ignore[import-not-found]
 
         streams.main()
+    if "pool" in sections:
+        pool_section()
+
+
+def pool_section() -> None:
+    """Pipelined throughput over one connection vs a pool of two (lean server)."""
+    if not hasattr(ConfigurationWebsocketApi(), "mode"):  # BENCH_SDK_ROOT: an older version
+        print("pool mode: not in the measured version")
+        return
+    proc, url = start_lean_server()
+    rows: dict[str, list[float]] = {"single": [], "pool": []}
+    try:
+        clients = {
+            mode: BinanceDerivativesTradingUsdsFuturesClient(
+                websocket_api=ConfigurationWebsocketApi(
+                    base_path=url, timeout=30, mode=mode, pool_size=2
+                )
+            )
+            for mode in rows
+        }
+        for client in clients.values():
+            client.websocket_api.connect()
+            sdk_ticker_pipelined(client.websocket_api.market_data_api, 2000, WINDOW)  # warm-up
+        for _ in range(ROUNDS):
+            for mode, client in clients.items():
+                market = client.websocket_api.market_data_api
+                rows[mode].append(sdk_ticker_pipelined(market, PIPELINED, WINDOW, typed=False))
+        for client in clients.values():
+            client.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    ratios = [p / s for s, p in zip(rows["single"], rows["pool"])]
+    print(f"pool mode, lean server, {ROUNDS} rounds")
+    print(f"ticker.price pipelined, window {WINDOW}, {PIPELINED} calls per round, no typed read:")
+    print(f"  mode=single            {statistics.median(rows['single']):9.1f} req/s")
+    print(
+        f"  mode=pool, pool_size=2 {statistics.median(rows['pool']):9.1f} req/s   ratio min "
+        f"{min(ratios):.2f}x median {statistics.median(ratios):.2f}x"
+    )
 
 
 def drop_latency() -> None:

@@ -7,7 +7,10 @@ every few seconds. At the end it prints calls made, failures by reason, reconnec
 rotations, stream gaps and the worst latency, and exits non-zero on any hang (a call that
 outlived its timeout by more than a margin) or any reply given to the wrong caller.
 
-    python benchmarks/soak.py --minutes 10 [--threads 6] [--seed 1]
+    python benchmarks/soak.py --minutes 10 [--threads 6] [--seed 1] [--pool N]
+
+With ``--pool N`` the WS API runs in pool mode over N connections, and each WS API drop
+aborts only the connection that carried the latest request.
 """
 
 from __future__ import annotations
@@ -138,12 +141,19 @@ def reader(client: Any, stats: Stats, stop: threading.Event, n: int) -> None:
 
 
 def chaos(
-    ex: LocalExchange, stop: threading.Event, rng: random.Random, counts: collections.Counter[str]
+    ex: LocalExchange,
+    stop: threading.Event,
+    rng: random.Random,
+    counts: collections.Counter[str],
+    pool: bool,
 ) -> None:
     while not stop.wait(rng.uniform(1.0, 4.0)):
         action = rng.choice(["drop_api", "drop_stream", "delay", "shutdown", "garbage"])
         counts[action] += 1
-        if action == "drop_api":
+        if action == "drop_api" and pool:  # one connection of the pool
+            latest = ex.requests[-1:]
+            ex.faults.drop_connections(kind="api", conn_id=latest[0].conn_id if latest else 0)
+        elif action == "drop_api":
             ex.faults.drop_connections(kind="api")
         elif action == "drop_stream":
             ex.faults.drop_connections(kind="stream")
@@ -163,6 +173,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pool", type=int, default=0, help="pool mode with N connections")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     stats = Stats()
@@ -179,6 +190,8 @@ def main() -> int:
             heartbeat_timeout=3.0,
             reconnect_delay=0.05,
             rotation_interval=15.0,
+            mode="pool" if args.pool else "single",
+            pool_size=max(args.pool, 1),
         )
         streams_cfg = ConfigurationWebsocketStreams(
             base_path=ex.streams_url,
@@ -210,7 +223,9 @@ def main() -> int:
                     target, extra = reader, ()
                 t = threading.Thread(target=target, args=(client, stats, stop, n, *extra))
                 workers.append(t)
-            chaos_thread = threading.Thread(target=chaos, args=(ex, stop, rng, chaos_counts))
+            chaos_thread = threading.Thread(
+                target=chaos, args=(ex, stop, rng, chaos_counts, bool(args.pool))
+            )
             for t in [*workers, chaos_thread]:
                 t.start()
             end = time.monotonic() + args.minutes * 60
@@ -229,7 +244,8 @@ def main() -> int:
                     stats.hangs.append(f"{t.name} did not stop")
             reconnects = client.websocket_api.reconnects
             rotations = client.websocket_api.rotations
-    print(f"soak: {args.minutes:g} min, {args.threads} threads, seed {args.seed}")
+    mode = f", pool of {args.pool}" if args.pool else ""
+    print(f"soak: {args.minutes:g} min, {args.threads} threads, seed {args.seed}{mode}")
     print(f"  calls made        {stats.calls}")
     print(f"  calls failed      {sum(stats.failed.values())} {dict(stats.failed)}")
     print(f"  faults injected   {dict(chaos_counts)}")

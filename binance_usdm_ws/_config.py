@@ -42,6 +42,11 @@ def _positive(instance: Any, attribute: Any, value: Any) -> None:
         raise InvalidRequest(f"{attribute.name}: must be an int >= 1", param=attribute.name)
 
 
+def _mode(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in ("single", "pool"):
+        raise InvalidRequest('mode: must be "single" or "pool"', param="mode")
+
+
 def _url(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, str) or not value.startswith(("ws://", "wss://")):
         raise InvalidRequest(
@@ -95,6 +100,11 @@ class ConfigurationWebsocketApi(_Network):
             ``DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL`` for testnet).
         connect_timeout: seconds for TCP, TLS and the handshake.
         close_timeout: seconds ``close_websocket_connection()`` waits for a clean close.
+        mode: ``"single"`` (one connection) or ``"pool"``: ``pool_size`` connections, each
+            logged on, reconnected and rotated on its own; a request goes to the open
+            connection with the fewest requests in flight (ties in turn), so a drop fails only
+            the calls in flight on that connection while the others keep serving.
+        pool_size: connections in ``"pool"`` mode (an int >= 1; ignored in ``"single"`` mode).
 
     Keys:
         api_key: the API key (sent as ``apiKey``).
@@ -150,6 +160,8 @@ class ConfigurationWebsocketApi(_Network):
     timeout: Optional[float] = attrs.field(default=5.0, validator=_non_negative)
     connect_timeout: Optional[float] = attrs.field(default=10.0, validator=_non_negative)
     close_timeout: Optional[float] = attrs.field(default=5.0, validator=_non_negative)
+    mode: str = attrs.field(default="single", validator=_mode)
+    pool_size: int = attrs.field(default=2, validator=_positive)
     recv_window: Optional[int] = attrs.field(default=None, validator=_non_negative)
     time_unit: Optional[str] = None
     return_rate_limits: Optional[bool] = None

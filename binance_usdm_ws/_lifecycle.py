@@ -1,16 +1,20 @@
-"""The lifecycle of the WS API connection: connect, reconnect, rotate, close.
+"""The lifecycle of the WS API connections: connect, reconnect, rotate, close.
 
-``ConnectionKeeper`` holds the *current* ``Connection``. A request takes the current
-connection when it is sent, and its reply comes back on that same connection; so a
-make-before-break rotation is: open a new connection, log it on, swap the pointer, let the
-old one finish what is in flight, close it. A dropped connection is replaced by a reconnect
-thread with exponential backoff and jitter; meanwhile new calls wait (within their timeout)
-or fail fast, as the configuration says. ``WebsocketApi`` builds request execution on top.
+``ConnectionKeeper`` holds one *slot* per connection: one in ``"single"`` mode,
+``pool_size`` in ``"pool"`` mode. Each slot has its *current* ``Connection`` and its own
+state. A request takes an open connection when it is sent (in a pool, the one with the fewest
+requests in flight), and its reply comes back on that same connection; so a make-before-break
+rotation is: open a new connection, log it on, swap the slot's pointer, let the old one
+finish what is in flight, close it. A dropped connection is replaced by its own reconnect
+thread with exponential backoff and jitter; meanwhile new calls go to the other open
+connections of a pool, or, with none open, wait (within their timeout) or fail fast, as the
+configuration says. ``WebsocketApi`` builds request execution on top.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import logging
 import random
@@ -58,17 +62,34 @@ class Notice:
     event: Optional[str] = None
 
 
-class ConnectionKeeper:
-    """Keeps one usable WS API connection: the state machine under ``WebsocketApi``.
+class _Slot:
+    """One connection of the keeper: the current ``Connection`` and its own state.
 
-    States: idle → connecting → open ⇄ reconnecting → down (gave up) | closed (by the user).
+    States: idle → connecting → open ⇄ reconnecting → down (gave up). Guarded by the
+    keeper's lock (read without it on the fast path: attribute reads are atomic).
+    """
+
+    __slots__ = ("conn", "state")
+
+    def __init__(self) -> None:
+        self.conn: Optional[Connection] = None
+        self.state = "idle"
+
+
+class ConnectionKeeper:
+    """Keeps the usable WS API connections: the state machine under ``WebsocketApi``.
+
+    States: idle → connecting → open → down (every slot gave up) | closed (by the user). Each
+    slot (one per connection, see ``_Slot``) reconnects and rotates on its own.
     """
 
     def __init__(self, config: ConfigurationWebsocketApi, scheduler: Scheduler) -> None:
         self.config = config
         self._scheduler = scheduler
         self._cond = threading.Condition(threading.Lock())
-        self._conn: Optional[Connection] = None
+        size = config.pool_size if config.mode == "pool" else 1
+        self._slots = [_Slot() for _ in range(size)]
+        self._turn = itertools.count()  # where the next pick starts: ties go round in turn
         self._state = "idle"
         self._last_cause: Optional[BaseException] = None
         self._stop = threading.Event()
@@ -78,7 +99,7 @@ class ConnectionKeeper:
         self._notice_handlers: list[Callable[[Notice], None]] = []
         #: The latest unsolicited messages (most recent last).
         self.notices: collections.deque[Notice] = collections.deque(maxlen=100)
-        #: How many times the connection was replaced after a loss, and proactively.
+        #: How many times a connection was replaced after a loss, and proactively (all slots).
         self.reconnects = 0
         self.rotations = 0
 
@@ -101,7 +122,8 @@ class ConnectionKeeper:
         self._timers_dropped()
 
     def connect(self) -> None:
-        """Open the connection (and log on if configured). Does nothing if already open.
+        """Open the connection, or every connection of the pool (and log each on if
+        configured). Does nothing if already open.
 
         Raises:
             ConnectionClosed: the server cannot be reached.
@@ -114,26 +136,38 @@ class ConnectionKeeper:
                 return
             self._stop.clear()
             self._state = "connecting"
+            for slot in self._slots:
+                slot.state = "connecting"
             self._scheduler.attach(self)  # timers serve the connection until closed or down
+        opened: list[Connection] = []
         try:
-            conn = self._open()
+            for slot in self._slots:
+                opened.append(self._open(slot))
         except BaseException:
+            for conn in opened:
+                conn.close(0)
             with self._cond:
                 self._state = "idle"
+                for slot in self._slots:
+                    slot.state = "idle"
                 self._release_timers()
             raise
-        self._install(conn)
+        for slot, conn in zip(self._slots, opened):
+            self._install(slot, conn)
 
     def close_websocket_connection(self) -> None:
-        """Close the connection: idempotent, bounded in time, callable from any thread.
+        """Close the connection (every connection of a pool): idempotent, bounded in time,
+        callable from any thread.
 
         Every call still waiting fails with ``ConnectionClosed``; no thread is left behind:
-        the connection's threads are joined, and the client's timer thread ends unless an
+        the connections' threads are joined, and the client's timer thread ends unless an
         open user data stream still needs it. ``connect()`` may be called again afterwards.
         """
         with self._cond:
             self._state = "closed"
-            conn, self._conn = self._conn, None
+            conns = [slot.conn for slot in self._slots if slot.conn is not None]
+            for slot in self._slots:
+                slot.conn, slot.state = None, "idle"
             self._stop.set()
             self._cond.notify_all()
             opening = list(self._opening)
@@ -144,8 +178,10 @@ class ConnectionKeeper:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass  # not connected yet or already gone: its own timeout bounds it
-        if conn is not None:
-            conn.close(self.config.close_timeout)
+        timeout = self.config.close_timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for conn in conns:  # one close_timeout for them all
+            conn.close(None if deadline is None else max(0.0, deadline - time.monotonic()))
         self._join_workers()
         with self._cond:  # after the workers: none of them can add a timer any more
             if self._state == "closed":  # unless connect() was called meanwhile
@@ -156,14 +192,18 @@ class ConnectionKeeper:
 
     @property
     def connected(self) -> bool:
-        """True while a connection is open and usable."""
-        conn = self._conn
-        return self._state == "open" and conn is not None and not conn.closed
+        """True while a connection (in a pool: at least one) is open and usable."""
+        return self._pick(count=False) is not None
 
     @property
     def connection(self) -> Optional[Connection]:
-        """The current connection (for diagnostics)."""
-        return self._conn
+        """The current connection (for diagnostics); in a pool, the first of ``connections``."""
+        return self._slots[0].conn
+
+    @property
+    def connections(self) -> list[Optional[Connection]]:
+        """The current connection of each slot, in order (``None`` while one is replaced)."""
+        return [slot.conn for slot in self._slots]
 
     def on_notice(self, handler: Callable[[Notice], None]) -> None:
         """Call ``handler(notice)`` for every unsolicited message.
@@ -173,7 +213,7 @@ class ConnectionKeeper:
         """
         self._notice_handlers.append(handler)
 
-    def _open(self) -> Connection:
+    def _open(self, slot: _Slot) -> Connection:
         cfg = self.config
         hb = cfg.heartbeat_interval
         opened: list[Any] = []
@@ -189,8 +229,8 @@ class ConnectionKeeper:
             conn = Connection(
                 cfg.url,
                 open_timeout=cfg.connect_timeout,
-                on_message=self._on_message,
-                on_close=self._on_close,
+                on_message=functools.partial(self._on_message, slot),
+                on_close=functools.partial(self._on_close, slot),
                 ping_interval=hb,
                 dead_after=None if hb is None else hb + cfg.heartbeat_timeout,
                 name=f"binance-usdm-ws-api-{next(_counter)}",
@@ -204,24 +244,27 @@ class ConnectionKeeper:
         self._prepare_connection(conn)
         return conn
 
-    def _install(self, conn: Connection) -> None:
+    def _install(self, slot: _Slot, conn: Connection) -> None:
         with self._cond:
             if self._stop.is_set():
                 closing: Optional[Connection] = conn
             else:
                 closing = None
-                self._conn = conn
+                slot.conn = conn
+                slot.state = "open"
                 self._state = "open"
-                self._schedule_rotation(conn)
+                self._schedule_rotation(slot, conn)
                 self._cond.notify_all()
         if closing is not None:
             closing.close(0)
 
-    def _schedule_rotation(self, conn: Connection, delay: Optional[float] = None) -> None:
+    def _schedule_rotation(
+        self, slot: _Slot, conn: Connection, delay: Optional[float] = None
+    ) -> None:
         """Under the lock, unless closed: a timer set before ``close`` is cancelled by it."""
         delay = self.config.rotation_interval if delay is None else delay
         if delay is not None and not self._stop.is_set():
-            self._scheduler.call_later(delay, self._start_rotation, conn)
+            self._scheduler.call_later(delay, self._start_rotation, slot, conn)
 
     def _spawn(self, target: Callable[..., None], *args: Any, name: str) -> None:
         def run() -> None:
@@ -251,40 +294,44 @@ class ConnectionKeeper:
                 with self._cond:
                     self._workers.discard(t)
 
-    def _on_close(self, conn: Connection, cause: Optional[BaseException]) -> None:
+    def _on_close(self, slot: _Slot, conn: Connection, cause: Optional[BaseException]) -> None:
         with self._cond:
-            if conn is not self._conn:
+            if conn is not slot.conn:
                 return  # a retired connection (rotation) or one never installed
-            self._conn = None
+            slot.conn = None
             self._last_cause = cause
-            if self._state != "open":
+            if slot.state != "open":
                 return
             if not self.config.reconnect:
-                self._state = "down"
-                self._release_timers()
-                self._cond.notify_all()
+                self._slot_down(slot)
                 return
-            self._state = "reconnecting"
+            slot.state = "reconnecting"
             self._cond.notify_all()
-        self._spawn(self._reconnect_loop, name="binance-usdm-ws-reconnect")
+        self._spawn(self._reconnect_loop, slot, name="binance-usdm-ws-reconnect")
 
-    def _reconnect_loop(self) -> None:
+    def _slot_down(self, slot: _Slot) -> None:
+        """Under the lock: ``slot`` gave up; once every slot has, the keeper is down."""
+        slot.state = "down"
+        if all(s.state == "down" for s in self._slots):
+            self._state = "down"
+            self._release_timers()
+        self._cond.notify_all()
+
+    def _reconnect_loop(self, slot: _Slot) -> None:
         cfg = self.config
         delay = cfg.reconnect_delay
         attempt = 0
         while not self._stop.is_set():
             attempt += 1
             try:
-                conn = self._open()
+                conn = self._open(slot)
             except BinanceWsError as exc:
                 logger.warning("reconnect attempt %d failed: %s", attempt, exc)
                 self._last_cause = exc
                 if cfg.reconnect_attempts is not None and attempt >= cfg.reconnect_attempts:
                     with self._cond:
-                        if self._state == "reconnecting":
-                            self._state = "down"
-                            self._release_timers()
-                        self._cond.notify_all()
+                        if slot.state == "reconnecting":
+                            self._slot_down(slot)
                     return
                 wait = delay * (0.5 + random.random())  # jitter: spread a crowd of clients
                 if isinstance(exc, RateLimited) and exc.retry_after:
@@ -295,32 +342,32 @@ class ConnectionKeeper:
             with self._cond:
                 self.reconnects += 1
             logger.info("reconnected after %d attempt(s)", attempt)
-            self._install(conn)
+            self._install(slot, conn)
             return
 
-    def _start_rotation(self, old: Connection) -> None:
+    def _start_rotation(self, slot: _Slot, old: Connection) -> None:
         # Scheduler thread: never block it; the rotation opens a socket.
-        if old is self._conn and not self._stop.is_set():
-            self._spawn(self._rotate, old, name="binance-usdm-ws-rotate")
+        if old is slot.conn and not self._stop.is_set():
+            self._spawn(self._rotate, slot, old, name="binance-usdm-ws-rotate")
 
-    def _rotate(self, old: Connection) -> None:
+    def _rotate(self, slot: _Slot, old: Connection) -> None:
         """Make-before-break: open and log on a new connection, swap, then retire the old one."""
         try:
-            new = self._open()
+            new = self._open(slot)
         except BinanceWsError as exc:
             logger.warning(
                 "rotation failed, retrying in %.0f s: %s", self.config.reconnect_delay, exc
             )
             with self._cond:
                 if not old.closed:
-                    self._schedule_rotation(old, max(self.config.reconnect_delay, 1.0))
+                    self._schedule_rotation(slot, old, max(self.config.reconnect_delay, 1.0))
             return
         with self._cond:
-            swap = self._conn is old and self._state == "open"
+            swap = slot.conn is old and slot.state == "open"
             if swap:
-                self._conn = new
+                slot.conn = new
                 self.rotations += 1
-                self._schedule_rotation(new)
+                self._schedule_rotation(slot, new)
         if not swap:
             new.close(0)
             return
@@ -337,7 +384,7 @@ class ConnectionKeeper:
 
     # ------------------------------------------------------------------ unsolicited messages
 
-    def _on_message(self, message: Any) -> None:
+    def _on_message(self, slot: _Slot, message: Any) -> None:
         notice: Notice
         if isinstance(message, dict) and "error" in message:
             error = error_from_envelope(message)
@@ -345,7 +392,7 @@ class ConnectionKeeper:
             logger.warning("server notice: %s", error)
             if error.code == -2015 or error.status == 401:
                 # The session's key is no longer valid: forget the logon so it is not replayed.
-                conn = self._conn
+                conn = slot.conn
                 if conn is not None:
                     conn.logged_on = False
                 self._session_revoked()
@@ -354,9 +401,9 @@ class ConnectionKeeper:
             notice = Notice(raw=message, event=event)
             if event == "serverShutdown":
                 logger.info("server announced a shutdown: rotating the connection")
-                conn = self._conn
+                conn = slot.conn
                 if conn is not None:
-                    self._start_rotation(conn)
+                    self._start_rotation(slot, conn)
         self.notices.append(notice)
         for handler in list(self._notice_handlers):
             try:
@@ -365,17 +412,26 @@ class ConnectionKeeper:
                 logger.exception("notice handler failed")
 
     def _current(self, deadline: Optional[float]) -> Connection:
-        """Return the open connection, waiting through a reconnect if the policy says so."""
-        conn = self._conn  # fast path without the lock: attribute reads are atomic
-        if conn is not None and self._state == "open" and not conn.closed:
-            return conn
+        """Return an open connection, waiting through a reconnect if the policy says so."""
+        slots = self._slots
+        if len(slots) == 1:  # fast path without the lock: attribute reads are atomic
+            slot = slots[0]
+            conn = slot.conn
+            if conn is not None and slot.state == "open" and not conn.closed:
+                return conn
+        else:
+            conn = self._pick()
+            if conn is not None:
+                return conn
         with self._cond:
             while True:
-                conn = self._conn
-                if self._state == "open" and conn is not None and not conn.closed:
+                conn = self._pick()
+                if conn is not None:
                     return conn
-                waiting = self._state in ("reconnecting", "connecting") or (
-                    self._state == "open" and self.config.reconnect
+                waiting = self._state == "connecting" or any(
+                    slot.state in ("reconnecting", "connecting")
+                    or (slot.state == "open" and self.config.reconnect)
+                    for slot in slots
                 )
                 if not waiting or not self.config.wait_for_reconnect:
                     raise self._not_connected()
@@ -385,9 +441,40 @@ class ConnectionKeeper:
                 # Short waits: a connection whose reader is tearing down is not yet swapped.
                 self._cond.wait(0.05 if remaining is None else min(remaining, 0.05))
 
+    def _pick(self, count: bool = True) -> Optional[Connection]:
+        """The open connection with the fewest requests in flight (ties in turn), or None.
+
+        Least in flight rather than plain turns: a connection that is slow, or silently dead
+        until the heartbeat says so, keeps its requests and gets no more of them.
+        """
+        slots = self._slots
+        size = len(slots)
+        start = next(self._turn) % size if count and size > 1 else 0
+        best: Optional[Connection] = None
+        fewest = 0
+        for i in range(start, start + size):
+            slot = slots[i % size]
+            conn = slot.conn
+            if conn is None or slot.state != "open" or conn.closed:
+                continue
+            pending = conn.pending_count
+            if best is None or pending < fewest:
+                best, fewest = conn, pending
+                if not pending:
+                    break
+        return best
+
+    def _holds(self, conn: Connection) -> bool:
+        """True if ``conn`` is still the current connection of its slot."""
+        return any(slot.conn is conn for slot in self._slots)
+
     def _not_connected(self, why: str = "") -> ConnectionClosed:
         state = {"idle": "not connected: call connect() first", "closed": "connection closed"}
-        text = state.get(self._state, f"connection {self._state}")
+        slots = ", ".join(slot.state for slot in self._slots)
+        text = state.get(
+            self._state,
+            f"connection {slots}" if len(self._slots) == 1 else f"no connection open ({slots})",
+        )
         exc = ConnectionClosed(text + (f" ({why})" if why else ""))
         exc.__cause__ = self._last_cause
         return exc

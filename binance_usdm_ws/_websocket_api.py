@@ -47,7 +47,8 @@ class WebsocketApi(ConnectionKeeper, Transport):
     """Connection to the USDⓈ-M futures WS API, and the services that use it.
 
     Services: ``user_data_streams_api``, ``trade_api``, ``account_api``, ``market_data_api``,
-    ``auth_api``. Call ``connect()`` first (the client's ``with`` block does it).
+    ``auth_api``. Call ``connect()`` first (the client's ``with`` block does it). With
+    ``mode="pool"`` in the configuration, calls are spread over ``pool_size`` connections.
     """
 
     def __init__(self, config: ConfigurationWebsocketApi, scheduler: Scheduler) -> None:
@@ -125,11 +126,13 @@ class WebsocketApi(ConnectionKeeper, Transport):
                 return self._call(conn, request, remaining, params)
             except _Unsent as unsent:
                 # Nothing left this process: sending again is safe — on the connection that
-                # replaced this one (a rotation or reconnect), or, if it is not swapped yet,
-                # on the reconnect this call waits for, as any call made during the outage.
+                # replaced this one (a rotation or reconnect), on another one of a pool, or, if
+                # it is not swapped yet, on the reconnect this call waits for, as any call made
+                # during the outage.
                 cfg = self.config
                 waits = cfg.wait_for_reconnect and cfg.reconnect
-                if self._stop.is_set() or (self._conn is conn and not waits):
+                alone = len(self._slots) == 1 and self._holds(conn)
+                if self._stop.is_set() or (alone and not waits):
                     raise unsent.error from unsent.error.__cause__
 
     def _call(

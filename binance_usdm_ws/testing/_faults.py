@@ -127,13 +127,18 @@ class Faults:
     def _rules(self) -> FaultRules:
         return self._server.rules
 
-    def drop_connections(self, kind: Kind = "all") -> int:
+    def drop_connections(self, kind: Kind = "all", conn_id: Optional[int] = None) -> int:
         """Abort the TCP connections abruptly (no close frame), like a network failure.
+
+        Args:
+            kind: Which connections.
+            conn_id: Only the connection with this id (``RecordedRequest.conn_id`` tells
+                which connection carried a request), e.g. one connection of a client's pool.
 
         Returns:
             How many connections were dropped.
         """
-        return self._server.call(lambda: self._server.drop(kind))
+        return self._server.call(lambda: self._server.drop(kind, conn_id))
 
     def close_connections(self, code: int = 1000, reason: str = "", kind: Kind = "all") -> int:
         """Close the connections cleanly with a close frame carrying ``code`` and ``reason``.

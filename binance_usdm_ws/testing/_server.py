@@ -523,9 +523,9 @@ class Server:
 
     # ------------------------------------------------------------------------------ faults
 
-    def drop(self, kind: str) -> int:
-        """Abort the transports of the connections of ``kind``."""
-        conns = self.select(kind)
+    def drop(self, kind: str, conn_id: Optional[int] = None) -> int:
+        """Abort the transports of the connections of ``kind`` (only ``conn_id``, if given)."""
+        conns = [c for c in self.select(kind) if conn_id is None or c.cid == conn_id]
         for conn in conns:
             conn.closing = True
             conn.ws.transport.abort()
