@@ -25,7 +25,10 @@ median over the rounds are printed.
 3. Market stream throughput from one socket in a burst (``benchmarks/streams.py``): raw
    websocket-client + ``json.loads`` vs the SDK read as ``.raw`` and as a typed field.
 
-``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams``); ``BENCH_ROUNDS``,
+4. The local order book (``benchmarks/order_book.py``): applying one 20-level diff to a
+   1000-level book and reading 20 levels, against a plain dict-plus-sort book.
+
+``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams,book``); ``BENCH_ROUNDS``,
 ``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes. ``BENCH_SDK_ROOT``
 measures the package of another checkout (e.g. an older commit) with this same benchmark.
 """
@@ -445,7 +448,8 @@ def exchange_section() -> None:
 
 
 def main() -> None:
-    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events,streams").split(",")
+    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events,streams,book")
+    sections = sections.split(",")
     if "lean" in sections:
         lean_section()
     if "exchange" in sections:
@@ -462,6 +466,11 @@ def main() -> None:
         import streams  # type: ignore[import-not-found]
 
         streams.main()
+    if "book" in sections:
+        sys.path.insert(0, HERE)
+        import order_book  # type: ignore[import-not-found]
+
+        order_book.main()
 
 
 def drop_latency() -> None:
