@@ -28,9 +28,10 @@ median over the rounds are printed.
 4. The local order book (``benchmarks/order_book.py``): applying one 20-level diff to a
    1000-level book and reading 20 levels, against a plain dict-plus-sort book.
 
-``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams,book``); ``BENCH_ROUNDS``,
-``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes. ``BENCH_SDK_ROOT``
-measures the package of another checkout (e.g. an older commit) with this same benchmark.
+``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams,book``);
+``BENCH_ROUNDS``, ``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes.
+``BENCH_SDK_ROOT`` measures the package of another checkout (e.g. an older commit) with this
+same benchmark.
 """
 
 from __future__ import annotations
