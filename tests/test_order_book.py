@@ -8,9 +8,12 @@ correct book again.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -422,3 +425,23 @@ def test_updates_describe_what_changed(exchange, client):
     assert Level(Decimal("59990.0"), Decimal(3)) in last.bids
     assert any(lv.quantity == 0 for lv in last.bids + last.asks)  # removed levels: qty 0
     assert book.bids() == (Level(Decimal("59990.0"), Decimal(3)),)
+
+
+def test_the_example_prints_best_bid_ask_and_spread_live():
+    example = Path(__file__).resolve().parents[1] / "examples" / "websocket_streams"
+    done = subprocess.run(
+        [sys.executable, str(example / "local_order_book.py"), "--local", "--seconds", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("BTCUSDT synced at update id ")
+    quotes = [line for line in lines if line.startswith("bid ")]
+    assert quotes, done.stdout
+    for line in quotes:  # "bid P x Q   ask P x Q   spread S", and S is ask - bid, positive
+        words = line.split()
+        bid, ask, spread = Decimal(words[1]), Decimal(words[5]), Decimal(words[9])
+        assert spread == ask - bid > 0
+    assert lines[-1].startswith("resyncs: ")
