@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple, Optional, Union, overload
 
 import attrs
 
@@ -358,6 +358,10 @@ class LocalOrderBook(StreamConsumer):
             levels = self._asks.top(1)
         return levels[0] if levels else None
 
+    @overload
+    def bids(self, levels: Optional[int] = None, *, strict: Literal[True] = True) -> Levels: ...
+    @overload
+    def bids(self, levels: Optional[int] = None, *, strict: bool) -> Optional[Levels]: ...
     def bids(self, levels: Optional[int] = None, *, strict: bool = True) -> Optional[Levels]:
         """Up to ``levels`` bids (all kept ones if ``None``), best first, as an immutable tuple.
 
@@ -367,6 +371,10 @@ class LocalOrderBook(StreamConsumer):
         with self._lock:
             return self._bids.top(levels) if self._check(strict) else None
 
+    @overload
+    def asks(self, levels: Optional[int] = None, *, strict: Literal[True] = True) -> Levels: ...
+    @overload
+    def asks(self, levels: Optional[int] = None, *, strict: bool) -> Optional[Levels]: ...
     def asks(self, levels: Optional[int] = None, *, strict: bool = True) -> Optional[Levels]:
         """Up to ``levels`` asks (all kept ones if ``None``), best first, as an immutable tuple.
 
@@ -376,6 +384,12 @@ class LocalOrderBook(StreamConsumer):
         with self._lock:
             return self._asks.top(levels) if self._check(strict) else None
 
+    @overload
+    def snapshot(
+        self, levels: Optional[int] = None, *, strict: Literal[True] = True
+    ) -> BookSnapshot: ...
+    @overload
+    def snapshot(self, levels: Optional[int] = None, *, strict: bool) -> Optional[BookSnapshot]: ...
     def snapshot(
         self, levels: Optional[int] = None, *, strict: bool = True
     ) -> Optional[BookSnapshot]:
