@@ -592,6 +592,7 @@ class LocalOrderBook(StreamConsumer):
             return False
         keep = self.max_levels
         with self._lock:
+            loaded_at = self._last_id  # when loading: the snapshot's lastUpdateId
             side = self._bids
             for price, qty in bids:
                 side.set(price, qty)
@@ -627,7 +628,7 @@ class LocalOrderBook(StreamConsumer):
             if whole is not None:
                 item = BookUpdate(
                     self.symbol,
-                    first,
+                    loaded_at,
                     u,
                     None,
                     event.get("E"),
@@ -724,17 +725,26 @@ class _Feed:
             item = handle.get_raw(timeout=1.0)
             if item is None or item is _WAKE:  # work posted by the scheduler (snapshots)
                 while posts:
-                    posts.popleft()()
+                    work = posts.popleft()
+                    try:
+                        work()
+                    except Exception:  # pragma: no cover - a bug must not stop the books
+                        logger.exception("order books: posted work failed")
                 if item is None and not handle.subscribed:
                     return
                 continue
             if type(item) is dict:
                 book = books.get(item.get("s"))  # type: ignore[arg-type]
-                if book is not None and item.get("e") == "depthUpdate":
-                    try:
-                        book._on_event(item)
-                    except (KeyError, TypeError) as exc:
-                        book._resync("invalid", f"unreadable depth event: {exc!r}")
+                if book is None or item.get("e") != "depthUpdate":
+                    continue
+                if not all(type(item.get(k)) is int for k in ("U", "u", "pu")):
+                    book._resync("invalid", "a depth event without integer U, u and pu")
+                    continue
+                try:
+                    book._on_event(item)
+                except Exception as exc:  # pragma: no cover - a bug must not stop the books
+                    logger.exception("order book %s: event failed", book.symbol)
+                    book._resync("invalid", f"unexpected error: {exc!r}")
             elif isinstance(item, StreamGap):
                 for book in list(books.values()):
                     book._on_gap(item)
