@@ -139,7 +139,29 @@ def test_random_order_flow_keeps_the_book_equal_to_the_exchange(exchange, client
     def check() -> None:  # mid-flow: whatever update id the book is at, it is exact
         compared.add(assert_equal_to_exchange(exchange, btc))
 
-    order_flow(client, "BTCUSDT", rng, 300, Decimal("60000"), check)
+    # Readers in other threads meanwhile: every copy is one whole, published book.
+    stop = threading.Event()
+    read_ids: list[set[int]] = [set(), set()]
+    failures: list[BaseException] = []
+
+    def reader(seen: set[int]) -> None:
+        try:
+            while not stop.is_set():
+                seen.add(assert_equal_to_exchange(exchange, btc))
+        except BaseException as exc:
+            failures.append(exc)
+
+    readers = [threading.Thread(target=reader, args=(seen,)) for seen in read_ids]
+    for thread in readers:
+        thread.start()
+    try:
+        order_flow(client, "BTCUSDT", rng, 300, Decimal("60000"), check)
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join()
+    assert failures == []
+    assert all(len(seen) >= 2 for seen in read_ids)  # each reader saw the book move
     settle(exchange, btc)
     compared.add(assert_equal_to_exchange(exchange, btc))
     assert len(compared) >= 5  # compared at several different update ids
@@ -445,3 +467,51 @@ def test_the_example_prints_best_bid_ask_and_spread_live():
         bid, ask, spread = Decimal(words[1]), Decimal(words[5]), Decimal(words[9])
         assert spread == ask - bid > 0
     assert lines[-1].startswith("resyncs: ")
+
+
+def test_resyncs_go_before_first_syncs(no_thread_leak):
+    # Two snapshots of weight 2 per 2-second window: first syncs of five books must queue.
+    with LocalExchange(
+        ping_interval=1.0,
+        enforce_rate_limits=True,
+        weight_limit_per_minute=8,
+        weight_window_seconds=2,
+    ) as exchange:
+        rng = random.Random(13)
+        symbols = ["BTCUSDT"] + [f"Q{i}USDT" for i in range(5)]
+        for symbol in symbols[1:]:
+            touch(exchange, symbol, rng, Decimal("100"))
+        with make(exchange) as client:
+            first, changes = synced_book(exchange, client, "BTCUSDT", limit=20)
+            others = client.local_order_books(symbols[1:], limit=20)
+            exchange.depth.skip_next("BTCUSDT")  # a gap: BTCUSDT asks for a snapshot again
+            for _ in range(2):
+                touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+                exchange.depth.publish_changes()
+            wait_until(lambda: first.resyncs == 1)
+            stop = threading.Event()
+
+            def churn() -> None:
+                while not stop.is_set():
+                    for symbol in symbols:
+                        touch(
+                            exchange,
+                            symbol,
+                            rng,
+                            Decimal("60000" if symbol == "BTCUSDT" else "100"),
+                        )
+                    stop.wait(0.05)
+
+            worker = threading.Thread(target=churn)
+            worker.start()
+            try:
+                first.wait_synced(timeout=30)
+                others.wait_synced(timeout=60)
+            finally:
+                stop.set()
+                worker.join()
+            order = [r.params.get("symbol") for r in exchange.requests if r.method == "depth"]
+            resync_at = [i for i, s in enumerate(order) if s == "BTCUSDT"][1]
+            later = [s for s in order[resync_at:] if s != "BTCUSDT"]
+            assert len(set(later)) >= 2, order  # it overtook first syncs queued before it
+            assert client._order_books.scheduler.rate_limited == 0  # type: ignore[union-attr]
