@@ -515,3 +515,33 @@ def test_resyncs_go_before_first_syncs(no_thread_leak):
             later = [s for s in order[resync_at:] if s != "BTCUSDT"]
             assert len(set(later)) >= 2, order  # it overtook first syncs queued before it
             assert client._order_books.scheduler.rate_limited == 0  # type: ignore[union-attr]
+
+
+def test_futures_ids_need_not_be_contiguous_and_unknown_removals_are_normal(exchange, client):
+    book, changes = synced_book(exchange, client)
+    u = book.last_update_id
+    assert u is not None
+    # U is not pu + 1 (futures ids skip), and 1.00 is a level the book never had.
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 5, "u": u + 9, "pu": u,
+        "b": [["59000.00", "7.000"], ["1.00", "0"]], "a": [],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)
+    wait_until(lambda: book.last_update_id == u + 9)
+    assert book.synced and book.resyncs == 0
+    bids = book.bids()
+    assert Level(Decimal("59000.00"), Decimal("7")) in bids
+    assert not any(isinstance(c, BookResync) for c in changes)
+
+
+def test_a_socket_rotation_keeps_the_book_synced(exchange):
+    with make(exchange, rotation_interval=0.5) as client:
+        book, changes = synced_book(exchange, client)
+        rng = random.Random(14)
+        while client.websocket_streams.rotations < 2:  # changes before, during and after
+            touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+            exchange.depth.publish_changes()
+            wait_until(lambda: book.last_update_id == exchange.depth.book("BTCUSDT")[0], 10)
+        settle(exchange, book)
+        assert_equal_to_exchange(exchange, book)
+        assert book.resyncs == 0 and not any(isinstance(c, BookResync) for c in changes)
