@@ -11,6 +11,11 @@ and quantity strings). Measured in this process, one core:
   ``sorted(dict.items())[:20]``;
 * **events/s per core**: one event applied and 20 levels read, per second.
 
+Then, over real sockets against the local exchange: the time to sync ``BENCH_BOOK_SYMBOLS``
+(default 100) books with one ``local_order_books`` call (snapshots of 1000 levels) against that
+many ``depth`` calls in series, each answered after 50 ms (a network round trip) — the
+scheduler keeps several in flight.
+
 Target: applying a 20-level event in ≤ 50 µs. ``python benchmarks/order_book.py``
 (``BENCH_BOOK_EVENTS``, default 20000; ``BENCH_ROUNDS``, default 3).
 """
@@ -33,6 +38,8 @@ if str(ROOT) not in sys.path:  # standalone run from a checkout
 from binance_usdm_ws import LocalOrderBook  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_BOOK_EVENTS", "20000"))
+SYMBOLS = int(os.environ.get("BENCH_BOOK_SYMBOLS", "100"))
+RTT = 0.05  # seconds the local exchange takes to answer a depth call (a network round trip)
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 DEPTH = 1000
 TICK = Decimal("0.10")
@@ -112,6 +119,64 @@ def run_baseline(bids: Any, asks: Any, events: list[Any]) -> tuple[float, float]
     return apply, (time.perf_counter() - start) / len(events)
 
 
+def sync_many() -> None:
+    """Sync ``SYMBOLS`` books at once vs ``depth`` round trips one after another."""
+    import threading
+
+    from binance_usdm_ws import (
+        BinanceDerivativesTradingUsdsFuturesClient,
+        ConfigurationWebsocketApi,
+        ConfigurationWebsocketStreams,
+    )
+    from binance_usdm_ws.testing import LocalExchange
+
+    symbols = [f"B{i:03d}USDT" for i in range(SYMBOLS)]
+    rng = random.Random(3)
+
+    def touch(ex: LocalExchange, symbol: str) -> None:
+        levels = [(Decimal(100) - Decimal(i) / 10, rng.randint(1, 9)) for i in range(1, 21)]
+        asks = [(Decimal(100) + Decimal(i) / 10, rng.randint(1, 9)) for i in range(1, 21)]
+        ex.set_book(symbol, levels, asks)
+
+    with LocalExchange(weight_limit_per_minute=10**6) as ex:
+        for symbol in symbols:
+            touch(ex, symbol)
+        ex.faults.delay("depth", RTT)  # each snapshot takes a network round trip
+        client = BinanceDerivativesTradingUsdsFuturesClient(
+            websocket_api=ConfigurationWebsocketApi(base_path=ex.ws_api_url),
+            websocket_streams=ConfigurationWebsocketStreams(base_path=ex.streams_url),
+        )
+        with client:
+            # The same streams subscribed meanwhile: the exchange does the same work per call.
+            names = [f"{s.lower()}@depth@100ms" for s in symbols]
+            with client.websocket_streams.subscribe(names):
+                market = client.websocket_api.market_data_api
+                start = time.perf_counter()
+                for symbol in symbols:
+                    market.order_book().symbol(symbol).limit(1000).execute()
+                serial = time.perf_counter() - start
+            stop = threading.Event()
+
+            def churn() -> None:  # each book needs a diff after its snapshot to join it
+                while not stop.is_set():
+                    for symbol in symbols:
+                        touch(ex, symbol)
+                    stop.wait(0.02)
+
+            worker = threading.Thread(target=churn)
+            worker.start()
+            try:
+                start = time.perf_counter()
+                books = client.local_order_books(symbols)
+                books.wait_synced(timeout=120)
+                synced = time.perf_counter() - start
+            finally:
+                stop.set()
+                worker.join()
+    print(f"  sync {SYMBOLS} books, {RTT * 1000:.0f} ms a snapshot: {synced:.2f} s "
+          f"(the same {SYMBOLS} depth calls in series: {serial:.2f} s)")  # fmt: skip
+
+
 def main() -> None:
     bids, asks, events = make_events(EVENTS, random.Random(7))
     sdk: list[tuple[float, float]] = []
@@ -130,6 +195,8 @@ def main() -> None:
     s_rate, b_rate = 1 / (s_apply + s_read), 1 / (b_apply + b_read)
     print(f"  {'events/s per core (+read)':28}{s_rate:16,.0f}{b_rate:14,.0f}")
     print(f"  {'events/s per core (apply)':28}{1 / s_apply:16,.0f}{1 / b_apply:14,.0f}")
+    if SYMBOLS:
+        sync_many()
 
 
 if __name__ == "__main__":
