@@ -545,3 +545,20 @@ def test_a_socket_rotation_keeps_the_book_synced(exchange):
         settle(exchange, book)
         assert_equal_to_exchange(exchange, book)
         assert book.resyncs == 0 and not any(isinstance(c, BookResync) for c in changes)
+
+
+@pytest.mark.parametrize(
+    "levels", [[["abc", "1.000"]], [["59000.00", "-1"]], [["59000.00", "NaN"]], [["59000.00"]]]
+)
+def test_an_unreadable_event_unsyncs_then_resyncs(exchange, client, levels):
+    book, changes = synced_book(exchange, client)
+    u = book.last_update_id
+    assert u is not None
+    bad = {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
+           "b": [["59100.00", "1.000"], *levels], "a": []}  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", bad)
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert resync.reason == "invalid"
+    touch(exchange, "BTCUSDT", random.Random(15), Decimal("60000"))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)  # the half-read event left nothing behind

@@ -203,19 +203,26 @@ class _Side:
             self.horizon = levels[-1][0]
         self.trim(keep)
 
-    def set(self, price: Decimal, qty: Decimal) -> None:
-        horizon = self.horizon
-        if horizon is not None and (price < horizon if self.is_bid else price > horizon):
-            return  # beyond what is known: storing it would make the book look deeper than it is
-        book = self.qty
-        if qty:
-            if price not in book:
-                insort(self.prices, price)
-            book[price] = qty
-        elif price in book:  # removing a level we do not have is normal
-            del book[price]
-            prices = self.prices
-            del prices[bisect_left(prices, price)]
+    def update(self, levels: Any) -> None:
+        """Apply ``[["price", "qty"], ...]`` from the wire: absolute quantities, 0 removes.
+
+        Raises ``ValueError``/``InvalidOperation``/``TypeError`` for a level that is not two
+        finite numbers with a quantity ≥ 0 (the caller then unsyncs the book).
+        """
+        book, prices, horizon, is_bid = self.qty, self.prices, self.horizon, self.is_bid
+        for raw_price, raw_qty in levels:
+            price, qty = Decimal(raw_price), Decimal(raw_qty)
+            if qty < 0 or not (price.is_finite() and qty.is_finite()):  # NaN raises here
+                raise ValueError(f"bad level {raw_price!r} {raw_qty!r}")
+            if horizon is not None and (price < horizon if is_bid else price > horizon):
+                continue  # beyond what is known: storing it would make the book look deeper
+            if qty:
+                if price not in book:
+                    insort(prices, price)
+                book[price] = qty
+            elif price in book:  # removing a level we do not have is normal
+                del book[price]
+                del prices[bisect_left(prices, price)]
 
     def trim(self, keep: int) -> None:
         extra = len(self.prices) - keep
@@ -581,72 +588,65 @@ class LocalOrderBook(StreamConsumer):
         return self._apply(event)
 
     def _apply(self, event: dict[str, Any], loading: bool = False) -> bool:
-        """Apply one whole event (absolute quantities, 0 removes), then check the book."""
-        try:
-            first, u, pu = int(event["U"]), int(event["u"]), int(event["pu"])
-            bids, asks = _levels(event["b"]), _levels(event["a"])
-            if event.get("s") != self.symbol or first > u:
-                raise ValueError(f"U {first} > u {u}" if first > u else "another symbol")
-        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
-            self._resync("invalid", f"unreadable depth event: {exc}")
-            return False
+        """Apply one whole event (absolute quantities, 0 removes), then check the book.
+
+        The book's lock is held for the whole event, so a reader sees all of it or none; an
+        event that cannot be read unsyncs the book before the lock is released.
+        """
+        first, u, pu = event["U"], event["u"], event["pu"]  # ints: the feed checked them
         keep = self.max_levels
+        problem = ""
         with self._lock:
             loaded_at = self._last_id  # when loading: the snapshot's lastUpdateId
-            side = self._bids
-            for price, qty in bids:
-                side.set(price, qty)
-            side.trim(keep)
-            side = self._asks
-            for price, qty in asks:
-                side.set(price, qty)
-            side.trim(keep)
-            self._last_id = u
-            self._event_time, self._transaction_time = event.get("E"), event.get("T")
-            bid, ask = self._bids.best(), self._asks.best()
-            crossed = bid is not None and ask is not None and bid >= ask
-            floor = min(keep, self.limit) // 2
-            thin = any(
-                s.horizon is not None and len(s.prices) < floor for s in (self._bids, self._asks)
-            )
-            if not crossed and not thin and loading:
-                self._synced = True
-                self._reason = ""
-                self._lock.notify_all()
-            whole = (
-                (self._bids.top(None), self._asks.top(None))
-                if loading and self._recording
-                else None
-            )
-        if crossed:
-            self._resync("crossed", f"best bid {bid} >= best ask {ask} after u {u}")
-            return False
-        if thin:
-            self._resync("horizon", f"fewer than {floor} known levels left on a side")
+            bids, asks = self._bids, self._asks
+            try:
+                if event.get("s") != self.symbol or first > u:
+                    raise ValueError(f"U {first} > u {u}" if first > u else "another symbol")
+                bids.update(event["b"])
+                asks.update(event["a"])
+            except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+                problem = f"unreadable depth event: {exc!r}"
+                self._synced = False  # at once: no reader may see half an event
+                self._reason = "invalid"
+            else:
+                bids.trim(keep)
+                asks.trim(keep)
+                self._last_id = u
+                self._event_time, self._transaction_time = event.get("E"), event.get("T")
+                bid, ask = bids.best(), asks.best()
+                if bid is not None and ask is not None and bid >= ask:
+                    problem = f"best bid {bid} >= best ask {ask} after u {u}"
+                    reason = "crossed"
+                floor = min(keep, self.limit) // 2
+                if not problem and (
+                    (bids.horizon is not None and len(bids.prices) < floor)
+                    or (asks.horizon is not None and len(asks.prices) < floor)
+                ):
+                    problem = f"fewer than {floor} known levels left on a side"
+                    reason = "horizon"
+                if problem:
+                    self._synced = False
+                    self._reason = reason
+                elif loading:
+                    self._synced = True
+                    self._reason = ""
+                    self._lock.notify_all()
+                whole = (bids.top(None), asks.top(None)) if loading and self._recording else None
+        if problem:
+            self._resync(self._reason, problem)
             return False
         if self._recording:
             if whole is not None:
                 item = BookUpdate(
-                    self.symbol,
-                    loaded_at,
-                    u,
-                    None,
-                    event.get("E"),
-                    event.get("T"),
-                    *whole,
+                    self.symbol, loaded_at, u, None, event.get("E"), event.get("T"), *whole,
                     snapshot=True,
-                )
+                )  # fmt: skip
             else:
                 item = BookUpdate(
-                    self.symbol,
-                    first,
-                    u,
-                    pu,
-                    event.get("E"),
-                    event.get("T"),
-                    tuple([Level(p, q) for p, q in bids]),
-                    tuple([Level(p, q) for p, q in asks]),
-                )
+                    self.symbol, first, u, pu, event.get("E"), event.get("T"),
+                    tuple([Level(*level) for level in _levels(event["b"])]),
+                    tuple([Level(*level) for level in _levels(event["a"])]),
+                )  # fmt: skip
             self._record(item)
         return True
 
