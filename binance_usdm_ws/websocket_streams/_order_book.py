@@ -86,8 +86,7 @@ class BookNotSynced(BinanceWsError):
         symbol: The book's symbol.
         reason: Why it is not synced: ``"syncing"`` (never synced yet), or the reason of the
             latest :class:`BookResync` (``"gap"``, ``"reconnect"``, ``"overflow"``,
-            ``"crossed"``, ``"stale_snapshot"``, ``"horizon"``, ``"invalid"``), or
-            ``"closed"``.
+            ``"crossed"``, ``"horizon"``, ``"invalid"``), or ``"closed"``.
     """
 
     def __init__(self, symbol: str, reason: str, message: str = "") -> None:
@@ -155,7 +154,6 @@ class BookResync:
     Attributes:
         symbol: Symbol.
         reason: ``"gap"`` (an event's ``pu`` was not the last applied ``u``),
-            ``"stale_snapshot"`` (the first event after the snapshot did not join it),
             ``"reconnect"`` / ``"overflow"`` (a ``StreamGap`` of the stream, delivered just
             before), ``"crossed"`` (best bid ≥ best ask after a whole event), ``"horizon"``
             (fewer than half the kept levels are still known after the market moved),
