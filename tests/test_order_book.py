@@ -562,3 +562,40 @@ def test_an_unreadable_event_unsyncs_then_resyncs(exchange, client, levels):
     touch(exchange, "BTCUSDT", random.Random(15), Decimal("60000"))
     settle(exchange, book)
     assert_equal_to_exchange(exchange, book)  # the half-read event left nothing behind
+
+
+def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
+    # The user's own calls have used 95 of the window's 100: snapshots must wait for the next
+    # window rather than take the count past the limit (a 429).
+    with LocalExchange(
+        ping_interval=1.0,
+        enforce_rate_limits=True,
+        weight_limit_per_minute=100,
+        weight_window_seconds=2,
+    ) as exchange:
+        rng = random.Random(16)
+        symbols = [f"W{i}USDT" for i in range(5)]
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        with make(exchange) as client:
+            account = client.websocket_api.account_api
+            for _ in range(19):  # weight 5 each
+                account.account_information().execute()
+            books = client.local_order_books(symbols, limit=20)
+            stop = threading.Event()
+
+            def churn() -> None:
+                while not stop.is_set():
+                    for symbol in symbols:
+                        touch(exchange, symbol, rng, Decimal("100"))
+                    stop.wait(0.05)
+
+            worker = threading.Thread(target=churn)
+            worker.start()
+            try:
+                books.wait_synced(timeout=30)
+            finally:
+                stop.set()
+                worker.join()
+            assert client._order_books.scheduler.rate_limited == 0  # type: ignore[union-attr]
+            account.account_information().execute()  # and the user's next call still fits
