@@ -28,7 +28,10 @@ median over the rounds are printed.
 4. Pool mode against the lean server: pipelined ``ticker.price`` throughput over one
    connection (``mode="single"``) vs ``mode="pool", pool_size=2`` (ratio pool / single).
 
-``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams,pool``);
+5. The local order book (``benchmarks/order_book.py``): applying one 20-level diff to a
+   1000-level book and reading 20 levels, against a plain dict-plus-sort book.
+
+``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams,pool,book``);
 ``BENCH_ROUNDS``, ``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes.
 ``BENCH_SDK_ROOT`` measures the package of another checkout (e.g. an older commit) with this
 same benchmark.
@@ -449,7 +452,8 @@ def exchange_section() -> None:
 
 
 def main() -> None:
-    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events,streams,pool").split(",")
+    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events,streams,pool,book")
+    sections = sections.split(",")
     if "lean" in sections:
         lean_section()
     if "exchange" in sections:
@@ -468,6 +472,11 @@ def main() -> None:
         streams.main()
     if "pool" in sections:
         pool_section()
+    if "book" in sections:
+        sys.path.insert(0, HERE)
+        import order_book  # type: ignore[import-not-found]
+
+        order_book.main()
 
 
 def pool_section() -> None:

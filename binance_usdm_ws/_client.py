@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import TracebackType
-from typing import Optional
+from typing import Optional, Union
 
 from ._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
 from ._scheduler import Scheduler
@@ -11,6 +12,8 @@ from ._streams import UserDataStream
 from ._websocket_api import WebsocketApi
 from .errors import InvalidRequest
 from .websocket_streams._client import WebsocketStreams
+from .websocket_streams._enums import DepthUpdateSpeed
+from .websocket_streams._order_book import LocalOrderBook, LocalOrderBooks, OrderBookManager
 
 __all__ = ["BinanceDerivativesTradingUsdsFuturesClient"]
 
@@ -51,6 +54,7 @@ class BinanceDerivativesTradingUsdsFuturesClient:
         self.websocket_streams_config = websocket_streams
         self._streams: list[UserDataStream] = []
         self._websocket_streams: Optional[WebsocketStreams] = None
+        self._order_books: Optional[OrderBookManager] = None
 
     @property
     def websocket_api(self) -> WebsocketApi:
@@ -81,6 +85,68 @@ class BinanceDerivativesTradingUsdsFuturesClient:
             self._websocket_streams = WebsocketStreams(config)
         return self._websocket_streams
 
+    def local_order_book(
+        self,
+        symbol: str,
+        *,
+        limit: int = 1000,
+        levels: Optional[int] = None,
+        update_speed: Union[DepthUpdateSpeed, str] = DepthUpdateSpeed.UPDATE_SPEED_100ms,
+    ) -> LocalOrderBook:
+        """A local order book of ``symbol``, kept from the diff-depth stream and ``depth``.
+
+        Subscribes ``<symbol>@depth@<update_speed>`` on ``/public`` (returns once acknowledged),
+        then syncs by Binance's USDⓈ-M rules with a WS API ``depth`` snapshot of ``limit``
+        levels (5, 10, 20, 50, 100, 500 or 1000; weight 2 to 20), keeping ``levels`` per side
+        (default: ``limit``). ``book.wait_synced(timeout)``, then read. See
+        :class:`~binance_usdm_ws.LocalOrderBook` and ``docs/local_order_book.md``.
+
+        Raises:
+            InvalidRequest: a bad argument, or the client lacks ``websocket_streams`` or
+                ``websocket_api`` configuration (the snapshot comes from the WS API).
+            SubscriptionRejected, RequestTimeout, ConnectionClosed: as for a subscription.
+        """
+        books = self.local_order_books(
+            [symbol], limit=limit, levels=levels, update_speed=update_speed
+        )
+        return books[symbol]
+
+    def local_order_books(
+        self,
+        symbols: Iterable[str],
+        *,
+        limit: int = 1000,
+        levels: Optional[int] = None,
+        update_speed: Union[DepthUpdateSpeed, str] = DepthUpdateSpeed.UPDATE_SPEED_100ms,
+        weight_share: Optional[float] = None,
+    ) -> LocalOrderBooks:
+        """Local order books of many symbols: one subscription, one snapshot budget.
+
+        Like :meth:`local_order_book` for each symbol, with their streams in one acknowledged
+        subscription on shared ``/public`` sockets (up to ``max_streams_per_connection`` each)
+        and one thread updating them. Snapshots of every book of the client go through one
+        scheduler that keeps within ``weight_share`` (default 0.5; setting it changes the
+        client's scheduler) of the ``REQUEST_WEIGHT`` limit reported in ``rateLimits``,
+        resyncs first. Progress: ``books.synced_count``, ``books.wait_synced(timeout)``.
+
+        Raises:
+            InvalidRequest: as :meth:`local_order_book`; ``weight_share`` not in (0, 1].
+        """
+        if weight_share is not None and not 0 < weight_share <= 1:
+            raise InvalidRequest(
+                f"weight_share: expected a fraction in (0, 1], got {weight_share!r}",
+                param="weight_share",
+            )
+        streams = self.websocket_streams
+        api = self.websocket_api
+        if self._order_books is None:
+            self._order_books = OrderBookManager(streams, api)
+        if weight_share is not None:
+            self._order_books.scheduler.weight_share = weight_share
+        return self._order_books.open(
+            symbols, limit=limit, levels=levels, update_speed=update_speed
+        )
+
     def user_data_stream(self) -> UserDataStream:
         """A user data stream of the account: typed events, kept alive and reconnected.
 
@@ -109,6 +175,8 @@ class BinanceDerivativesTradingUsdsFuturesClient:
         """Close every connection and stop every thread of this client. Idempotent."""
         for stream in list(self._streams):  # first: their close stops the key over the WS API
             stream.close()
+        if self._order_books is not None:
+            self._order_books.close()
         if self._websocket_streams is not None:
             self._websocket_streams.close()
         if self._websocket_api is not None:

@@ -43,6 +43,8 @@ nitpick_ignore = [
         "collections.abc.Iterator",
         "Timeout",
         "collections.abc.Iterable",
+        "collections.abc.Mapping",
+        "Decimal",
         "enum.IntEnum",
         "concurrent.futures._base.Future",
         "T",

@@ -28,12 +28,15 @@ positions, a USDT wallet, fees and realized PnL; ``ORDER_TRADE_UPDATE``, ``TRADE
 partial depth, ``bookTicker``; mark prices), their control messages and errors, the 10 incoming
 frames/s and 1024 streams limits (``ex.market.max_incoming_per_second``, ``ex.market.max_streams``;
 close 1008), ``ex.publish(stream, payload, copies=n)`` and ``ex.publish_burst(stream, payloads)``;
-``rateLimits`` on every reply and, on request,
-429 / 418 enforcement; server pings with a pong deadline (``ping_interval``, ``ping_timeout``;
-``pings_answered()``, ``pong_timeouts()`` count them); a ``max_connection_age`` on the
-simulated clock. Faults (``ex.faults``): drops, clean closes, delays, lost replies, reordering,
-error replies, raw frames, half-open silence, replies padded to any size
-(``pad_replies``: frames over 64 KiB) and messages split into fragments (``fragment``).
+``ex.depth``: depth-stream faults for local order books (a missing diff, a snapshot older or
+newer than the stream, duplicates) and the published books by update id (``_depth_faults.py``);
+``rateLimits`` on every reply (``weight_window_seconds`` shortens the weight window) and, on
+request, 429 / 418 enforcement; server pings with a pong deadline (``ping_interval``,
+``ping_timeout``; ``pings_answered()``, ``pong_timeouts()`` count them); a
+``max_connection_age`` on the simulated clock. Faults (``ex.faults``): drops, clean closes,
+delays, lost replies, reordering, error replies, raw frames, half-open silence, stalled
+handshakes, replies padded to any size (``pad_replies``: frames over 64 KiB) and messages
+split into fragments (``fragment``).
 
 Error codes chosen where Binance documents none: unknown method → 400 / -1020 ("This operation
 is not supported."); malformed JSON or a frame that is not an object → ``{"id": null,

@@ -17,7 +17,7 @@ from ._common import dumps, random_alnum
 from ._dispatch import Dispatcher
 from ._faults import Faults
 from ._server import Connection, Server
-from ._state import INVALID_KEY, ApiKeys, ExchangeClock, ListenKeys, RateLimiter
+from ._state import INVALID_KEY, ApiKeys, ExchangeClock, ListenKeys, RateLimiter, _Window
 from ._trading import Engine, Number
 
 __all__ = ["LocalExchange", "RecordedRequest"]
@@ -53,7 +53,9 @@ class LocalExchange:
         enforce_rate_limits: Reject requests over the limits with 429 (and 418 bans).
         require_signature_checks: Verify signatures; False accepts any non-empty signature.
         recv_window_default: recvWindow (ms) when a request sends none.
-        weight_limit_per_minute: REQUEST_WEIGHT limit per minute.
+        weight_limit_per_minute: REQUEST_WEIGHT limit per window.
+        weight_window_seconds: The REQUEST_WEIGHT window (Binance: 60); ``rateLimits`` reports
+            it (``MINUTE``/``intervalNum`` for whole minutes, else ``SECOND``).
         order_limit_per_10s: ORDERS limit per 10 seconds (per API key).
         order_limit_per_minute: ORDERS limit per minute (per API key).
         ban_after_violations: Rate-limit violations after which the "IP" is banned (418).
@@ -81,6 +83,7 @@ class LocalExchange:
         require_signature_checks: bool = True,
         recv_window_default: int = 5000,
         weight_limit_per_minute: int = 2400,
+        weight_window_seconds: int = 60,
         order_limit_per_10s: int = 300,
         order_limit_per_minute: int = 1200,
         ban_after_violations: int = 3,
@@ -103,6 +106,7 @@ class LocalExchange:
         self._listen_keys = ListenKeys()
         self._limiter = RateLimiter(
             weight_limit=weight_limit_per_minute,
+            weight=_Window(weight_window_seconds * 1000),
             orders_10s_limit=order_limit_per_10s,
             orders_1m_limit=order_limit_per_minute,
             enforce=enforce_rate_limits,
@@ -138,6 +142,9 @@ class LocalExchange:
         self.faults = Faults(self._server)
         self.market = self._server.market
         self.market.engine = self._engine
+        #: Depth-stream faults and the published books (see ``_depth_faults.py``).
+        self.depth = self.market.depth
+        self._engine.depth_faults = self.depth
         self._engine.on_trade = self.market.on_trade
         self._started = False
 

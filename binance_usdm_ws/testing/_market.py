@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ._common import dumps, loads
+from ._depth_faults import DepthFaults
 
 if TYPE_CHECKING:
     from ._server import Connection, Server
@@ -100,6 +101,8 @@ class MarketHub:
         self._klines: dict[tuple[str, str], dict[str, Any]] = {}
         self._day: dict[str, dict[str, Any]] = {}
         self._next_mark = {"3s": 0.0, "1s": 0.0}
+        #: Depth-stream faults and the record of published books.
+        self.depth = DepthFaults(server)
 
     # ------------------------------------------------------------------ connections
 
@@ -322,12 +325,14 @@ class MarketHub:
             fp, fq = book.fmt_price, book.fmt_qty
             diff_b = [[fp(p), fq(q)] for p, q in _diff(old_bids, bids, reverse=True)]
             diff_a = [[fp(p), fq(q)] for p, q in _diff(old_asks, asks, reverse=False)]
+            # The first diff published is against an empty book: it covers the last update only.
+            first = last + 1 if last else u
             event = {
-                "e": "depthUpdate", "E": now, "T": now, "s": symbol, "U": last + 1, "u": u,
+                "e": "depthUpdate", "E": now, "T": now, "s": symbol, "U": first, "u": u,
                 "pu": last, "b": diff_b, "a": diff_a, "ps": symbol, "st": 1,
             }  # fmt: skip
-            for suffix in ("", "@100ms", "@500ms"):
-                self.publish(f"{s}@depth{suffix}", event)
+            for out in self.depth.deliver(symbol, event, bids, asks):
+                self.publish_depth(symbol, out)
             for levels in (5, 10, 20):
                 top_b = [[fp(p), fq(q)] for p, q in list(bids.items())[:levels]]
                 top_a = [[fp(p), fq(q)] for p, q in list(asks.items())[:levels]]
@@ -345,6 +350,14 @@ class MarketHub:
                 }  # fmt: skip
                 self.publish(f"{s}@bookTicker", ticker)
                 self.publish("!bookTicker", ticker)
+
+    def publish_depth(self, symbol: str, event: dict[str, Any]) -> list[Connection]:
+        """Send one diff on every speed of ``<symbol>@depth``; returns the connections."""
+        s = symbol.lower()
+        sent: list[Connection] = []
+        for suffix in ("", "@100ms", "@500ms"):
+            sent += self.publish(f"{s}@depth{suffix}", event)
+        return sent
 
     def tick(self) -> None:
         """About four times a second: mark prices when due, then book changes."""

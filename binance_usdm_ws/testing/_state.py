@@ -359,11 +359,12 @@ class RateLimiter:
 
     def report(self, now_ms: int, orders_of: Optional[str]) -> list[dict[str, Any]]:
         """Return the ``rateLimits`` array (ORDERS entries only when ``orders_of`` is a key)."""
+        minutes = self.weight.length_ms // 60_000 if self.weight.length_ms % 60_000 == 0 else 0
         out: list[dict[str, Any]] = [
             {
                 "rateLimitType": "REQUEST_WEIGHT",
-                "interval": "MINUTE",
-                "intervalNum": 1,
+                "interval": "MINUTE" if minutes else "SECOND",
+                "intervalNum": minutes or self.weight.length_ms // 1000,
                 "limit": self.weight_limit,
                 "count": self.weight.current(now_ms),
             }

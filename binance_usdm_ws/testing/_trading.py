@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ._accounts import MAKER_FEE, TAKER_FEE, Account, Totals, avg, money, position_figures
 from ._book import ZERO, AlgoBook, Book, Order, SymbolInfo
 from ._common import ApiError, random_alnum
+
+if TYPE_CHECKING:
+    from ._depth_faults import DepthFaults
 
 __all__ = ["Engine", "DEFAULT_SYMBOLS"]
 
@@ -63,6 +66,8 @@ class Engine:
         self.replenish = replenish
         self.initial_balance = initial_balance
         self.books: dict[str, Book] = {}
+        #: The depth-stream faults (``LocalExchange.depth``): a stale ``depth`` answer.
+        self.depth_faults: Optional[DepthFaults] = None
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, dict[int, Order]] = {}
         self._open: dict[tuple[str, str], dict[int, Order]] = {}

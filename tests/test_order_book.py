@@ -1,0 +1,601 @@
+"""Local order books over real sockets: the local exchange's depth stream and ``depth`` method.
+
+Every check compares the local book with the exchange's own book as published with the same
+update id, level for level; each fault of the depth stream must lead to a resync and then to a
+correct book again.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from binance_usdm_ws import (
+    BinanceDerivativesTradingUsdsFuturesClient,
+    BookNotSynced,
+    BookResync,
+    BookUpdate,
+    ConfigurationWebsocketApi,
+    ConfigurationWebsocketStreams,
+    InvalidRequest,
+    Level,
+    LocalOrderBook,
+    OrderType,
+    Side,
+    StreamGap,
+    TimeInForce,
+)
+from binance_usdm_ws.testing import LocalExchange
+
+from .conftest import wait_until
+
+TICK = Decimal("0.10")
+
+
+def make(exchange: LocalExchange, **streams: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+    api = ConfigurationWebsocketApi(
+        base_path=exchange.ws_api_url,
+        api_key=exchange.api_key,
+        api_secret=exchange.api_secret,
+        timeout=5.0,
+        reconnect_delay=0.05,
+    )
+    options: dict[str, Any] = dict(base_path=exchange.streams_url, reconnect_delay=0.05)
+    options.update(streams)
+    return BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=api, websocket_streams=ConfigurationWebsocketStreams(**options)
+    )
+
+
+@pytest.fixture
+def client(exchange: LocalExchange) -> Iterator[BinanceDerivativesTradingUsdsFuturesClient]:
+    with make(exchange) as c:
+        yield c
+
+
+def published(exchange: LocalExchange, symbol: str, update_id: int) -> tuple[Any, Any]:
+    entry = exchange.depth.book_at(symbol, update_id)
+    assert entry is not None, f"the exchange published no {symbol} book with u={update_id}"
+    _, bids, asks = entry
+    return tuple(Level(p, q) for p, q in bids), tuple(Level(p, q) for p, q in asks)
+
+
+def assert_equal_to_exchange(exchange: LocalExchange, book: LocalOrderBook) -> int:
+    """The book equals the exchange's book published with the same update id; returns it."""
+    view = book.snapshot()
+    assert view is not None
+    bids, asks = published(exchange, book.symbol, view.last_update_id)
+    assert (view.bids, view.asks) == (bids, asks)
+    return view.last_update_id
+
+
+def settle(exchange: LocalExchange, book: LocalOrderBook) -> None:
+    """Publish every pending change and wait until the book has the latest update id."""
+    exchange.depth.publish_changes()
+    latest = exchange.depth.book(book.symbol)
+    assert latest is not None
+    wait_until(lambda: book.synced and book.last_update_id == latest[0], timeout=10)
+
+
+def touch(exchange: LocalExchange, symbol: str, rng: random.Random, mid: Decimal) -> None:
+    """Replace the maker levels of ``symbol`` with a random book around ``mid``."""
+    bids = [(mid - TICK * rng.randint(1, 40), Decimal(rng.randint(1, 9))) for _ in range(8)]
+    asks = [(mid + TICK * rng.randint(1, 40), Decimal(rng.randint(1, 9))) for _ in range(8)]
+    exchange.set_book(symbol, bids, asks)
+
+
+def order_flow(client: BinanceDerivativesTradingUsdsFuturesClient, symbol: str, rng: random.Random,
+               n: int, mid: Decimal, check: Callable[[], None] = lambda: None) -> None:  # fmt: skip
+    """``n`` random orders: resting, crossing (fills), cancels and market orders."""
+    trade = client.websocket_api.trade_api
+    resting: list[int] = []
+    for i in range(n):
+        roll = rng.random()
+        if roll < 0.15 and resting:
+            oid = resting.pop(rng.randrange(len(resting)))
+            try:
+                trade.cancel_order().symbol(symbol).order_id(oid).execute()
+            except Exception:
+                pass  # already filled
+        elif roll < 0.25:
+            side = rng.choice([Side.BUY, Side.SELL])
+            trade.new_order().symbol(symbol).side(side).type(OrderType.MARKET).quantity(
+                "0.001"
+            ).execute()
+        else:
+            side = rng.choice([Side.BUY, Side.SELL])
+            offset = TICK * rng.randint(-5, 30)  # some cross the spread and fill
+            price = mid - offset if side is Side.BUY else mid + offset
+            qty = Decimal(rng.randint(1, 50)) / 1000
+            order = (
+                trade.new_order().symbol(symbol).side(side).type(OrderType.LIMIT)
+                .time_in_force(TimeInForce.GTC).price(price).quantity(qty).execute()
+            ).typed.result  # fmt: skip
+            if order.order_id is not None:
+                resting.append(order.order_id)
+        if i % 25 == 24:
+            check()
+
+
+def test_random_order_flow_keeps_the_book_equal_to_the_exchange(exchange, client):
+    books = client.local_order_books(["BTCUSDT", "ETHUSDT"])
+    assert set(books) == {"BTCUSDT", "ETHUSDT"} and books.synced_count == 0
+    btc, eth = books["BTCUSDT"], books["ETHUSDT"]
+    rng = random.Random(11)
+    touch(exchange, "ETHUSDT", rng, Decimal("3000"))
+    order_flow(client, "BTCUSDT", rng, 5, Decimal("60000"))
+    books.wait_synced(timeout=10)
+    assert books.synced_count == 2
+    compared: set[int] = set()
+
+    def check() -> None:  # mid-flow: whatever update id the book is at, it is exact
+        compared.add(assert_equal_to_exchange(exchange, btc))
+
+    # Readers in other threads meanwhile: every copy is one whole, published book.
+    stop = threading.Event()
+    read_ids: list[set[int]] = [set(), set()]
+    failures: list[BaseException] = []
+
+    def reader(seen: set[int]) -> None:
+        try:
+            while not stop.is_set():
+                seen.add(assert_equal_to_exchange(exchange, btc))
+        except BaseException as exc:
+            failures.append(exc)
+
+    readers = [threading.Thread(target=reader, args=(seen,)) for seen in read_ids]
+    for thread in readers:
+        thread.start()
+    try:
+        order_flow(client, "BTCUSDT", rng, 300, Decimal("60000"), check)
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join()
+    assert failures == []
+    assert all(len(seen) >= 2 for seen in read_ids)  # each reader saw the book move
+    settle(exchange, btc)
+    compared.add(assert_equal_to_exchange(exchange, btc))
+    assert len(compared) >= 5  # compared at several different update ids
+    settle(exchange, eth)
+    assert_equal_to_exchange(exchange, eth)
+    # Prices are exact Decimals, best first, in numeric order.
+    bids, asks = btc.bids(), btc.asks()
+    assert bids and asks
+    assert [lv.price for lv in bids] == sorted((lv.price for lv in bids), reverse=True)
+    assert [lv.price for lv in asks] == sorted(lv.price for lv in asks)
+    assert all(type(lv.price) is Decimal and type(lv.quantity) is Decimal for lv in bids + asks)
+    assert btc.best_bid() == bids[0] and btc.best_ask() == asks[0] and bids[0] < asks[0]
+    assert btc.resyncs == 0 and btc.stale_snapshots == 0
+
+
+def test_reads_before_sync_raise_or_return_none(exchange, client):
+    exchange.depth.hold("BTCUSDT")  # no diff reaches the client
+    book = client.local_order_book("BTCUSDT", limit=100)
+    # Subscribed and snapshotted, but no diff has joined the snapshot yet: not synced.
+    wait_until(lambda: book.snapshots == 1)
+    assert not book.synced and book.last_update_id is None
+    for read in (book.best_bid, book.best_ask, book.bids, book.asks, book.snapshot):
+        with pytest.raises(BookNotSynced) as info:
+            read()
+        assert info.value.symbol == "BTCUSDT" and info.value.reason == "syncing"
+        assert read(strict=False) is None
+    with pytest.raises(BookNotSynced):
+        book.wait_synced(timeout=0.05)
+    touch(exchange, "BTCUSDT", random.Random(1), Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.release("BTCUSDT")
+    book.wait_synced(timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    book.close()
+    with pytest.raises(BookNotSynced) as info:
+        book.best_bid()
+    assert info.value.reason == "closed"
+
+
+def test_bad_arguments_are_refused_before_anything_is_sent(exchange, client):
+    with pytest.raises(InvalidRequest):
+        client.local_order_book("BTCUSDT", limit=999)
+    with pytest.raises(InvalidRequest):
+        client.local_order_book("BTCUSDT", levels=0)
+    with pytest.raises(InvalidRequest):
+        client.local_order_books("BTCUSDT")
+    with pytest.raises(InvalidRequest):
+        client.local_order_book("BTC USDT")
+    with pytest.raises(InvalidRequest):
+        client.local_order_books(["BTCUSDT"], weight_share=2)
+    assert exchange.market_subscriptions() == []
+    streams_only = BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_streams=ConfigurationWebsocketStreams(base_path=exchange.streams_url)
+    )
+    with streams_only, pytest.raises(InvalidRequest):
+        streams_only.local_order_book("BTCUSDT")  # the snapshot needs the WS API
+
+
+def synced_book(exchange, client, symbol="BTCUSDT", **options):
+    book = client.local_order_book(symbol, **options)
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    touch(exchange, symbol, random.Random(2), Decimal("60000"))
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+    return book, changes
+
+
+def test_a_missing_diff_is_a_gap_then_a_resync(exchange, client):
+    book, changes = synced_book(exchange, client)
+    rng = random.Random(3)
+    before = book.last_update_id
+    exchange.depth.skip_next("BTCUSDT")
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    skipped = exchange.depth.skipped["BTCUSDT"]
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert (resync.reason, resync.expected, resync.got) == ("gap", before, skipped[0])
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert book.resyncs == 1
+    # In order: updates, the resync, then a snapshot update before any further diff.
+    kinds = [type(c).__name__ + ("*" if getattr(c, "snapshot", False) else "") for c in changes]
+    at = kinds.index("BookResync")
+    assert kinds[0] == "BookUpdate*" and kinds[at + 1] == "BookUpdate*"
+
+
+def test_a_snapshot_older_than_the_stream_is_fetched_again(exchange, client):
+    book, changes = synced_book(exchange, client)
+    rng = random.Random(4)
+    depth_requests = sum(1 for r in exchange.requests if r.method == "depth")
+    stale_id = exchange.depth.stale_snapshot("BTCUSDT")  # the next depth answers this book
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.skip_next("BTCUSDT")  # a gap makes the book ask for a snapshot
+    for _ in range(2):
+        touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+        exchange.depth.publish_changes()
+    wait_until(lambda: book.stale_snapshots == 1, timeout=10)
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert book.last_update_id > stale_id
+    assert sum(1 for r in exchange.requests if r.method == "depth") == depth_requests + 2
+    assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
+
+
+def test_a_snapshot_newer_than_the_stream_waits_for_the_stream(exchange, client):
+    rng = random.Random(5)
+    watcher = client.websocket_streams.subscribe(["btcusdt@depth"])  # the exchange publishes
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.hold("BTCUSDT")
+    for _ in range(3):
+        touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+        exchange.depth.publish_changes()
+    assert exchange.depth.held("BTCUSDT") == 3
+    book = client.local_order_book("BTCUSDT")
+    wait_until(lambda: book.snapshots == 1)  # its lastUpdateId is ahead of every diff sent
+    assert not book.synced
+    assert exchange.depth.release("BTCUSDT") == 3
+    book.wait_synced(timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    assert (book.snapshots, book.stale_snapshots, book.resyncs) == (1, 0, 0)  # never refetched
+    assert sum(1 for r in exchange.requests if r.method == "depth") == 1
+    watcher.unsubscribe()
+
+
+def test_duplicate_diffs_are_ignored(exchange, client):
+    book, changes = synced_book(exchange, client)
+    rng = random.Random(6)
+    exchange.depth.duplicate_next("BTCUSDT", copies=3)
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    wait_until(lambda: book.duplicates == 2)
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert book.resyncs == 0  # a copy of an applied diff is harmless: never a resync
+
+
+def test_a_dropped_connection_resyncs_on_the_new_socket(exchange, client):
+    book, changes = synced_book(exchange, client)
+    rng = random.Random(7)
+    exchange.faults.drop_connections("stream")
+    wait_until(lambda: any(isinstance(c, BookResync) for c in changes), timeout=10)
+    assert not book.synced
+    with pytest.raises(BookNotSynced) as info:
+        book.bids(5)
+    assert info.value.reason == "reconnect"
+    wait_until(lambda: client.websocket_streams.reconnects == 1, timeout=10)
+    for _ in range(3):  # changes on the new subscription: the book syncs again
+        touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+        exchange.depth.publish_changes()
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    gap_at = next(i for i, c in enumerate(changes) if isinstance(c, StreamGap))
+    assert changes[gap_at].reason == "reconnect"
+    assert isinstance(changes[gap_at + 1], BookResync)
+    assert changes[gap_at + 1].reason == "reconnect"
+
+
+def test_a_crossed_book_resyncs(exchange, client):
+    book, changes = synced_book(exchange, client)
+    u = book.last_update_id
+    ask = book.best_ask()
+    assert u is not None and ask is not None
+    crossing = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
+        "b": [[str(ask.price + TICK), "1.000"]], "a": [],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", crossing)
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert resync.reason == "crossed"
+    touch(exchange, "BTCUSDT", random.Random(8), Decimal("60000"))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+
+
+def test_a_delivery_overflow_resyncs(exchange):
+    with make(exchange, queue_size=5) as client:
+        book, changes = synced_book(exchange, client)
+        u = book.last_update_id
+        assert u is not None
+        old = {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u, "u": u, "pu": u - 1,
+               "b": [], "a": []}  # fmt: skip
+        with book._lock:  # the book's thread waits for this lock: its queue fills up
+            exchange.publish("btcusdt@depth@100ms", old)  # blocks the thread on its next apply
+            exchange.publish("btcusdt@depth@100ms", dict(old, u=u + 1), copies=20)
+            feed = book._feed
+            assert feed is not None and feed._handle is not None
+            wait_until(lambda: feed._handle.dropped > 0)  # type: ignore[union-attr]
+        wait_until(
+            lambda: any(isinstance(c, BookResync) and c.reason == "overflow" for c in changes)
+        )
+        at = next(i for i, c in enumerate(changes) if isinstance(c, StreamGap))
+        assert changes[at].reason == "overflow" and changes[at].dropped > 0
+        assert changes[at + 1].reason == "overflow"  # its BookResync right after
+        touch(exchange, "BTCUSDT", random.Random(9), Decimal("60000"))
+        settle(exchange, book)
+        assert_equal_to_exchange(exchange, book)
+
+
+def test_levels_are_kept_within_the_depth_by_numeric_order(exchange, client):
+    book = client.local_order_book("BTCUSDT", limit=5, levels=5)
+    ladder = [(Decimal("9999.9") - i, Decimal(1)) for i in range(12)]  # 9999.9 ... 9988.9
+    exchange.set_book("BTCUSDT", ladder, [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)])
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+    view = book.snapshot()
+    assert view is not None
+    assert [lv.price for lv in view.bids] == [Decimal("9999.9") - i for i in range(5)]
+    assert [lv.price for lv in view.asks] == [Decimal("10000.1") + i for i in range(5)]
+    # A level beyond the kept depth is unknown, never shown: the best five stay exact.
+    exchange.set_book(
+        "BTCUSDT", ladder[1:], [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)]
+    )
+    settle(exchange, book)
+    bids = book.bids()
+    assert bids is not None and [lv.price for lv in bids][:4] == [
+        Decimal("9998.9") - i for i in range(4)
+    ]
+    assert len(bids) <= 5
+
+
+def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
+    symbols = [f"S{i:02d}USDT" for i in range(50)]
+    # 50 snapshots of weight 2 = 100 > the 60 a window allows: the scheduler must spread them.
+    with LocalExchange(
+        ping_interval=1.0,
+        enforce_rate_limits=True,
+        weight_limit_per_minute=60,
+        weight_window_seconds=2,
+    ) as exchange:
+        rng = random.Random(10)
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        with make(exchange) as client:
+            books = client.local_order_books(symbols, limit=20, weight_share=0.5)
+            assert len(exchange.market_subscriptions()) == 1  # one socket for all 50
+            stop = threading.Event()
+
+            def churn() -> None:  # every symbol keeps changing, so each can join its snapshot
+                while not stop.is_set():
+                    for symbol in symbols:
+                        if not books[symbol].synced:
+                            touch(exchange, symbol, rng, Decimal("100"))
+                    stop.wait(0.05)
+
+            worker = threading.Thread(target=churn)
+            worker.start()
+            try:
+                books.wait_synced(timeout=60)
+            finally:
+                stop.set()
+                worker.join()
+            scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+            assert books.synced_count == 50
+            assert scheduler.rate_limited == 0  # never a 429
+            assert (scheduler.limit, scheduler.window) == (60, 2.0)  # learned from rateLimits
+            assert scheduler.sent >= 50
+            for symbol in symbols[:5]:
+                settle(exchange, books[symbol])
+                assert_equal_to_exchange(exchange, books[symbol])
+
+
+def test_updates_describe_what_changed(exchange, client):
+    book = client.local_order_book("BTCUSDT")
+    items: list[Any] = []
+    book.on(BookUpdate, items.append)
+    touch(exchange, "BTCUSDT", random.Random(12), Decimal("60000"))
+    book.wait_synced(timeout=10)
+    exchange.set_book(
+        "BTCUSDT", [(Decimal("59990.0"), Decimal(3))], [(Decimal("60010.0"), Decimal(4))]
+    )
+    settle(exchange, book)
+    wait_until(lambda: len(items) >= 2)
+    first, last = items[0], items[-1]
+    assert first.snapshot and first.previous_update_id is None  # the whole book, loaded
+    assert not last.snapshot and last.previous_update_id is not None
+    assert Level(Decimal("59990.0"), Decimal(3)) in last.bids
+    assert any(lv.quantity == 0 for lv in last.bids + last.asks)  # removed levels: qty 0
+    assert book.bids() == (Level(Decimal("59990.0"), Decimal(3)),)
+
+
+def test_the_example_prints_best_bid_ask_and_spread_live():
+    example = Path(__file__).resolve().parents[1] / "examples" / "websocket_streams"
+    done = subprocess.run(
+        [sys.executable, str(example / "local_order_book.py"), "--local", "--seconds", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("BTCUSDT synced at update id ")
+    quotes = [line for line in lines if line.startswith("bid ")]
+    assert quotes, done.stdout
+    for line in quotes:  # "bid P x Q   ask P x Q   spread S", and S is ask - bid, positive
+        words = line.split()
+        bid, ask, spread = Decimal(words[1]), Decimal(words[5]), Decimal(words[9])
+        assert spread == ask - bid > 0
+    assert lines[-1].startswith("resyncs: ")
+
+
+def test_resyncs_go_before_first_syncs(no_thread_leak):
+    # Two snapshots of weight 2 per 2-second window: first syncs of five books must queue.
+    with LocalExchange(
+        ping_interval=1.0,
+        enforce_rate_limits=True,
+        weight_limit_per_minute=8,
+        weight_window_seconds=2,
+    ) as exchange:
+        rng = random.Random(13)
+        symbols = ["BTCUSDT"] + [f"Q{i}USDT" for i in range(5)]
+        for symbol in symbols[1:]:
+            touch(exchange, symbol, rng, Decimal("100"))
+        with make(exchange) as client:
+            first, changes = synced_book(exchange, client, "BTCUSDT", limit=20)
+            others = client.local_order_books(symbols[1:], limit=20)
+            exchange.depth.skip_next("BTCUSDT")  # a gap: BTCUSDT asks for a snapshot again
+            for _ in range(2):
+                touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+                exchange.depth.publish_changes()
+            wait_until(lambda: first.resyncs == 1)
+            stop = threading.Event()
+
+            def churn() -> None:
+                while not stop.is_set():
+                    for symbol in symbols:
+                        touch(
+                            exchange,
+                            symbol,
+                            rng,
+                            Decimal("60000" if symbol == "BTCUSDT" else "100"),
+                        )
+                    stop.wait(0.05)
+
+            worker = threading.Thread(target=churn)
+            worker.start()
+            try:
+                first.wait_synced(timeout=30)
+                others.wait_synced(timeout=60)
+            finally:
+                stop.set()
+                worker.join()
+            order = [r.params.get("symbol") for r in exchange.requests if r.method == "depth"]
+            resync_at = [i for i, s in enumerate(order) if s == "BTCUSDT"][1]
+            later = [s for s in order[resync_at:] if s != "BTCUSDT"]
+            assert len(set(later)) >= 2, order  # it overtook first syncs queued before it
+            assert client._order_books.scheduler.rate_limited == 0  # type: ignore[union-attr]
+
+
+def test_futures_ids_need_not_be_contiguous_and_unknown_removals_are_normal(exchange, client):
+    book, changes = synced_book(exchange, client)
+    u = book.last_update_id
+    assert u is not None
+    # U is not pu + 1 (futures ids skip), and 1.00 is a level the book never had.
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 5, "u": u + 9, "pu": u,
+        "b": [["59000.00", "7.000"], ["1.00", "0"]], "a": [],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)
+    wait_until(lambda: book.last_update_id == u + 9)
+    assert book.synced and book.resyncs == 0
+    bids = book.bids()
+    assert Level(Decimal("59000.00"), Decimal("7")) in bids
+    assert not any(isinstance(c, BookResync) for c in changes)
+
+
+def test_a_socket_rotation_keeps_the_book_synced(exchange):
+    with make(exchange, rotation_interval=0.5) as client:
+        book, changes = synced_book(exchange, client)
+        rng = random.Random(14)
+        while client.websocket_streams.rotations < 2:  # changes before, during and after
+            touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+            exchange.depth.publish_changes()
+            wait_until(lambda: book.last_update_id == exchange.depth.book("BTCUSDT")[0], 10)
+        settle(exchange, book)
+        assert_equal_to_exchange(exchange, book)
+        assert book.resyncs == 0 and not any(isinstance(c, BookResync) for c in changes)
+
+
+@pytest.mark.parametrize(
+    "levels", [[["abc", "1.000"]], [["59000.00", "-1"]], [["59000.00", "NaN"]], [["59000.00"]]]
+)
+def test_an_unreadable_event_unsyncs_then_resyncs(exchange, client, levels):
+    book, changes = synced_book(exchange, client)
+    u = book.last_update_id
+    assert u is not None
+    bad = {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
+           "b": [["59100.00", "1.000"], *levels], "a": []}  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", bad)
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert resync.reason == "invalid"
+    touch(exchange, "BTCUSDT", random.Random(15), Decimal("60000"))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)  # the half-read event left nothing behind
+
+
+def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
+    # The user's own calls have used 95 of the window's 100: snapshots must wait for the next
+    # window rather than take the count past the limit (a 429).
+    with LocalExchange(
+        ping_interval=1.0,
+        enforce_rate_limits=True,
+        weight_limit_per_minute=100,
+        weight_window_seconds=2,
+    ) as exchange:
+        rng = random.Random(16)
+        symbols = [f"W{i}USDT" for i in range(5)]
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        with make(exchange) as client:
+            account = client.websocket_api.account_api
+            for _ in range(19):  # weight 5 each
+                account.account_information().execute()
+            books = client.local_order_books(symbols, limit=20)
+            stop = threading.Event()
+
+            def churn() -> None:
+                while not stop.is_set():
+                    for symbol in symbols:
+                        touch(exchange, symbol, rng, Decimal("100"))
+                    stop.wait(0.05)
+
+            worker = threading.Thread(target=churn)
+            worker.start()
+            try:
+                books.wait_synced(timeout=30)
+            finally:
+                stop.set()
+                worker.join()
+            assert client._order_books.scheduler.rate_limited == 0  # type: ignore[union-attr]
+            account.account_information().execute()  # and the user's next call still fits
