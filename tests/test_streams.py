@@ -35,9 +35,9 @@ from binance_usdm_ws import (
     UserDataStream,
     decode_event,
 )
-from binance_usdm_ws._requests import STRING, Param, Request, Security
 from binance_usdm_ws.enums import ExecutionType, OrderStatus
 from binance_usdm_ws.testing import LocalExchange
+from binance_usdm_ws.websocket_api._requests import STRING, Param, Request, Security
 
 from ._data import DATA
 from .conftest import wait_until as wait_for
@@ -707,7 +707,7 @@ def test_overlap_keeps_the_first_copy_and_the_order():
     the new socket's backlog adds only what the old one had not delivered, in order."""
     from types import SimpleNamespace
 
-    from binance_usdm_ws._streams import _ACTIVE, _Link
+    from binance_usdm_ws.websocket_streams._streams import _ACTIVE, _Link
 
     config = ConfigurationWebsocketStreams(rotation_interval=None)
     stream = UserDataStream(None, config, None)  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ import enum
 import re
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Optional, TypeVar, Union
 
-from .._requests import STRING, USE_CLIENT_DEFAULT, Builds, Param, Timeout
+from .._core._params import STRING, USE_CLIENT_DEFAULT, Builds, Param, Timeout
 from ..errors import InvalidRequest
 from . import _models as m
 from ._enums import (

@@ -41,14 +41,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
 from .._config import ConfigurationWebsocketStreams
-from .._connection import Connection, Reply
-from .._requests import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
-from .._stream_delivery import StreamConsumer, StreamGap, now_ms
-from .._streams import _Seen
-from .._transport import connect_options
+from .._core._connection import Connection, Reply
+from .._core._params import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
+from .._core._stream_delivery import StreamConsumer, StreamGap, now_ms
+from .._core._transport import connect_options
 from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
 from ._builders import MarketApi, PublicApi, Route, StreamTransport, parse_stream_name
 from ._decode import decode_market_event
+from ._streams import _Seen
 
 __all__ = ["StreamHandle", "SubscriptionRejected", "WebsocketStreams"]
 
@@ -77,7 +77,7 @@ class SubscriptionRejected(ServerError):
         return f"code {self.code}: {self.msg} [method={self.method} id={self.request_id!r}]"
 
 
-class StreamHandle(StreamConsumer, Generic[T]):
+class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
     """A subscription to one or more streams: typed events and ``StreamGap``\\s, in order.
 
     Made by a builder's ``execute()`` or ``client.websocket_streams.subscribe([...])``. Iterate
@@ -151,15 +151,13 @@ class StreamHandle(StreamConsumer, Generic[T]):
             return handler
         return super().on(event_type, handler)
 
-    def get(  # type: ignore[override]  # the base is typed for user data events
-        self, timeout: Optional[float] = None
-    ) -> Optional[Union[T, StreamGap]]:
+    def get(self, timeout: Optional[float] = None) -> Optional[Union[T, StreamGap]]:
         """Return the next event or gap, waiting up to ``timeout`` seconds (``None``: forever).
 
         Returns:
             The item; ``None`` on timeout, or once unsubscribed and drained.
         """
-        item: Optional[Union[T, StreamGap]] = super().get(timeout)  # type: ignore[assignment]
+        item: Optional[Union[T, StreamGap]] = super().get(timeout)
         return item
 
     def get_raw(self, timeout: Optional[float] = None) -> Any:
@@ -183,11 +181,11 @@ class StreamHandle(StreamConsumer, Generic[T]):
             return item["data"] if "data" in item else item
         return self._resolve(item)  # a notice: the gap, or an error for on_error
 
-    def __iter__(self) -> Iterator[Union[T, StreamGap]]:  # type: ignore[override]
+    def __iter__(self) -> StreamHandle[T]:
         return self
 
-    def __next__(self) -> Union[T, StreamGap]:  # type: ignore[override]
-        item: Union[T, StreamGap] = super().__next__()  # type: ignore[assignment]
+    def __next__(self) -> Union[T, StreamGap]:
+        item: Union[T, StreamGap] = super().__next__()
         return item
 
     def unsubscribe(self) -> None:

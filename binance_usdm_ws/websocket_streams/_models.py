@@ -19,8 +19,7 @@ from typing import Any, Optional, Union
 
 from attrs import define, field
 
-from .._events import UnknownEvent, _Event, _key
-from .._models import PriceLevel
+from .._core._models import PriceLevel, UnknownEvent, _Event, _key
 from ..enums import OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [

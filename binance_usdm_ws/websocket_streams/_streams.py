@@ -37,18 +37,19 @@ import queue
 import random
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from ._config import ConfigurationWebsocketStreams
-from ._connection import Connection
-from ._redact import mask
-from ._scheduler import Scheduler, TimerHandle
-from ._stream_delivery import StreamConsumer, StreamGap, StreamItem, now_ms
-from ._transport import connect_options
-from .errors import BinanceWsError, ConnectionClosed, InvalidRequest, ServerError
+from .._config import ConfigurationWebsocketStreams
+from .._core._connection import Connection
+from .._core._redact import mask
+from .._core._scheduler import Scheduler, TimerHandle
+from .._core._stream_delivery import StreamConsumer, StreamGap, now_ms
+from .._core._transport import connect_options
+from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, ServerError
+from ._events import UserDataEvent, decode_event
 
 if TYPE_CHECKING:
-    from ._websocket_api import WebsocketApi
+    from ..websocket_api._websocket_api import WebsocketApi
 
 __all__ = ["StreamGap", "StreamItem", "UserDataStream"]
 
@@ -96,7 +97,18 @@ class _Seen:
         return True
 
 
-class UserDataStream(StreamConsumer):
+#: What a stream yields: a typed event or a gap notice.
+StreamItem = Union[UserDataEvent, StreamGap]
+
+
+def _decode_user_data(message: Any) -> StreamItem:
+    """One buffered message → its event (the ``{"stream","data"}`` envelope unwrapped)."""
+    if type(message) is dict and "data" in message and "stream" in message:
+        message = message["data"]  # combined-stream envelope
+    return decode_event(message)
+
+
+class UserDataStream(StreamConsumer[StreamItem]):
     """The account's user data stream: typed events, kept alive and reconnected by itself.
 
     Made by ``client.user_data_stream()``. Use it as a context manager (``start()`` on enter,
@@ -126,7 +138,9 @@ class UserDataStream(StreamConsumer):
         on_closed: Optional[Callable[[UserDataStream], None]] = None,
     ) -> None:
         self._n = next(_counter)
-        super().__init__(config.queue_size, f"binance-usdm-ws-uds{self._n}")
+        super().__init__(
+            config.queue_size, f"binance-usdm-ws-uds{self._n}", decode=_decode_user_data
+        )
         self._api = websocket_api
         self._config = config
         self._scheduler = scheduler

@@ -47,8 +47,8 @@ from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, override
 from cattrs.v import format_exception, transform_error
 
+from ..errors import DecodeError
 from ._models import PriceLevel
-from .errors import DecodeError
 
 if sys.version_info >= (3, 10):
     from types import UnionType
