@@ -72,6 +72,7 @@ __all__ = [
     "StreamRoute",
     "StreamTransport",
     "TradingSessionStream",
+    "is_listen_key",
     "parse_stream_name",
 ]
 
@@ -148,6 +149,19 @@ _PLACEHOLDER = re.compile(r"([@_]?)<(\w+)>")
 _EXTRA: list[tuple[re.Pattern[str], Route, type]] = [
     (re.compile(rf"(?:{SYMBOL_RE})@assetIndex"), Route.MARKET, m.AssetIndexUpdate),
 ]
+
+
+#: A listenKey as a stream name (Binance's are 64 letters and digits): user data, on ``/private``.
+_LISTEN_KEY = re.compile(r"[A-Za-z0-9]{32,128}")
+
+
+class UserData:
+    """The model of a listenKey stream: its items are user data events (``decode_event``)."""
+
+
+def is_listen_key(name: str) -> bool:
+    """Whether a stream name is a listenKey (a bearer secret: never shown whole)."""
+    return _LISTEN_KEY.fullmatch(name) is not None
 
 
 class StreamRequest(Generic[T]):
@@ -274,7 +288,8 @@ def parse_stream_name(name: Any) -> StreamRoute:
         name: e.g. ``"btcusdt@markPrice@1s"``.
 
     Returns:
-        Its route and model.
+        Its route and model. A listenKey goes to ``/private`` (as ``SUBSCRIBE <listenKey>`` on
+        ``/private/stream``) and carries user data events (model ``UserData``).
 
     Raises:
         InvalidRequest: not a stream name this SDK can route (an upper-case symbol, an unknown
@@ -290,6 +305,8 @@ def parse_stream_name(name: Any) -> StreamRoute:
     for pattern, route, model in _EXTRA:
         if pattern.fullmatch(name):
             return StreamRoute(name, route, model)
+    if _LISTEN_KEY.fullmatch(name):
+        return StreamRoute(name, Route.PRIVATE, UserData)
     head, at, rest = name.partition("@")
     hint = ""
     if head != head.lower():

@@ -43,11 +43,21 @@ from typing import Any, Callable, Generic, Optional, TypeVar, Union
 from .._config import ConfigurationWebsocketStreams
 from .._core._connection import Reply
 from .._core._params import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
+from .._core._redact import mask
 from .._core._stream_delivery import StreamConsumer, StreamGap
 from .._core._supervisor import Link, Slot, Supervisor
 from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
-from ._builders import MarketApi, PublicApi, Route, StreamTransport, parse_stream_name
+from ._builders import (
+    MarketApi,
+    PublicApi,
+    Route,
+    StreamTransport,
+    UserData,
+    is_listen_key,
+    parse_stream_name,
+)
 from ._decode import decode_market_event
+from ._events import decode_event
 
 __all__ = ["StreamHandle", "SubscriptionRejected", "WebsocketStreams"]
 
@@ -102,7 +112,10 @@ class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
 
     def _decode_frame(self, message: Any) -> Any:
         if type(message) is dict and "stream" in message and "data" in message:
-            return decode_market_event(message["data"], self._models.get(message["stream"]))
+            model = self._models.get(message["stream"])
+            if model is UserData:
+                return decode_event(message["data"])
+            return decode_market_event(message["data"], model)
         return decode_market_event(message)
 
     def _push(self, message: Any) -> None:
@@ -208,7 +221,7 @@ class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
 
     def __repr__(self) -> str:
         state = "subscribed" if self._subscribed else "unsubscribed"
-        return f"<StreamHandle {list(self.streams)} {state} pending={self.pending}>"
+        return f"<StreamHandle {_shown(self.streams)} {state} pending={self.pending}>"
 
 
 class _Shard(Slot):
@@ -220,6 +233,19 @@ class _Shard(Slot):
         super().__init__(f"binance-usdm-ws-streams-{route.value}{number}")
         self.route = route
         self.streams: dict[str, None] = {}  # acknowledged, in order
+
+
+def _check_property(name: Any) -> None:
+    if name != "combined":
+        raise InvalidRequest(
+            f"property: expected 'combined' (the only one Binance documents), got {name!r}",
+            param="property",
+        )
+
+
+def _shown(names: Iterable[str]) -> list[str]:
+    """Stream names for a log or a repr: listenKeys shortened."""
+    return [mask(n) if is_listen_key(n) else n for n in names]
 
 
 def _live(shard: Slot) -> bool:
@@ -256,7 +282,7 @@ class WebsocketStreams(StreamTransport):
         self._control = threading.RLock()  # one control operation at a time
         self._handles: dict[str, tuple[StreamHandle[Any], ...]] = {}
         self._shard_of: dict[str, _Shard] = {}
-        self._shards: dict[Route, list[_Shard]] = {Route.PUBLIC: [], Route.MARKET: []}
+        self._shards: dict[Route, list[_Shard]] = {route: [] for route in Route}
         self._ids = itertools.count(1)
         self._numbers = itertools.count(1)
         self._stop = threading.Event()
@@ -286,6 +312,11 @@ class WebsocketStreams(StreamTransport):
     ) -> StreamHandle[Any]:
         """Subscribe to raw stream names, each routed by its name; return once acknowledged.
 
+        A listenKey among the names subscribes that account's user data on ``/private``
+        (``SUBSCRIBE <listenKey>`` on ``<base>/private/stream``, as the official connectors do);
+        its items are user data events. Keeping the key alive is then the caller's job
+        (``userDataStream.ping``); ``client.user_data_stream()`` does it all by itself.
+
         Args:
             streams: e.g. ``["btcusdt@markPrice@1s", "ethusdt@bookTicker"]``.
             timeout: seconds to wait for the acknowledgements (configuration's by default).
@@ -310,6 +341,52 @@ class WebsocketStreams(StreamTransport):
                     result = self._request(shard, "LIST_SUBSCRIPTIONS", None, None, wait)
                     out += [n for n in result or () if isinstance(n, str)]
         return out
+
+    def get_property(self, name: str, timeout: Timeout = USE_CLIENT_DEFAULT) -> list[Any]:
+        """Ask every open socket for a property (``GET_PROPERTY``); one answer per socket.
+
+        Args:
+            name: the property; Binance has one, ``"combined"`` (always ``True`` here: this
+                client reads every socket in combined mode).
+
+        Raises:
+            InvalidRequest: a property Binance does not document; nothing was sent.
+            SubscriptionRejected: the server answered with an error.
+            RequestTimeout: no answer in time.
+        """
+        _check_property(name)
+        wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
+        with self._control:
+            return [
+                self._request(shard, "GET_PROPERTY", [name], None, wait)
+                for shard in self._all_shards()
+                if _live(shard)
+            ]
+
+    def set_property(self, name: str, value: Any, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        """Set a property on every open socket (``SET_PROPERTY``), once each is acknowledged.
+
+        Only ``("combined", True)`` is accepted: the client tells streams apart by the
+        ``{"stream","data"}`` envelope of combined mode, so turning it off would leave every
+        handle silent — refused before sending, like any other value.
+
+        Raises:
+            InvalidRequest: another property or value; nothing was sent.
+            SubscriptionRejected: the server answered with an error.
+            RequestTimeout: no answer in time.
+        """
+        _check_property(name)
+        if value is not True:
+            raise InvalidRequest(
+                f"{name}: only True is supported (this client reads streams in combined mode; "
+                f"got {value!r})",
+                param=name,
+            )
+        wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
+        with self._control:
+            for shard in self._all_shards():
+                if _live(shard):
+                    self._request(shard, "SET_PROPERTY", [name, value], None, wait)
 
     @property
     def connection_count(self) -> int:
@@ -350,7 +427,7 @@ class WebsocketStreams(StreamTransport):
                 for n in unique:
                     self._handles[n] = self._handles.get(n, ()) + (handle,)
             try:
-                for route in (Route.PUBLIC, Route.MARKET):
+                for route in Route:
                     group = [p.name for p in parsed if p.name in new and p.route is route]
                     if group:
                         request_id = self._subscribe(route, group, request_id, wait)
@@ -393,7 +470,7 @@ class WebsocketStreams(StreamTransport):
         self,
         shard: _Shard,
         method: str,
-        params: Optional[list[str]],
+        params: Optional[list[Any]],
         request_id: Optional[int],
         wait: Optional[float],
         link: Optional[Link] = None,
@@ -470,7 +547,7 @@ class WebsocketStreams(StreamTransport):
                     try:
                         self._request(shard, "UNSUBSCRIBE", chunk, None, self._config.timeout)
                     except BinanceWsError as exc:
-                        logger.warning("UNSUBSCRIBE %s failed: %s", chunk, exc)
+                        logger.warning("UNSUBSCRIBE %s failed: %s", _shown(chunk), exc)
 
     # ------------------------------------------------------------------ sockets
 
