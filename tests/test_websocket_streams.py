@@ -373,3 +373,20 @@ def test_get_and_set_property_on_every_socket(exchange, streams):
         with pytest.raises(InvalidRequest):
             call()
     assert len(exchange.market_control_frames()) == before  # refused before sending
+
+
+def test_close_during_a_resubscribe_that_gets_no_answer_does_not_wait_for_it(exchange, streams):
+    """The supervisor reopens a dropped socket and its SUBSCRIBE waits forever (timeout=None,
+    the exchange mutes it): close() still ends that socket, and returns."""
+    import threading
+
+    ws = streams(timeout=None)
+    ws.subscribe(["btcusdt@aggTrade"])
+    exchange.market.mute.add("SUBSCRIBE")
+    assert exchange.faults.drop_connections("stream") == 1
+    wait_until(lambda: len(subscribes(exchange)) == 2, 10)  # the resubscription went out
+    closer = threading.Thread(target=ws.close)
+    closer.start()
+    closer.join(30)  # a hang guard, not a timing: without the fix it never returns
+    assert not closer.is_alive()
+    wait_until(lambda: exchange.stream_connection_count == 0)

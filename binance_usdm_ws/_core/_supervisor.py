@@ -171,6 +171,8 @@ class Supervisor:
         self._thread: Optional[threading.Thread] = None
         self._thread_lock = threading.Lock()
         self._links = itertools.count(1)
+        self._opening: set[Link] = set()  # sockets being prepared: close() ends them too
+        self._opening_lock = threading.Lock()
         self.slots: list[Slot] = []
         #: Counters: links replaced after a loss, rotations done, copies removed.
         self.reconnects = 0
@@ -201,6 +203,11 @@ class Supervisor:
         """Stop: close every socket (failing whatever waits on one) and join the thread."""
         self._stop.set()
         self._commands.put(("stop",))
+        with self._opening_lock:  # a socket being prepared (SUBSCRIBE waiting) fails at once
+            opening = list(self._opening)
+        for link in opening:
+            assert link.conn is not None
+            link.conn.close(0)
         for slot in list(self.slots):
             self._close_links(slot, timeout)
         thread = self._thread
@@ -268,6 +275,8 @@ class Supervisor:
             name=f"{slot.name}-{link.number}",
             connect_options=connect_options(url, cfg, cfg.connect_timeout),
         )
+        with self._opening_lock:
+            self._opening.add(link)
         try:
             if self._stop.is_set():  # closed while connecting: leave nothing behind
                 raise ConnectionClosed("the stream is closed")
@@ -275,6 +284,9 @@ class Supervisor:
         except BaseException:
             link.conn.close(0)
             raise
+        finally:
+            with self._opening_lock:
+                self._opening.discard(link)
         return link
 
     def install(
