@@ -301,7 +301,7 @@ class Supervisor:
 
         Without ``drain``: the gap, then the held-back messages, then live; the ``old`` socket
         is ignored from now on. With ``drain`` (rotation): the old socket keeps delivering
-        until :meth:`retire`; the new one's messages wait for :meth:`promote`.
+        until :meth:`retire`; the new one's messages wait until :meth:`rotate` has retired it.
         """
         assert link.conn is not None
         with slot.lock:
