@@ -21,21 +21,66 @@ Errors are in :mod:`binance_usdm_ws.errors` (re-exported here); enums in
 
 from __future__ import annotations
 
-from ._api.account import (
+from ._client import BinanceDerivativesTradingUsdsFuturesClient
+from ._config import (
+    DERIVATIVES_TRADING_USDS_FUTURES_WS_API_PROD_URL,
+    DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL,
+    DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_PROD_URL,
+    DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL,
+    ConfigurationWebsocketApi,
+    ConfigurationWebsocketStreams,
+)
+from .enums import (
+    AlgoOrderType,
+    AlgoStatus,
+    AlgoType,
+    DepthLimit,
+    NewOrderRespType,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    PriceMatch,
+    SelfTradePreventionMode,
+    Side,
+    TimeInForce,
+    TimeUnit,
+    WorkingType,
+)
+from .errors import (
+    BadRequest,
+    BinanceWsError,
+    ConnectionClosed,
+    DecodeError,
+    ExecutionStatusUnknown,
+    Forbidden,
+    InvalidRequest,
+    IpBanned,
+    NotExecuted,
+    OrderNotPlaced,
+    OutcomeUnknown,
+    ProxyError,
+    RateLimited,
+    RequestTimeout,
+    ServerError,
+    ServerSideError,
+    TlsError,
+    Unauthorized,
+)
+from .websocket_api._api.account import (
     AccountApi,
     AccountInformation,
     AccountInformationV2,
     FuturesAccountBalance,
     FuturesAccountBalanceV2,
 )
-from ._api.auth import AuthApi, SessionLogon, SessionLogout, SessionStatus
-from ._api.market_data import (
+from .websocket_api._api.auth import AuthApi, SessionLogon, SessionLogout, SessionStatus
+from .websocket_api._api.market_data import (
     MarketDataApi,
     OrderBook,
     SymbolOrderBookTicker,
     SymbolPriceTicker,
 )
-from ._api.trade import (
+from .websocket_api._api.trade import (
     CancelAlgoOrder,
     CancelOrder,
     ModifyOrder,
@@ -46,49 +91,14 @@ from ._api.trade import (
     QueryOrder,
     TradeApi,
 )
-from ._api.user_data_streams import (
+from .websocket_api._api.user_data_streams import (
     CloseUserDataStream,
     KeepaliveUserDataStream,
     StartUserDataStream,
     UserDataStreamsApi,
 )
-from ._client import BinanceDerivativesTradingUsdsFuturesClient
-from ._config import (
-    DERIVATIVES_TRADING_USDS_FUTURES_WS_API_PROD_URL,
-    DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL,
-    DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_PROD_URL,
-    DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL,
-    ConfigurationWebsocketApi,
-    ConfigurationWebsocketStreams,
-)
-from ._events import (
-    AccountConfigUpdate,
-    AccountUpdate,
-    AccountUpdateData,
-    AlgoOrderUpdate,
-    AlgoUpdate,
-    Balance,
-    ConditionalOrderTriggerReject,
-    GridUpdate,
-    GridUpdateData,
-    LeverageUpdate,
-    ListenKeyExpired,
-    MarginCall,
-    MarginCallPosition,
-    MultiAssetsUpdate,
-    OrderReject,
-    OrderTradeUpdate,
-    OrderUpdate,
-    Position,
-    StrategyUpdate,
-    StrategyUpdateData,
-    TradeLite,
-    UnknownEvent,
-    UserDataEvent,
-    decode_event,
-)
-from ._lifecycle import Notice
-from ._models import (
+from .websocket_api._lifecycle import Notice
+from .websocket_api._models import (
     AccountAsset,
     AccountBalanceResult,
     AccountInformationResponse,
@@ -132,45 +142,8 @@ from ._models import (
     SymbolPriceTickerResponse,
     WsApiResponse,
 )
-from ._requests import USE_CLIENT_DEFAULT, Request, Response
-from ._streams import StreamGap, StreamItem, UserDataStream
-from ._websocket_api import WebsocketApi
-from .enums import (
-    AlgoOrderType,
-    AlgoStatus,
-    AlgoType,
-    DepthLimit,
-    NewOrderRespType,
-    OrderStatus,
-    OrderType,
-    PositionSide,
-    PriceMatch,
-    SelfTradePreventionMode,
-    Side,
-    TimeInForce,
-    TimeUnit,
-    WorkingType,
-)
-from .errors import (
-    BadRequest,
-    BinanceWsError,
-    ConnectionClosed,
-    DecodeError,
-    ExecutionStatusUnknown,
-    Forbidden,
-    InvalidRequest,
-    IpBanned,
-    NotExecuted,
-    OrderNotPlaced,
-    OutcomeUnknown,
-    ProxyError,
-    RateLimited,
-    RequestTimeout,
-    ServerError,
-    ServerSideError,
-    TlsError,
-    Unauthorized,
-)
+from .websocket_api._requests import USE_CLIENT_DEFAULT, Request, Response
+from .websocket_api._websocket_api import WebsocketApi
 from .websocket_streams import (  # the market streams half (Go src/websocketstreams)
     AggregateTrade,
     AggregateTradeStreams,
@@ -239,6 +212,33 @@ from .websocket_streams import (  # the market streams half (Go src/websocketstr
     decode_market_event,
     parse_stream_name,
 )
+from .websocket_streams._events import (
+    AccountConfigUpdate,
+    AccountUpdate,
+    AccountUpdateData,
+    AlgoOrderUpdate,
+    AlgoUpdate,
+    Balance,
+    ConditionalOrderTriggerReject,
+    GridUpdate,
+    GridUpdateData,
+    LeverageUpdate,
+    ListenKeyExpired,
+    MarginCall,
+    MarginCallPosition,
+    MultiAssetsUpdate,
+    OrderReject,
+    OrderTradeUpdate,
+    OrderUpdate,
+    Position,
+    StrategyUpdate,
+    StrategyUpdateData,
+    TradeLite,
+    UnknownEvent,
+    UserDataEvent,
+    decode_event,
+)
+from .websocket_streams._streams import StreamGap, StreamItem, UserDataStream
 
 __version__ = "0.1.0"
 

@@ -7,13 +7,13 @@ from types import TracebackType
 from typing import Optional, Union
 
 from ._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
-from ._scheduler import Scheduler
-from ._streams import UserDataStream
-from ._websocket_api import WebsocketApi
+from ._core._scheduler import Scheduler
 from .errors import InvalidRequest
+from .websocket_api._websocket_api import WebsocketApi
 from .websocket_streams._client import WebsocketStreams
 from .websocket_streams._enums import DepthUpdateSpeed
 from .websocket_streams._order_book import LocalOrderBook, LocalOrderBooks, OrderBookManager
+from .websocket_streams._streams import UserDataStream
 
 __all__ = ["BinanceDerivativesTradingUsdsFuturesClient"]
 

@@ -8,7 +8,7 @@ from typing import Any, Optional, Union
 
 import attrs
 
-from ._transport import check_proxy, safe_proxy
+from ._core._transport import check_proxy, safe_proxy
 from .errors import InvalidRequest
 
 __all__ = [

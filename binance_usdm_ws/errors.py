@@ -37,10 +37,10 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 if TYPE_CHECKING:
-    from ._requests import Response
-    from ._websocket_api import WebsocketApi
+    from .websocket_api._requests import Response
+    from .websocket_api._websocket_api import WebsocketApi
 
-from ._redact import mask
+from ._core._redact import mask
 
 __all__ = [
     "BadRequest",
@@ -148,7 +148,7 @@ class BinanceWsError(Exception):
                 if not self.outcome_unknown
                 else "pass api=client.websocket_api: this error was not raised by execute()"
             )
-        from ._outcome import resolve_outcome
+        from .websocket_api._outcome import resolve_outcome
 
         return resolve_outcome(api, self, timeout)
 

@@ -31,7 +31,7 @@ from binance_usdm_ws import (  # noqa: E402
     Side,
     TimeInForce,
 )
-from binance_usdm_ws._redact import mask  # noqa: E402
+from binance_usdm_ws._core._redact import mask  # noqa: E402
 
 if TYPE_CHECKING:
     from binance_usdm_ws import AlgoOrderResult, OrderResult

@@ -29,9 +29,9 @@ from binance_usdm_ws import (
     SymbolPriceTicker,
     TimeInForce,
 )
-from binance_usdm_ws._api._common import CLIENT_ID
-from binance_usdm_ws._models import BookTickerResult, PriceTickerResult
-from binance_usdm_ws._requests import Builds, Request, Response, Security, Transport
+from binance_usdm_ws.websocket_api._api._common import CLIENT_ID
+from binance_usdm_ws.websocket_api._models import BookTickerResult, PriceTickerResult
+from binance_usdm_ws.websocket_api._requests import Builds, Request, Response, Security, Transport
 
 from ._data import DATA
 
@@ -384,7 +384,7 @@ def test_builds_descriptor_is_documented():
 
 def test_rules_refer_to_declared_params():
     """A rule naming an unknown param is a TypeError when the class is made."""
-    from binance_usdm_ws._requests import one_of
+    from binance_usdm_ws.websocket_api._requests import one_of
 
     with pytest.raises(TypeError, match="unknown params"):
 

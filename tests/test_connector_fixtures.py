@@ -18,8 +18,8 @@ import attrs
 import pytest
 
 from binance_usdm_ws import OrderType, Side
-from binance_usdm_ws._requests import Request, Response, Transport
 from binance_usdm_ws.errors import DecodeError
+from binance_usdm_ws.websocket_api._requests import Request, Response, Transport
 
 FIXTURES = Path(__file__).parent / "data" / "connector-fixtures"
 FILES = sorted(FIXTURES.glob("*/*.json"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from binance_usdm_ws import AccountApi, AuthApi, MarketDataApi, TradeApi, UserDataStreamsApi
-from binance_usdm_ws._requests import Request, Transport
+from binance_usdm_ws.websocket_api._requests import Request, Transport
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "methods.md"
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -11,26 +11,7 @@ from typing import Any
 import attrs
 import pytest
 
-from binance_usdm_ws._converter import make_converter, structure
-from binance_usdm_ws._events import (
-    EVENT_TYPES,
-    AccountConfigUpdate,
-    AccountUpdate,
-    AlgoUpdate,
-    Balance,
-    ConditionalOrderTriggerReject,
-    GridUpdate,
-    LeverageUpdate,
-    ListenKeyExpired,
-    MarginCall,
-    MultiAssetsUpdate,
-    OrderTradeUpdate,
-    Position,
-    StrategyUpdate,
-    TradeLite,
-    UnknownEvent,
-    decode_event,
-)
+from binance_usdm_ws._core._converter import make_converter, structure
 from binance_usdm_ws.enums import (
     AccountUpdateReason,
     AlgoOrderType,
@@ -49,6 +30,25 @@ from binance_usdm_ws.enums import (
     WorkingType,
 )
 from binance_usdm_ws.errors import DecodeError
+from binance_usdm_ws.websocket_streams._events import (
+    EVENT_TYPES,
+    AccountConfigUpdate,
+    AccountUpdate,
+    AlgoUpdate,
+    Balance,
+    ConditionalOrderTriggerReject,
+    GridUpdate,
+    LeverageUpdate,
+    ListenKeyExpired,
+    MarginCall,
+    MultiAssetsUpdate,
+    OrderTradeUpdate,
+    Position,
+    StrategyUpdate,
+    TradeLite,
+    UnknownEvent,
+    decode_event,
+)
 
 from ._data import DATA
 

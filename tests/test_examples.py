@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from binance_usdm_ws._requests import Request
+from binance_usdm_ws.websocket_api._requests import Request
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "websocket_api"
 #: A number in exponent notation, as ``str(Decimal("0E-8"))`` prints it.

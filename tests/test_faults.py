@@ -22,7 +22,7 @@ from binance_usdm_ws import (
     ServerError,
     Unauthorized,
 )
-from binance_usdm_ws._connection import DeadConnection
+from binance_usdm_ws._core._connection import DeadConnection
 from binance_usdm_ws.testing import LocalExchange
 
 from .conftest import wait_until

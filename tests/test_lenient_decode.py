@@ -17,17 +17,17 @@ from typing import Any, Optional
 import pytest
 
 from binance_usdm_ws import OrderType, Side, TimeInForce
-from binance_usdm_ws._converter import decode, structure
-from binance_usdm_ws._models import (
+from binance_usdm_ws._core._converter import decode, structure
+from binance_usdm_ws.enums import OrderStatus
+from binance_usdm_ws.errors import DecodeError
+from binance_usdm_ws.websocket_api._models import (
     AccountBalanceResult,
     AlgoOrderResult,
     OrderBookResult,
     OrderResult,
     RateLimit,
 )
-from binance_usdm_ws._requests import Response
-from binance_usdm_ws.enums import OrderStatus
-from binance_usdm_ws.errors import DecodeError
+from binance_usdm_ws.websocket_api._requests import Response
 
 
 def reply(result: Any, **extra: Any) -> dict[str, Any]:

@@ -195,6 +195,34 @@ def test_too_many_incoming_messages_closes_with_1008(exchange):
         ws.shutdown()
 
 
+def test_pings_and_pongs_count_toward_the_incoming_limit(exchange):
+    """Binance's 10 incoming messages/s include pings and pongs: text frames alone stay under
+    the limit here, the pings push the socket over it."""
+    exchange.market.max_incoming_per_second = 4
+    ws = connect(exchange, "/market/ws")
+    try:
+        for i in range(3):
+            assert control(ws, {"method": "LIST_SUBSCRIPTIONS", "id": i})["id"] == i
+        ws.pong(b"unsolicited")
+        ws.ping(b"1")
+        assert close_code(ws) == 1008
+    finally:
+        ws.shutdown()
+
+
+def test_pings_within_the_limit_are_answered(exchange):
+    exchange.market.max_incoming_per_second = 4
+    ws = connect(exchange, "/market/ws")
+    try:
+        ws.ping(b"a")
+        ws.ping(b"b")
+        opcode, data = ws.recv_data(control_frame=True)
+        assert (opcode, data) == (websocket.ABNF.OPCODE_PONG, b"a")
+        assert control(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 7}) == {"result": [], "id": 7}
+    finally:
+        ws.close()
+
+
 def test_more_streams_than_allowed_closes_with_1008(exchange):
     exchange.market.max_streams = 3
     ws = connect(exchange, "/market/ws/a@aggTrade/b@aggTrade")

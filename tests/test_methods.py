@@ -22,7 +22,7 @@ from binance_usdm_ws import (
     TimeInForce,
     Unauthorized,
 )
-from binance_usdm_ws._models import (
+from binance_usdm_ws.websocket_api._models import (
     AccountBalanceResult,
     AccountInformationResult,
     AccountInformationV2Result,

@@ -9,9 +9,21 @@ from typing import Any, Optional, Union
 import attrs
 import pytest
 
-from binance_usdm_ws import _models as m
-from binance_usdm_ws._converter import make_converter, structure
-from binance_usdm_ws._models import (
+from binance_usdm_ws._core._converter import make_converter, structure
+from binance_usdm_ws.enums import (
+    AlgoOrderType,
+    AlgoStatus,
+    MarginType,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    RateLimitInterval,
+    RateLimitType,
+    Side,
+)
+from binance_usdm_ws.errors import DecodeError
+from binance_usdm_ws.websocket_api import _models as m
+from binance_usdm_ws.websocket_api._models import (
     AccountBalanceResult,
     AccountInformationResult,
     AlgoOrderCancelResult,
@@ -31,18 +43,6 @@ from binance_usdm_ws._models import (
     StartUserDataStreamResponse,
     WsApiResponse,
 )
-from binance_usdm_ws.enums import (
-    AlgoOrderType,
-    AlgoStatus,
-    MarginType,
-    OrderStatus,
-    OrderType,
-    PositionSide,
-    RateLimitInterval,
-    RateLimitType,
-    Side,
-)
-from binance_usdm_ws.errors import DecodeError
 
 from ._data import DATA
 

@@ -30,7 +30,7 @@ from binance_usdm_ws import (
     RequestTimeout,
     Side,
 )
-from binance_usdm_ws._api._common import CLIENT_ID
+from binance_usdm_ws.websocket_api._api._common import CLIENT_ID
 
 #: Fast settings: short reply timeout, a short recvWindow so "not found" becomes final soon.
 FAST = dict(timeout=0.5, recv_window=300, reconnect_delay=0.02, resolve_timeout=10.0)
@@ -80,7 +80,7 @@ def test_every_order_carries_a_client_order_id(exchange, api):
 
 def test_generated_ids_differ_across_processes():
     """Two runs of the program (a restart) never make the same id: random part and time."""
-    code = "from binance_usdm_ws._protocol import new_client_order_id as n; print(n(), n())"
+    code = "from binance_usdm_ws._core._protocol import new_client_order_id as n; print(n(), n())"
     runs = [
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         for _ in range(2)

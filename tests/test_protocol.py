@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from binance_usdm_ws import errors
-from binance_usdm_ws._protocol import (
+from binance_usdm_ws._core._protocol import (
     encode_request,
     error_from_envelope,
     new_request_id,

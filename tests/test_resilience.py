@@ -207,7 +207,7 @@ def test_stream_reconnect_backoff_doubles_up_to_the_cap():
         with client, client.user_data_stream() as stream:
             exchange.wait_for(lambda: exchange.stream_connection_count == 1)
             stop = RecordingEvent()
-            stream._stop = stop
+            stream._stop = stream._supervisor._stop = stop  # the backoff waits on it
             exchange.faults.error_reply("userDataStream.ping", 503, -1001, "Internal", times=5)
             exchange.faults.drop_connections("stream")
             gap = stream.get(20)

@@ -27,9 +27,9 @@ from binance_usdm_ws import (
     TimeInForce,
     decode_event,
 )
-from binance_usdm_ws._models import ListenKeyResult, SessionStatusResult
-from binance_usdm_ws._redact import mask, mask_text
+from binance_usdm_ws._core._redact import mask, mask_text
 from binance_usdm_ws.testing import LocalExchange
+from binance_usdm_ws.websocket_api._models import ListenKeyResult, SessionStatusResult
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ from binance_usdm_ws import (
     ServerSideError,
     Side,
 )
-from binance_usdm_ws._models import (
+from binance_usdm_ws.websocket_api._models import (
     BookTickerResult,
     OrderBookResult,
     PriceTickerResult,

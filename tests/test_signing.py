@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from binance_usdm_ws._signing import (
+from binance_usdm_ws._core._signing import (
     Ed25519Signer,
     HmacSigner,
     RsaSigner,

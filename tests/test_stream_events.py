@@ -35,7 +35,7 @@ from binance_usdm_ws import (
     decode_market_event,
     parse_stream_name,
 )
-from binance_usdm_ws._converter import wire_key
+from binance_usdm_ws._core._converter import wire_key
 from binance_usdm_ws.websocket_streams._models import GO_MODELS
 
 DATA = Path(__file__).parent / "data"

@@ -36,9 +36,9 @@ from binance_usdm_ws import (
     UserDataStream,
     decode_event,
 )
-from binance_usdm_ws._requests import STRING, Param, Request, Security
 from binance_usdm_ws.enums import ExecutionType, OrderStatus
 from binance_usdm_ws.testing import LocalExchange
+from binance_usdm_ws.websocket_api._requests import STRING, Param, Request, Security
 
 from ._data import DATA
 from .conftest import wait_until as wait_for
@@ -708,29 +708,43 @@ def test_rotation_is_make_before_break_without_loss_or_duplicates(ex):
 
 
 def test_overlap_keeps_the_first_copy_and_the_order():
-    """White-box: while a new socket is pending, the old one's events are delivered; at install
-    the new socket's backlog adds only what the old one had not delivered, in order."""
+    """White-box, the supervisor's overlap: the new socket opens ahead of a lagging old one.
+
+    The old socket leads until it is retired, so events it had not yet read when the new one
+    took over still come first (the race behind a once-seen 496/497 swap); then the new
+    socket's backlog adds only what the old one never delivered, in order, copies removed."""
     from types import SimpleNamespace
 
-    from binance_usdm_ws._streams import _ACTIVE, _Link
+    from binance_usdm_ws._core._supervisor import ACTIVE, Link
 
     config = ConfigurationWebsocketStreams(rotation_interval=None)
     stream = UserDataStream(None, config, None)  # type: ignore[arg-type]
-    old, new = _Link("k", 1), _Link("k", 2)
-    old.conn = new.conn = SimpleNamespace(closed=False)  # type: ignore[assignment]
-    old.state, stream._link = _ACTIVE, old
-    stream._dedupe(True)
-    for n in (100, 101, 102, 103):  # the new socket is ahead...
-        stream._accept(new, event(n))
-    for n in (99, 100, 101, 102, 103, 104):  # ...of the old one, which keeps delivering
-        stream._accept(old, event(n))
-    assert stream._install(new, None, old, drain=True)
-    stream._accept(new, event(104))  # a copy: the old socket delivered it first
-    stream._accept(new, event(105))
-    stream._accept(old, event(105))  # a copy: the new socket delivered it first
-    got = [stream._take(0, drain=True).trade_id for _ in range(7)]
-    assert got == [99, 100, 101, 102, 103, 104, 105] and stream.pending == 0
-    assert stream.duplicates == 6
+    sup, slot = stream._supervisor, stream._slot
+    old, new = Link("k", 1), Link("k", 2)
+    for link in (old, new):
+        link.conn = SimpleNamespace(  # type: ignore[assignment]
+            closed=False, cause=None, close=lambda timeout: None, last_frame_at=time.monotonic()
+        )
+    old.state, slot.link = ACTIVE, old
+    sup._dedupe(slot, True)
+    for n in (101, 102, 103):  # the new socket, registered after event 100 was sent...
+        sup._accept(slot, new, event(n))
+    sup._accept(slot, old, event(99))  # ...is ahead of the old one, which has not read 100 yet
+    assert sup.install(slot, new, None, old, drain=True)
+    assert stream.connection is new.conn  # control moves at once; delivery does not
+    sup._accept(slot, new, event(104))  # held back
+    for n in (100, 101, 102, 103, 104, 105):  # the old socket catches up, and delivers on
+        sup._accept(slot, old, event(n))
+    sup._accept(slot, new, event(105))
+    sup._accept(slot, new, event(106))
+    assert sup.retire(slot, old)
+    sup._accept(slot, old, event(107))  # a retired socket is ignored
+    with slot.lock:
+        sup._flush(slot, new)  # the end of the rotation: the backlog follows
+    sup._accept(slot, new, event(107))
+    got = [stream._take(0, drain=True).trade_id for _ in range(9)]
+    assert got == [99, 100, 101, 102, 103, 104, 105, 106, 107] and stream.pending == 0
+    assert stream.duplicates == 5  # 101..105 from the new socket
 
 
 # ---------------------------------------------------------------------------- secrets

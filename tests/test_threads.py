@@ -21,7 +21,7 @@ from binance_usdm_ws import (
     OrderTradeUpdate,
     RequestTimeout,
 )
-from binance_usdm_ws._scheduler import Scheduler
+from binance_usdm_ws._core._scheduler import Scheduler
 from binance_usdm_ws.enums import OrderType, Side
 from binance_usdm_ws.testing import LocalExchange
 

@@ -19,7 +19,7 @@ from binance_usdm_ws import (
     TradeApi,
     decode_event,
 )
-from binance_usdm_ws._requests import Request, Transport
+from binance_usdm_ws.websocket_api._requests import Request, Transport
 
 from .conftest import wait_until
 from .typecheck import mypy
@@ -74,7 +74,8 @@ def test_setter_signature_names_the_value_type_and_the_builder():
     assert signature.parameters["value"].annotation == typing.Union[Decimal, str, int]
     assert signature.return_annotation is NewOrder
     assert str(signature) == (
-        "(value: Union[decimal.Decimal, str, int]) -> binance_usdm_ws._api.trade.NewOrder"
+        "(value: Union[decimal.Decimal, str, int]) -> "
+        "binance_usdm_ws.websocket_api._api.trade.NewOrder"
     )
     assert typing.get_type_hints(price) == {
         "value": typing.Union[Decimal, str, int],
@@ -93,7 +94,7 @@ def test_service_method_signature_names_its_builder():
     assert inspect.signature(new_order).return_annotation is NewOrder
     assert (new_order.__name__, new_order.__qualname__) == ("new_order", "TradeApi.new_order")
     shown = pydoc.render_doc(new_order, renderer=pydoc.plaintext)
-    assert "new_order() -> binance_usdm_ws._api.trade.NewOrder" in shown
+    assert "new_order() -> binance_usdm_ws.websocket_api._api.trade.NewOrder" in shown
 
 
 def test_inherited_setter_returns_the_subclass():
@@ -186,8 +187,8 @@ def test_mypy_strict_accepts_the_fluent_chain_and_rejects_mistakes(tmp_path, tmp
     user = [line.split(": ", 1)[1] for line in lines if line.startswith("user_code.py")]
     assert user == [
         'note: Revealed type is "def (decimal.Decimal | str | int) -> '
-        'binance_usdm_ws._api.trade.NewOrder"',
-        'note: Revealed type is "def (int) -> binance_usdm_ws._api.trade.QueryOrder"',
+        'binance_usdm_ws.websocket_api._api.trade.NewOrder"',
+        'note: Revealed type is "def (int) -> binance_usdm_ws.websocket_api._api.trade.QueryOrder"',
     ], lines
     errors = [line.split(": error: ")[0] for line in lines if line.startswith("mistakes.py")]
     assert errors == [f"mistakes.py:{n}" for n in lines_marked(MISTAKES, "# error")], lines

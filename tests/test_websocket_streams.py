@@ -192,7 +192,9 @@ def test_sharding_at_a_lowered_limit(exchange, streams):
 
 
 def test_600_streams_at_once_paced_under_the_limit_without_1008(exchange, streams):
-    exchange.market.max_incoming_per_second = 5  # the client's default pace; more would 1008
+    # The client's default pace (5 control frames/s) plus its pong to the exchange's ping every
+    # second (pongs count too): one frame more in any second would close the socket with 1008.
+    exchange.market.max_incoming_per_second = 6
     ws = streams(max_streams_per_subscribe=50)
     names = [f"s{i}usdt@aggTrade" for i in range(600)]
     handle = ws.subscribe(names)
@@ -315,3 +317,76 @@ def test_a_burst_and_duplicates_arrive_in_order_and_in_full(exchange, streams):
     assert exchange.publish("btcusdt@aggTrade", dict(TRADE, a=5000), copies=2) == 1
     got = [handle.get(timeout=10).aggregate_trade_id for _ in range(5002)]
     assert got == [*range(5001), 5000]  # what the server sent, as sent: no silent dedupe
+
+
+def test_a_listen_key_in_subscribe_goes_to_private_and_delivers_user_data(
+    exchange, streams, api, caplog
+):
+    """``SUBSCRIBE <listenKey>`` on ``/private/stream`` (as the official connectors do), next to
+    a market stream on ``/market``; the key never appears whole in a repr or a log."""
+    from binance_usdm_ws import TradeLite
+
+    key = api.user_data_streams_api.start_user_data_stream().execute().result.listen_key
+    ws = streams()
+    caplog.set_level("DEBUG", logger="binance_usdm_ws")
+    handle = ws.subscribe([key, "btcusdt@aggTrade"])
+    paths = [path for path, _ in exchange.handshakes]
+    assert "/private/stream" in paths and "/market/stream" in paths
+    assert not any(key in path for path in paths)  # the key went in a SUBSCRIBE, not the URL
+    assert ws.connection_count == 2 and sorted(ws.list_subscriptions()) == sorted(
+        [key, "btcusdt@aggTrade"]
+    )
+    exchange.push_event({"e": "TRADE_LITE", "E": 1, "T": 1, "s": "BTCUSDT", "t": 42}, key)
+    exchange.publish("btcusdt@aggTrade", TRADE)
+    got = [handle.get(timeout=5), handle.get(timeout=5)]
+    lite = next(item for item in got if isinstance(item, TradeLite))
+    assert lite.trade_id == 42 and any(isinstance(item, AggregateTrade) for item in got)
+    assert key not in repr(handle) and key[:4] in repr(handle)
+    assert key not in caplog.text
+    handle.unsubscribe()
+    assert ws.list_subscriptions() == []
+
+
+def test_a_name_that_is_neither_a_stream_nor_a_listen_key_is_refused(exchange, streams):
+    ws = streams()
+    for name in ("abc123", "BTCUSDT", "x" * 20 + "@", "k" * 31):
+        with pytest.raises(InvalidRequest):
+            ws.subscribe([name])
+    assert ws.connection_count == 0 and exchange.handshakes == []
+
+
+def test_get_and_set_property_on_every_socket(exchange, streams):
+    ws = streams()
+    assert ws.get_property("combined") == []  # no socket yet, nothing asked
+    ws.subscribe(["btcusdt@aggTrade", "btcusdt@bookTicker"])
+    assert ws.get_property("combined") == [True, True]  # /public and /market
+    ws.set_property("combined", True)
+    methods = [json.loads(text)["method"] for _, _, _, text in exchange.market_control_frames()]
+    assert methods.count("GET_PROPERTY") == 2 and methods.count("SET_PROPERTY") == 2
+    before = len(exchange.market_control_frames())
+    for call in (
+        lambda: ws.set_property("combined", False),  # handles would go silent
+        lambda: ws.set_property("combined", "true"),
+        lambda: ws.get_property("speed"),
+        lambda: ws.set_property("speed", True),
+    ):
+        with pytest.raises(InvalidRequest):
+            call()
+    assert len(exchange.market_control_frames()) == before  # refused before sending
+
+
+def test_close_during_a_resubscribe_that_gets_no_answer_does_not_wait_for_it(exchange, streams):
+    """The supervisor reopens a dropped socket and its SUBSCRIBE waits forever (timeout=None,
+    the exchange mutes it): close() still ends that socket, and returns."""
+    import threading
+
+    ws = streams(timeout=None)
+    ws.subscribe(["btcusdt@aggTrade"])
+    exchange.market.mute.add("SUBSCRIBE")
+    assert exchange.faults.drop_connections("stream") == 1
+    wait_until(lambda: len(subscribes(exchange)) == 2, 10)  # the resubscription went out
+    closer = threading.Thread(target=ws.close)
+    closer.start()
+    closer.join(30)  # a hang guard, not a timing: without the fix it never returns
+    assert not closer.is_alive()
+    wait_until(lambda: exchange.stream_connection_count == 0)

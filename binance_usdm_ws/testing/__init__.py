@@ -26,8 +26,9 @@ positions, a USDT wallet, fees and realized PnL; ``ORDER_TRADE_UPDATE``, ``TRADE
 ``ACCOUNT_UPDATE`` and ``ALGO_UPDATE`` events; market streams fed by the engine (fills →
 ``aggTrade``, klines, tickers; book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
 partial depth, ``bookTicker``; mark prices), their control messages and errors, the 10 incoming
-frames/s and 1024 streams limits (``ex.market.max_incoming_per_second``, ``ex.market.max_streams``;
-close 1008), ``ex.publish(stream, payload, copies=n)`` and ``ex.publish_burst(stream, payloads)``;
+messages/s (text frames, pings and pongs alike) and 1024 streams limits
+(``ex.market.max_incoming_per_second``, ``ex.market.max_streams``; close 1008),
+``ex.publish(stream, payload, copies=n)`` and ``ex.publish_burst(stream, payloads)``;
 ``ex.depth``: depth-stream faults for local order books (a missing diff, a snapshot older or
 newer than the stream, duplicates) and the published books by update id (``_depth_faults.py``);
 ``rateLimits`` on every reply (``weight_window_seconds`` shortens the weight window) and, on
@@ -47,7 +48,7 @@ Not emulated: margin checks and liquidation (orders never fail for lack of balan
 (LONG/SHORT → -4061), leverage and margin-type changes, mark price (the last trade price is
 used), funding, algo-order triggering (algo orders are stored and cancellable only), liquidation,
 composite and asset index, contract info and trading session streams (only through
-``publish``), pings and pongs in the 10-messages/s count, the 5-weight handshake cost, the
+``publish``), the 5-weight handshake cost, the
 connection-attempt limits, and ``timeUnit`` beyond reading microsecond timestamps.
 """
 

@@ -7,9 +7,9 @@ take live ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS`` / ``SET_PROPE
 
 Like Binance, a stream subscribed on the wrong route is acknowledged and then stays silent (a
 ``/market`` socket never gets ``depth``), and so does a name the exchange does not know. Limits,
-each enforced with a ``1008`` close: more than ``max_incoming_per_second`` incoming text frames in
-any one-second window (Binance's 10/s also counts pings and pongs; these are not counted here),
-and more than ``max_streams`` streams on one connection (1024).
+each enforced with a ``1008`` close: more than ``max_incoming_per_second`` incoming messages in
+any one-second window — text frames, pings and pongs alike, as Binance counts them — and more
+than ``max_streams`` streams on one connection (1024).
 
 The market is the engine's: every fill is an ``aggTrade`` (one aggregate per fill) and updates
 the kline and 24 h ticker state; every change of a book (orders resting, cancelled, filled,
@@ -28,6 +28,8 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Optional, Union
+
+from websockets.frames import Frame, Opcode
 
 from ._common import dumps, loads
 from ._depth_faults import DepthFaults
@@ -76,7 +78,8 @@ class MarketHub:
 
     Attributes:
         max_streams: Streams one connection may hold (Binance: 1024).
-        max_incoming_per_second: Incoming frames allowed in any 1 s window (Binance: 10).
+        max_incoming_per_second: Incoming messages (text frames, pings, pongs) allowed in any
+            1 s window (Binance: 10).
         mute: Control methods the hub receives but never answers (fault).
         reject: ``(code, msg)`` error replies for the next ``SUBSCRIBE`` frames (fault).
         received: The latest 100 000 frames received, as ``(cid, route, loop time, text)``.
@@ -119,6 +122,7 @@ class MarketHub:
         parts = path.strip("/").split("/", 2)
         sub = self.subs[conn.cid] = _Sub(parts[0])
         conn.combined = parts[1] == "stream"
+        self._count_control_frames(conn, sub)
         names = parts[2].split("/") if len(parts) > 2 and parts[1] == "ws" else []
         for value in qs.get("streams", []):
             names += value.split("/")
@@ -135,6 +139,33 @@ class MarketHub:
         sub = self.subs.get(cid)
         return [] if sub is None else list(sub.streams)
 
+    def _count_control_frames(self, conn: Connection, sub: _Sub) -> None:
+        """Count the pings and pongs ``conn`` receives toward its incoming-message limit.
+
+        The websockets library answers pings and matches pongs below the message loop, so the
+        count is taken where it processes each incoming frame.
+        """
+        process = conn.ws.process_event
+
+        def process_event(event: Any) -> None:
+            if isinstance(event, Frame) and event.opcode in (Opcode.PING, Opcode.PONG):
+                self._over_limit(conn, sub)
+            process(event)
+
+        conn.ws.process_event = process_event  # type: ignore[method-assign]
+
+    def _over_limit(self, conn: Connection, sub: _Sub) -> bool:
+        """Count one incoming message; close with 1008 above the per-second limit."""
+        now = self.server.loop.time()
+        stamps = sub.stamps
+        stamps.append(now)
+        while stamps and stamps[0] <= now - 1.0:
+            stamps.popleft()
+        if len(stamps) > self.max_incoming_per_second:
+            self._violate(conn, "Too many requests")
+            return True
+        return False
+
     def _violate(self, conn: Connection, reason: str) -> None:
         if not conn.closing:
             conn.closing = True
@@ -150,12 +181,7 @@ class MarketHub:
         now = self.server.loop.time()
         text = message if isinstance(message, str) else message.decode("utf-8", "replace")
         self.received.append((conn.cid, sub.route, now, text))
-        stamps = sub.stamps
-        stamps.append(now)
-        while stamps and stamps[0] <= now - 1.0:
-            stamps.popleft()
-        if len(stamps) > self.max_incoming_per_second:
-            self._violate(conn, "Too many requests")
+        if self._over_limit(conn, sub):
             return True
         reply = self._answer(conn, sub, text)
         if reply is not None:

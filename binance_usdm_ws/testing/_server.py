@@ -26,7 +26,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 
-from .._redact import mask_text
+from .._core._redact import mask_text
 from ._common import ApiError, dumps, loads
 from ._faults import FaultRules, apply_outcome
 from ._market import MarketHub

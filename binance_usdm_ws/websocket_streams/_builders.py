@@ -1,7 +1,7 @@
 """The 20 stream builders of the Go connector, declared as data, and routing by stream name.
 
 A builder class declares its stream-name template, route, model and ``Param`` setters, with the
-same ``Param`` machinery as the WS API builders (:mod:`binance_usdm_ws._requests`)::
+same ``Param`` machinery as the WS API builders (:mod:`binance_usdm_ws._core._params`)::
 
     class KlineCandlestickStreams(StreamRequest[KlineUpdate]):
         method = "<symbol>@kline_<interval>"
@@ -23,7 +23,7 @@ import enum
 import re
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Optional, TypeVar, Union
 
-from .._requests import STRING, USE_CLIENT_DEFAULT, Builds, Param, Timeout
+from .._core._params import STRING, USE_CLIENT_DEFAULT, Builds, Param, Timeout
 from ..errors import InvalidRequest
 from . import _models as m
 from ._enums import (
@@ -72,6 +72,7 @@ __all__ = [
     "StreamRoute",
     "StreamTransport",
     "TradingSessionStream",
+    "is_listen_key",
     "parse_stream_name",
 ]
 
@@ -148,6 +149,19 @@ _PLACEHOLDER = re.compile(r"([@_]?)<(\w+)>")
 _EXTRA: list[tuple[re.Pattern[str], Route, type]] = [
     (re.compile(rf"(?:{SYMBOL_RE})@assetIndex"), Route.MARKET, m.AssetIndexUpdate),
 ]
+
+
+#: A listenKey as a stream name (Binance's are 64 letters and digits): user data, on ``/private``.
+_LISTEN_KEY = re.compile(r"[A-Za-z0-9]{32,128}")
+
+
+class UserData:
+    """The model of a listenKey stream: its items are user data events (``decode_event``)."""
+
+
+def is_listen_key(name: str) -> bool:
+    """Whether a stream name is a listenKey (a bearer secret: never shown whole)."""
+    return _LISTEN_KEY.fullmatch(name) is not None
 
 
 class StreamRequest(Generic[T]):
@@ -274,7 +288,8 @@ def parse_stream_name(name: Any) -> StreamRoute:
         name: e.g. ``"btcusdt@markPrice@1s"``.
 
     Returns:
-        Its route and model.
+        Its route and model. A listenKey goes to ``/private`` (as ``SUBSCRIBE <listenKey>`` on
+        ``/private/stream``) and carries user data events (model ``UserData``).
 
     Raises:
         InvalidRequest: not a stream name this SDK can route (an upper-case symbol, an unknown
@@ -290,6 +305,8 @@ def parse_stream_name(name: Any) -> StreamRoute:
     for pattern, route, model in _EXTRA:
         if pattern.fullmatch(name):
             return StreamRoute(name, route, model)
+    if _LISTEN_KEY.fullmatch(name):
+        return StreamRoute(name, Route.PRIVATE, UserData)
     head, at, rest = name.partition("@")
     hint = ""
     if head != head.lower():

@@ -1,10 +1,12 @@
 """The market streams client, ``client.websocket_streams``: routed, acknowledged, paced, sharded.
 
-Built on the package's stream core: each socket is a ``Connection`` (reader thread, heartbeat
-that declares a silent socket dead), and each handle is a ``StreamConsumer`` (bounded queue whose
-overflow yields ``StreamGap(reason="overflow", dropped=n)``, decoding in the consumer's thread,
-iterator, ``get``, callbacks and their delivery thread) — the same classes the user data stream
-uses.
+Built on the package's stream core, like the user data stream: the stream supervisor
+(``_core/_supervisor.py``) keeps every socket alive — silence detection, reconnect with backoff
+and jitter, make-before-break rotation without gaps or duplicates — and each handle is a
+``StreamConsumer`` (bounded queue whose overflow yields ``StreamGap(reason="overflow",
+dropped=n)``, decoding in the consumer's thread, iterator, ``get``, callbacks and their delivery
+thread). This module adds what market streams need on top: routing, subscriptions, pacing,
+sharding and handles.
 
 Rules:
 
@@ -21,10 +23,10 @@ Rules:
   above 10 incoming messages per second, its pongs included.
 * **Handles.** Handles on one stream share the subscription; ``unsubscribe()`` removes only its
   own handle and sends ``UNSUBSCRIBE`` for the streams no other handle uses.
-* **Reconnect.** A socket that drops or falls silent is reopened by the supervisor thread with
-  exponential backoff and jitter; every handle of that socket gets one
-  ``StreamGap(reason="reconnect")`` before the streams are subscribed again (paced, chunked), so
-  the gap always precedes the first new item.
+* **Reconnect.** A socket that drops or falls silent is reopened by the supervisor with
+  exponential backoff and jitter, and its streams are subscribed again (paced, chunked) before
+  it counts; every handle of that socket then gets one ``StreamGap(reason="reconnect")``, before
+  the first new item.
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import queue
-import random
 import threading
 import time
 from collections import deque
@@ -41,14 +41,23 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
 from .._config import ConfigurationWebsocketStreams
-from .._connection import Connection, Reply
-from .._requests import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
-from .._stream_delivery import StreamConsumer, StreamGap, now_ms
-from .._streams import _Seen
-from .._transport import connect_options
+from .._core._connection import Reply
+from .._core._params import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
+from .._core._redact import mask
+from .._core._stream_delivery import StreamConsumer, StreamGap
+from .._core._supervisor import Link, Slot, Supervisor
 from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
-from ._builders import MarketApi, PublicApi, Route, StreamTransport, parse_stream_name
+from ._builders import (
+    MarketApi,
+    PublicApi,
+    Route,
+    StreamTransport,
+    UserData,
+    is_listen_key,
+    parse_stream_name,
+)
 from ._decode import decode_market_event
+from ._events import decode_event
 
 __all__ = ["StreamHandle", "SubscriptionRejected", "WebsocketStreams"]
 
@@ -60,9 +69,6 @@ _counter = itertools.count(1)
 _WINDOW = 1.0
 #: Added to the pacing window: frames must also *arrive* within the server's window.
 _MARGIN = 0.05
-#: Both sockets of a rotation deliver this long; copies are dropped until a grace after.
-_ROTATION_OVERLAP = 1.0
-_DEDUPE_GRACE = 5.0
 
 
 class SubscriptionRejected(ServerError):
@@ -77,7 +83,7 @@ class SubscriptionRejected(ServerError):
         return f"code {self.code}: {self.msg} [method={self.method} id={self.request_id!r}]"
 
 
-class StreamHandle(StreamConsumer, Generic[T]):
+class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
     """A subscription to one or more streams: typed events and ``StreamGap``\\s, in order.
 
     Made by a builder's ``execute()`` or ``client.websocket_streams.subscribe([...])``. Iterate
@@ -106,7 +112,10 @@ class StreamHandle(StreamConsumer, Generic[T]):
 
     def _decode_frame(self, message: Any) -> Any:
         if type(message) is dict and "stream" in message and "data" in message:
-            return decode_market_event(message["data"], self._models.get(message["stream"]))
+            model = self._models.get(message["stream"])
+            if model is UserData:
+                return decode_event(message["data"])
+            return decode_market_event(message["data"], model)
         return decode_market_event(message)
 
     def _push(self, message: Any) -> None:
@@ -151,15 +160,13 @@ class StreamHandle(StreamConsumer, Generic[T]):
             return handler
         return super().on(event_type, handler)
 
-    def get(  # type: ignore[override]  # the base is typed for user data events
-        self, timeout: Optional[float] = None
-    ) -> Optional[Union[T, StreamGap]]:
+    def get(self, timeout: Optional[float] = None) -> Optional[Union[T, StreamGap]]:
         """Return the next event or gap, waiting up to ``timeout`` seconds (``None``: forever).
 
         Returns:
             The item; ``None`` on timeout, or once unsubscribed and drained.
         """
-        item: Optional[Union[T, StreamGap]] = super().get(timeout)  # type: ignore[assignment]
+        item: Optional[Union[T, StreamGap]] = super().get(timeout)
         return item
 
     def get_raw(self, timeout: Optional[float] = None) -> Any:
@@ -183,11 +190,11 @@ class StreamHandle(StreamConsumer, Generic[T]):
             return item["data"] if "data" in item else item
         return self._resolve(item)  # a notice: the gap, or an error for on_error
 
-    def __iter__(self) -> Iterator[Union[T, StreamGap]]:  # type: ignore[override]
+    def __iter__(self) -> StreamHandle[T]:
         return self
 
-    def __next__(self) -> Union[T, StreamGap]:  # type: ignore[override]
-        item: Union[T, StreamGap] = super().__next__()  # type: ignore[assignment]
+    def __next__(self) -> Union[T, StreamGap]:
+        item: Union[T, StreamGap] = super().__next__()
         return item
 
     def unsubscribe(self) -> None:
@@ -214,23 +221,36 @@ class StreamHandle(StreamConsumer, Generic[T]):
 
     def __repr__(self) -> str:
         state = "subscribed" if self._subscribed else "unsubscribed"
-        return f"<StreamHandle {list(self.streams)} {state} pending={self.pending}>"
+        return f"<StreamHandle {_shown(self.streams)} {state} pending={self.pending}>"
 
 
-class _Shard:
-    """One stream socket of a route and the streams it holds."""
+class _Shard(Slot):
+    """One stream socket of a route (a supervised slot) and the streams it holds."""
 
-    __slots__ = ("route", "number", "conn", "streams", "sent", "opened", "seen", "seen_until")
+    __slots__ = ("route", "streams")
 
     def __init__(self, route: Route, number: int) -> None:
+        super().__init__(f"binance-usdm-ws-streams-{route.value}{number}")
         self.route = route
-        self.number = number
-        self.conn: Optional[Connection] = None
         self.streams: dict[str, None] = {}  # acknowledged, in order
-        self.sent: deque[float] = deque()  # send times of recent control frames
-        self.opened = time.monotonic()  # of the current socket (rotation is due from it)
-        self.seen: Optional[_Seen] = None  # while two sockets may deliver the same frames
-        self.seen_until = 0.0
+
+
+def _check_property(name: Any) -> None:
+    if name != "combined":
+        raise InvalidRequest(
+            f"property: expected 'combined' (the only one Binance documents), got {name!r}",
+            param="property",
+        )
+
+
+def _shown(names: Iterable[str]) -> list[str]:
+    """Stream names for a log or a repr: listenKeys shortened."""
+    return [mask(n) if is_listen_key(n) else n for n in names]
+
+
+def _live(shard: Slot) -> bool:
+    link = shard.link
+    return link is not None and link.conn is not None and not link.conn.closed
 
 
 def _chunks(names: list[str], size: int) -> Iterator[list[str]]:
@@ -247,8 +267,8 @@ class WebsocketStreams(StreamTransport):
 
     Rotation: a socket older than ``rotation_interval`` is replaced make-before-break — the new
     socket subscribes every stream (paced) while the old one still delivers, both deliver for
-    a one-second overlap whose copies are dropped (exact payload match, as the user data
-    stream does), then the old one closes: no gap, no duplicate.
+    a one-second overlap, then the old one closes and the new one's frames follow, copies
+    dropped (the supervisor does this for the user data stream too): no gap, no duplicate.
 
     Counters: ``reconnects`` (sockets reopened after a loss), ``rotations``, ``duplicates``
     (copies dropped during rotation overlaps).
@@ -262,15 +282,28 @@ class WebsocketStreams(StreamTransport):
         self._control = threading.RLock()  # one control operation at a time
         self._handles: dict[str, tuple[StreamHandle[Any], ...]] = {}
         self._shard_of: dict[str, _Shard] = {}
-        self._shards: dict[Route, list[_Shard]] = {Route.PUBLIC: [], Route.MARKET: []}
+        self._shards: dict[Route, list[_Shard]] = {route: [] for route in Route}
         self._ids = itertools.count(1)
         self._numbers = itertools.count(1)
         self._stop = threading.Event()
-        self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self._supervisor: Optional[threading.Thread] = None
-        self.reconnects = 0
-        self.rotations = 0
-        self.duplicates = 0
+        self._supervisor = Supervisor(
+            self, config, self._stop, "binance-usdm-ws-streams", guard=self._control
+        )
+
+    @property
+    def reconnects(self) -> int:
+        """Sockets reopened after a loss."""
+        return self._supervisor.reconnects
+
+    @property
+    def rotations(self) -> int:
+        """Make-before-break rotations done."""
+        return self._supervisor.rotations
+
+    @property
+    def duplicates(self) -> int:
+        """Copies dropped during rotation overlaps."""
+        return self._supervisor.duplicates
 
     # ------------------------------------------------------------------ public
 
@@ -278,6 +311,11 @@ class WebsocketStreams(StreamTransport):
         self, streams: Iterable[str], timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> StreamHandle[Any]:
         """Subscribe to raw stream names, each routed by its name; return once acknowledged.
+
+        A listenKey among the names subscribes that account's user data on ``/private``
+        (``SUBSCRIBE <listenKey>`` on ``<base>/private/stream``, as the official connectors do);
+        its items are user data events. Keeping the key alive is then the caller's job
+        (``userDataStream.ping``); ``client.user_data_stream()`` does it all by itself.
 
         Args:
             streams: e.g. ``["btcusdt@markPrice@1s", "ethusdt@bookTicker"]``.
@@ -299,28 +337,68 @@ class WebsocketStreams(StreamTransport):
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         with self._control:
             for shard in self._all_shards():
-                if shard.conn is not None and not shard.conn.closed:
+                if _live(shard):
                     result = self._request(shard, "LIST_SUBSCRIPTIONS", None, None, wait)
                     out += [n for n in result or () if isinstance(n, str)]
         return out
 
+    def get_property(self, name: str, timeout: Timeout = USE_CLIENT_DEFAULT) -> list[Any]:
+        """Ask every open socket for a property (``GET_PROPERTY``); one answer per socket.
+
+        Args:
+            name: the property; Binance has one, ``"combined"`` (always ``True`` here: this
+                client reads every socket in combined mode).
+
+        Raises:
+            InvalidRequest: a property Binance does not document; nothing was sent.
+            SubscriptionRejected: the server answered with an error.
+            RequestTimeout: no answer in time.
+        """
+        _check_property(name)
+        wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
+        with self._control:
+            return [
+                self._request(shard, "GET_PROPERTY", [name], None, wait)
+                for shard in self._all_shards()
+                if _live(shard)
+            ]
+
+    def set_property(self, name: str, value: Any, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        """Set a property on every open socket (``SET_PROPERTY``), once each is acknowledged.
+
+        Only ``("combined", True)`` is accepted: the client tells streams apart by the
+        ``{"stream","data"}`` envelope of combined mode, so turning it off would leave every
+        handle silent — refused before sending, like any other value.
+
+        Raises:
+            InvalidRequest: another property or value; nothing was sent.
+            SubscriptionRejected: the server answered with an error.
+            RequestTimeout: no answer in time.
+        """
+        _check_property(name)
+        if value is not True:
+            raise InvalidRequest(
+                f"{name}: only True is supported (this client reads streams in combined mode; "
+                f"got {value!r})",
+                param=name,
+            )
+        wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
+        with self._control:
+            for shard in self._all_shards():
+                if _live(shard):
+                    self._request(shard, "SET_PROPERTY", [name, value], None, wait)
+
     @property
     def connection_count(self) -> int:
         """Open sockets, over every route."""
-        return sum(1 for s in self._all_shards() if s.conn is not None and not s.conn.closed)
+        return sum(1 for s in self._all_shards() if _live(s))
 
     def close(self) -> None:
         """Close every socket, stop the supervisor and end every handle. Idempotent."""
         if self._stop.is_set():
             return
-        self._stop.set()
-        self._commands.put(("stop",))
-        for shard in self._all_shards():  # fails waiting control calls at once
-            if shard.conn is not None:
-                shard.conn.close(self._config.close_timeout)
-        thread = self._supervisor
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
+        # Closes every socket first, which fails waiting control calls at once.
+        self._supervisor.close(self._config.close_timeout)
         with self._lock:
             handles = {h for hs in self._handles.values() for h in hs}
             self._handles.clear()
@@ -349,7 +427,7 @@ class WebsocketStreams(StreamTransport):
                 for n in unique:
                     self._handles[n] = self._handles.get(n, ()) + (handle,)
             try:
-                for route in (Route.PUBLIC, Route.MARKET):
+                for route in Route:
                     group = [p.name for p in parsed if p.name in new and p.route is route]
                     if group:
                         request_id = self._subscribe(route, group, request_id, wait)
@@ -392,22 +470,22 @@ class WebsocketStreams(StreamTransport):
         self,
         shard: _Shard,
         method: str,
-        params: Optional[list[str]],
+        params: Optional[list[Any]],
         request_id: Optional[int],
         wait: Optional[float],
-        conn: Optional[Connection] = None,
-        sent: Optional[deque[float]] = None,
+        link: Optional[Link] = None,
     ) -> Any:
-        """Send one control frame on ``shard`` (or on ``conn``, paced by ``sent``)."""
-        conn = shard.conn if conn is None else conn
-        if conn is None or conn.closed:
+        """Send one control frame on ``shard``'s socket (or on ``link``), paced per socket."""
+        link = shard.link if link is None else link
+        conn = None if link is None else link.conn
+        if link is None or conn is None or conn.closed:
             raise ConnectionClosed(f"the /{shard.route.value} stream socket is not connected")
         rid = next(self._ids) if request_id is None else request_id
         frame: dict[str, Any] = {"method": method}
         if params is not None:
             frame["params"] = params
         frame["id"] = rid
-        self._pace(shard.sent if sent is None else sent)
+        self._pace(link.sent)
         reply = Reply()
         conn.send_request(rid, json.dumps(frame, separators=(",", ":")), reply)
         if not reply.wait(wait):
@@ -469,165 +547,54 @@ class WebsocketStreams(StreamTransport):
                     try:
                         self._request(shard, "UNSUBSCRIBE", chunk, None, self._config.timeout)
                     except BinanceWsError as exc:
-                        logger.warning("UNSUBSCRIBE %s failed: %s", chunk, exc)
+                        logger.warning("UNSUBSCRIBE %s failed: %s", _shown(chunk), exc)
 
     # ------------------------------------------------------------------ sockets
 
     def _open_shard(self, route: Route) -> _Shard:
         shard = _Shard(route, next(self._numbers))
-        shard.conn = self._connect(shard)
+        link = self._supervisor.open(shard, "open")
+        if not self._supervisor.install(shard, link):
+            assert link.conn is not None
+            link.conn.close(0)
+            raise ConnectionClosed(f"the /{route.value} stream socket closed right after it opened")
         self._shards[route].append(shard)
-        if self._supervisor is None:
-            self._supervisor = threading.Thread(
-                target=self._supervise, name="binance-usdm-ws-streams-supervisor", daemon=True
-            )
-            self._supervisor.start()
+        self._supervisor.add(shard)
         return shard
-
-    def _connect(self, shard: _Shard) -> Connection:
-        cfg = self._config
-        silence = cfg.silence_timeout
-        url = f"{cfg.base_path.rstrip('/')}/{shard.route.value}/stream"
-        conn = Connection(
-            url,
-            open_timeout=cfg.connect_timeout,
-            connect_options=connect_options(url, cfg, cfg.connect_timeout),
-            on_message=lambda message: self._on_frame(message, shard),
-            on_close=lambda c, cause: self._lost(shard, c, cause),
-            ping_interval=silence / 2 if silence else None,
-            dead_after=silence or None,
-            name=f"binance-usdm-ws-streams-{shard.route.value}{shard.number}",
-        )
-        if self._stop.is_set():  # closed while connecting: leave nothing behind
-            conn.close(0)
-            raise ConnectionClosed("websocket_streams is closed")
-        return conn
-
-    def _on_frame(self, message: Any, shard: _Shard) -> None:
-        """Reader thread: hand a data frame to the handles of its stream."""
-        if type(message) is dict:
-            name = message.get("stream")
-            if type(name) is str:
-                if shard.seen is not None and not self._fresh(shard, message):
-                    return
-                for handle in self._handles.get(name, ()):
-                    handle._push(message)
-
-    def _fresh(self, shard: _Shard, message: Any) -> bool:
-        """During a rotation's overlap: False for a copy of a frame already delivered."""
-        with self._lock:
-            seen = shard.seen
-            if seen is None:
-                return True
-            if time.monotonic() > shard.seen_until:
-                shard.seen = None
-                return True
-            if seen.add(message):
-                return True
-            self.duplicates += 1
-            return False
-
-    def _lost(self, shard: _Shard, conn: Connection, cause: Optional[BaseException]) -> None:
-        if self._stop.is_set() or shard.conn is not conn:
-            return
-        last = now_ms() - int((time.monotonic() - conn.last_frame_at) * 1000)
-        self._commands.put(("lost", shard, conn, last, f"stream connection lost: {cause}"))
-
-    def _supervise(self) -> None:
-        while True:
-            interval = self._config.rotation_interval
-            due = None
-            if interval is not None:
-                shards = [s for s in self._all_shards() if s.conn is not None]
-                due = min((s.opened + interval for s in shards), default=None)
-            try:
-                wait = None if due is None else max(0.0, due - time.monotonic())
-                command = self._commands.get(timeout=wait)
-            except queue.Empty:
-                for shard in self._all_shards():
-                    if interval is not None and time.monotonic() >= shard.opened + interval:
-                        self._rotate(shard)
-                continue
-            if command[0] == "stop" or self._stop.is_set():
-                return
-            _, shard, conn, start, detail = command
-            if shard.conn is conn:
-                try:
-                    self._reconnect(shard, start, detail)
-                except Exception:  # pragma: no cover - a bug must not end supervision
-                    logger.exception("market streams supervisor failed")
 
     def _handles_of(self, shard: _Shard) -> set[StreamHandle[Any]]:
         with self._lock:
             return {h for n in shard.streams for h in self._handles.get(n, ())}
 
-    def _reconnect(self, shard: _Shard, start: int, detail: str) -> None:
-        """Reopen ``shard`` with backoff; a gap to its handles, then its streams again."""
-        cfg = self._config
-        delay = cfg.reconnect_delay
-        gap_sent = False
-        logger.warning("/%s socket %d: %s; reconnecting", shard.route.value, shard.number, detail)
-        while not self._stop.is_set():
-            with self._control:
-                if self._stop.is_set():
-                    return
-                try:
-                    shard.conn = self._connect(shard)
-                    shard.sent.clear()
-                    shard.opened = time.monotonic()
-                    if not gap_sent:  # before any SUBSCRIBE: it precedes every new item
-                        gap = StreamGap("reconnect", start, max(start, now_ms()), detail=detail)
-                        for handle in self._handles_of(shard):
-                            handle._push_gap(gap)
-                        gap_sent = True
-                    names = list(shard.streams)
-                    for chunk in _chunks(names, cfg.max_streams_per_subscribe):
-                        self._request(shard, "SUBSCRIBE", chunk, None, cfg.timeout)
-                except BinanceWsError as exc:
-                    failed, shard.conn = shard.conn, None
-                    if failed is not None:
-                        failed.close(0)
-                    for handle in self._handles_of(shard):
-                        handle._report(exc)
-                else:
-                    self.reconnects += 1
-                    logger.info("/%s socket %d is back", shard.route.value, shard.number)
-                    return
-            if self._stop.wait(delay * (0.5 + random.random())):
-                return
-            delay = min(delay * 2, cfg.reconnect_max_delay)
+    # ------------------------------------------------------------------ the supervisor's hooks
 
-    def _rotate(self, shard: _Shard) -> None:
-        """Make-before-break: subscribe everything on a new socket, overlap, close the old."""
+    def _socket_url(self, shard: _Shard, why: str) -> tuple[str, None]:
+        return f"{self._config.base_path.rstrip('/')}/{shard.route.value}/stream", None
+
+    def _prepare_socket(self, shard: _Shard, link: Link) -> None:
+        """A new socket of ``shard`` (reconnect, rotation): subscribe its streams, paced."""
         cfg = self._config
-        with self._control:
-            old = shard.conn
-            if self._stop.is_set() or old is None or old.closed:
-                return
-            with self._lock:
-                shard.seen, shard.seen_until = _Seen(), float("inf")
-            sent: deque[float] = deque()
-            new: Optional[Connection] = None
-            try:
-                new = self._connect(shard)
-                for chunk in _chunks(list(shard.streams), cfg.max_streams_per_subscribe):
-                    self._request(shard, "SUBSCRIBE", chunk, None, cfg.timeout, new, sent)
-            except BinanceWsError as exc:
-                if new is not None:
-                    new.close(0)
-                with self._lock:
-                    shard.seen = None
-                shard.opened = time.monotonic() - (cfg.rotation_interval or 0) + 60.0
-                logger.warning("rotation of /%s failed: %s", shard.route.value, exc)
-                return
-            shard.conn, shard.sent, shard.opened = new, sent, time.monotonic()
-        if self._stop.wait(_ROTATION_OVERLAP):
-            return
-        old.close(cfg.close_timeout)
-        with self._lock:
-            shard.seen_until = time.monotonic() + _DEDUPE_GRACE
-        self.rotations += 1
-        logger.info("/%s socket %d rotated", shard.route.value, shard.number)
+        for chunk in _chunks(list(shard.streams), cfg.max_streams_per_subscribe):
+            self._request(shard, "SUBSCRIBE", chunk, None, cfg.timeout, link)
+
+    def _deliver(self, shard: _Shard, message: Any) -> None:
+        """Reader thread, under the shard's lock: a data frame to the handles of its stream."""
+        if type(message) is dict:
+            name = message.get("stream")
+            if type(name) is str:
+                for handle in self._handles.get(name, ()):
+                    handle._push(message)
+
+    def _deliver_gap(self, shard: _Shard, gap: StreamGap) -> None:
+        for handle in self._handles_of(shard):
+            handle._push_gap(gap)
+
+    def _attempt_failed(self, shard: _Shard, error: BaseException) -> None:
+        for handle in self._handles_of(shard):
+            handle._report(error)
+
+    def _installed(self, shard: _Shard, link: Link) -> None:
+        pass
 
     def __repr__(self) -> str:
         return f"<WebsocketStreams sockets={self.connection_count} streams={len(self._shard_of)}>"

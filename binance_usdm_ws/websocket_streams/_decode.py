@@ -10,8 +10,8 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from .._converter import converter, explain
-from .._events import UnknownEvent, _unknown
+from .._core._converter import converter, explain
+from .._core._models import UnknownEvent, _unknown
 from . import _models as m
 
 __all__ = ["EVENT_MODELS", "decode_market_event"]

@@ -1,6 +1,6 @@
 """Typed events of the market streams, decoded by the package's one converter.
 
-Models follow the user data stream events (:mod:`binance_usdm_ws._events`): frozen attrs
+Models follow the user data stream events (``websocket_streams._events``): frozen attrs
 classes with readable snake_case names, the one- or two-letter wire key declared once on each
 field, every field optional, money and quantities as exact ``Decimal``, and ``.raw`` holding the
 payload as received (with any field this version does not model).
@@ -19,8 +19,7 @@ from typing import Any, Optional, Union
 
 from attrs import define, field
 
-from .._events import UnknownEvent, _Event, _key
-from .._models import PriceLevel
+from .._core._models import PriceLevel, UnknownEvent, _Event, _key
 from ..enums import OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [

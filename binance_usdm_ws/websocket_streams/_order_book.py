@@ -33,15 +33,15 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple, Optional, 
 
 import attrs
 
-from .._requests import USE_CLIENT_DEFAULT, Timeout
-from .._stream_delivery import StreamConsumer, StreamGap
+from .._core._params import USE_CLIENT_DEFAULT, Timeout
+from .._core._stream_delivery import StreamConsumer, StreamGap
 from ..errors import BinanceWsError, InvalidRequest, RateLimited
 from ._builders import PublicApi
 from ._enums import DepthUpdateSpeed
 
 if TYPE_CHECKING:
-    from .._requests import Response
-    from .._websocket_api import WebsocketApi
+    from ..websocket_api._requests import Response
+    from ..websocket_api._websocket_api import WebsocketApi
     from ._client import StreamHandle, WebsocketStreams
 
 __all__ = [
@@ -262,7 +262,7 @@ def _levels(raw: Any) -> list[tuple[Decimal, Decimal]]:
     return out
 
 
-class LocalOrderBook(StreamConsumer):
+class LocalOrderBook(StreamConsumer["_BookItem"]):
     """A local order book of one symbol, kept from ``<symbol>@depth@<speed>`` and ``depth``.
 
     Made by ``client.local_order_book("BTCUSDT")`` or ``client.local_order_books([...])``.
@@ -449,22 +449,18 @@ class LocalOrderBook(StreamConsumer):
                         self._buffer.push_raw(item)
                     self._cond.notify_all()
 
-    def get(  # type: ignore[override]  # the base is typed for user data events
-        self, timeout: Optional[float] = None
-    ) -> Optional[_BookItem]:
+    def get(self, timeout: Optional[float] = None) -> Optional[_BookItem]:
         """The next ``BookUpdate``, ``BookResync`` or ``StreamGap``; ``None`` on timeout or
         once the book is closed and drained."""
         self._recording = True
-        item: Optional[_BookItem] = super().get(timeout)  # type: ignore[assignment]
-        return item
+        return super().get(timeout)
 
-    def __iter__(self) -> Iterator[_BookItem]:  # type: ignore[override]
+    def __iter__(self) -> LocalOrderBook:
         self._recording = True
         return self
 
-    def __next__(self) -> _BookItem:  # type: ignore[override]
-        item: _BookItem = super().__next__()  # type: ignore[assignment]
-        return item
+    def __next__(self) -> _BookItem:
+        return super().__next__()
 
     def on(self, event_type: type[Any], handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """Call ``handler(item)`` for every ``BookUpdate``/``BookResync``/``StreamGap`` that is

@@ -47,8 +47,8 @@ from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, override
 from cattrs.v import format_exception, transform_error
 
+from ..errors import DecodeError
 from ._models import PriceLevel
-from .errors import DecodeError
 
 if sys.version_info >= (3, 10):
     from types import UnionType
@@ -339,7 +339,7 @@ def make_converter(strict: bool = False, *, detailed_validation: bool = True) ->
     return conv
 
 
-#: The converter used by the client and :func:`~binance_usdm_ws._events.decode_event`.
+#: The converter used by the client and by the user data events' ``decode_event``.
 converter = make_converter()
 
 

@@ -23,18 +23,20 @@ import collections
 import logging
 import threading
 import time
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
 import attrs
 
-from ._events import UnknownEvent, UserDataEvent, decode_event
-from .errors import DecodeError, InvalidRequest
+from ..errors import DecodeError, InvalidRequest
+from ._models import UnknownEvent
 
-__all__ = ["StreamConsumer", "StreamGap", "StreamItem"]
+__all__ = ["StreamConsumer", "StreamGap"]
 
 logger = logging.getLogger("binance_usdm_ws")
 
 E = TypeVar("E")
+#: What a consumer yields: the decoder's typed item, or a ``StreamGap``.
+ItemT = TypeVar("ItemT")
 
 
 @attrs.define(frozen=True)
@@ -73,10 +75,6 @@ class StreamGap:
     def duration(self) -> float:
         """Length of the gap in seconds."""
         return max(0, self.end - self.start) / 1000.0
-
-
-#: What a stream yields: a typed event or a gap notice.
-StreamItem = Union[UserDataEvent, StreamGap]
 
 
 def now_ms() -> int:
@@ -172,7 +170,7 @@ class _Buffer:
         return _EMPTY
 
 
-class StreamConsumer:
+class StreamConsumer(Generic[ItemT]):
     """The consuming half of a stream: the buffer, iteration, callbacks and the delivery thread.
 
     Use one form per stream: iterate it (``for item in stream``, ``stream.get(timeout)``), or
@@ -180,13 +178,10 @@ class StreamConsumer:
     ``on_error`` handlers work with both forms; they run in the consuming thread.
 
     The user data stream and the market stream handles both build on it; ``decode`` turns one
-    buffered raw message into its item (by default a user data event, the ``{"stream","data"}``
-    envelope unwrapped) and runs in the consuming thread.
+    buffered raw message into its item and runs in the consuming thread.
     """
 
-    def __init__(
-        self, queue_size: int, name: str, decode: Optional[Callable[[Any], Any]] = None
-    ) -> None:
+    def __init__(self, queue_size: int, name: str, decode: Callable[[Any], Any]) -> None:
         self._decode = decode
         self._cond = threading.Condition(threading.Lock())
         self._buffer = _Buffer(queue_size)
@@ -220,7 +215,7 @@ class StreamConsumer:
 
     # ------------------------------------------------------------------ consumer side
 
-    def get(self, timeout: Optional[float] = None) -> Optional[StreamItem]:
+    def get(self, timeout: Optional[float] = None) -> Optional[ItemT]:
         """Return the next event or gap, waiting up to ``timeout`` seconds (``None``: forever).
 
         Returns:
@@ -245,7 +240,7 @@ class StreamConsumer:
         timeout: Optional[float],
         drain: bool,
         resolve: Optional[Callable[[Any], Any]] = None,
-    ) -> Optional[StreamItem]:
+    ) -> Optional[ItemT]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._cond:
@@ -264,11 +259,11 @@ class StreamConsumer:
                         if remaining <= 0:
                             return None
                         self._cond.wait(remaining)
-            result = (resolve or self._resolve)(item)
+            result: Optional[ItemT] = (resolve or self._resolve)(item)
             if result is not None:
                 return result
 
-    def _resolve(self, item: Any) -> Optional[StreamItem]:
+    def _resolve(self, item: Any) -> Any:
         """Decode a raw message, or unwrap a notice; errors go to the handlers (→ None)."""
         if type(item) is _Notice:
             value = item.value
@@ -278,12 +273,8 @@ class StreamConsumer:
             return None
         message = item
         try:
-            if self._decode is not None:
-                result: StreamItem = self._decode(message)
-                return result
-            if type(message) is dict and "data" in message and "stream" in message:
-                message = message["data"]  # combined-stream envelope
-            return decode_event(message)
+            result: ItemT = self._decode(message)
+            return result
         except DecodeError as exc:
             self._dispatch_error(exc)
             if type(message) is dict and "data" in message and "stream" in message:
@@ -298,10 +289,10 @@ class StreamConsumer:
                 )
             return None
 
-    def __iter__(self) -> StreamConsumer:
+    def __iter__(self) -> StreamConsumer[ItemT]:
         return self
 
-    def __next__(self) -> StreamItem:
+    def __next__(self) -> ItemT:
         item = self.get()
         if item is None:
             raise StopIteration
@@ -322,7 +313,7 @@ class StreamConsumer:
         self._start_delivery()
         return handler
 
-    def on_any(self, handler: Callable[[StreamItem], Any]) -> Callable[[StreamItem], Any]:
+    def on_any(self, handler: Callable[[ItemT], Any]) -> Callable[[ItemT], Any]:
         """Call ``handler(item)`` for every event and gap (after the ``on`` handlers)."""
         with self._cond:
             self._any_handlers.append(handler)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, TypeVar, Union
 
+from ...enums import DepthLimit
 from .._models import BookTickerResult, OrderBookResult, PriceTickerResult
 from .._requests import LONG, STRING, Builds, Param, Request, Service
-from ..enums import DepthLimit
 from ._common import DOCS
 
 __all__ = ["MarketDataApi", "OrderBook", "SymbolOrderBookTicker", "SymbolPriceTicker"]

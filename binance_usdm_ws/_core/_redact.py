@@ -26,6 +26,9 @@ SECRET_KEYS = ("listenKey", "apiKey", "signature", "secret", "apiSecret", "priva
 _JSON_VALUE = re.compile(r'("(?:' + "|".join(SECRET_KEYS) + r')"\s*:\s*")([^"]*)(")?')
 _QUERY_VALUE = re.compile(r"((?:" + "|".join(SECRET_KEYS) + r")=)([^&\s'\"]*)")
 _PATH_KEY = re.compile(r"(/ws/)([A-Za-z0-9]{16,})")
+# A bare run of 48 or more letters and digits: a listenKey used as a stream name
+# (``"stream":"<key>"``, ``SUBSCRIBE ["<key>"]``), an API key... shown masked wherever it is.
+_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{48,}(?![A-Za-z0-9])")
 
 
 def mask(value: Optional[str]) -> str:
@@ -58,7 +61,8 @@ def _masked(match: re.Match[str]) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask every secret found in a piece of text: JSON members, query params, stream paths.
+    """Mask every secret found in a piece of text: JSON members, query params, stream paths,
+    and any bare run of 48 or more letters and digits (a listenKey used as a stream name).
 
     Args:
         text: A log message, a frame, a URL.
@@ -72,4 +76,4 @@ def mask_text(text: str) -> str:
         text = _QUERY_VALUE.sub(_masked, text)
     if '"' in text:
         text = _JSON_VALUE.sub(_masked, text)
-    return text
+    return _TOKEN.sub(lambda match: mask(match.group(0)), text)

@@ -21,8 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 import websocket
 
+from ..errors import ConnectionClosed, InvalidRequest, ProxyError, TlsError
 from ._redact import mask_text
-from .errors import ConnectionClosed, InvalidRequest, ProxyError, TlsError
 
 __all__ = ["check_proxy", "connect_options", "open_error", "safe_proxy", "user_agent"]
 
@@ -33,7 +33,7 @@ _MATCH_NOTHING = ["no-proxy.invalid"]
 
 def user_agent() -> str:
     """``binance-usdm-ws/<version> (Python/<version>; <system>)``, sent in every handshake."""
-    from . import __version__
+    from .. import __version__
 
     return (
         f"binance-usdm-ws/{__version__} (Python/{platform.python_version()}; {platform.system()})"

@@ -10,6 +10,18 @@ from __future__ import annotations
 
 from typing import Union
 
+from ...enums import (
+    AlgoOrderType,
+    AlgoType,
+    NewOrderRespType,
+    OrderType,
+    PositionSide,
+    PriceMatch,
+    SelfTradePreventionMode,
+    Side,
+    TimeInForce,
+    WorkingType,
+)
 from .._models import (
     AlgoOrderCancelResult,
     AlgoOrderResult,
@@ -30,18 +42,6 @@ from .._requests import (
     not_together,
     one_of,
     required_when,
-)
-from ..enums import (
-    AlgoOrderType,
-    AlgoType,
-    NewOrderRespType,
-    OrderType,
-    PositionSide,
-    PriceMatch,
-    SelfTradePreventionMode,
-    Side,
-    TimeInForce,
-    WorkingType,
 )
 from ._common import CLIENT_ID, DOCS, DecimalLike, OptionalSymbol, SignedRequest
 

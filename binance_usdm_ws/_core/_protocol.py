@@ -13,7 +13,7 @@ from decimal import Decimal
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Optional
 
-from .errors import (
+from ..errors import (
     BadRequest,
     ExecutionStatusUnknown,
     Forbidden,

@@ -25,12 +25,12 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from ._config import ConfigurationWebsocketApi
-from ._connection import Connection
-from ._protocol import error_from_envelope
-from ._scheduler import Scheduler
-from ._transport import connect_options
-from .errors import BinanceWsError, ConnectionClosed, RateLimited, ServerError
+from .._config import ConfigurationWebsocketApi
+from .._core._connection import Connection
+from .._core._protocol import error_from_envelope
+from .._core._scheduler import Scheduler
+from .._core._transport import connect_options
+from ..errors import BinanceWsError, ConnectionClosed, RateLimited, ServerError
 
 __all__ = ["ConnectionKeeper", "Notice"]
 

@@ -22,9 +22,10 @@ from typing import Any, Callable, Optional, Union
 
 from attrs import define, field
 
-from ._converter import converter, decode
-from ._redact import SECRET, mask_repr
-from .enums import (
+from .._core._converter import converter, decode
+from .._core._models import UnknownEvent, _Event, _key, _unknown
+from .._core._redact import SECRET, mask_repr
+from ..enums import (
     AccountUpdateReason,
     AlgoOrderType,
     AlgoStatus,
@@ -41,7 +42,7 @@ from .enums import (
     TimeInForce,
     WorkingType,
 )
-from .errors import DecodeError
+from ..errors import DecodeError
 
 __all__ = [
     "EVENT_TYPES",
@@ -73,33 +74,6 @@ __all__ = [
 
 
 logger = logging.getLogger("binance_usdm_ws")
-
-
-def _key(key: str) -> dict[str, str]:
-    """Field metadata naming the wire key."""
-    return {"key": key}
-
-
-@define(frozen=True)
-class _Event:
-    """Fields common to every event.
-
-    Attributes:
-        event_type: Event type (``e``).
-        event_time: Event time in ms (``E``).
-        raw: The payload as received, with any field this version does not model (not part
-            of equality or repr).
-        decode_problems: The fields that did not fit the model (each is ``None``), with their
-            paths and the types received; empty when everything fit (not part of equality or
-            repr).
-    """
-
-    event_type: Optional[str] = field(default=None, metadata=_key("e"))
-    event_time: Optional[int] = field(default=None, metadata=_key("E"))
-    raw: dict[str, Any] = field(factory=dict, init=False, eq=False, repr=False)
-    #: What did not fit the model, one entry per field (path, expected type, received type);
-    #: such a field is ``None``. Empty when everything fit.
-    decode_problems: tuple[str, ...] = field(default=(), init=False, eq=False, repr=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -664,19 +638,6 @@ class AlgoUpdate(_Event):
 # Unknown events and dispatch
 
 
-@define(frozen=True)
-class UnknownEvent(_Event):
-    """An event whose ``e`` this version does not know, delivered as received.
-
-    Attributes:
-        event_type: The ``e`` of the payload (``None`` if absent or not a string).
-        event_time: The ``E`` of the payload as an int (``None`` if absent or not a number).
-        raw: The whole payload.
-    """
-
-    raw: dict[str, Any] = field(factory=dict)
-
-
 UserDataEvent = Union[
     ListenKeyExpired,
     AccountUpdate,
@@ -709,18 +670,6 @@ EVENT_TYPES: dict[str, type] = {
 _HOOKS: dict[str, tuple[Callable[[Any, Any], Any], type]] = {
     name: (converter.get_structure_hook(cls), cls) for name, cls in EVENT_TYPES.items()
 }
-
-
-def _unknown(payload: dict[str, Any]) -> UnknownEvent:
-    event_type = payload.get("e")
-    event_time = payload.get("E")
-    if type(event_time) is str and event_time.isdigit():
-        event_time = int(event_time)
-    return UnknownEvent(
-        event_type=event_type if isinstance(event_type, str) else None,
-        event_time=event_time if type(event_time) is int else None,
-        raw=payload,
-    )
 
 
 def decode_event(payload: dict[str, Any]) -> UserDataEvent:

@@ -44,9 +44,9 @@ from typing import Any, Callable, Optional, Protocol
 
 import websocket
 
+from ..errors import ConnectionClosed, InvalidRequest, RequestId
 from ._redact import mask_text
 from ._transport import open_error
-from .errors import ConnectionClosed, InvalidRequest, RequestId
 
 __all__ = ["Connection", "NotSent", "Reply", "Waiter"]
 

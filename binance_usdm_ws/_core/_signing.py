@@ -13,7 +13,7 @@ import hmac
 import os
 from typing import Any, Optional, Protocol, Union
 
-from .errors import InvalidRequest
+from ..errors import InvalidRequest
 
 __all__ = ["Ed25519Signer", "HmacSigner", "RsaSigner", "Signer", "load_signer", "signature_payload"]
 

@@ -29,8 +29,9 @@ from typing import Generic, Optional, TypeVar, Union
 
 from attrs import define, field
 
-from ._redact import SECRET, mask_repr
-from .enums import (
+from .._core._models import PriceLevel
+from .._core._redact import SECRET, mask_repr
+from ..enums import (
     AlgoOrderType,
     AlgoStatus,
     AlgoType,
@@ -628,19 +629,6 @@ class AccountInformationResult(_AccountTotals):
 
 # --------------------------------------------------------------------------------------------
 # Market data: depth, ticker.price, ticker.book
-
-
-@define(frozen=True)
-class PriceLevel:
-    """One level of the order book, decoded from a ``["price", "qty"]`` pair.
-
-    Attributes:
-        price: Price of the level.
-        quantity: Quantity resting at that price.
-    """
-
-    price: Decimal
-    quantity: Decimal
 
 
 @define(frozen=True)

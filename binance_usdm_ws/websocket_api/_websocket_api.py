@@ -16,14 +16,13 @@ import time
 from concurrent.futures import Future
 from typing import Any, Optional
 
-from ._config import ConfigurationWebsocketApi
-from ._connection import Connection, NotSent, Reply, Waiter
-from ._lifecycle import ConnectionKeeper, Notice, _Unsent
-from ._protocol import encode_request, error_from_envelope, new_request_id
-from ._requests import USE_CLIENT_DEFAULT, Request, Response, Security, Timeout, Transport
-from ._scheduler import Scheduler
-from ._signing import Signer, load_signer, signature_payload
-from .errors import (
+from .._config import ConfigurationWebsocketApi
+from .._core._connection import Connection, NotSent, Reply, Waiter
+from .._core._params import Timeout
+from .._core._protocol import encode_request, error_from_envelope, new_request_id
+from .._core._scheduler import Scheduler
+from .._core._signing import Signer, load_signer, signature_payload
+from ..errors import (
     BinanceWsError,
     ConnectionClosed,
     InvalidRequest,
@@ -34,6 +33,8 @@ from .errors import (
     ServerError,
     redact,
 )
+from ._lifecycle import ConnectionKeeper, Notice, _Unsent
+from ._requests import USE_CLIENT_DEFAULT, Request, Response, Security, Transport
 
 __all__ = ["Notice", "WebsocketApi"]
 

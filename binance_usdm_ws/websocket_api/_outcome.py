@@ -21,8 +21,7 @@ import time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Optional
 
-from ._requests import Request, Response
-from .errors import (
+from ..errors import (
     BinanceWsError,
     InvalidRequest,
     NotExecuted,
@@ -30,6 +29,7 @@ from .errors import (
     OutcomeUnknown,
     ServerError,
 )
+from ._requests import Request, Response
 
 if TYPE_CHECKING:
     from ._websocket_api import WebsocketApi

@@ -1,0 +1,393 @@
+"""The user data stream: from a listenKey to typed events, kept alive and reconnected by itself.
+
+It is one of the two users of the stream supervisor (``_core/_supervisor.py``), which owns the
+socket: silence detection, reconnect with backoff and jitter, make-before-break rotation with
+the overlap's copies removed, and a ``StreamGap`` wherever events may be missing. This module
+adds the listenKey lifecycle on top:
+
+* the socket URL carries the key: a new socket starts a key (``userDataStream.start``), a
+  reconnect first checks the current one (``userDataStream.ping``; ``-1125`` → a new key), a
+  rotation keeps it;
+* ``listenKeyExpired`` (spotted by the reader thread itself, so expiry is handled even when the
+  consumer is slow) and ``-1125`` from a keepalive make the supervisor reconnect on a new key,
+  with a ``StreamGap(reason="listen_key_expired")``;
+* a keepalive worker, started by a scheduler timer every ``keepalive_interval``: it sends
+  ``userDataStream.ping`` over the WS API, retries with backoff, reports failures through
+  ``on_error``; it never touches event delivery.
+
+Threads of one ``UserDataStream`` (all daemon threads, all joined by ``close()``): the socket's
+reader (and its heartbeat), which appends each message to the bounded buffer of
+``StreamConsumer`` and never waits; the supervisor; the keepalive worker; and the delivery
+thread, only when callbacks are registered (``on``/``on_any``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+from .._config import ConfigurationWebsocketStreams
+from .._core._connection import Connection
+from .._core._redact import mask
+from .._core._scheduler import Scheduler, TimerHandle
+from .._core._stream_delivery import StreamConsumer, StreamGap, now_ms
+from .._core._supervisor import Link, Slot, Supervisor
+from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, ServerError
+from ._events import UserDataEvent, decode_event
+
+if TYPE_CHECKING:
+    from ..websocket_api._websocket_api import WebsocketApi
+
+__all__ = ["StreamGap", "StreamItem", "UserDataStream"]
+
+logger = logging.getLogger("binance_usdm_ws")
+
+_counter = itertools.count(1)
+_INVALID_LISTEN_KEY = -1125
+
+
+#: What a stream yields: a typed event or a gap notice.
+StreamItem = Union[UserDataEvent, StreamGap]
+
+
+def _decode_user_data(message: Any) -> StreamItem:
+    """One buffered message → its event (the ``{"stream","data"}`` envelope unwrapped)."""
+    if type(message) is dict and "data" in message and "stream" in message:
+        message = message["data"]  # combined-stream envelope
+    return decode_event(message)
+
+
+class UserDataStream(StreamConsumer[StreamItem]):
+    """The account's user data stream: typed events, kept alive and reconnected by itself.
+
+    Made by ``client.user_data_stream()``. Use it as a context manager (``start()`` on enter,
+    ``close()`` on exit) and iterate it, or register callbacks::
+
+        with client.user_data_stream() as stream:
+            for item in stream:               # typed events and StreamGap notices, in order
+                ...
+
+    ``start()`` starts a listenKey (``userDataStream.start`` over the WS API, which must be
+    connected) and opens ``<streams base>/private/ws/<listenKey>``. From then on the stream
+    pings the key every ``keepalive_interval``, reconnects after drops and silence, replaces an
+    expired key, rotates the socket before 24 h, and delivers a ``StreamGap`` wherever events
+    may be missing. ``close()`` stops the key (``userDataStream.stop``), closes the socket and
+    joins every thread; it is idempotent and never raises.
+
+    Counters (for diagnostics): ``reconnects`` (sockets replaced after a loss or an expiry),
+    ``key_renewals`` (of those, on a new key), ``rotations``, ``keepalives`` (successful
+    pings), ``duplicates`` (copies removed during overlaps), ``dropped`` (overflow).
+    """
+
+    def __init__(
+        self,
+        websocket_api: WebsocketApi,
+        config: ConfigurationWebsocketStreams,
+        scheduler: Scheduler,
+        on_closed: Optional[Callable[[UserDataStream], None]] = None,
+    ) -> None:
+        self._n = next(_counter)
+        super().__init__(
+            config.queue_size, f"binance-usdm-ws-uds{self._n}", decode=_decode_user_data
+        )
+        self._api = websocket_api
+        self._config = config
+        self._scheduler = scheduler
+        self._on_closed = on_closed
+        self._key: Optional[str] = None
+        self._stop = threading.Event()
+        self._state = "new"  # new -> starting -> running -> closing -> closed
+        self._keepalive: Optional[threading.Thread] = None
+        self._timers: dict[str, TimerHandle] = {}
+        self._key_ok_ms = 0  # when the key was last known valid (start, ping, an event)
+        # One slot, whose lock is the buffer's: a message is checked and queued in one step.
+        self._slot = Slot(self._name, self._cond)
+        self._supervisor = Supervisor(
+            self,
+            config,
+            self._stop,
+            self._name,
+            on_command=self._on_command,
+            inspect=self._inspect,
+        )
+        self.key_renewals = 0
+        self.keepalives = 0
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def reconnects(self) -> int:
+        """Sockets replaced after a loss or an expiry."""
+        return self._supervisor.reconnects
+
+    @property
+    def rotations(self) -> int:
+        """Make-before-break rotations done."""
+        return self._supervisor.rotations
+
+    @property
+    def duplicates(self) -> int:
+        """Copies removed during overlaps."""
+        return self._supervisor.duplicates
+
+    @property
+    def listen_key(self) -> Optional[str]:
+        """The listenKey in use (a bearer secret, do not log it), or None before ``start()``."""
+        return self._key
+
+    @property
+    def connection(self) -> Optional[Connection]:
+        """The current stream socket (for diagnostics)."""
+        link = self._slot.link
+        return None if link is None else link.conn
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called."""
+        return self._state in ("closing", "closed")
+
+    def start(self) -> UserDataStream:
+        """Start a listenKey and connect the stream; does nothing if already started.
+
+        Raises:
+            ConnectionClosed: the WS API is not connected, or the stream host is unreachable.
+            ServerError: ``userDataStream.start`` was refused (e.g. invalid API key).
+            InvalidRequest: the stream was closed.
+        """
+        with self._cond:
+            if self._state != "new":
+                if self.closed:
+                    raise InvalidRequest("this user data stream is closed")
+                return self
+            self._state = "starting"
+        self._scheduler.attach(self)  # detached by close(), or below if the start fails
+        try:
+            link = self._supervisor.open(self._slot, "open")
+        except BaseException:
+            with self._cond:
+                self._state = "new"
+            self._scheduler.detach(self)
+            raise
+        if not self._supervisor.install(self._slot, link):
+            assert link.conn is not None
+            link.conn.close(0)
+            with self._cond:
+                self._state = "new" if not self.closed else self._state
+            self._scheduler.detach(self)
+            raise ConnectionClosed("the stream connection closed right after it opened")
+        with self._cond:
+            if self._stop.is_set():  # closed meanwhile, from another thread
+                return self
+            self._state = "running"
+            self._delivery_wanted = True
+            # Under the lock: close() either sees the thread and joins it, or it never starts.
+            self._supervisor.add(self._slot)
+        self._schedule("keepalive", self._config.keepalive_interval, self._keepalive_due)
+        self._start_delivery()
+        logger.info("%s: started on listenKey %s", self._name, mask(self._key))
+        return self
+
+    def close(self) -> None:
+        """Stop the listenKey, close the socket and join every thread. Idempotent; never raises.
+
+        The delivery thread finishes the callback in progress (``close()`` waits for it: a
+        callback that never returns blocks it) and stops; events already received stay
+        available to ``get()``/iteration, which end once they are consumed. A failed
+        ``userDataStream.stop`` is logged, not raised.
+        """
+        with self._cond:
+            if self._state in ("closing", "closed"):
+                return
+            started = self._state != "new"
+            self._state = "closing"
+            self._stop.set()  # under the lock: no keepalive worker starts after this
+        with self._cond:  # _schedule adds no timer once _stop is set (under this lock)
+            for timer in self._timers.values():
+                timer.cancel()
+        self._scheduler.detach(self)
+        self._supervisor.close(self._config.close_timeout)
+        with self._cond:
+            keepalive = self._keepalive
+        if keepalive is not None and keepalive is not threading.current_thread():
+            keepalive.join()
+        if started and self._key is not None:
+            try:
+                self._api.user_data_streams_api.close_user_data_stream().execute()
+            except BinanceWsError as exc:
+                logger.warning("%s: userDataStream.stop failed: %s", self._name, exc)
+        self._end_delivery()
+        with self._cond:
+            self._state = "closed"
+        if self._on_closed is not None:
+            self._on_closed(self)
+        self._scheduler.join_idle(self._config.close_timeout)  # if the WS API is closed too
+        logger.info("%s: closed", self._name)
+
+    def __enter__(self) -> UserDataStream:
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __iter__(self) -> UserDataStream:
+        if self._state == "new":
+            self.start()
+        return self
+
+    def __next__(self) -> StreamItem:
+        return super().__next__()
+
+    def get(self, timeout: Optional[float] = None) -> Optional[StreamItem]:
+        """Start the stream if needed, then return the next event or gap (see the base class)."""
+        if self._state == "new":
+            self.start()
+        return super().get(timeout)
+
+    def __repr__(self) -> str:
+        return f"<UserDataStream listenKey={mask(self._key)} {self._state} pending={self.pending}>"
+
+    # ------------------------------------------------------------------ the supervisor's hooks
+
+    def _socket_url(self, slot: Slot, why: str) -> tuple[str, str]:
+        """The socket of a key: a new key to open, the same to rotate, a checked one to
+        reconnect, a new one to renew."""
+        if why in ("open", "renew"):
+            key = self._start_key()
+        elif why == "rotate" and self._key is not None:
+            key = self._key
+        else:
+            key = self._fresh_key()
+        return f"{self._config.base_path.rstrip('/')}/private/ws/{key}", key
+
+    def _prepare_socket(self, slot: Slot, link: Link) -> None:
+        """Nothing to send: the key in the URL is the subscription."""
+
+    def _deliver(self, slot: Slot, message: Any) -> None:
+        self._buffer.push_raw(message)  # under self._cond, the slot's lock
+        self._cond.notify()
+
+    def _deliver_gap(self, slot: Slot, gap: StreamGap) -> None:
+        self._buffer.push_notice(gap)
+        self._cond.notify_all()
+
+    def _attempt_failed(self, slot: Slot, error: BaseException) -> None:
+        self._report(error)
+
+    def _installed(self, slot: Slot, link: Link) -> None:
+        """Under the lock: the stream now runs on ``link``'s key."""
+        if self._key is not None and link.tag != self._key:
+            self.key_renewals += 1
+        self._key = link.tag
+
+    def _inspect(self, slot: Slot, link: Link, message: Any) -> None:
+        """Reader thread: a ``listenKeyExpired`` for this socket's key ends it; else the key
+        is alive."""
+        if (
+            type(message) is dict
+            and message.get("e") == "listenKeyExpired"
+            and message.get("listenKey") in (None, link.tag)
+        ):
+            # Sent when the key lapses: its arrival (local clock) is when events stopped.
+            self._supervisor.command("expired", link.tag, now_ms(), "listenKeyExpired event")
+        else:
+            self._key_ok_ms = now_ms()
+
+    def _on_command(self, kind: str, key: str, start: Optional[int], detail: str) -> None:
+        """Supervisor thread: the key ``key`` expired; reconnect on a new one."""
+        link = self._slot.link
+        if link is None or link.tag != key:
+            return  # about a key that was already replaced
+        start = start or self._key_ok_ms or now_ms()
+        self._supervisor.reconnect(self._slot, "listen_key_expired", start, detail, "renew")
+
+    # ------------------------------------------------------------------ keys
+
+    def _start_key(self) -> str:
+        resp = self._api.user_data_streams_api.start_user_data_stream().execute()
+        key = resp.raw.get("result", {}).get("listenKey")
+        if not isinstance(key, str) or not key:
+            raise ServerError(status=None, code=None, msg="userDataStream.start: no listenKey")
+        self._key_ok_ms = now_ms()
+        return key
+
+    def _ping_key(self) -> Optional[str]:
+        resp = self._api.user_data_streams_api.keepalive_user_data_stream().execute()
+        result = resp.raw.get("result")
+        key = result.get("listenKey") if isinstance(result, dict) else None
+        return key if isinstance(key, str) and key else None
+
+    def _fresh_key(self) -> str:
+        """The key to reconnect with: the current one, checked (a new one if it is gone)."""
+        current = self._key
+        assert current is not None
+        try:
+            pinged = self._ping_key()
+        except ServerError as exc:
+            if exc.code != _INVALID_LISTEN_KEY:
+                raise
+            logger.info(
+                "%s: listenKey %s is gone (-1125); starting a new one", self._name, mask(current)
+            )
+            return self._start_key()
+        except BinanceWsError as exc:
+            # The WS API is down too: the socket can still come back on the current key.
+            logger.warning("%s: cannot check the listenKey: %s", self._name, exc)
+            return current
+        self._key_ok_ms = now_ms()
+        return pinged or current
+
+    def _schedule(self, name: str, delay: float, fn: Callable[..., Any], *args: Any) -> None:
+        with self._cond:
+            old = self._timers.pop(name, None)
+            if old is not None:
+                old.cancel()
+            if not self._stop.is_set():
+                self._timers[name] = self._scheduler.call_later(delay, fn, *args)
+
+    # ------------------------------------------------------------------ keepalive
+
+    def _keepalive_due(self) -> None:
+        """Scheduler thread: reschedule, and start a keepalive worker unless one runs."""
+        self._schedule("keepalive", self._config.keepalive_interval, self._keepalive_due)
+        with self._cond:
+            if self._stop.is_set() or (self._keepalive and self._keepalive.is_alive()):
+                return
+            self._keepalive = threading.Thread(
+                target=self._keepalive_run, name=f"{self._name}-keepalive", daemon=True
+            )
+            self._keepalive.start()
+
+    def _keepalive_run(self) -> None:
+        """Ping the key; retry with backoff until the next keepalive is due."""
+        cfg = self._config
+        delay = cfg.reconnect_delay
+        deadline = time.monotonic() + cfg.keepalive_interval
+        while not self._stop.is_set():
+            key = self._key
+            try:
+                pinged = self._ping_key()
+            except ServerError as exc:
+                if exc.code == _INVALID_LISTEN_KEY:
+                    self._supervisor.command("expired", key, None, f"keepalive: {exc}")
+                    return
+                self._report(exc)
+            except BinanceWsError as exc:
+                self._report(exc)
+            else:
+                if pinged is not None and pinged != key:
+                    self._supervisor.command(
+                        "expired", key, None, "keepalive: another key is active"
+                    )
+                    return
+                self.keepalives += 1
+                self._key_ok_ms = now_ms()
+                logger.debug("%s: listenKey %s kept alive", self._name, mask(key))
+                return
+            wait = min(delay * (0.5 + random.random()), deadline - time.monotonic())
+            if wait <= 0 or self._stop.wait(wait):
+                return
+            delay = min(delay * 2, cfg.reconnect_max_delay)
