@@ -42,6 +42,7 @@ nitpick_ignore = [
         "enum.Enum",
         "collections.abc.Iterator",
         "Timeout",
+        "_BookItem",
         "collections.abc.Iterable",
         "collections.abc.Mapping",
         "Decimal",
