@@ -4,7 +4,8 @@ Starts a ``LocalExchange`` on 127.0.0.1, connects a client to it and walks throu
 user data stream methods (start, keepalive, close), then trades: the book, a resting LIMIT
 order placed, queried, modified and cancelled, a MARKET order filled, the balance, a session
 logon — printing the typed results — shows how errors arrive (typed ``ServerError`` and
-``InvalidRequest``) and closes everything.
+``InvalidRequest``); then the streams half: an order's events on the user data stream, a market
+stream (``bookTicker``) and a local order book; and closes everything.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from decimal import Decimal
 
 from binance_usdm_ws import (
     BinanceDerivativesTradingUsdsFuturesClient,
+    BookTickerUpdate,
     ConfigurationWebsocketApi,
+    ConfigurationWebsocketStreams,
     InvalidRequest,
+    OrderTradeUpdate,
     OrderType,
     ServerError,
     Side,
@@ -122,7 +126,59 @@ def run(exchange: LocalExchange) -> None:
             trade.new_order().symbol("BTCUSDT").side("BUY").type("LIMIT").price(1.5)
         except InvalidRequest as exc:
             print(f"bad input -> InvalidRequest: {exc}")
+        streams(client, exchange)
     print("closed cleanly")
+
+
+def name(value: object) -> str:
+    """An enum member by its wire value (``NEW``), anything else as text."""
+    return str(getattr(value, "value", value))
+
+
+def streams(
+    api_client: BinanceDerivativesTradingUsdsFuturesClient, exchange: LocalExchange
+) -> None:
+    """The streams half: an order's events, a market stream, a local order book."""
+    with BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=api_client.websocket_api.config,
+        websocket_streams=ConfigurationWebsocketStreams(base_path=exchange.streams_url),
+    ) as client:
+        client.websocket_api.connect()
+        trade = client.websocket_api.trade_api
+        with client.user_data_stream() as stream:
+            trade.new_order().symbol("BTCUSDT").side(Side.SELL).type(OrderType.MARKET).quantity(
+                Decimal("0.001")
+            ).new_client_order_id("demo-events").execute()
+            for _ in range(4):  # NEW, then the fill; TRADE_LITE and ACCOUNT_UPDATE between
+                event = stream.get(timeout=5)
+                if isinstance(event, OrderTradeUpdate) and event.order.client_order_id == (
+                    "demo-events"
+                ):
+                    order = event.order
+                    print(
+                        f"user data stream -> ORDER_TRADE_UPDATE {name(order.execution_type)}"
+                        f" {name(order.status)} {plain(order.last_filled_quantity)}"
+                    )
+        ws = client.websocket_streams
+        with ws.public_api.individual_symbol_book_ticker_streams().symbol("BTCUSDT").execute() as h:
+            trade.new_order().symbol("BTCUSDT").side(Side.BUY).type(OrderType.LIMIT).time_in_force(
+                TimeInForce.GTC
+            ).quantity(Decimal("0.005")).price("59990").execute()  # moves the book: a ticker
+            ticker = h.get(timeout=5)
+            if isinstance(ticker, BookTickerUpdate):
+                print(f"bookTicker -> bid {plain(ticker.bid_price)} ask {plain(ticker.ask_price)}")
+        book = client.local_order_book("BTCUSDT")
+        trade.new_order().symbol("BTCUSDT").side(Side.BUY).type(OrderType.LIMIT).time_in_force(
+            TimeInForce.GTC
+        ).quantity(Decimal("0.004")).price("59980").execute()  # a diff for the book to join
+        book.wait_synced(timeout=10)
+        bid, ask = book.best_bid(), book.best_ask()
+        assert bid is not None and ask is not None  # the exchange's book has both sides
+        spread = ask.price - bid.price
+        print(
+            f"local order book -> best bid {plain(bid.price)} x {plain(bid.quantity)},"
+            f" best ask {plain(ask.price)} x {plain(ask.quantity)}, spread {plain(spread)}"
+        )
 
 
 if __name__ == "__main__":

@@ -183,6 +183,6 @@ def test_demo_output_masks_keys(capsys, caplog):
         secrets = [*ex.issued_listen_keys, ex.api_key, ex.api_secret]
         secrets += [r.params["signature"] for r in ex.requests if "signature" in r.params]
     out = capsys.readouterr()
-    assert len(ex.issued_listen_keys) == 1 and "listen_key='" in out.out
+    assert len(ex.issued_listen_keys) == 2 and "listen_key='" in out.out  # methods, stream
     assert leaks(out.out + out.err, secrets) == [] and "closed cleanly" in out.out
     assert leaks(caplog.text, secrets) == []
