@@ -3,7 +3,9 @@
 Every server runs in a separate process (its own interpreter and GIL), so client-side costs
 are measured, not server contention. Rounds are interleaved (raw, SDK, raw, SDK, ...) so that
 machine noise hits both alike; each ratio is SDK / raw within one round, and the min and the
-median over the rounds are printed.
+median over the rounds are printed. Against the lean server, raw and SDK also alternate within
+a round, in chunks of ``BENCH_CHUNK`` sequential calls (a quarter of the pipelined calls), so
+that a burst of load from outside lands on both sides, not on one.
 
 1. Against the lean server (``benchmarks/lean_server.py``: canned replies, almost no work per
    request, so the client's own cost shows):
@@ -12,8 +14,8 @@ median over the rounds are printed.
      UTF-8 check) ``send`` + ``recv`` + ``json.loads`` + the price as a Decimal, vs
      ``execute()`` reading ``resp.typed.result.price``; target ≤ 1.15x;
    * signed ``order.place``: a raw frame signed with ``hmac`` (params sorted, HMAC-SHA256,
-     JSON, send, recv, loads) vs ``new_order()...execute()`` reading the typed order id;
-     target ≤ 1.2x;
+     JSON, send, recv, loads), with a client order id as the SDK's frame has, vs
+     ``new_order()...execute()`` reading the typed order id; target ≤ 1.2x;
    * pipelined ``ticker.price`` with a window in flight: raw (a sender thread, this thread
      reading, ``json.loads`` + the price as a Decimal) vs ``execute_async()``, once with the
      typed price read in the done callback and once without it; target ≥ 0.8x.
@@ -68,6 +70,7 @@ SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "2000"))
 PIPELINED = int(os.environ.get("BENCH_PIPELINED", "20000"))
 WINDOW = int(os.environ.get("BENCH_WINDOW", "100"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CHUNK = int(os.environ.get("BENCH_CHUNK", "200"))
 METHOD = "userDataStream.ping"
 
 
@@ -125,8 +128,13 @@ def sdk_ticker(api: Any, n: int) -> list[float]:
 
 
 def raw_order(ws: websocket.WebSocket, n: int) -> list[float]:
-    """A signed order.place frame built by hand: sorted params, HMAC-SHA256, JSON."""
+    """A signed order.place frame built by hand: sorted params, HMAC-SHA256, JSON.
+
+    It carries a client order id, unique per order (a random prefix and a counter), as the
+    SDK's frame does: an order that can be looked up when its reply is lost does the same job.
+    """
     secret = LEAN_SECRET.encode()
+    client_ids = f"raw{os.urandom(3).hex()}-"
     samples = []
     perf = time.perf_counter
     for i in range(n):
@@ -139,6 +147,7 @@ def raw_order(ws: websocket.WebSocket, n: int) -> list[float]:
             "timeInForce": "GTC",
             "quantity": str(QTY),
             "price": str(PRICE),
+            "newClientOrderId": client_ids + str(i),
             "timestamp": int(time.time() * 1000),
             "apiKey": LEAN_KEY,
         }
@@ -232,6 +241,30 @@ def server_cost_us(url: str) -> float:
     return value
 
 
+def alternating(
+    raw: Callable[[int], list[float]], sdk: Callable[[int], list[float]], n: int
+) -> tuple[float, float]:
+    """Median µs of ``n`` sequential calls each, raw and SDK alternating in chunks."""
+    raw_samples: list[float] = []
+    sdk_samples: list[float] = []
+    for _ in range(max(1, n // CHUNK)):
+        raw_samples += raw(CHUNK)
+        sdk_samples += sdk(CHUNK)
+    return median_us(raw_samples), median_us(sdk_samples)
+
+
+def alternating_rates(
+    raw: Callable[[int], float], sdk: Callable[[int], float], n: int, parts: int = 4
+) -> tuple[float, float]:
+    """Requests/s over ``n`` pipelined calls each, raw and SDK alternating in ``parts`` chunks."""
+    k = n // parts
+    raw_seconds = sdk_seconds = 0.0
+    for _ in range(parts):
+        raw_seconds += k / raw(k)
+        sdk_seconds += k / sdk(k)
+    return k * parts / raw_seconds, k * parts / sdk_seconds
+
+
 def report(title: str, raw: list[float], sdk: list[float], unit: str, target: str) -> None:
     """Print medians of both and the min/median of the per-round ratios SDK / raw."""
     ratios = [s / r for r, s in zip(raw, sdk)]
@@ -257,20 +290,47 @@ def lean_section() -> None:
             sdk_ticker(market, 300)
             raw_order(ws, 300)
             sdk_order(trade, 300)
-            keys = ("rt", "st", "ro", "so", "rp", "sp", "sq")
+            keys = ("rt", "st", "ro", "so", "rp", "sp", "rq", "sq")
             rows: dict[str, list[float]] = {k: [] for k in keys}
-            runs: list[tuple[str, Callable[[], float]]] = [
-                ("rt", lambda: median_us(raw_ticker(ws, SEQUENTIAL))),
-                ("st", lambda: median_us(sdk_ticker(market, SEQUENTIAL))),
-                ("ro", lambda: median_us(raw_order(ws, SEQUENTIAL))),
-                ("so", lambda: median_us(sdk_order(trade, SEQUENTIAL))),
-                ("rp", lambda: raw_ticker_pipelined(url, PIPELINED, WINDOW)),
-                ("sp", lambda: sdk_ticker_pipelined(market, PIPELINED, WINDOW)),
-                ("sq", lambda: sdk_ticker_pipelined(market, PIPELINED, WINDOW, typed=False)),
+            runs: list[tuple[str, str, Callable[[], tuple[float, float]]]] = [
+                (
+                    "rt",
+                    "st",
+                    lambda: alternating(
+                        lambda k: raw_ticker(ws, k), lambda k: sdk_ticker(market, k), SEQUENTIAL
+                    ),
+                ),
+                (
+                    "ro",
+                    "so",
+                    lambda: alternating(
+                        lambda k: raw_order(ws, k), lambda k: sdk_order(trade, k), SEQUENTIAL
+                    ),
+                ),
+                (
+                    "rp",
+                    "sp",
+                    lambda: alternating_rates(
+                        lambda k: raw_ticker_pipelined(url, k, WINDOW),
+                        lambda k: sdk_ticker_pipelined(market, k, WINDOW),
+                        PIPELINED,
+                    ),
+                ),
+                (
+                    "rq",
+                    "sq",
+                    lambda: alternating_rates(
+                        lambda k: raw_ticker_pipelined(url, k, WINDOW),
+                        lambda k: sdk_ticker_pipelined(market, k, WINDOW, typed=False),
+                        PIPELINED,
+                    ),
+                ),
             ]
             for _ in range(ROUNDS):
-                for key, run in runs:
-                    rows[key].append(run())
+                for raw_key, sdk_key, run in runs:
+                    raw_value, sdk_value = run()
+                    rows[raw_key].append(raw_value)
+                    rows[sdk_key].append(sdk_value)
             ws.close()
         server_us = server_cost_us(url)
     finally:
@@ -300,7 +360,7 @@ def lean_section() -> None:
     )
     report(
         f"ticker.price pipelined, window {WINDOW}, {PIPELINED} calls per round, no typed read",
-        rows["rp"],
+        rows["rq"],
         rows["sq"],
         "req/s",
         ">= 0.8x",

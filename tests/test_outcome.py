@@ -79,7 +79,7 @@ def test_every_order_carries_a_client_order_id(exchange, api):
 
 
 def test_generated_ids_differ_across_processes():
-    """Two runs of the program (a restart) never make the same id: random part and time."""
+    """Two runs of the program (a restart) never make the same id: random part, start time."""
     code = "from binance_usdm_ws._core._protocol import new_client_order_id as n; print(n(), n())"
     runs = [
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

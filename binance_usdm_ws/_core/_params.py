@@ -98,6 +98,8 @@ def _fail(name: str, expected: str, value: Any) -> InvalidRequest:
 
 def STRING(name: str, value: Any) -> Any:
     """A non-empty JSON string (an Enum member gives its value)."""
+    if type(value) is str and value:  # the common case, first
+        return value
     if isinstance(value, enum.Enum):
         value = value.value
     if not isinstance(value, str):
@@ -232,6 +234,8 @@ class Param(Generic[V]):
     def convert(self, value: Any) -> Any:
         """Return the wire value of ``value``, or raise ``InvalidRequest`` naming this param."""
         if self.choices is not None:
+            if type(value) is str and value in self.choices:
+                return value  # the common case: a valid value given as text
             raw = self.kind(self.name, value.value if isinstance(value, enum.Enum) else value)
             if raw not in self.choices:
                 raise InvalidRequest(

@@ -60,8 +60,6 @@ def new_request_id() -> str:
     return f"{_ID_PREFIX}-{next(_ids)}"
 
 
-_ORDER_ID_PREFIX = "ws" + uuid.uuid4().hex[:6]  # 24 random bits per process
-_order_ids = itertools.count(1)
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -74,15 +72,20 @@ def _base36(n: int) -> str:
             return out
 
 
+# 24 random bits and the start time (ms) per process: made once, not for every order.
+_ORDER_ID_PREFIX = f"ws{uuid.uuid4().hex[:6]}-{_base36(time.time_ns() // 1_000_000)}-"
+_order_ids = itertools.count(1)
+
+
 def new_client_order_id() -> str:
     """Return a client order id for an order that has none (``newClientOrderId``/``clientAlgoId``).
 
-    ``ws`` + 6 random hex digits per process, the time in ms and a counter, in base 36
-    (``"ws3f2a1c-mj0x8kq3-1"``, about 20 characters): within the server's pattern
+    ``ws`` + 6 random hex digits per process, the process's start time in ms and a counter, in
+    base 36 (``"ws3f2a1c-mj0x8kq3-1"``, about 20 characters): within the server's pattern
     ``[.A-Z:/a-z0-9_-]{1,36}``, unique within a process (the counter) and across restarts (the
-    time and the random part).
+    start time and the random part). Only the counter is rendered per call.
     """
-    return f"{_ORDER_ID_PREFIX}-{_base36(time.time_ns() // 1_000_000)}-{_base36(next(_order_ids))}"
+    return _ORDER_ID_PREFIX + _base36(next(_order_ids))
 
 
 def plain_decimal(value: Decimal) -> str:

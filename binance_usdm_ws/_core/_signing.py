@@ -56,14 +56,17 @@ class HmacSigner:
     __slots__ = ("_keyed",)
 
     def __init__(self, secret: str) -> None:
-        # Keyed once: each signature copies this state instead of hashing the key again.
-        self._keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+        # Keyed once: each signature copies this state instead of hashing the key again. The
+        # OpenSSL object inside ``hmac.HMAC`` (when there is one) copies without Python steps.
+        keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+        self._keyed: Any = getattr(keyed, "_hmac", None) or keyed
 
     def sign(self, payload: str) -> str:
         """Return the hex HMAC-SHA256 of ``payload``."""
         mac = self._keyed.copy()
         mac.update(payload.encode())
-        return mac.hexdigest()
+        digest: str = mac.hexdigest()
+        return digest
 
     def __repr__(self) -> str:
         return "HmacSigner(secret=***)"

@@ -152,6 +152,17 @@ def _decoders() -> tuple[Callable[..., Any], Any, Callable[..., Any], Any]:
     return _DECODERS
 
 
+_RESULT_HOOKS: dict[Any, Callable[[Any, Any], Any]] = {}
+
+
+def _result_hook(result_type: Any) -> Callable[[Any, Any], Any]:
+    """The converter's structuring function of a result type, looked up once per type."""
+    from .._core._converter import converter
+
+    hook = _RESULT_HOOKS[result_type] = converter.get_structure_hook(result_type)
+    return hook
+
+
 class Response(Generic[T]):
     """A successful reply: ``raw`` as received, ``typed`` decoded into attrs models on demand.
 
@@ -214,8 +225,13 @@ class Response(Generic[T]):
                     errors=["$.result: missing"],
                     payload=raw,
                 )
-            result, found = decode(result, self._result_type, path="$.result")
-            if found:
+            result_type = self._result_type
+            hook = _RESULT_HOOKS.get(result_type) or _result_hook(result_type)
+            try:  # the generated function, straight from the cache: the common case
+                result = hook(result, result_type)
+            except Exception:
+                # Something does not fit: decode field by field to find and say what.
+                result, found = decode(result, result_type, path="$.result")
                 problems += found
             limits = raw.get("rateLimits")
             if limits is not None:
@@ -322,6 +338,8 @@ class Request(Generic[T]):
     params: ClassVar[dict[str, Param[Any]]] = {}
     #: The required ones among them (checked on every execute, so kept apart).
     required_params: ClassVar[tuple[Param[Any], ...]] = ()
+    #: Their wire names, by Python name (what the rules read on every execute).
+    _wires: ClassVar[dict[str, str]] = {}
 
     return_rate_limits = Param[bool](BOOL, doc="Include rateLimits in this reply or not.")
 
@@ -333,6 +351,7 @@ class Request(Generic[T]):
                 if isinstance(value, Param):
                     params[name] = value
         cls.params = params
+        cls._wires = {name: p.wire for name, p in params.items()}
         cls.required_params = tuple(p for p in params.values() if p.required)
         for rule in cls.rules:
             unknown = [n for n in rule.names if n not in params]
@@ -404,10 +423,10 @@ class Request(Generic[T]):
                     f"{type(self).__name__}: missing required parameter {p.name}", param=p.name
                 )
         if self.rules:
-            declared = self.params
+            wires = self._wires
 
             def get(name: str) -> Any:
-                return params.get(declared[name].wire)
+                return params.get(wires[name])
 
             for rule in self.rules:
                 broken = rule.broken(get)
