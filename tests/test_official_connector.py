@@ -5,8 +5,10 @@ the local exchange: its WebSocket Streams client opens ``/market/stream``, ``/pu
 and ``/private/stream`` from one base URL and subscribes with ``SUBSCRIBE`` (string ids), and
 its WebSocket API client signs requests on ``/ws-fapi/v1``. The exchange is fed by its own
 engine: a market order placed through the official client fills against the book and comes
-back as an ``aggTrade`` on ``/market``, a ``bookTicker`` on ``/public`` and an
-``ORDER_TRADE_UPDATE`` on the user data stream subscribed with ``SUBSCRIBE <listenKey>``.
+back as an ``aggTrade`` on ``/market``, a ``bookTicker`` and a ``depthUpdate`` on ``/public``
+and an ``ORDER_TRADE_UPDATE`` on the user data stream subscribed with ``SUBSCRIBE <listenKey>``;
+the engine's mark-price timer feeds ``@markPrice@1s``; ``UNSUBSCRIBE`` and
+``LIST_SUBSCRIPTIONS`` are answered on every route.
 
 The official SDK runs its own event loop here (``asyncio.run`` in the test): that is the
 official SDK's model, not ours.
@@ -33,6 +35,10 @@ from binance_sdk_derivatives_trading_usds_futures import (  # noqa: E402
 )
 from binance_sdk_derivatives_trading_usds_futures.websocket_api.models import (  # noqa: E402
     NewOrderSideEnum,
+)
+from binance_sdk_derivatives_trading_usds_futures.websocket_streams.models import (  # noqa: E402
+    DiffBookDepthStreamsUpdateSpeedEnum,
+    MarkPriceStreamUpdateSpeedEnum,
 )
 
 # Our suite turns warnings into errors; the official WS API client passes aiohttp a float
@@ -100,9 +106,18 @@ async def scenario(ex: LocalExchange) -> dict[str, Any]:
         listen_key = (await api.start_user_data_stream()).data().result.listen_key
         assert listen_key
 
-        trades, books, user = Inbox(), Inbox(), Inbox()
-        (await streams.aggregate_trade_streams(symbol="BTCUSDT")).on("message", trades)
+        trades, marks, books, depth, user = Inbox(), Inbox(), Inbox(), Inbox(), Inbox()
+        trade_stream = await streams.aggregate_trade_streams(symbol="BTCUSDT")
+        trade_stream.on("message", trades)
+        mark_speed = MarkPriceStreamUpdateSpeedEnum.UPDATE_SPEED_1s
+        (await streams.mark_price_stream(symbol="BTCUSDT", update_speed=mark_speed)).on(
+            "message", marks
+        )
         (await streams.individual_symbol_book_ticker_streams(symbol="BTCUSDT")).on("message", books)
+        depth_speed = DiffBookDepthStreamsUpdateSpeedEnum.UPDATE_SPEED_100ms
+        (await streams.diff_book_depth_streams(symbol="BTCUSDT", update_speed=depth_speed)).on(
+            "message", depth
+        )
         (await streams.user_data(listen_key)).on("message", user)
         subscribed = {
             route: await list_subscriptions(streams, route)
@@ -113,14 +128,16 @@ async def scenario(ex: LocalExchange) -> dict[str, Any]:
             symbol="BTCUSDT", side=NewOrderSideEnum.BUY, type="MARKET", quantity=0.01
         )
         order_id = order.data().result.order_id
-        return {
+        got = {
             "handshakes": [path for path, _ in ex.handshakes],
             "ticker": ticker.data().actual_instance.result,
             "subscribed": subscribed,
             "private_is_listen_key": subscribed.pop("private") == [listen_key],
             "order_id": order_id,
             "trade": await trades.first(),
+            "mark": await marks.first(),  # the engine's 1 s mark-price timer
             "book": await books.first(),
+            "depth": await depth.first(),
             "fill": (
                 await user.first(
                     lambda event: (
@@ -131,6 +148,9 @@ async def scenario(ex: LocalExchange) -> dict[str, Any]:
                 )
             ).actual_instance.o,
         }
+        await trade_stream.unsubscribe()
+        got["after_unsubscribe"] = await list_subscriptions(streams, "market")
+        return got
     finally:
         await client.websocket_streams.close_connection(close_session=True)
         await client.websocket_api.close_connection(close_session=True)
@@ -146,7 +166,10 @@ def test_official_connector_streams_and_api_against_local_exchange() -> None:
     )
     assert got["ticker"].symbol == "BTCUSDT"
     assert Decimal(got["ticker"].price) > 0
-    assert got["subscribed"] == {"market": ["btcusdt@aggTrade"], "public": ["btcusdt@bookTicker"]}
+    assert got["subscribed"] == {
+        "market": ["btcusdt@aggTrade", "btcusdt@markPrice@1s"],
+        "public": ["btcusdt@bookTicker", "btcusdt@depth@100ms"],
+    }
     assert got["private_is_listen_key"]  # the listenKey itself stays out of assertion output
 
     # The engine's fill, as the official client's typed models on all three routes.
@@ -160,3 +183,12 @@ def test_official_connector_streams_and_api_against_local_exchange() -> None:
     assert (fill.S, fill.X, Decimal(fill.l)) == ("BUY", "FILLED", Decimal("0.01"))
     assert Decimal(fill.L) == Decimal(trade.p)  # one fill, seen on /private and /market
     assert fill.T == trade.T
+    depth, mark = got["depth"], got["mark"]
+    assert type(depth).__name__ == "DiffBookDepthStreamsResponse"
+    assert (depth.e, depth.s) == ("depthUpdate", "BTCUSDT")
+    assert depth.pu < depth.U <= depth.u == book.u  # one book change, one update id
+    assert depth.a == [[trade.p, book.A]]  # the ask level the buyer hit, left with the rest
+    assert type(mark).__name__ == "MarkPriceStreamResponse"
+    assert (mark.e, mark.s) == ("markPriceUpdate", "BTCUSDT")
+    assert Decimal(mark.p) > 0
+    assert got["after_unsubscribe"] == ["btcusdt@markPrice@1s"]
