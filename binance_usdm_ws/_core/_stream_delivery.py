@@ -183,7 +183,10 @@ class StreamConsumer(Generic[ItemT]):
 
     def __init__(self, queue_size: int, name: str, decode: Callable[[Any], Any]) -> None:
         self._decode = decode
-        self._cond = threading.Condition(threading.Lock())
+        self._cond_lock = threading.Lock()
+        self._cond = threading.Condition(self._cond_lock)
+        #: consumers waiting in ``_take`` (under the lock): a producer notifies only if any
+        self._waiting = 0
         self._buffer = _Buffer(queue_size)
         self._closed = False  # no more items will be added
         self._name = name
@@ -243,7 +246,7 @@ class StreamConsumer(Generic[ItemT]):
     ) -> Optional[ItemT]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            with self._cond:
+            with self._cond_lock:  # the condition's own lock, entered without its wrapper
                 while True:
                     if self._closed and not drain:
                         return None
@@ -252,13 +255,16 @@ class StreamConsumer(Generic[ItemT]):
                         break
                     if self._closed:
                         return None
-                    if deadline is None:
-                        self._cond.wait()
-                    else:
+                    remaining = None
+                    if deadline is not None:
                         remaining = deadline - time.monotonic()
                         if remaining <= 0:
                             return None
+                    self._waiting += 1
+                    try:
                         self._cond.wait(remaining)
+                    finally:
+                        self._waiting -= 1
             result: Optional[ItemT] = (resolve or self._resolve)(item)
             if result is not None:
                 return result
