@@ -91,3 +91,20 @@ def test_rate_limited_retry_after():
     exc = error_from_envelope(env)
     assert isinstance(exc, errors.RateLimited)
     assert exc.retry_after is not None and 3 < exc.retry_after <= 5
+
+
+@pytest.mark.parametrize(
+    "text", ['{"a":1,"b":[1.5,"x"]}', ' {"a":1} ', "[1,2]\n", "NaN", "3", '"x"', "null"]
+)
+def test_the_readers_json_parser_reads_what_json_loads_reads(text: str):
+    from binance_usdm_ws._core._connection import parse_json
+
+    assert json.dumps(parse_json(text)) == json.dumps(json.loads(text))
+
+
+@pytest.mark.parametrize("text", ['{"a":1}x', "", "xx", '{"a":', '{"a":1}{}', "1 2"])
+def test_the_readers_json_parser_refuses_what_json_loads_refuses(text: str):
+    from binance_usdm_ws._core._connection import parse_json
+
+    with pytest.raises(ValueError):
+        parse_json(text)

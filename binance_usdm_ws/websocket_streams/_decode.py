@@ -153,10 +153,25 @@ def decoder_for(model: Optional[type]) -> Callable[[Any], Any]:
     if model is None or model in _ELEMENT or not attrs.has(model):
         return lambda payload: decode_market_event(payload, model)
 
-    def decode(payload: Any) -> Any:
+    fast = _fast(model)
+    if fast is None:
+
+        def decode(payload: Any) -> Any:
+            if type(payload) is dict and "stream" not in payload:
+                return _one(payload, model)
+            return decode_market_event(payload, model)
+
+        return decode
+
+    def decode_fast(payload: Any) -> Any:
         if type(payload) is dict and "stream" not in payload:
-            return _one(payload, model)
+            try:
+                return fast(payload)
+            except Exception:  # noqa: S110 - the converter's hook decides, as it always did
+                pass
         return decode_market_event(payload, model)
+
+    return decode_fast
 
     return decode
 
