@@ -185,7 +185,7 @@ class StreamConsumer(Generic[ItemT]):
         self._decode = decode
         self._cond_lock = threading.Lock()
         self._cond = threading.Condition(self._cond_lock)
-        #: consumers waiting in ``_take`` (under the lock): a producer notifies only if any
+        #: consumers that started waiting in ``_take`` since the last ``_wake`` (under the lock)
         self._waiting = 0
         self._buffer = _Buffer(queue_size)
         self._closed = False  # no more items will be added
@@ -205,6 +205,15 @@ class StreamConsumer(Generic[ItemT]):
             if not self._closed:
                 self._buffer.push_notice(error)
                 self._cond.notify_all()
+
+    def _wake(self) -> None:
+        """Under the lock, after an append: wake the consumers waiting, once.
+
+        A producer calls it only ``if self._waiting``: a burst appended while the woken
+        consumer waits for its turn costs no further ``notify``.
+        """
+        self._waiting = 0
+        self._cond.notify_all()
 
     @property
     def pending(self) -> int:
@@ -260,11 +269,8 @@ class StreamConsumer(Generic[ItemT]):
                         remaining = deadline - time.monotonic()
                         if remaining <= 0:
                             return None
-                    self._waiting += 1
-                    try:
-                        self._cond.wait(remaining)
-                    finally:
-                        self._waiting -= 1
+                    self._waiting += 1  # reset by the producer that wakes it (_wake)
+                    self._cond.wait(remaining)
             result: Optional[ItemT] = (resolve or self._resolve)(item)
             if result is not None:
                 return result

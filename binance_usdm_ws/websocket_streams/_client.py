@@ -132,7 +132,7 @@ class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
             if not self._closed:
                 self._buffer.push_raw(message)
                 if self._waiting:
-                    self._cond.notify()
+                    self._wake()
 
     def _push_gap(self, gap: StreamGap) -> None:
         with self._cond:
