@@ -173,8 +173,6 @@ def decoder_for(model: Optional[type]) -> Callable[[Any], Any]:
 
     return decode_fast
 
-    return decode
-
 
 def decode_market_event(payload: Any, model: Optional[type] = None) -> Any:
     """Decode one market stream payload (parsed JSON) into its model.
