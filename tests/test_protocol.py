@@ -1,9 +1,11 @@
-"""Pure protocol functions: envelopes, decimals and the error mapping."""
+"""Pure protocol functions and structures: envelopes, decimals, the error mapping, the
+reader's JSON parser and the stream buffer."""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from binance_usdm_ws._core._protocol import (
     new_request_id,
     plain_decimal,
 )
+from binance_usdm_ws._core._stream_delivery import StreamConsumer, StreamGap
 
 
 def test_encode_request_omits_empty_params():
@@ -91,3 +94,50 @@ def test_rate_limited_retry_after():
     exc = error_from_envelope(env)
     assert isinstance(exc, errors.RateLimited)
     assert exc.retry_after is not None and 3 < exc.retry_after <= 5
+
+
+@pytest.mark.parametrize(
+    "text", ['{"a":1,"b":[1.5,"x"]}', ' {"a":1} ', "[1,2]\n", "NaN", "3", '"x"', "null"]
+)
+def test_the_readers_json_parser_reads_what_json_loads_reads(text: str):
+    from binance_usdm_ws._core._connection import parse_json
+
+    assert json.dumps(parse_json(text)) == json.dumps(json.loads(text))
+
+
+@pytest.mark.parametrize("text", ['{"a":1}x', "", "xx", '{"a":', '{"a":1}{}', "1 2"])
+def test_the_readers_json_parser_refuses_what_json_loads_refuses(text: str):
+    from binance_usdm_ws._core._connection import parse_json
+
+    with pytest.raises(ValueError):
+        parse_json(text)
+
+
+class _Consumer(StreamConsumer[Any]):
+    """A consumer fed by hand: the buffer and its overflow policy without a socket."""
+
+    def push(self, *messages: Any) -> None:
+        with self._cond:
+            for message in messages:
+                self._buffer.push_raw(message)
+            if self._waiting:
+                self._wake()
+
+
+def test_a_consumer_takes_a_batch_and_keeps_order_and_counts():
+    """Items taken in one go stay in order, count as pending, and overflow is still exact."""
+    unbounded = _Consumer(0, "t", decode=lambda m: m)
+    unbounded.push(*({"E": n} for n in range(100)))
+    assert unbounded.get(0) == {"E": 0} and unbounded.pending == 99
+    assert [unbounded.get(0) for _ in range(99)] == [{"E": n} for n in range(1, 100)]
+    assert unbounded.get(0) is None and unbounded.pending == 0
+
+    bounded = _Consumer(64, "t", decode=lambda m: m)  # takes 64 // 16 = 4 at a time
+    bounded.push(*({"E": n} for n in range(64)))
+    assert bounded.get(0) == {"E": 0} and bounded.pending == 63
+    bounded.push(*({"E": n} for n in range(64, 74)))  # 70 in the buffer: the 6 oldest go
+    items = [bounded.get(0) for _ in range(bounded.pending)]
+    assert items[:3] == [{"E": 1}, {"E": 2}, {"E": 3}]
+    gap = items[3]
+    assert isinstance(gap, StreamGap) and (gap.dropped, gap.start, gap.end) == (6, 4, 9)
+    assert items[4:] == [{"E": n} for n in range(10, 74)] and bounded.dropped == 6

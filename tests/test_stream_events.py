@@ -35,7 +35,8 @@ from binance_usdm_ws import (
     decode_market_event,
     parse_stream_name,
 )
-from binance_usdm_ws._core._converter import wire_key
+from binance_usdm_ws._core._converter import converter, wire_key
+from binance_usdm_ws.websocket_streams._decode import _fast
 from binance_usdm_ws.websocket_streams._models import GO_MODELS
 
 DATA = Path(__file__).parent / "data"
@@ -95,6 +96,48 @@ def test_every_sample_decodes_by_stream_and_by_event_type(file: str, stream: str
     assert [i.raw for i in items] == elements
     # Every key of the sample is modelled (the kline's documented "ignore" B aside).
     assert [k for k in unmodelled(items, elements) if k != "B" or "kline" not in file.lower()] == []
+
+
+def by_hook(payload: dict[str, Any], model: type) -> Any:
+    """What the converter's own generated hook makes of a payload."""
+    return converter.get_structure_hook(model)(payload, model)
+
+
+@pytest.mark.parametrize(("file", "stream", "model"), SAMPLES, ids=[s[0] for s in SAMPLES])
+def test_the_generated_decoder_agrees_with_the_converter(file: str, stream: str, model: type):
+    """The fast decoder of each flat model gives what the converter gives, field by field."""
+    payload = sample(file)
+    for element in payload if isinstance(payload, list) else [payload]:
+        cls = type(decode_market_event(element))
+        fast = _fast(cls)
+        assert fast is not None, f"{cls.__name__} is decoded by the slow path only"
+        event = fast(element)
+        expected = by_hook(element, cls)
+        assert event == expected and event.raw is element and event.decode_problems == ()
+        assert [getattr(event, a.name) for a in attrs.fields(cls) if a.name != "raw"] == [
+            getattr(expected, a.name) for a in attrs.fields(cls) if a.name != "raw"
+        ]
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (
+            {"e": "bookTicker", "b": "", "a": "null", "u": "12"},
+            {"bid_price": None, "ask_price": None, "update_id": 12},
+        ),
+        (
+            {"e": "bookTicker", "b": 7, "B": 0.1, "s": 5},
+            {"bid_price": Decimal(7), "bid_quantity": Decimal("0.1"), "symbol": "5"},
+        ),
+        ({"e": "bookTicker", "T": "None", "st": None}, {"transaction_time": None, "st": None}),
+    ],
+)
+def test_values_off_the_usual_type_take_the_converters_way(payload: Any, expected: Any):
+    """Placeholders, numbers as text and text as numbers decode as the converter rules say."""
+    event = decode_market_event(payload, BookTickerUpdate)
+    assert event == by_hook(payload, BookTickerUpdate) and event.raw is payload
+    assert {name: getattr(event, name) for name in expected} == expected
 
 
 def test_values_are_exact_and_readable():

@@ -59,6 +59,26 @@ _PING = websocket.ABNF.OPCODE_PING
 _CONT = websocket.ABNF.OPCODE_CONT
 #: Largest message accepted from the server (the Go connector reads up to 64 MiB).
 MAX_MESSAGE = 64 * 1024 * 1024
+#: The C scanner behind ``json.loads`` (thread-safe: it holds the GIL throughout), called
+#: directly: ``json.loads`` adds three Python calls and a regex to every message.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads(text)``, faster for the usual frame (a document with no surrounding space).
+
+    Raises:
+        ValueError: ``text`` is not one JSON document.
+    """
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:  # not a value at 0 (leading space or not JSON): json.loads decides
+        return json.loads(text)
+    if end != len(text):  # trailing space or extra data: json.loads decides
+        return json.loads(text)
+    return value
+
+
 _TRANSPORT_ERRORS = (websocket.WebSocketException, OSError, ValueError)
 
 MessageHandler = Callable[[Any], None]
@@ -519,7 +539,7 @@ class Connection:
         try:
             # Decoding first is cheaper than json.loads(bytes), which sniffs the encoding; and
             # it is the UTF-8 validation that websocket-client was told to skip.
-            message = json.loads(data.decode("utf-8"))
+            message = parse_json(data.decode("utf-8"))
         except ValueError:
             self.garbage_frames += 1
             logger.warning("%s: dropped a frame that is not JSON (%d bytes)", self.name, len(data))

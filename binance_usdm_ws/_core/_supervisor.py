@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -266,7 +267,7 @@ class Supervisor:
         link.conn = Connection(
             url,
             open_timeout=cfg.connect_timeout,
-            on_message=lambda message: self._accept(slot, link, message),
+            on_message=functools.partial(self._accept, slot, link),  # no Python frame between
             on_close=lambda conn, cause: self._closed(slot, link, conn, cause),
             # Ping when idle for half the silence timeout: a live socket answers, so only a
             # dead or half-open one stays silent for the whole `silence_timeout`.

@@ -56,7 +56,7 @@ from ._builders import (
     is_listen_key,
     parse_stream_name,
 )
-from ._decode import decode_market_event
+from ._decode import decode_market_event, decoder_for
 from ._events import decode_event
 
 __all__ = ["StreamHandle", "SubscriptionRejected", "WebsocketStreams"]
@@ -66,6 +66,7 @@ logger = logging.getLogger("binance_usdm_ws")
 E = TypeVar("E")
 T = TypeVar("T")
 _counter = itertools.count(1)
+_ABSENT: Any = object()
 _WINDOW = 1.0
 #: Added to the pacing window: frames must also *arrive* within the server's window.
 _MARGIN = 0.05
@@ -107,23 +108,31 @@ class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
         self._owner = owner
         self.streams = streams
         self._models = models
+        #: stream name → the decoder of its payloads, looked up once
+        self._decoders: dict[str, Callable[[Any], Any]] = {
+            name: decode_event if model is UserData else decoder_for(model)
+            for name, model in models.items()
+        }
         self._delivery_wanted = True
         self._subscribed = True
 
     def _decode_frame(self, message: Any) -> Any:
-        if type(message) is dict and "stream" in message and "data" in message:
-            model = self._models.get(message["stream"])
-            if model is UserData:
-                return decode_event(message["data"])
-            return decode_market_event(message["data"], model)
+        if type(message) is dict:
+            data = message.get("data", _ABSENT)
+            if data is not _ABSENT and "stream" in message:
+                decoder = self._decoders.get(message["stream"])
+                if decoder is not None:
+                    return decoder(data)
+                return decode_market_event(data)
         return decode_market_event(message)
 
     def _push(self, message: Any) -> None:
         """Reader thread: append one frame (never waits; overflow drops the oldest)."""
-        with self._cond:
+        with self._cond_lock:
             if not self._closed:
                 self._buffer.push_raw(message)
-                self._cond.notify()
+                if self._waiting:
+                    self._wake()
 
     def _push_gap(self, gap: StreamGap) -> None:
         with self._cond:

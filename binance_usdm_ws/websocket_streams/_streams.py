@@ -268,7 +268,8 @@ class UserDataStream(StreamConsumer[StreamItem]):
 
     def _deliver(self, slot: Slot, message: Any) -> None:
         self._buffer.push_raw(message)  # under self._cond, the slot's lock
-        self._cond.notify()
+        if self._waiting:
+            self._wake()
 
     def _deliver_gap(self, slot: Slot, gap: StreamGap) -> None:
         self._buffer.push_notice(gap)
