@@ -185,10 +185,21 @@ def test_unknown_payloads_arrive_raw(payload: Any):
     assert payload in (event.raw, event.raw.get("items"), event.raw.get("data"))
 
 
-def test_a_known_payload_that_does_not_fit_raises_decode_error():
-    with pytest.raises(DecodeError) as info:
-        decode_market_event({"e": "aggTrade", "p": "not a number"})
-    assert info.value.payload == {"e": "aggTrade", "p": "not a number"}
+def test_a_field_that_does_not_fit_is_none_and_said_not_a_lost_event():
+    """The rule of replies and user data events: the event arrives typed, the odd field is
+    ``None`` and listed in ``decode_problems``, ``raw`` keeps the value."""
+    payload = {"e": "aggTrade", "s": "BTCUSDT", "p": "not a number", "q": "1.5"}
+    event = decode_market_event(payload)
+    assert isinstance(event, AggregateTrade) and event.symbol == "BTCUSDT"
+    assert event.price is None and event.quantity == Decimal("1.5")
+    assert len(event.decode_problems) == 1 and event.decode_problems[0].startswith("$.price")
+    assert event.raw is payload
+
+
+def test_a_known_payload_of_the_wrong_shape_raises_decode_error():
+    """Items of a known array stream that are not objects do not fit at all."""
+    with pytest.raises(DecodeError):
+        decode_market_event([1, 2], model=MarkPriceUpdates)
 
 
 def test_every_model_names_its_go_model():

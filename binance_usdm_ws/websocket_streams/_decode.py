@@ -14,6 +14,7 @@ converter's hook exactly as before, with the same result or the same ``DecodeErr
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any, Callable, Optional
 
@@ -24,11 +25,13 @@ from .._core._converter import (
     _NoneType,
     _union_args,
     converter,
-    explain,
+    decode,
     wire_key,
 )
 from .._core._models import UnknownEvent, _unknown
 from . import _models as m
+
+logger = logging.getLogger("binance_usdm_ws")
 
 __all__ = ["EVENT_MODELS", "decode_market_event", "decoder_for"]
 
@@ -81,8 +84,17 @@ def _one(payload: dict[str, Any], cls: type) -> Any:
             pass
     try:
         event = _hook(cls)(payload, cls)
-    except Exception as exc:
-        raise explain(exc, payload, cls) from exc
+    except Exception:
+        # One field that does not fit does not lose the event (the rule of replies and user
+        # data events): it is None and said; only a payload of the wrong shape raises.
+        event, problems = decode(payload, cls)
+        object.__setattr__(event, "decode_problems", problems)
+        logger.warning(
+            "%s event: %d value(s) did not fit the model (None or left out): %s",
+            cls.__name__,
+            len(problems),
+            "; ".join(problems),
+        )
     object.__setattr__(event, "raw", payload)
     return event
 
