@@ -36,7 +36,7 @@ from binance_usdm_ws import (
     parse_stream_name,
 )
 from binance_usdm_ws._core._converter import converter, wire_key
-from binance_usdm_ws.websocket_streams._decode import _fast
+from binance_usdm_ws._core._fast import fast_decoder as _fast
 from binance_usdm_ws.websocket_streams._models import GO_MODELS
 
 DATA = Path(__file__).parent / "data"

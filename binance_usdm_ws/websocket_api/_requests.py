@@ -133,34 +133,48 @@ def _lift(raw: dict[str, Any], result: Any, result_type: Any) -> tuple[Any, tupl
     return {**beside, **own}, problems
 
 
-_DECODERS: Optional[tuple[Callable[..., Any], Any, Callable[..., Any], Any]] = None
+_Decoders = tuple[Callable[..., Any], Any, Callable[..., Any], Any, Optional[Callable[[Any], Any]]]
+_DECODERS: Optional[_Decoders] = None
 
 
-def _decoders() -> tuple[Callable[..., Any], Any, Callable[..., Any], Any]:
-    """``decode``, ``WsApiResponse``, and the ``rateLimits`` hook and type, looked up once.
+def _decoders() -> _Decoders:
+    """``decode``, ``WsApiResponse``, and the ``rateLimits`` hook, type and fast decoder.
 
-    Imported on first use (the models import this module); taking the ``rateLimits`` hook from
-    the converter once saves most of the cost of a small reply's ``typed``.
+    Looked up once, on first use (the models import this module); taking the ``rateLimits``
+    hook from the converter once saves most of the cost of a small reply's ``typed``.
     """
     global _DECODERS
     if _DECODERS is None:
         from .._core._converter import converter, decode
+        from .._core._fast import fast_list_decoder
         from ._models import RateLimit, WsApiResponse
 
         tp = list[RateLimit]
-        _DECODERS = (decode, WsApiResponse, converter.get_structure_hook(tp), tp)
+        hook = converter.get_structure_hook(tp)
+        _DECODERS = (decode, WsApiResponse, hook, tp, fast_list_decoder(tp))
     return _DECODERS
 
 
-_RESULT_HOOKS: dict[Any, Callable[[Any, Any], Any]] = {}
+_MISS: Any = object()
+
+#: result type → (the converter's hook, the generated flat decoder or None)
+_RESULT_HOOKS: dict[Any, tuple[Callable[[Any, Any], Any], Optional[Callable[[Any], Any]]]] = {}
 
 
-def _result_hook(result_type: Any) -> Callable[[Any, Any], Any]:
-    """The converter's structuring function of a result type, looked up once per type."""
+def _result_hook(
+    result_type: Any,
+) -> tuple[Callable[[Any, Any], Any], Optional[Callable[[Any], Any]]]:
+    """The converter's hook of a result type and its flat decoder, looked up once per type.
+
+    The flat decoder (``_core._fast``) exists for a flat model or a list of them; it gives the
+    converter's result when every field has its usual type, and raises otherwise.
+    """
     from .._core._converter import converter
+    from .._core._fast import fast_decoder, fast_list_decoder
 
-    hook = _RESULT_HOOKS[result_type] = converter.get_structure_hook(result_type)
-    return hook
+    fast = fast_decoder(result_type) or fast_list_decoder(result_type)
+    hooks = _RESULT_HOOKS[result_type] = (converter.get_structure_hook(result_type), fast)
+    return hooks
 
 
 class Response(Generic[T]):
@@ -213,7 +227,7 @@ class Response(Generic[T]):
                 field that does not fit is ``None`` and listed in :attr:`decode_problems`).
         """
         if self._typed is None:
-            decode, response, limits_hook, limits_type = _decoders()
+            decode, response, limits_hook, limits_type, limits_fast = _decoders()
             raw = self.raw
             result = raw.get("result")
             problems: tuple[str, ...] = ()
@@ -226,25 +240,42 @@ class Response(Generic[T]):
                     payload=raw,
                 )
             result_type = self._result_type
-            hook = _RESULT_HOOKS.get(result_type) or _result_hook(result_type)
-            try:  # the generated function, straight from the cache: the common case
-                result = hook(result, result_type)
-            except Exception:
-                # Something does not fit: decode field by field to find and say what.
-                result, found = decode(result, result_type, path="$.result")
-                problems += found
+            hook, fast = _RESULT_HOOKS.get(result_type) or _result_hook(result_type)
+            # First the flat decoder (every field of its usual type: the common case), then the
+            # converter's hook, then field by field to find and say what does not fit.
+            decoded = _MISS
+            if fast is not None:
+                try:
+                    decoded = fast(result)
+                except Exception:  # noqa: S110 - the converter's hook decides, as it always did
+                    pass
+            if decoded is _MISS:
+                try:
+                    decoded = hook(result, result_type)
+                except Exception:
+                    decoded, found = decode(result, result_type, path="$.result")
+                    problems += found
+            result = decoded
             limits = raw.get("rateLimits")
             if limits is not None:
-                try:
-                    limits = limits_hook(limits, limits_type)
-                except Exception:
+                decoded = _MISS
+                if limits_fast is not None:
                     try:
-                        limits, found = decode(limits, limits_type, path="$.rateLimits")
-                        problems += found
-                    except DecodeError:
-                        kind = type(limits).__name__
-                        problems += (f"$.rateLimits: expected a list, got {kind}",)
-                        limits = None
+                        decoded = limits_fast(limits)
+                    except Exception:  # noqa: S110 - as for the result
+                        pass
+                if decoded is _MISS:
+                    try:
+                        decoded = limits_hook(limits, limits_type)
+                    except Exception:
+                        try:
+                            decoded, found = decode(limits, limits_type, path="$.rateLimits")
+                            problems += found
+                        except DecodeError:
+                            kind = type(limits).__name__
+                            problems += (f"$.rateLimits: expected a list, got {kind}",)
+                            decoded = None
+                limits = decoded
             self._typed = response(
                 id=raw.get("id"), status=raw.get("status"), result=result, rate_limits=limits
             )

@@ -3,11 +3,9 @@
 Called in the consumer's thread (never the socket reader's): a consumer that reads only
 ``.raw`` never pays for it.
 
-Speed: a stream's decoder is looked up once (:func:`decoder_for`). For a flat model — every
-field an optional scalar (``str``, ``int``, ``Decimal``, ``bool``) or another optional type
-defaulting to ``None`` — a straight-line function is generated once per model: one
-``dict.get`` per field, the wire's usual type tested inline, the instance filled through its
-slots with ``.raw`` set at once. It answers only when every field is of its usual type;
+Speed: a stream's decoder is looked up once (:func:`decoder_for`). A flat model is decoded by
+the generated function of ``_core._fast`` (one ``dict.get`` per field, ``.raw`` set at once),
+the one the WS API replies use too. It answers only when every field is of its usual type;
 anything else (a placeholder, a number as text, a value that does not fit) goes through the
 converter's hook exactly as before, with the same result or the same ``DecodeError``.
 """
@@ -15,19 +13,12 @@ converter's hook exactly as before, with the same result or the same ``DecodeErr
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any, Callable, Optional
 
 import attrs
 
-from .._core._converter import (
-    _OPTIONAL_SCALARS,
-    _NoneType,
-    _union_args,
-    converter,
-    decode,
-    wire_key,
-)
+from .._core._converter import converter, decode
+from .._core._fast import fast_decoder as _fast
 from .._core._models import UnknownEvent, _unknown
 from . import _models as m
 
@@ -97,67 +88,6 @@ def _one(payload: dict[str, Any], cls: type) -> Any:
         )
     object.__setattr__(event, "raw", payload)
     return event
-
-
-#: The inline test of the wire's usual type per optional scalar; ``h`` is the field's hook.
-_INLINE = {
-    str: "v = g({k!r})\n    if type(v) is not str: v = h{i}(v)",
-    int: "v = g({k!r})\n    if type(v) is not int: v = h{i}(v)",
-    bool: "v = g({k!r})\n    if type(v) is not bool: v = h{i}(v)",
-    Decimal: "v = g({k!r})\n    v = D(v) if type(v) is str else h{i}(v)",
-}
-_GENERIC = "v = g({k!r})\n    if v is not None: v = h{i}(v, t{i})"
-_fasts: dict[type, Optional[Callable[[dict[str, Any]], Any]]] = {}
-
-
-def _fast(cls: type) -> Optional[Callable[[dict[str, Any]], Any]]:
-    """The generated decoder of a flat model (cached), or None if the model is not flat."""
-    if cls in _fasts:
-        return _fasts[cls]
-    fast = _fasts[cls] = _generate(cls)
-    return fast
-
-
-def _generate(cls: type) -> Optional[Callable[[dict[str, Any]], Any]]:
-    if (
-        "__slots__" not in vars(cls)
-        or getattr(cls, "__attrs_pre_init__", None) is not None
-        or getattr(cls, "__attrs_post_init__", None) is not None
-    ):
-        return None
-    attrs.resolve_types(cls)
-    scope: dict[str, Any] = {"new": object.__new__, "cls": cls, "D": Decimal}
-    lines = ["def decode(o):", "    g = o.get", "    self = new(cls)"]
-    for i, a in enumerate(attrs.fields(cls)):
-        slot = next((vars(k)[a.name] for k in cls.__mro__ if a.name in vars(k)), None)
-        if slot is None or not hasattr(slot, "__set__"):
-            return None  # not a slotted class all the way up
-        scope[f"s{i}"] = slot.__set__
-        if a.validator is not None or a.converter is not None:
-            return None  # __init__ would run them
-        if a.name == "raw" and not a.init:
-            lines.append(f"    s{i}(self, o)")
-            continue
-        if a.name == "decode_problems" and not a.init:
-            lines.append(f"    s{i}(self, ())")
-            continue
-        args = _union_args(a.type)
-        if not a.init or a.default is not None or _NoneType not in args:
-            return None  # not flat: the converter's hook decodes it
-        (inner, *more) = [arg for arg in args if arg is not _NoneType]
-        code = _INLINE.get(inner) if not more else None
-        if code is not None:
-            scope[f"h{i}"] = _OPTIONAL_SCALARS[inner]
-        else:
-            code = _GENERIC
-            scope[f"h{i}"] = converter.get_structure_hook(a.type)
-            scope[f"t{i}"] = a.type
-        lines.append("    " + code.format(k=wire_key(a), i=i))
-        lines.append(f"    s{i}(self, v)")
-    lines.append("    return self")
-    exec(compile("\n".join(lines), f"<decode {cls.__name__}>", "exec"), scope)  # noqa: S102
-    decode: Callable[[dict[str, Any]], Any] = scope["decode"]
-    return decode
 
 
 def decoder_for(model: Optional[type]) -> Callable[[Any], Any]:
