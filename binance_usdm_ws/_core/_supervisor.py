@@ -48,7 +48,7 @@ from ._connection import Connection
 from ._stream_delivery import StreamGap, now_ms
 from ._transport import connect_options
 
-__all__ = ["Link", "Slot", "StreamOwner", "Supervisor"]
+__all__ = ["Link", "Slot", "StreamOwner", "Supervised", "Supervisor"]
 
 logger = logging.getLogger("binance_usdm_ws")
 
@@ -477,3 +477,24 @@ class Supervisor:
                 self._flush(slot, new)
         self.rotations += 1
         logger.info("%s: stream connection rotated", slot.name)
+
+
+class Supervised:
+    """The supervisor's counters, read on the stream that owns it (both streams share them)."""
+
+    _supervisor: Supervisor
+
+    @property
+    def reconnects(self) -> int:
+        """Sockets replaced after a loss (or, for the user data stream, an expired key)."""
+        return self._supervisor.reconnects
+
+    @property
+    def rotations(self) -> int:
+        """Make-before-break rotations done."""
+        return self._supervisor.rotations
+
+    @property
+    def duplicates(self) -> int:
+        """Copies dropped during rotation overlaps."""
+        return self._supervisor.duplicates

@@ -45,7 +45,7 @@ from .._core._connection import Reply
 from .._core._params import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
 from .._core._redact import mask
 from .._core._stream_delivery import StreamConsumer, StreamGap
-from .._core._supervisor import Link, Slot, Supervisor
+from .._core._supervisor import Link, Slot, Supervised, Supervisor
 from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
 from ._builders import (
     MarketApi,
@@ -267,7 +267,7 @@ def _chunks(names: list[str], size: int) -> Iterator[list[str]]:
         yield names[i : i + size]
 
 
-class WebsocketStreams(StreamTransport):
+class WebsocketStreams(StreamTransport, Supervised):
     """Market streams of a client: ``market_api``, ``public_api``, ``subscribe``, ``close``.
 
     No socket opens before the first subscription. Thread-safe: control calls (subscribe,
@@ -298,21 +298,6 @@ class WebsocketStreams(StreamTransport):
         self._supervisor = Supervisor(
             self, config, self._stop, "binance-usdm-ws-streams", guard=self._control
         )
-
-    @property
-    def reconnects(self) -> int:
-        """Sockets reopened after a loss."""
-        return self._supervisor.reconnects
-
-    @property
-    def rotations(self) -> int:
-        """Make-before-break rotations done."""
-        return self._supervisor.rotations
-
-    @property
-    def duplicates(self) -> int:
-        """Copies dropped during rotation overlaps."""
-        return self._supervisor.duplicates
 
     # ------------------------------------------------------------------ public
 

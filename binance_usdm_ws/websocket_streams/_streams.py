@@ -35,7 +35,7 @@ from .._core._connection import Connection
 from .._core._redact import mask
 from .._core._scheduler import Scheduler, TimerHandle
 from .._core._stream_delivery import StreamConsumer, StreamGap, now_ms
-from .._core._supervisor import Link, Slot, Supervisor
+from .._core._supervisor import Link, Slot, Supervised, Supervisor
 from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, ServerError
 from ._events import UserDataEvent, decode_event
 
@@ -61,7 +61,7 @@ def _decode_user_data(message: Any) -> StreamItem:
     return decode_event(message)
 
 
-class UserDataStream(StreamConsumer[StreamItem]):
+class UserDataStream(StreamConsumer[StreamItem], Supervised):
     """The account's user data stream: typed events, kept alive and reconnected by itself.
 
     Made by ``client.user_data_stream()``. Use it as a context manager (``start()`` on enter,
@@ -118,21 +118,6 @@ class UserDataStream(StreamConsumer[StreamItem]):
         self.keepalives = 0
 
     # ------------------------------------------------------------------ public
-
-    @property
-    def reconnects(self) -> int:
-        """Sockets replaced after a loss or an expiry."""
-        return self._supervisor.reconnects
-
-    @property
-    def rotations(self) -> int:
-        """Make-before-break rotations done."""
-        return self._supervisor.rotations
-
-    @property
-    def duplicates(self) -> int:
-        """Copies removed during overlaps."""
-        return self._supervisor.duplicates
 
     @property
     def listen_key(self) -> Optional[str]:
