@@ -59,7 +59,8 @@ _TAILS = {
 _UNKNOWN = b',"status":400,"error":{"code":-1102,"msg":"Unknown method in the lean server."}}'
 
 
-def _frame(opcode: int, payload: bytes) -> bytes:
+def server_frame(opcode: int, payload: bytes) -> bytes:
+    """An unmasked server frame (RFC 6455 §5.2), FIN set; shared with ``streams.py``."""
     n = len(payload)
     if n < 126:
         head = bytes((0x80 | opcode, n))
@@ -82,7 +83,7 @@ def _answer(payload: bytes) -> bytes:
         message = json.loads(payload)
         rid = json.dumps(message.get("id")).encode()
         found[b"method"] = json.dumps(message.get("method")).encode()
-    return _frame(0x1, b'{"id":' + rid + _TAILS.get(found.get(b"method", b""), _UNKNOWN))
+    return server_frame(0x1, b'{"id":' + rid + _TAILS.get(found.get(b"method", b""), _UNKNOWN))
 
 
 def _serve(conn: socket.socket) -> None:
@@ -145,14 +146,14 @@ def _serve(conn: socket.socket) -> None:
             if opcode in (0x1, 0x2):
                 if payload == b"stats":
                     mean = _Stats.seconds / _Stats.requests * 1e6 if _Stats.requests else 0.0
-                    out.append(_frame(0x1, f"{mean:.2f}".encode()))
+                    out.append(server_frame(0x1, f"{mean:.2f}".encode()))
                     continue
                 out.append(_answer(payload))
                 answered += 1
             elif opcode == 0x9:
-                out.append(_frame(0xA, payload))
+                out.append(server_frame(0xA, payload))
             elif opcode == 0x8:
-                conn.sendall(b"".join(out) + _frame(0x8, payload[:2]))
+                conn.sendall(b"".join(out) + server_frame(0x8, payload[:2]))
                 return
         if out:
             conn.sendall(b"".join(out))

@@ -35,6 +35,9 @@ if str(ROOT) not in sys.path:  # standalone run from a checkout
 
 import websocket  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lean_server import server_frame  # noqa: E402
+
 from binance_usdm_ws import (  # noqa: E402
     BinanceDerivativesTradingUsdsFuturesClient,
     BookTickerUpdate,
@@ -55,17 +58,6 @@ def frame(i: int) -> bytes:
         "a": f"{60001 + i % 100}.20", "A": "40.660", "st": 1,
     }  # fmt: skip
     return json.dumps({"stream": STREAM, "data": data}, separators=(",", ":")).encode()
-
-
-def ws_frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x80 | opcode, n))
-    elif n < 65536:
-        head = bytes((0x80 | opcode, 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((0x80 | opcode, 127)) + n.to_bytes(8, "big")
-    return head + payload
 
 
 def read_client_frame(conn: socket.socket) -> tuple[int, bytes]:
@@ -107,22 +99,22 @@ def handle(conn: socket.socket, blob: bytes) -> None:
         )
         if "?streams=" not in lines[0]:  # the SDK: SUBSCRIBE first, then the ack
             rid = json.loads(read_client_frame(conn)[1])["id"]
-            conn.sendall(ws_frame(json.dumps({"result": None, "id": rid}).encode()))
+            conn.sendall(server_frame(0x1, json.dumps({"result": None, "id": rid}).encode()))
         conn.sendall(blob)
         try:
             while True:
                 opcode, data = read_client_frame(conn)
                 if opcode == 0x8:  # close: answer it, as a server does
-                    conn.sendall(ws_frame(data, 0x8))
+                    conn.sendall(server_frame(0x8, data))
                     return
                 if opcode == 0x9:
-                    conn.sendall(ws_frame(data, 0xA))
+                    conn.sendall(server_frame(0xA, data))
         except (OSError, ConnectionError):
             pass
 
 
 def serve() -> None:
-    blob = b"".join(ws_frame(frame(i)) for i in range(N))
+    blob = b"".join(server_frame(0x1, frame(i)) for i in range(N))
     server = socket.create_server(("127.0.0.1", 0))
     print(server.getsockname()[1], flush=True)
     while True:

@@ -51,6 +51,14 @@ def jupyter_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def execute(nb: Any, home: Path) -> None:
+    """Run every cell of ``nb`` in the test kernel; raises ``CellExecutionError`` on the first
+    cell that fails."""
+    nbclient.NotebookClient(
+        nb, kernel_name=KERNEL, timeout=120, resources={"metadata": {"path": str(home)}}
+    ).execute()
+
+
 def text_of(cell: Any) -> str:
     """The text a cell printed or displayed (stdout, stderr and plain-text results)."""
     parts = []
@@ -73,13 +81,7 @@ def test_quickstart_notebook_runs_in_a_jupyter_kernel(jupyter_home):
         nbformat.v4.new_code_cell(probe),
         nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"),
     ]
-    client = nbclient.NotebookClient(
-        nb,
-        kernel_name=KERNEL,
-        timeout=120,
-        resources={"metadata": {"path": str(jupyter_home)}},
-    )
-    client.execute()  # raises CellExecutionError on the first cell that fails
+    execute(nb, jupyter_home)
 
     outputs = [text_of(cell) for cell in nb.cells if cell.cell_type == "code"]
     everything = "\n".join(outputs)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbclient
 import nbformat
 import pytest
 
-from .test_notebook import KERNEL, jupyter_home, text_of  # noqa: F401  (a fixture)
+from .test_notebook import execute, jupyter_home, text_of  # noqa: F401  (a fixture)
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "notebooks" / "depth_chart.ipynb"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -38,13 +37,7 @@ def test_depth_chart_notebook_draws_the_book(jupyter_home, monkeypatch: pytest.M
         "print('lines:', len(lines), 'points:', [len(line.get_xdata()) for line in lines])"
     )
     nb.cells.insert(chart + 1, nbformat.v4.new_code_cell(save))
-    client = nbclient.NotebookClient(
-        nb,
-        kernel_name=KERNEL,
-        timeout=120,
-        resources={"metadata": {"path": str(jupyter_home)}},
-    )
-    client.execute()  # raises CellExecutionError on the first cell that fails
+    execute(nb, jupyter_home)
 
     everything = "\n".join(text_of(cell) for cell in nb.cells if cell.cell_type == "code")
     assert "update id " in everything and "best bid Level(price=Decimal(" in everything
