@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
 MUTATE_STAMP := $(VENV)/.mutate-installed
 
-.PHONY: demo test bench lint soak docs mutate clean
+.PHONY: demo test bench lint soak docs dist mutate clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ $(MUTATE_STAMP): $(STAMP)
 # redact ... picks some; JOBS=2 runs two modules at once. Prints killed/total and survivors.
 mutate: $(MUTATE_STAMP)
 	$(PY) tools/mutate.py -j $${JOBS:-1} $(MODULES)
+
+# The wheel and the sdist in dist/, built as a user's pip would (isolated), checked by twine.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 
 lint: $(STAMP)
 	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks tools docs/conf.py
