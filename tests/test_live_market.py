@@ -166,9 +166,9 @@ def test_one_fill_has_one_transaction_time_on_every_stream():
         user = websocket.create_connection(
             f"{ex.streams_url}/private/ws?listenKey={key}", timeout=10
         )
+        ex.wait_for(lambda: ex.stream_connection_count == 1)  # the user data stream is live
         trades = stream(ex, "market", ["btcusdt@aggTrade"])
         try:
-            ex.wait_for(lambda: ex.stream_connection_count == 1)
             assert place(api, ex, side="BUY", type="MARKET", quantity="0.300")["status"] == 200
             market = {f["data"]["f"]: f["data"]["T"] for f in frames(trades, 2.0)}
             private = frames(user, 1.0)
