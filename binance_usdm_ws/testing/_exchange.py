@@ -139,7 +139,7 @@ class LocalExchange:
             on_tick=self._tick,
             ssl_context=ssl_context,
         )
-        self.faults = Faults(self._server)
+        self.faults = Faults(self._server, recv_window_default)
         self.market = self._server.market
         self.market.engine = self._engine
         #: Depth-stream faults and the published books (see ``_depth_faults.py``).
