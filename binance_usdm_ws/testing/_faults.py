@@ -32,6 +32,8 @@ class _OutcomeRule:
     code: int
     msg: str
     remaining: int
+    late: Optional[float] = None  # seconds before the end of the request's recvWindow
+    recv_window_default: int = 5000
 
 
 @dataclass
@@ -120,8 +122,9 @@ class Faults:
     streams) or ``"all"``.
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, recv_window_default: int = 5000) -> None:
         self._server = server
+        self._recv_window_default = recv_window_default
 
     @property
     def _rules(self) -> FaultRules:
@@ -278,6 +281,7 @@ class Faults:
         msg: str = "Timeout waiting for response from backend server. Send status unknown;"
         " execution status unknown.",
         times: int = 1,
+        late: Optional[float] = None,
     ) -> None:
         """Leave the outcome of the next ``times`` requests to ``method`` unknown to the client.
 
@@ -291,10 +295,21 @@ class Faults:
                 -1006 or -1007).
             status, code, msg: The error reply for ``then="error"``.
             times: How many requests get it.
+            late: With ``executed=True``: execute the request not at once but ``late`` seconds
+                before its recvWindow ends on the exchange's clock (``timestamp + recvWindow``;
+                the exchange's default recvWindow when the request sends none; 0: at the last
+                moment). As in production, the order then reaches the book after the client's
+                first queries found nothing, yet within its recvWindow. Should the exchange's
+                loop run it only after the window, the request is rejected (-1021) and nothing
+                happens, as Binance's matching engine does (-5028).
         """
         if then not in ("drop", "no_reply", "error"):
             raise ValueError(f"then: drop, no_reply or error, not {then!r}")
-        rule = _OutcomeRule(executed, then, status, code, msg, times)
+        if late is not None and (not executed or late < 0):
+            raise ValueError("late: needs executed=True and seconds >= 0")
+        rule = _OutcomeRule(
+            executed, then, status, code, msg, times, late, self._recv_window_default
+        )
         self._server.call(lambda: self._rules.outcomes.setdefault(method, []).append(rule))
 
     def reset(self) -> None:
@@ -311,7 +326,13 @@ def apply_outcome(
     rule: _OutcomeRule,
 ) -> None:
     """Carry out an unknown-outcome fault on one request (in the server's loop)."""
-    if rule.execute:
+    if rule.execute and rule.late is not None:
+        server.loop.call_later(
+            _until_late(server, conn, params, rule),
+            server.dispatch,
+            *(conn, req_id, method, params, None),
+        )
+    elif rule.execute:
         server.dispatch(conn, req_id, method, params, None)
     if rule.then == "drop":
         conn.closing = True
@@ -319,3 +340,17 @@ def apply_outcome(
     elif rule.then == "error":
         error = ApiError(rule.status, rule.code, rule.msg)
         server.send_reply(conn, method, dumps(server.dispatch(conn, req_id, method, params, error)))
+
+
+def _until_late(
+    server: Server, conn: Connection, params: dict[str, Any], rule: _OutcomeRule
+) -> float:
+    """Seconds from now to ``rule.late`` before the end of the request's recvWindow."""
+    ts = params.get("timestamp")
+    if not isinstance(ts, int):
+        return 0.0
+    ts_ms = ts // 1000 if conn.session.time_unit_us else ts
+    window = params.get("recvWindow", rule.recv_window_default)
+    end_ms = ts_ms + int(window)
+    assert rule.late is not None
+    return max(0.0, (end_ms - server.now_ms()) / 1000 - rule.late)
