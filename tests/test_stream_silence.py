@@ -81,6 +81,7 @@ def drain(handle: Any) -> list[Any]:
 #: Spec §7.1: (period, published on a clock) or None (event-driven), for each builder's name.
 EXPECTED = {
     "btcusdt@aggTrade": None,
+    "btcusdt@trade": None,
     "!forceOrder@arr": None,
     "!miniTicker@arr": (1.0, False),
     "!ticker@arr": (1.0, False),
