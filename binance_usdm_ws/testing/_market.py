@@ -5,6 +5,9 @@ Access modes: ``<route>/ws/<name>[/<name>...]`` (raw payloads) and
 take live ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS`` / ``SET_PROPERTY`` /
 ``GET_PROPERTY`` with the documented answers and errors.
 
+A stream can stop alone (``faults.stall_stream``): its frames are not sent while its socket and
+the other streams on it go on, as Binance did on one connection (binance-connector-java#139).
+
 Like Binance, a stream subscribed on the wrong route is acknowledged and then stays silent (a
 ``/market`` socket never gets ``depth``), and so does a name the exchange does not know. Limits,
 each enforced with a ``1008`` close: more than ``max_incoming_per_second`` incoming messages in
@@ -103,6 +106,10 @@ class MarketHub:
         #: Faults: methods left unanswered, and error replies for the next ``SUBSCRIBE``\s.
         self.mute: set[str] = set()
         self.reject: list[tuple[int, str]] = []
+        #: Stalled streams (``Faults.stall_stream``): name → (heal, connection ids stalled, or
+        #: None for every connection), and how many frames each lost.
+        self.stalled: dict[str, tuple[str, Optional[set[int]]]] = {}
+        self.stalled_frames: collections.Counter[str] = collections.Counter()
         self._books: dict[str, tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]] = {}
         self._last_u: dict[str, int] = {}
         self._tops: dict[str, tuple[Any, ...]] = {}
@@ -233,6 +240,10 @@ class MarketHub:
                 return {"error": {"code": 2, "msg": msg}, "id": rid}
             if method == "SUBSCRIBE":
                 sub.streams.update(dict.fromkeys(params))
+                for name in params:  # a stall that heals on a new subscription
+                    stall = self.stalled.get(name)
+                    if stall is not None and stall[0] == "subscribe" and stall[1] is not None:
+                        stall[1].discard(conn.cid)
                 if len(sub.streams) > self.max_streams:
                     self._violate(conn, "Too many streams")
                     return None
@@ -260,6 +271,12 @@ class MarketHub:
 
     # ------------------------------------------------------------------ publishing
 
+    def stall(self, name: str, heal: str) -> int:
+        """Stop publishing ``name`` (see ``Faults.stall_stream``); returns connections affected."""
+        cids = {cid for cid, sub in self.subs.items() if name in sub.streams}
+        self.stalled[name] = (heal, None if heal == "resume" else cids)
+        return len(cids)
+
     def publish(self, name: str, payload: Any) -> list[Connection]:
         """Send ``payload`` on stream ``name`` to the connections of its route subscribed to it."""
         route = route_of(name)
@@ -271,6 +288,10 @@ class MarketHub:
                 del self.subs[cid]
                 continue
             if sub.route != route or name not in sub.streams or conn.silenced:
+                continue
+            stall = self.stalled.get(name)
+            if stall is not None and (stall[1] is None or cid in stall[1]):
+                self.stalled_frames[name] += 1
                 continue
             data = {"stream": name, "data": payload} if conn.combined else payload
             self.server.enqueue(conn, dumps(data))

@@ -500,6 +500,7 @@ class Engine:
             "mt": "cross",
             "iw": "0",
             "ps": "BOTH",
+            "ma": "USDT",
         }
         self.emit(
             acct.api_key,
