@@ -23,6 +23,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--ping-interval", type=float, default=180.0, help="seconds (180)")
     parser.add_argument("--replenish-book", action="store_true", help="endless maker liquidity")
     parser.add_argument(
+        "--quiet", action="store_true", help="a still market: no order flow of the exchange's own"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed of the live order flow")
+    parser.add_argument(
         "--user-data-url-forms",
         default="query,subscribe",
         help="comma-separated user data URL forms that deliver, among query, subscribe, path, "
@@ -38,6 +42,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             api_secret=args.api_secret,
             ping_interval=args.ping_interval,
             replenish_book=args.replenish_book,
+            quiet=args.quiet,
+            seed=args.seed,
             user_data_url_forms=forms,
         )
     except ValueError as exc:
@@ -47,6 +53,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"Streams URL: {ex.streams_url}")
         print(f"API key:     {ex.api_key}")
         print(f"API secret:  {ex.api_secret}")
+        print("Market:      " + ("quiet (still)" if args.quiet else "live (its own order flow)"))
         print("Press Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()
