@@ -32,7 +32,8 @@ positions, a USDT wallet, fees and realized PnL; ``ORDER_TRADE_UPDATE``, ``TRADE
 ``ACCOUNT_UPDATE`` (positions with their margin asset ``ma``) and ``ALGO_UPDATE`` (a trailing
 stop's ``ia``, and its second ``NEW`` when it activates at once) events; market streams fed by
 the engine (fills → ``trade`` on ``/public`` and ``aggTrade``, klines, tickers; now and then a
-trade id spent without a fill, a ``trade`` priced 0, as on Binance: ``set_trade_placeholders``; book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
+trade id spent without a fill, a ``trade`` priced 0, as on Binance: ``set_trade_placeholders``;
+book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
 partial depth, ``bookTicker``; mark prices), their control messages and errors, the 10 incoming
 messages/s (text frames, pings and pongs alike) and 1024 streams limits
 (``ex.market.max_incoming_per_second``, ``ex.market.max_streams``; close 1008),
