@@ -1,8 +1,9 @@
 """A local Binance USDⓈ-M futures exchange for tests, demos and benchmarks.
 
-It speaks the WS API wire format at ``/ws-fapi/v1`` and serves user data streams at
-``/private/ws/<listenKey>`` (also ``/private/ws?listenKey=`` and the wrapped
-``/private/stream?listenKey=`` / ``SUBSCRIBE`` forms) and market streams on ``/public`` and
+It speaks the WS API wire format at ``/ws-fapi/v1`` and serves user data streams as production
+does: ``/private/ws?listenKey=<key>[&events=...]`` and ``SUBSCRIBE <key>`` on ``/private/stream``
+deliver, the path form ``/private/ws/<key>`` and the retired ``/ws/<key>`` stay silent
+(``user_data_url_forms`` changes that), and market streams on ``/public`` and
 ``/market`` (``/ws/<names>`` and ``/stream?streams=``; see ``_market.py``) on 127.0.0.1, from one
 daemon thread::
 
@@ -85,6 +86,14 @@ except ModuleNotFoundError as exc:
 from ._common import ApiError  # noqa: E402
 from ._exchange import LocalExchange, RecordedRequest  # noqa: E402
 from ._faults import Faults  # noqa: E402
+from ._private import UserDataSubscription  # noqa: E402
 from ._state import ExchangeClock  # noqa: E402
 
-__all__ = ["ApiError", "ExchangeClock", "Faults", "LocalExchange", "RecordedRequest"]
+__all__ = [
+    "ApiError",
+    "ExchangeClock",
+    "Faults",
+    "LocalExchange",
+    "RecordedRequest",
+    "UserDataSubscription",
+]
