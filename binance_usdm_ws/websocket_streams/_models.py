@@ -73,7 +73,8 @@ class AggregateTrade(_Pair):
         aggregate_trade_id: Aggregate trade id (``a``).
         price: Price (``p``).
         quantity: Quantity, RPI orders included (``q``).
-        normal_quantity: Quantity without RPI orders (``nq``).
+        normal_quantity: Quantity of normal trades, RPI orders excluded (``nq``; since
+            2025-12-29, not in the docs sample; ``None`` in older frames).
         first_trade_id: First trade id (``f``).
         last_trade_id: Last trade id (``l``).
         trade_time: Trade time, ms (``T``).
@@ -304,6 +305,9 @@ class LiquidationOrder:
         last_filled_quantity: Last filled quantity (``l``).
         filled_quantity: Accumulated filled quantity (``z``).
         trade_time: Trade time, ms (``T``).
+        pair: Pair (``ps``; carried by live frames since 2026-10, not in the docs; ``None`` in
+            older frames).
+        st: Product line: 1 = USDⓈ-M, 2 = COIN-M (``st``; as ``pair``).
     """
 
     symbol: Optional[str] = field(default=None, metadata=_key("s"))
@@ -317,6 +321,8 @@ class LiquidationOrder:
     last_filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("l"))
     filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("z"))
     trade_time: Optional[int] = field(default=None, metadata=_key("T"))
+    pair: Optional[str] = field(default=None, metadata=_key("ps"))
+    st: Optional[int] = field(default=None, metadata=_key("st"))
 
 
 @define(frozen=True)
