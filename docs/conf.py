@@ -241,8 +241,11 @@ def public_names() -> dict[str, str]:
     return out
 
 
-def _assigned_in() -> dict[str, str]:
-    """Module-level name -> the module that assigns it (constants and type aliases)."""
+def _assigned_in(definitions: bool = False) -> dict[str, str]:
+    """Module-level name -> the module that assigns it (constants and type aliases).
+
+    With ``definitions``, classes and functions too. The sources are read, not imported.
+    """
     out: dict[str, str] = {}
     for info in pkgutil.walk_packages(binance_usdm_ws.__path__, "binance_usdm_ws."):
         spec = importlib.util.find_spec(info.name)
@@ -250,6 +253,8 @@ def _assigned_in() -> dict[str, str]:
             continue
         tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
         for node in tree.body:
+            if definitions and isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+                out.setdefault(node.name, info.name)
             targets = (
                 node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
             )
@@ -494,7 +499,11 @@ def resolve_private(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     fails the build.
     """
     target = node.get("reftarget", "")
-    if node.get("refdomain") != "py" or not target.startswith("binance_usdm_ws."):
+    if node.get("refdomain") != "py":
+        return None
+    if "." not in target and target not in public_names() and target in _package_names():
+        return contnode  # a short annotation naming an internal type of the package
+    if not target.startswith("binance_usdm_ws."):
         return None
     public = public_names().get(target.rsplit(".", 1)[-1])
     if public is None:
@@ -506,6 +515,16 @@ def resolve_private(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     return domain.resolve_xref(
         env, node["refdoc"], app.builder, node["reftype"], public, node, contnode
     )
+
+
+def _package_names() -> set[str]:
+    """Every name the package's modules define at module level (cached)."""
+    if not _PACKAGE_NAMES:
+        _PACKAGE_NAMES.update(_assigned_in(definitions=True))
+    return _PACKAGE_NAMES
+
+
+_PACKAGE_NAMES: set[str] = set()
 
 
 def _data_comments() -> dict[str, list[str]]:
