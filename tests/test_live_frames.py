@@ -199,7 +199,7 @@ def test_every_live_market_frame_survives_a_socket_round_trip(exchange: LocalExc
 
 @pytest.fixture
 def ex():
-    with LocalExchange() as exchange:
+    with LocalExchange(quiet=True) as exchange:
         yield exchange
 
 

@@ -29,8 +29,11 @@ semantics on the simulated clock (``listenKeyExpired`` pushed when one lapses); 
 per symbol (BTCUSDT and ETHUSDT seeded) in which LIMIT orders rest and MARKET / crossing orders
 fill, with IOC, FOK (-5021), GTX (-5022), GTD, priceMatch and self-trade prevention; one-way
 positions, a USDT wallet, fees and realized PnL; ``ORDER_TRADE_UPDATE``, ``TRADE_LITE``,
-``ACCOUNT_UPDATE`` and ``ALGO_UPDATE`` events; market streams fed by the engine (fills →
-``aggTrade``, klines, tickers; book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
+``ACCOUNT_UPDATE`` (positions with their margin asset ``ma``) and ``ALGO_UPDATE`` (a trailing
+stop's ``ia``, and its second ``NEW`` when it activates at once) events; market streams fed by
+the engine (fills → ``trade`` on ``/public`` and ``aggTrade``, klines, tickers; now and then a
+trade id spent without a fill, a ``trade`` priced 0, as on Binance: ``set_trade_placeholders``;
+book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
 partial depth, ``bookTicker``; mark prices), their control messages and errors, the 10 incoming
 messages/s (text frames, pings and pongs alike) and 1024 streams limits
 (``ex.market.max_incoming_per_second``, ``ex.market.max_streams``; close 1008),
