@@ -49,6 +49,7 @@ from .enums import (
 from .errors import (
     BadRequest,
     BinanceWsError,
+    ClientClosed,
     ConnectionClosed,
     DecodeError,
     ExecutionStatusUnknown,
@@ -298,6 +299,7 @@ __all__ = [
     "CancelAlgoOrderResponse",
     "CancelOrder",
     "CancelOrderResponse",
+    "ClientClosed",
     "CloseUserDataStream",
     "CloseUserDataStreamResponse",
     "CompositeIndex",
