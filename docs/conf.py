@@ -177,7 +177,7 @@ PAGES = {
 }
 
 #: The hand-written guides (docs/*.md) in this order; any other docs/*.md follows, by name.
-GUIDES = ("methods", "websocket_streams", "local_order_book", "production")
+GUIDES = ("methods", "websocket_streams", "user_data_stream", "local_order_book", "production")
 
 #: Defining module (or package) -> page; the longest matching prefix wins.
 MODULE_PAGES = {
