@@ -16,25 +16,35 @@ The socket path (subscription, ``depth`` over the WS API) is covered by ``test_o
 
 from __future__ import annotations
 
+import time
+from collections import deque
+from concurrent.futures import Future
 from decimal import Decimal
 from typing import Any, Optional
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from binance_usdm_ws import BookNotSynced, StreamGap
-from binance_usdm_ws.websocket_streams._order_book import LocalOrderBook
+from binance_usdm_ws import BookNotSynced, RateLimited, StreamGap
+from binance_usdm_ws.websocket_streams._order_book import (
+    DEPTH_WEIGHT,
+    LocalOrderBook,
+    SnapshotScheduler,
+)
 
 SYMBOL = "BTCUSDT"
 MID = 1000
 
 
 class _Scheduler:
+    """Records each snapshot request with the book's generation when it was asked for."""
+
     def __init__(self) -> None:
-        self.requests: list[bool] = []
+        self.requests: list[int] = []
 
     def request(self, book: Any, resync: bool) -> None:
-        self.requests.append(resync)
+        self.requests.append(book._generation)
 
 
 class _Manager:
@@ -141,6 +151,7 @@ class RefBook:
         self.pending: list[dict[str, Any]] = []
         self.snap: Optional[dict[str, Any]] = None
         self.duplicates = 0
+        self.generation = 0
 
     def event(self, event: dict[str, Any]) -> None:
         if self.synced:
@@ -150,9 +161,9 @@ class RefBook:
         if self.snap is not None:
             self.join()
 
-    def snapshot(self, result: dict[str, Any]) -> None:
-        if self.synced:
-            return
+    def snapshot(self, generation: int, result: dict[str, Any]) -> None:
+        if self.synced or generation != self.generation:
+            return  # asked for before a resync: ignored
         self.snap = result
         self.join()
 
@@ -206,6 +217,7 @@ class RefBook:
 
     def resync(self, reason: str, keep: Optional[dict[str, Any]] = None) -> None:
         self.synced, self.reason = False, reason
+        self.generation += 1
         self.bids, self.asks = RefSide(True), RefSide(False)
         self.snap = None
         self.pending = [keep] if keep is not None else []
@@ -230,7 +242,7 @@ step = st.one_of(
     st.tuples(st.just("duplicate"), st.integers(1, 4)),  # re-send an event n back
     st.tuples(st.just("lose"), st.just(1)),  # the next event never arrives
     st.tuples(st.just("cross"), st.booleans()),  # a locked (True) or crossed book, then fixed
-    st.tuples(st.just("answer"), st.booleans()),  # the snapshot asked for; True: also an old one
+    st.tuples(st.just("answer"), st.just(0)),  # the snapshots asked for, as they are now
     st.tuples(st.just("reconnect"), st.just(0)),
 )
 
@@ -266,14 +278,14 @@ def check(book: LocalOrderBook, ref: RefBook, market: Market) -> None:
 # The snapshot's last event is lost: the next one joins it by ``pu == lastUpdateId`` alone.
 @example(
     bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
-    steps=[("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1), ("answer", False),
+    steps=[("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1), ("answer", 0),
            ("change", {MID - 3: 1}, {}, 1, 0), ("deliver", 1)],
 )  # fmt: skip
 # Trimmed to 2 levels, the best one goes: a level beyond the trim must stay unknown.
 @example(
     bids={MID - 1: 1, MID - 2: 1, MID - 4: 1}, asks={MID + 1: 1, MID + 2: 1, MID + 4: 1},
     limit=20, keep=2,
-    steps=[("answer", False), ("change", {MID - 1: 0, MID - 5: 1}, {MID + 1: 0, MID + 5: 1}, 0, 0),
+    steps=[("answer", 0), ("change", {MID - 1: 0, MID - 5: 1}, {MID + 1: 0, MID + 5: 1}, 0, 0),
            ("deliver", 1)],
 )  # fmt: skip
 @given(
@@ -288,9 +300,8 @@ def test_book_agrees_with_the_reference_over_random_streams(bids, asks, limit, k
     manager = _Manager()
     book = LocalOrderBook(manager, SYMBOL, limit, keep, 1000)  # type: ignore[arg-type]
     ref = RefBook(limit, keep)
-    manager.scheduler.requests.append(False)  # the first sync, as the manager asks on open
+    manager.scheduler.requests.append(book._generation)  # the first sync, asked on open
     sent = 0  # events of market.events delivered (or lost) so far
-    generations: list[int] = []
     for op, *args in steps:
         if op == "change":
             market.change(*args)
@@ -311,16 +322,13 @@ def test_book_agrees_with_the_reference_over_random_streams(bids, asks, limit, k
             event = market.events[sent - args[0]]
             book._on_event(dict(event))
             ref.event(event)
-        elif op == "answer" and manager.scheduler.requests:
-            old = [g for g in generations if g != book._generation]
-            if args[0] and old:  # a reply asked for before the latest resync
-                book._on_snapshot(old[0], Reply(market.snapshot(limit)))
+        elif op == "answer":
+            asked, manager.scheduler.requests = manager.scheduler.requests, []
+            for generation in asked:  # a reply asked for before a resync is ignored
+                reply = market.snapshot(limit)
+                book._on_snapshot(generation, Reply(reply))
+                ref.snapshot(generation, reply["result"])
                 check(book, ref, market)
-            manager.scheduler.requests.clear()
-            generations.append(book._generation)
-            reply = market.snapshot(limit)
-            book._on_snapshot(book._generation, Reply(reply))
-            ref.snapshot(reply["result"])
         elif op == "reconnect":
             book._on_gap(StreamGap(reason="reconnect", start=0, end=0, detail="test"))
             ref.resync("reconnect")
@@ -399,3 +407,84 @@ def test_resync_items_name_the_reason():
         market.events[1]["u"],
     )
     book.close()
+
+
+# ------------------------------------------------------------------ the snapshot scheduler
+
+WEIGHTS = st.sampled_from(sorted(set(DEPTH_WEIGHT.values())))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    limit=st.integers(10, 3000),
+    share=st.floats(0.05, 1.0),
+    window=st.sampled_from([1.0, 2.0, 10.0, 60.0]),
+    log=st.lists(st.tuples(st.floats(0.0, 80.0), WEIGHTS), max_size=30),
+    count=st.integers(0, 3000),
+    count_age=st.floats(0.0, 80.0),
+    weight=WEIGHTS,
+    in_flight=st.integers(0, 10),
+    paused=st.one_of(st.just(0.0), st.floats(0.01, 30.0)),
+)
+def test_scheduler_sends_only_within_its_share_and_below_the_ceiling(
+    limit, share, window, log, count, count_age, weight, in_flight, paused
+):
+    """A snapshot goes out only if the snapshots' own weight over the (sliding) window stays
+    within ``weight_share`` of the limit, and the window's whole count (the user's calls
+    included) below 90 % of it; else the wait is until the oldest leaves / the window ends."""
+    scheduler = SnapshotScheduler(None, weight_share=share)  # type: ignore[arg-type]
+    scheduler.limit, scheduler.window = limit, window
+    now = 10_000.0
+    sent_at = sorted((now - age, w) for age, w in log)
+    scheduler._log = deque(sent_at)
+    scheduler._count, scheduler._count_at = count, now - count_age
+    scheduler._in_flight = in_flight
+    scheduler._pause_until = now + paused
+    wait = scheduler._wait_needed(weight, now)
+    if paused:
+        assert wait == pytest.approx(paused)
+        return
+    if in_flight >= 8:
+        assert wait > 0
+        return
+    span = window + min(1.0, window * 0.1)
+    recent = [(t, w) for t, w in sent_at if t > now - span]
+    over_share = sum(w for _, w in recent) + weight > max(int(limit * share), weight)
+    since = sum(w for t, w in recent if t >= now - count_age)
+    over_ceiling = count_age < window and count + since + weight > limit * 0.9
+    if over_share:
+        assert wait == pytest.approx(recent[0][0] + span - now if recent else 1.0)
+    elif over_ceiling:
+        assert wait == pytest.approx(window - count_age)
+    else:
+        assert wait == 0
+
+
+def test_scheduler_waits_for_retry_after():
+    """A 429 with retryAfter pauses every snapshot until then (with jitter of ±25 %)."""
+    scheduler = SnapshotScheduler(None)  # type: ignore[arg-type]
+    book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
+    for retry_after, expected in ((8.0, 8.0), (None, 1.0)):  # 0.5 doubled by the first
+        future: Future[Any] = Future()
+        data = {} if retry_after is None else {"retryAfter": int((time.time() + 8.0) * 1000)}
+        future.set_exception(RateLimited(status=429, code=-1003, msg="too many", data=data))
+        scheduler._in_flight = 1
+        before = time.monotonic()
+        scheduler._done(book, book._generation, future)
+        pause = scheduler._pause_until - before
+        assert expected * 0.75 - 0.2 <= pause <= expected * 1.25
+        assert scheduler._in_flight == 0
+        assert scheduler._wait_needed(2, before) == pytest.approx(pause)
+    assert scheduler.rate_limited == 2 and scheduler._backoff == 2.0
+    # A reply teaches the limit, its window and the count, and ends the backoff.
+    limits = [
+        {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1, "count": 1},
+        {"rateLimitType": "REQUEST_WEIGHT", "interval": "SECOND", "intervalNum": 2,
+         "limit": 60, "count": 7},
+    ]  # fmt: skip
+    done: Future[Any] = Future()
+    done.set_result(Reply({"result": {}, "rateLimits": limits}))
+    scheduler._in_flight = 1
+    scheduler._done(book, book._generation, done)
+    assert (scheduler.limit, scheduler.window, scheduler._count) == (60, 2.0, 7)
+    assert scheduler._backoff == 0.5 and scheduler._in_flight == 0
