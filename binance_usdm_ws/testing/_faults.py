@@ -201,6 +201,33 @@ class Faults:
         """
         self._server.call(lambda: setattr(self._rules, "stall_handshakes", float(seconds)))
 
+    def stall_stream(self, name: str, *, heal: str = "resume") -> int:
+        """Stop one market stream while its sockets and the other streams on them go on.
+
+        Its frames are dropped for the connections subscribed to it (and counted in
+        ``LocalExchange.market.stalled_frames``); the connections stay open and answer.
+
+        Args:
+            name: the stream, e.g. ``"btcusdt@markPrice@1s"``.
+            heal: what ends the stall on a connection: ``"resume"`` (only
+                :meth:`resume_stream`: every connection, new ones too), ``"subscribe"`` (a
+                ``SUBSCRIBE`` of the name on that connection, as a resubscription or a new
+                socket sends) or ``"reconnect"`` (the connections open now stay stalled; new
+                connections deliver).
+
+        Returns:
+            How many connections are subscribed to it now.
+        """
+        if heal not in ("resume", "subscribe", "reconnect"):
+            raise ValueError(f"heal must be 'resume', 'subscribe' or 'reconnect', not {heal!r}")
+        market = self._server.market
+        return int(self._server.call(lambda: market.stall(name, heal)))
+
+    def resume_stream(self, name: str) -> None:
+        """End :meth:`stall_stream` of ``name`` on every connection (no frame is replayed)."""
+        market = self._server.market
+        self._server.call(lambda: market.stalled.pop(name, None))
+
     def send_raw(self, data: Union[str, bytes], kind: Kind = "api") -> int:
         """Send ``data`` as is (text frame for ``str``, binary for ``bytes``) to the connections.
 

@@ -5,7 +5,8 @@
 * :mod:`._models` — the typed events; :mod:`._decode` — decoding them;
 * :mod:`._enums` — the builders' enum params;
 * :mod:`._client` — ``client.websocket_streams``: sockets per route, acknowledged and paced
-  control frames, handles.
+  control frames, handles;
+* :mod:`._silence` — one silent stream reported (``StreamSilent``) and repaired.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ._builders import (
     AllMarketMiniTickersStream,
     AllMarketTickersStreams,
     AssetIndex,
+    Cadence,
     CompositeIndexSymbolInformationStreams,
     ContinuousContractKlineCandlestickStreams,
     ContractInfoStream,
@@ -84,6 +86,7 @@ from ._order_book import (
     LocalOrderBooks,
     SnapshotScheduler,
 )
+from ._silence import StreamSilent
 
 __all__ = [
     "AggregateTrade",
@@ -100,6 +103,7 @@ __all__ = [
     "BookSnapshot",
     "BookTickerUpdate",
     "BookUpdate",
+    "Cadence",
     "CompositeIndex",
     "CompositeIndexConstituent",
     "CompositeIndexSymbolInformationStreams",
@@ -144,6 +148,7 @@ __all__ = [
     "StreamHandle",
     "StreamRequest",
     "StreamRoute",
+    "StreamSilent",
     "SubscriptionRejected",
     "Ticker",
     "Tickers",
