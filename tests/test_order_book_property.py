@@ -152,6 +152,7 @@ class RefBook:
         self.snap: Optional[dict[str, Any]] = None
         self.duplicates = 0
         self.generation = 0
+        self.joining = False  # synced at a snapshot: the next event must join it
 
     def event(self, event: dict[str, Any]) -> None:
         if self.synced:
@@ -170,30 +171,40 @@ class RefBook:
     def join(self) -> None:
         assert self.snap is not None
         last = self.snap["lastUpdateId"]
-        self.pending = [e for e in self.pending if e["u"] >= last]
-        if not self.pending:
+        while self.pending and self.pending[0]["u"] < last:  # older than the snapshot
+            self.pending.pop(0)
+        if not self.pending:  # nothing newer buffered: in sync at the snapshot
+            self.load(joining=True)
+            self.synced, self.reason = True, ""
             return
         first = self.pending[0]
         if not (first["U"] <= last <= first["u"] or first["pu"] == last):
             self.snap = None  # stale: another snapshot is asked for
             return
-        snap, self.snap = self.snap, None
+        self.load(joining=False)
         events, self.pending = self.pending, []
-        self.bids.load(snap["bids"], len(snap["bids"]) >= self.limit, self.keep)
-        self.asks.load(snap["asks"], len(snap["asks"]) >= self.limit, self.keep)
-        self.last = last
         if self.apply(events[0], loading=True):
             for event in events[1:]:
                 if not self.cont(event):
                     return
 
+    def load(self, joining: bool) -> None:
+        assert self.snap is not None
+        snap, self.snap = self.snap, None
+        self.joining = joining
+        self.bids.load(snap["bids"], len(snap["bids"]) >= self.limit, self.keep)
+        self.asks.load(snap["asks"], len(snap["asks"]) >= self.limit, self.keep)
+        self.last = snap["lastUpdateId"]
+
     def cont(self, event: dict[str, Any]) -> bool:
         if event["u"] <= self.last:
             self.duplicates += 1
             return True
-        if event["pu"] != self.last:
+        joins = self.joining and event["U"] <= self.last
+        if event["pu"] != self.last and not joins:
             self.resync("gap", keep=event)
             return False
+        self.joining = False
         return self.apply(event)
 
     def apply(self, event: dict[str, Any], loading: bool = False) -> bool:
@@ -218,6 +229,7 @@ class RefBook:
     def resync(self, reason: str, keep: Optional[dict[str, Any]] = None) -> None:
         self.synced, self.reason = False, reason
         self.generation += 1
+        self.joining = False
         self.bids, self.asks = RefSide(True), RefSide(False)
         self.snap = None
         self.pending = [keep] if keep is not None else []
@@ -398,9 +410,10 @@ def test_resync_items_name_the_reason():
     market.change({MID - 3: 1}, {}, 0, 0)
     market.change({MID - 4: 1}, {}, 2, 0)
     book._on_event(dict(market.events[-1]))  # the one before it is missing
-    changes = [book.get(timeout=5) for _ in range(2)]
-    assert [type(c).__name__ for c in changes] == ["BookUpdate", "BookResync"]
-    resync = changes[1]
+    changes = [book.get(timeout=5) for _ in range(3)]  # the snapshot, the event, the resync
+    assert [type(c).__name__ for c in changes] == ["BookUpdate", "BookUpdate", "BookResync"]
+    assert changes[0].snapshot and not changes[1].snapshot
+    resync = changes[2]
     assert (resync.reason, resync.expected, resync.got) == (
         "gap",
         market.events[0]["u"],
