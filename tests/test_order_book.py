@@ -21,6 +21,7 @@ import pytest
 from binance_usdm_ws import (
     BinanceDerivativesTradingUsdsFuturesClient,
     BookNotSynced,
+    BookRefused,
     BookResync,
     BookUpdate,
     ConfigurationWebsocketApi,
@@ -31,6 +32,7 @@ from binance_usdm_ws import (
     OrderType,
     Side,
     StreamGap,
+    SubscriptionRejected,
     TimeInForce,
 )
 from binance_usdm_ws.testing import LocalExchange
@@ -689,3 +691,67 @@ def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
                 worker.join()
             assert client._order_books.scheduler.rate_limited == 0  # type: ignore[union-attr]
             account.account_information().execute()  # and the user's next call still fits
+
+
+def depth_requests(exchange: LocalExchange, symbol: str) -> int:
+    return sum(1 for r in exchange.requests if r.method == "depth" and r.params["symbol"] == symbol)
+
+
+def test_an_unknown_symbol_fails_its_book_at_once_and_the_others_sync(exchange, client):
+    """-1121 to a book's ``depth`` is final: ``wait_synced`` raises ``BookRefused`` with the
+    server's status, code and msg (no retry); the other books of the call sync."""
+    books = client.local_order_books(["BTCUSDT", "NOPEUSDT", "ETHUSDT"])
+    with pytest.raises(BookRefused) as info:
+        books.wait_synced(timeout=20)
+    refusal = info.value
+    assert isinstance(refusal, BookNotSynced) and refusal.reason == "refused"
+    assert (refusal.symbol, refusal.status, refusal.code) == ("NOPEUSDT", 400, -1121)
+    assert refusal.msg == "Invalid symbol." and "-1121" in str(refusal)
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        assert_equal_to_exchange(exchange, books[symbol].wait_synced(timeout=10))
+    with pytest.raises(BookRefused) as again:
+        books["NOPEUSDT"].wait_synced(timeout=10)
+    assert again.value.code == -1121
+    with pytest.raises(BookRefused):
+        books["NOPEUSDT"].best_bid()
+    assert books["NOPEUSDT"].best_bid(strict=False) is None
+    touch(exchange, "BTCUSDT", random.Random(13), Decimal("60000"))
+    settle(exchange, books["BTCUSDT"])
+    assert depth_requests(exchange, "NOPEUSDT") == 1  # never asked again
+    books.close()
+
+
+def test_a_single_unknown_symbol_book_raises_the_servers_error(exchange, client):
+    book = client.local_order_book("nopeusdt")
+    with pytest.raises(BookRefused) as info:
+        book.wait_synced(timeout=20)
+    assert (info.value.code, info.value.msg) == (-1121, "Invalid symbol.")
+    assert info.value.__cause__ is info.value.error
+
+
+def test_a_rejected_subscription_fails_the_call_with_the_servers_error(exchange, client):
+    exchange.market.reject.append((2, "Invalid request: refused"))
+    with pytest.raises(SubscriptionRejected) as info:
+        client.local_order_books(["BTCUSDT", "ETHUSDT"])
+    assert (info.value.code, info.value.msg) == (2, "Invalid request: refused")
+    assert depth_requests(exchange, "BTCUSDT") == 0  # nothing asked for a book that has no stream
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)  # the next one works
+    assert_equal_to_exchange(exchange, book)
+
+
+def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(exchange, client):
+    """Consumption may start before or after the book syncs (a race under load, which made
+    ``test_a_missing_diff…`` flaky): either way its first item is the whole book, then diffs
+    that continue it."""
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    at = book.last_update_id
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    touch(exchange, "BTCUSDT", random.Random(14), Decimal("60000"))
+    settle(exchange, book)
+    wait_until(lambda: len(changes) >= 2)
+    first, second = changes[:2]
+    assert isinstance(first, BookUpdate) and first.snapshot and first.last_update_id == at
+    assert (first.bids, first.asks) == published(exchange, "BTCUSDT", at)
+    assert isinstance(second, BookUpdate) and not second.snapshot
+    assert second.previous_update_id == at
