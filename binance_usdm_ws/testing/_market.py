@@ -125,6 +125,10 @@ class MarketHub:
         #: Diffs waiting for the next 250 ms (``@depth``) / 500 ms (``@depth@500ms``) push.
         self._slow: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._names: set[str] = set()  # every subscribed name (refreshed every tick)
+        self._liquidations: dict[str, dict[str, Any]] = {}  # the latest of the last second
+        self._next_info = 0.0
+        #: Whether the exchange runs its live market (contract info then goes out now and then).
+        self.live = False
         #: Depth-stream faults and the record of published books.
         self.depth = DepthFaults(server)
 
@@ -364,9 +368,21 @@ class MarketHub:
         moved, self._moved = self._moved, {}
         for k in closed + [k for (sym, _), k in self._klines.items() if sym in moved]:
             name = f"{str(k['s']).lower()}@kline_{k['i']}"
-            if name in self._names:
+            continuous = f"{str(k['s']).lower()}_perpetual@continuousKline_{k['i']}"
+            if name in self._names or continuous in self._names:
                 shown = {a: _text(b) if isinstance(b, Decimal) else b for a, b in k.items()}
                 self.publish(name, {"e": "kline", "E": now, "s": k["s"], "k": shown})
+                del shown["s"]
+                self.publish(
+                    continuous,
+                    {
+                        "e": "continuous_kline",
+                        "E": now,
+                        "ps": k["s"],
+                        "ct": "PERPETUAL",
+                        "k": shown,
+                    },
+                )
 
     def _tickers(self, symbol: str, now: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """The 24 h mini ticker and ticker of ``symbol`` (which has traded)."""
@@ -386,6 +402,73 @@ class MarketHub:
             Q=_text(day["Q"]), O=day["O"], C=day["C"], F=day["F"], L=day["L"], n=day["n"],
         )  # fmt: skip
         return mini, ticker
+
+    def on_liquidation(self, symbol: str, side: str, qty: Decimal, avg: Decimal, now: int) -> None:
+        """Flow hook: a liquidation order filled; streams send the latest each second."""
+        fp, fq = self._formats(symbol)
+        self._liquidations[symbol] = {
+            "e": "forceOrder", "E": now,
+            "o": {
+                "s": symbol, "S": side, "o": "LIMIT", "f": "IOC", "q": fq(qty), "p": fp(avg),
+                "ap": fp(avg), "X": "FILLED", "l": fq(qty), "z": fq(qty), "T": now,
+            },
+        }  # fmt: skip
+
+    def _every_second(self, marks: dict[str, Decimal], now: int) -> None:
+        """Liquidations, asset and composite indexes, the trading session, contract info."""
+        names = self._names
+        for symbol, event in self._liquidations.items():
+            self.publish(f"{symbol.lower()}@forceOrder", event)
+            self.publish("!forceOrder@arr", event)
+        self._liquidations = {}
+        if "!assetIndex@arr" in names or any(n.endswith("@assetIndex") for n in names):
+            assets = []
+            for symbol, mark in marks.items():
+                asset = symbol[:-1] if symbol.endswith("USDT") else symbol
+                assets.append(
+                    {
+                        "e": "assetIndexUpdate", "E": now, "s": asset, "i": _rate(mark),
+                        "b": "0.10000000", "a": "0.10000000", "B": _rate(mark * Decimal("0.9")),
+                        "A": _rate(mark * Decimal("1.1")), "q": "0.05000000", "g": "0.05000000",
+                        "Q": _rate(mark * Decimal("0.95")), "G": _rate(mark * Decimal("1.05")),
+                    }
+                )  # fmt: skip
+                self.publish(f"{asset.lower()}@assetIndex", assets[-1])
+            self.publish("!assetIndex@arr", assets)
+        for name in [n for n in names if n.endswith("@compositeIndex")]:
+            parts = [
+                {"b": sym[:-4], "q": "USDT", "w": "0.01000000", "W": _rate(Decimal(1) / len(marks)),
+                 "i": _rate(mark)}
+                for sym, mark in marks.items() if sym.endswith("USDT")
+            ]  # fmt: skip
+            price = sum((mark * Decimal("0.01") for mark in marks.values()), Decimal(0))
+            self.publish(
+                name,
+                {"e": "compositeIndex", "E": now, "s": name.split("@")[0].upper(),
+                 "p": _rate(price), "C": "baseAsset", "c": parts},
+            )  # fmt: skip
+        if "tradingSession" in names:
+            hour = now // 3_600_000 % 24  # US equity sessions, in UTC (roughly)
+            start, end, kind = next((a, b, k) for a, b, k in _SESSIONS if a <= hour < b)
+            day = now - now % 86_400_000
+            self.publish(
+                "tradingSession",
+                {"e": "EquityUpdate", "E": now, "t": day + start * 3_600_000,
+                 "T": day + end * 3_600_000, "S": kind},
+            )  # fmt: skip
+
+    def publish_contract_info(self, symbol: str, now: int) -> None:
+        """``!contractInfo`` for ``symbol`` (a listing, or its brackets updated)."""
+        self.publish(
+            "!contractInfo",
+            {
+                "e": "contractInfo", "E": now, "s": symbol, "ct": "PERPETUAL",
+                "dt": 4133404800000, "ot": 1569398400000, "cs": "TRADING",
+                "bks": [{"bs": 1, "bnf": 0, "bnc": 50000, "mmr": 0.004, "cf": 0, "mi": 20,
+                         "ma": 125}],
+                "st": 1,
+            },
+        )  # fmt: skip
 
     def _publish_tickers(self, loop_now: float, now: int) -> None:
         """Tickers of the symbols that traded: every 2 s per symbol, every 1 s in arrays."""
@@ -480,7 +563,8 @@ class MarketHub:
         speeds, which get the diffs of their interval merged into one (``tick``)."""
         s = symbol.lower()
         for suffix in ("", "@500ms"):
-            if self._wanted(f"{s}@depth{suffix}"):
+            rpi = (f"{s}@rpiDepth{suffix}",) if suffix else ()
+            if self._wanted(f"{s}@depth{suffix}", *rpi):
                 self._slow.setdefault((symbol, suffix), []).append(event)
         return self.publish(f"{s}@depth@100ms", event)
 
@@ -490,8 +574,10 @@ class MarketHub:
                 continue
             self._next_due[suffix] = loop_now + period - 0.01
             for symbol in [sym for sym, suf in self._slow if suf == suffix]:
-                events = self._slow.pop((symbol, suffix))
-                self.publish(f"{symbol.lower()}@depth{suffix}", _merged(events))
+                merged = _merged(self._slow.pop((symbol, suffix)))
+                self.publish(f"{symbol.lower()}@depth{suffix}", merged)
+                if suffix:  # no RPI order rests in the local book: the same levels
+                    self.publish(f"{symbol.lower()}@rpiDepth{suffix}", merged)
 
     def tick(self) -> None:
         """About four times a second: book changes, the slower depth speeds, klines (250 ms),
@@ -526,6 +612,25 @@ class MarketHub:
             for mark_event in marks:
                 self.publish(f"{str(mark_event['s']).lower()}@markPrice{suffix}", mark_event)
             self.publish(f"!markPrice@arr{suffix}", marks)
+            if speed == "1s":
+                self._every_second({str(m["s"]): Decimal(m["p"]) for m in marks}, now)
+        if self.live and loop_now >= self._next_info and "!contractInfo" in self._names:
+            self._next_info = loop_now + 5.0  # the live market's contracts change now and then
+            symbols = sorted(engine.books)
+            self.publish_contract_info(symbols[int(loop_now / 5) % len(symbols)], now)
+
+
+#: ``(from hour, to hour, session)`` in UTC, roughly the US equity sessions.
+_SESSIONS = (
+    (0, 9, "OVERNIGHT"),
+    (9, 14, "PRE_MARKET"),
+    (14, 21, "REGULAR"),
+    (21, 24, "AFTER_MARKET"),
+)
+
+
+def _rate(value: Decimal) -> str:
+    return format(value.quantize(Decimal("1e-8")), "f")
 
 
 def _merged(events: list[dict[str, Any]]) -> dict[str, Any]:
