@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .check import main
+from .check import cli
 
 if __name__ == "__main__":
-    if sys.argv[1:2] != ["check"]:
-        print("usage: python -m binance_usdm_ws check [--help]", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[2:]))
+    sys.exit(cli())

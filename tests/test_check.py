@@ -180,7 +180,7 @@ def test_no_secret_in_stdout_stderr_or_json(
     monkeypatch.setenv("BINANCE_API_SECRET", live.api_secret)
     out_file = tmp_path / "report.json"
     argv = ["check", "--api-url", live.ws_api_url, "--streams-url", live.streams_url]
-    status = main([*argv, "--no-streams", "--allow-test-order", "--json", str(out_file)])
+    status = main([*argv[1:], "--no-streams", "--allow-test-order", "--json", str(out_file)])
     captured = capsys.readouterr()
     text = out_file.read_text()
     data = json.loads(text)
@@ -195,11 +195,16 @@ def test_no_secret_in_stdout_stderr_or_json(
 
 
 def test_the_command_line_entry_points() -> None:
-    run = [sys.executable, "-m", "binance_usdm_ws", "check", "--help"]
-    done = subprocess.run(run, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "--allow-test-order" in done.stdout
-    bad = subprocess.run([*run[:-1], "--seconds", "0"], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "--seconds" in bad.stderr
+    script = Path(sys.executable).with_name("binance-usdm-ws")  # the console script
+    for run in ([sys.executable, "-m", "binance_usdm_ws"], [str(script)]):
+        done = subprocess.run([*run, "check", "--help"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "--allow-test-order" in done.stdout
+        bad = subprocess.run(
+            [*run, "check", "--seconds", "0"], capture_output=True, text=True, timeout=60
+        )
+        assert bad.returncode == 2 and "--seconds" in bad.stderr
+        none = subprocess.run(run, capture_output=True, text=True, timeout=60)
+        assert none.returncode == 2 and "check" in none.stderr
 
 
 def test_the_test_order_terms_are_plain_and_far_from_the_market() -> None:

@@ -14,7 +14,7 @@ From Python: ``report = run_check(api_url=..., streams_url=...)``; ``report.rows
 
 from __future__ import annotations
 
-from ._cli import main, run_check
+from ._cli import cli, main, run_check
 from ._report import CheckReport, CheckRow
 
-__all__ = ["CheckReport", "CheckRow", "main", "run_check"]
+__all__ = ["CheckReport", "CheckRow", "cli", "main", "run_check"]

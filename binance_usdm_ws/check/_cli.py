@@ -25,7 +25,7 @@ from ._private import probe_private
 from ._public import probe_api, probe_streams
 from ._report import CheckReport
 
-__all__ = ["main", "run_check"]
+__all__ = ["cli", "main", "run_check"]
 
 _EPILOG = """\
 Keys (only for the user data part; never printed, never in the report):
@@ -144,11 +144,27 @@ def _is_testnet(url: str) -> bool:
     return "testnet" in (urlsplit(url).hostname or "")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of ``binance-usdm-ws check`` and ``python -m binance_usdm_ws check``."""
+_USAGE = """usage: binance-usdm-ws check [--testnet | --api-url URL --streams-url URL] [...]
+
+Commands:
+  check    measure what your Binance USD-M environment serves, stream by stream
+           (binance-usdm-ws check --help)
+"""
+
+
+def cli(argv: Optional[Sequence[str]] = None) -> int:
+    """The ``binance-usdm-ws`` console script and ``python -m binance_usdm_ws``: subcommands."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["check"]:
-        args = args[1:]
+        return main(args[1:])
+    stream = sys.stdout if args[:1] in (["-h"], ["--help"]) else sys.stderr
+    print(_USAGE, file=stream, end="")
+    return 0 if stream is sys.stdout else 2
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``binance-usdm-ws check``: parse the options, run, print the table; the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
     opts = _parser().parse_args(args)
     api_url = opts.api_url or (
         DERIVATIVES_TRADING_USDS_FUTURES_WS_API_TESTNET_URL
