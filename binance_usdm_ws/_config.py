@@ -247,6 +247,17 @@ class ConfigurationWebsocketStreams(_Network):
             messages per second, pongs included, hence 5 by default).
         max_streams_per_subscribe: stream names per ``SUBSCRIBE``/``UNSUBSCRIBE`` frame; longer
             lists are sent in chunks, paced.
+        stream_silence_factor: a stream with a cadence is silent after this many of its periods
+            without a frame (default 5: one or two missed frames happen, five in a row do not);
+            then it is reported on its handles (``StreamSilent``), resubscribed, and its socket
+            replaced if that did not help. 0 disables the cadence watch (a handle's
+            ``silence_timeout`` still applies).
+        stream_silence_floor: seconds a stream published on a clock (mark prices, indexes,
+            trading sessions) may be silent in any case (default 5: above what a lost packet's
+            TCP retransmissions or a paused process take).
+        stream_quiet_floor: the same for streams Binance publishes only when something changed
+            (klines, tickers, partial depth, all-market arrays), which a quiet market leaves
+            silent (default 60 s; raise it for illiquid symbols; 0 does not watch them).
     """
 
     __doc__ = (__doc__ or "") + _NETWORK_DOC
@@ -266,3 +277,6 @@ class ConfigurationWebsocketStreams(_Network):
     max_streams_per_connection: int = attrs.field(default=1024, validator=_positive)
     max_control_messages_per_second: int = attrs.field(default=5, validator=_positive)
     max_streams_per_subscribe: int = attrs.field(default=200, validator=_positive)
+    stream_silence_factor: float = attrs.field(default=5.0, validator=_non_negative)
+    stream_silence_floor: float = attrs.field(default=5.0, validator=_non_negative)
+    stream_quiet_floor: float = attrs.field(default=60.0, validator=_non_negative)

@@ -54,7 +54,7 @@ def sdk_threads() -> list[str]:
 
 @pytest.fixture
 def ex():
-    with LocalExchange() as exchange:
+    with LocalExchange(quiet=True) as exchange:
         yield exchange
 
 
@@ -537,13 +537,22 @@ def test_fault_during_event_flow_keeps_order_and_marks_the_gap(ex, client, fault
     ids = [i.trade_id for i in items if isinstance(i, TradeLite)]
     assert ids == sorted(set(ids)) and len(ids) > 200  # in order, no duplicate
     cut = items.index(gaps[0])
-    assert items[cut - 1].trade_id < items[cut + 1].trade_id
+    # Around the gap only the order is guaranteed: trades go on arriving on the old socket
+    # after its key's `listenKeyExpired` until it is replaced, so the item right before the
+    # gap may be the expiry or a trade, however the threads are scheduled.
+    before = [i.trade_id for i in items[:cut] if isinstance(i, TradeLite)]
+    after = [i.trade_id for i in items[cut + 1 :] if isinstance(i, TradeLite)]
+    assert before and after and before[-1] < after[0]
+    expired = [n for n, i in enumerate(items) if isinstance(i, ListenKeyExpired)]
+    # An expiry arrives once, on the old socket, before the gap it causes; a drop has none.
+    assert len(expired) == (0 if fault == "drop" else 1) and all(n < cut for n in expired)
+    assert all(isinstance(i, (TradeLite, ListenKeyExpired)) for i in items if i is not gaps[0])
 
 
 def test_server_closing_at_24_hours_is_survived():
     """When the server ends the connections at their 24-hour age, the stream comes back on
     the same key (kept alive all along) with a reconnect gap."""
-    with LocalExchange(max_connection_age=24 * 3600) as ex:
+    with LocalExchange(quiet=True, max_connection_age=24 * 3600) as ex:
         with stream_client(ex, keepalive_interval=0.05, rotation_interval=None) as client:
             with client.user_data_stream() as stream:
                 started(ex, stream)

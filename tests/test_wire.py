@@ -7,7 +7,11 @@ and over 64 KiB (64-bit), sent and received, whole and fragmented.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
+import socket
 import threading
 from typing import Any
 
@@ -130,6 +134,85 @@ def test_fragmented_stream_events_arrive_whole(exchange):
             assert [e.raw["x"] for e in got] == notes  # type: ignore[union-attr]
 
 
+def _frame(first: int, payload: bytes) -> bytes:
+    """One unmasked server frame whose payload is under 126 bytes."""
+    return bytes((first, len(payload))) + payload
+
+
+def _one_frame_server(blob: bytes, pongs: list[bytes]) -> tuple[socket.socket, str]:
+    """A WebSocket server on 127.0.0.1 that writes ``blob`` (ready frames) after the handshake,
+    then records the payloads of the pongs it gets until the client closes."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(4096)
+            match = re.search(rb"(?i)sec-websocket-key:\s*(\S+)", head)
+            assert match is not None
+            guid = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+            accept = base64.b64encode(hashlib.sha1(match.group(1) + guid).digest())
+            conn.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
+            conn.sendall(blob)
+            buf = b""
+            while True:  # client frames: 2 header bytes, 4 mask bytes, a short payload
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+                while len(buf) >= 6 and len(buf) >= 6 + (buf[1] & 0x7F):
+                    n = buf[1] & 0x7F
+                    mask, data = buf[2:6], buf[6 : 6 + n]
+                    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+                    opcode, buf = buf[0] & 0x0F, buf[6 + n :]
+                    if opcode == 0xA:
+                        pongs.append(payload)
+                    elif opcode == 0x8:
+                        conn.sendall(_frame(0x88, payload[:2]))
+                        return
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, f"ws://127.0.0.1:{server.getsockname()[1]}/ws"
+
+
+def test_a_message_in_300_000_fragments_is_read_in_linear_time():
+    """One 300 KB message split into 300 000 one-byte fragments, a server ping among them.
+
+    The reader's work per fragment must not grow with the fragments before it: summing the
+    parts per fragment (quadratic) needs ~N²/2 = 4.5e10 steps here, many minutes, while the
+    linear reader takes about a second (seconds on a loaded machine) of a minute allowed. The
+    ping halfway is answered with its payload once the reader gets to it, and the message that
+    follows the fragmented one arrives whole after it, in order.
+    """
+    from binance_usdm_ws._core._connection import Connection
+
+    n = 300_000
+    text = json.dumps({"e": "note", "x": "y" * (n - 22)}).encode()
+    assert len(text) == n
+    parts = [_frame(0x01, text[:1])]  # a text frame without FIN, then continuations
+    parts += [_frame(0x00, text[i : i + 1]) for i in range(1, n - 1)]
+    parts.insert(n // 2, _frame(0x89, b"mid"))  # a ping between fragments (RFC 6455 §5.4)
+    parts.append(_frame(0x80, text[-1:]))  # the last continuation, FIN set
+    parts.append(_frame(0x81, b'{"e":"after"}'))
+    pongs: list[bytes] = []
+    got: list[Any] = []
+    server, url = _one_frame_server(b"".join(parts), pongs)
+    with server:
+        conn = Connection(url, on_message=got.append, name="fragments")
+        try:
+            wait_until(lambda: len(got) == 2, timeout=60)
+            assert got[0] == {"e": "note", "x": "y" * (n - 22)} and got[1] == {"e": "after"}
+            wait_until(lambda: pongs == [b"mid"])
+            assert not conn.closed and conn.garbage_frames == 0
+        finally:
+            conn.close()
+
+
 # ------------------------------------------------------------------------ server pings
 
 
@@ -137,7 +220,7 @@ def test_fragmented_stream_events_arrive_whole(exchange):
 def test_server_pings_are_answered_for_many_periods(heartbeat):
     """Binance pings every 3 minutes and drops a client that does not pong within 10 (here:
     every 50 ms, 300 ms). The client answers every ping and keeps its one connection."""
-    with LocalExchange(ping_interval=0.05, ping_timeout=0.3) as exchange:
+    with LocalExchange(quiet=True, ping_interval=0.05, ping_timeout=0.3) as exchange:
         cfg = ConfigurationWebsocketApi(
             base_path=exchange.ws_api_url,
             api_key=exchange.api_key,
@@ -160,7 +243,7 @@ def test_stream_answers_server_pings_for_many_periods():
     """The user data stream's socket answers server pings too, and is never dropped."""
     from binance_usdm_ws import ConfigurationWebsocketStreams
 
-    with LocalExchange(ping_interval=0.05, ping_timeout=0.3) as exchange:
+    with LocalExchange(quiet=True, ping_interval=0.05, ping_timeout=0.3) as exchange:
         client = BinanceDerivativesTradingUsdsFuturesClient(
             websocket_api=ConfigurationWebsocketApi(
                 base_path=exchange.ws_api_url, api_key=exchange.api_key, heartbeat_interval=None
@@ -178,7 +261,7 @@ def test_the_exchange_drops_a_client_that_never_pongs():
     """The exchange enforces the pong deadline, so the tests above can fail."""
     import websocket
 
-    with LocalExchange(ping_interval=0.05, ping_timeout=0.2) as exchange:
+    with LocalExchange(quiet=True, ping_interval=0.05, ping_timeout=0.2) as exchange:
         ws = websocket.WebSocket()
         ws.connect(exchange.ws_api_url)
         try:

@@ -691,12 +691,13 @@ class _FrameReader:
     reassembled. Only the holder of the connection's read token touches it.
     """
 
-    __slots__ = ("_sock", "_buf", "_parts", "_opcode")
+    __slots__ = ("_sock", "_buf", "_parts", "_size", "_opcode")
 
     def __init__(self, sock: Any) -> None:
         self._sock = sock
         self._buf = bytearray()
         self._parts: list[bytes] = []
+        self._size = 0  # bytes in ``_parts``, kept as they come: linear in the fragments
         self._opcode = 0
 
     def fileno(self) -> int:
@@ -739,11 +740,13 @@ class _FrameReader:
             if fin and not self._parts:
                 return opcode, payload
             self._parts.append(payload)
-            if sum(map(len, self._parts)) > MAX_MESSAGE:
+            self._size += len(payload)
+            if self._size > MAX_MESSAGE:
                 raise websocket.WebSocketProtocolException("message too large")
             if fin:
                 data = b"".join(self._parts)
                 self._parts.clear()
+                self._size = 0
                 return self._opcode, data
 
     def _next_frame(self) -> Optional[tuple[bool, int, bytes]]:

@@ -16,6 +16,11 @@ daemon thread::
 Needs the ``testing`` extra (``websockets``, ``cryptography``). Stand-alone:
 ``python -m binance_usdm_ws.testing [--port N]`` prints the URLs and the default key.
 
+By default the market is live like production: makers and takers of the exchange's own trade
+around a wandering mid price every 100 ms (``_flow.py``; ``quiet=True`` / ``--quiet`` for a
+still market, ``seed=`` / ``--seed`` for the same flow every run), so every market stream and
+local order book shows data within a second.
+
 What it does: every method of the USDⓈ-M WS API with results shaped like the docs' examples;
 HMAC / RSA / Ed25519 signature checks over the sorted raw ``name=value`` payload; timestamp and
 recvWindow checks (-1021); ``session.logon`` / ``status`` / ``logout``; listenKeys with the real
@@ -44,7 +49,10 @@ is not supported."); malformed JSON or a frame that is not an object → ``{"id"
 "status": 400, "error": {"code": -1013, ...}}``; missing ``id`` / ``method`` → 400 / -1102;
 order-rate limit → 429 / -1015 (weight limit: 429 / -1003; ban: 418 / -1003).
 
-Not emulated: margin checks and liquidation (orders never fail for lack of balance), hedge mode
+Orders are checked against the margin available (initial margin at 20x leverage; -2019
+"Margin is insufficient.").
+
+Not emulated: liquidation, hedge mode
 (LONG/SHORT → -4061), leverage and margin-type changes, mark price (the last trade price is
 used), funding, algo-order triggering (algo orders are stored and cancellable only), liquidation,
 composite and asset index, contract info and trading session streams (only through

@@ -22,6 +22,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--api-secret", default=None, help="its HMAC secret (default: random)")
     parser.add_argument("--ping-interval", type=float, default=180.0, help="seconds (180)")
     parser.add_argument("--replenish-book", action="store_true", help="endless maker liquidity")
+    parser.add_argument(
+        "--quiet", action="store_true", help="a still market: no order flow of the exchange's own"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed of the live order flow")
     args = parser.parse_args(argv)
     exchange = LocalExchange(
         host=args.host,
@@ -30,12 +34,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         api_secret=args.api_secret,
         ping_interval=args.ping_interval,
         replenish_book=args.replenish_book,
+        quiet=args.quiet,
+        seed=args.seed,
     )
     with exchange as ex:
         print(f"WS API URL:  {ex.ws_api_url}")
         print(f"Streams URL: {ex.streams_url}")
         print(f"API key:     {ex.api_key}")
         print(f"API secret:  {ex.api_secret}")
+        print("Market:      " + ("quiet (still)" if args.quiet else "live (its own order flow)"))
         print("Press Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import ssl
 import threading
 import time
@@ -16,11 +18,14 @@ from . import _algo_methods, _methods, _trade_methods  # noqa: F401  (they regis
 from ._common import dumps, random_alnum
 from ._dispatch import Dispatcher
 from ._faults import Faults
+from ._flow import MarketFlow
 from ._server import Connection, Server
 from ._state import INVALID_KEY, ApiKeys, ExchangeClock, ListenKeys, RateLimiter, _Window
 from ._trading import Engine, Number
 
 __all__ = ["LocalExchange", "RecordedRequest"]
+
+log = logging.getLogger("binance_usdm_ws.testing")
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,11 @@ class LocalExchange:
     Use it as a context manager: ``with LocalExchange() as ex: ex.ws_api_url``. It runs an
     asyncio ``websockets`` server in one daemon thread; every public method is thread-safe
     and takes effect before returning.
+
+    Like production, its market is live by default: makers and takers of its own (``_flow.py``)
+    trade every 100 ms around a wandering mid price, so every market stream and local order
+    book shows data within a second. ``quiet=True`` keeps the market still: the books change
+    only by the accounts' orders and ``set_book`` (what most tests want).
 
     Args:
         host: Interface to bind.
@@ -61,7 +71,10 @@ class LocalExchange:
         ban_after_violations: Rate-limit violations after which the "IP" is banned (418).
         ban_seconds: Length of the ban (simulated clock).
         strict_params: Reject unknown params (-1104) and numbers of the wrong JSON type.
-        replenish_book: Restore the seeded maker levels after each match (endless liquidity).
+        replenish_book: Restore the seeded maker levels after each match (endless liquidity);
+            the fill's depth change is published first, then the restored levels.
+        quiet: No order flow of the exchange's own: a still market.
+        seed: Seed of the live market's order flow (the same orders every run); None: random.
         api_key: The default API key (random when None).
         api_secret: Its HMAC secret (random when None).
         initial_balance: USDT wallet balance of each new account.
@@ -90,6 +103,8 @@ class LocalExchange:
         ban_seconds: float = 120.0,
         strict_params: bool = False,
         replenish_book: bool = False,
+        quiet: bool = False,
+        seed: Optional[int] = None,
         api_key: Optional[str] = None,
         api_secret: Optional[str] = None,
         initial_balance: Union[str, Decimal] = "100000",
@@ -139,13 +154,16 @@ class LocalExchange:
             on_tick=self._tick,
             ssl_context=ssl_context,
         )
-        self.faults = Faults(self._server)
+        self.faults = Faults(self._server, recv_window_default)
         self.market = self._server.market
         self.market.engine = self._engine
         #: Depth-stream faults and the published books (see ``_depth_faults.py``).
         self.depth = self.market.depth
         self._engine.depth_faults = self.depth
         self._engine.on_trade = self.market.on_trade
+        self._engine.on_placeholder = self.market.on_placeholder
+        #: The live market's order flow (None when ``quiet``).
+        self.flow: Optional[MarketFlow] = None if quiet else MarketFlow(self._engine, seed)
         self._started = False
 
     # --------------------------------------------------------------------------- lifecycle
@@ -155,7 +173,20 @@ class LocalExchange:
         if not self._started:
             self._server.start()
             self._started = True
+            if self.flow is not None:
+                self._server.call(lambda: self._server._spawn(self._run_flow()))
         return self
+
+    async def _run_flow(self) -> None:
+        """Every 100 ms: one step of the order flow, and its changes published."""
+        assert self.flow is not None
+        while True:
+            await asyncio.sleep(0.1)
+            try:
+                self.flow.step()
+                self._publish_changes()
+            except Exception:  # pragma: no cover - a bug must not stop the market
+                log.exception("local exchange: market flow failed")
 
     def stop(self) -> None:
         """Close all connections, stop the server and join its thread (idempotent)."""
@@ -375,6 +406,19 @@ class LocalExchange:
         bid_list, ask_list = list(bids), list(asks)
         self._call(lambda: self._engine.set_book(symbol, bid_list, ask_list, last_price))
 
+    def set_trade_placeholders(self, every: int) -> None:
+        """Spend every trade id that is a multiple of ``every`` without a fill, as Binance does
+        now and then: that id is published on ``<symbol>@trade`` priced and sized ``0``
+        (``X`` = ``NA``) and the fill takes the next id.
+
+        Args:
+            every: 100 by default (about 1 % of the ids, as measured on production); 1 makes
+                every other id a placeholder; 0 never.
+        """
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise ValueError(f"every: expected an int >= 0, got {every!r}")
+        self._call(lambda: setattr(self._engine, "placeholder_every", every))
+
     def client_order_ids(self, api_key: Optional[str] = None) -> list[str]:
         """The client order ids of every order the exchange accepted for ``api_key``, in order.
 
@@ -404,8 +448,15 @@ class LocalExchange:
 
     def _dispatch(self, *args: Any) -> dict[str, Any]:
         reply = self._dispatcher(*args)
-        self._server.market.after_change()  # book changes go out before the reply
+        self._publish_changes()  # book changes go out before the reply
         return reply
+
+    def _publish_changes(self) -> None:
+        """Publish the books' changes; with ``replenish_book``, the fills' first, then the
+        restored levels (each fill shows on the depth stream)."""
+        self._server.market.after_change()
+        if self._engine.replenish_now():
+            self._server.market.after_change()
 
     def _emit(self, api_key: str, payload: dict[str, Any]) -> None:
         key = self._listen_keys.key_of(api_key)
@@ -420,6 +471,8 @@ class LocalExchange:
         now = self.clock.now_ms()
         self._dispatcher.expire_listen_keys(now)
         self._engine.tick(now)
+        if self._engine.replenish_now():
+            self._server.market.after_change()
         self._server.market.tick()
 
     def _on_advance(self) -> None:

@@ -571,6 +571,7 @@ class Server:
             if conn.silenced:
                 self._unsilence(conn)
         self.rules.clear()
+        self.market.stalled.clear()
 
 
 def _padded(reply: dict[str, Any], size: int) -> str:
