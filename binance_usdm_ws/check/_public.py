@@ -15,7 +15,7 @@ from .._client import BinanceDerivativesTradingUsdsFuturesClient
 from .._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
 from .._core._converter import wire_key
 from ..errors import BinanceWsError, InvalidRequest, RequestTimeout
-from ..websocket_streams._builders import StreamRequest, parse_stream_name
+from ..websocket_streams._builders import Cadence, StreamRequest, parse_stream_name
 from ..websocket_streams._client import SubscriptionRejected
 from ._hints import hint_for
 from ._report import FAILED, NOT_VERIFIED, OK, SILENT, CheckRow
@@ -31,9 +31,10 @@ MAX_CLOCK_OFFSET_MS = 1000
 CADENCE_TOLERANCE = 3.0
 
 #: Every stream family the check subscribes: (service, builder, setters, expectation).
-#: ``busy``: event-driven but never quiet on a traded symbol (silence fails the row);
 #: ``rare``: event-driven and often quiet (a liquidation, a contract change): silence is
-#: "not verified"; ``cadence``: the documented cadence applies (silence fails the row).
+#: "not verified". Every other stream fails its row when silent: those with a documented
+#: cadence (declared on their builders) and the event-driven ones that are never quiet on a
+#: traded symbol (trades, book tickers, diff depth).
 STREAMS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("market_api", "aggregate_trade_streams", {"symbol": "{symbol}"}, "busy"),
     ("market_api", "mark_price_stream", {"symbol": "{symbol}"}, "cadence"),
@@ -78,10 +79,6 @@ STREAMS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("public_api", "rpi_diff_book_depth_streams", {"symbol": "{symbol}"}, "busy"),
     ("public_api", "trade_streams", {"symbol": "{symbol}"}, "busy"),
 )
-
-#: Documented cadences (seconds) by the builder's template, where the builder declares none.
-_DOCUMENTED: dict[str, float] = {}
-
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
@@ -206,7 +203,7 @@ class _Watch:
     name: str
     route: str
     expect: str
-    cadence: Optional[float]
+    cadence: Optional[Cadence]
     frames: int = 0
     arrivals: list[float] = attrs.field(factory=list)
     event_times: list[int] = attrs.field(factory=list)
@@ -266,15 +263,6 @@ def inexact_decimals(obj: Any, raw: Any, path: str = "") -> list[str]:
     return out
 
 
-def documented_cadence(builder: type[StreamRequest[Any]], name: str) -> Optional[float]:
-    """The documented cadence (seconds) of a stream name, from its builder's declaration."""
-    cadence = getattr(builder, "cadence_of", None)
-    if callable(cadence):
-        value = cadence(name)
-        return float(value) if value else None
-    return _DOCUMENTED.get(builder.method)
-
-
 def _names(
     client: BinanceDerivativesTradingUsdsFuturesClient, symbol: str, index: str
 ) -> list[tuple[str, str, Optional[type[StreamRequest[Any]]], Optional[BaseException]]]:
@@ -317,14 +305,13 @@ def probe_streams(
         progress(f"market streams: subscribing {len(names)} streams (paced)")
         for name, expect, builder, error in names:
             route = "?"
-            cadence: Optional[float] = None
+            cadence: Optional[Cadence] = None
             try:
                 if error is not None:
                     raise error
                 parsed = parse_stream_name(name)
                 route = f"/{parsed.route.value}"
-                if builder is not None:
-                    cadence = documented_cadence(builder, name)
+                cadence = parsed.cadence
             except InvalidRequest as exc:
                 watches.append(_Watch(name, route, expect, None, error=exc))
                 continue
@@ -344,13 +331,18 @@ def probe_streams(
         for handle in handles:
             handle.unsubscribe()
         for watch in watches:
-            rows.append(_stream_row(section, watch, seconds, cfg.base_path))
+            window = deadline - watch.acked_at if watch.acked_at else seconds
+            rows.append(_stream_row(section, watch, window, cfg.base_path))
     finally:
         client.close()
     return rows
 
 
-def _stream_row(section: str, w: _Watch, seconds: float, base: str) -> CheckRow:
+def _period(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _stream_row(section: str, w: _Watch, window: float, base: str) -> CheckRow:
     what = f"{w.name} ({w.route})"
     if w.error is not None:
         if isinstance(w.error, InvalidRequest):
@@ -359,11 +351,11 @@ def _stream_row(section: str, w: _Watch, seconds: float, base: str) -> CheckRow:
     with w.lock:
         frames, arrivals, events = w.frames, list(w.arrivals), list(w.event_times)
         problems, inexact = list(w.decode_problems), list(w.inexact)
-    window = seconds
-    data: dict[str, Any] = {"frames": frames, "window_s": window, "cadence_s": w.cadence}
-    documented = f"documented {w.cadence:g} s" if w.cadence else "event-driven"
+    period = w.cadence.period if w.cadence else None
+    data: dict[str, Any] = {"frames": frames, "window_s": window, "cadence_s": period}
+    documented = f"documented {_period(period)}" if period else "event-driven"
     if frames == 0:
-        figure = f"acknowledged, 0 frames in {window:g} s ({documented})"
+        figure = f"acknowledged, 0 frames in {window:.1f} s ({documented})"
         if w.expect == "rare":
             return CheckRow(
                 section, what, NOT_VERIFIED, figure, "event-driven: nothing happened", data
@@ -377,17 +369,23 @@ def _stream_row(section: str, w: _Watch, seconds: float, base: str) -> CheckRow:
         return CheckRow(section, what, SILENT, figure, hint, data)
     interval = _interval(events, arrivals)
     data.update({"interval_s": interval, "decode_problems": len(problems), "inexact": inexact})
-    figure = f"{frames} frames in {window:g} s"
+    figure = f"{frames} frame{'s' if frames != 1 else ''} in {window:.1f} s"
     if interval is not None:
-        figure += f", every {interval:.2f} s ({documented})"
+        figure += f", every {_period(interval)} ({documented})"
     figure += (
         f", {len(problems)} decode problems, decimals {'exact' if not inexact else 'NOT exact'}"
     )
     if problems or inexact:
         hint = "fields that do not fit: " + "; ".join((problems + inexact)[:3])
         return CheckRow(section, what, FAILED, figure, hint, data)
-    if w.cadence and interval is not None and interval > CADENCE_TOLERANCE * w.cadence:
-        hint = f"slower than documented ({interval:.2f} s vs {w.cadence:g} s)"
+    if (
+        period is not None
+        and w.cadence is not None
+        and w.cadence.regular  # the others publish only what changed: slower on a calm market
+        and interval is not None
+        and interval > CADENCE_TOLERANCE * period
+    ):
+        hint = f"slower than documented ({_period(interval)} vs {_period(period)})"
         return CheckRow(section, what, FAILED, figure, hint, data)
     return CheckRow(section, what, OK, figure, data=data)
 
