@@ -14,9 +14,11 @@ import attrs
 from .._client import BinanceDerivativesTradingUsdsFuturesClient
 from .._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
 from .._core._converter import wire_key
+from .._core._stream_delivery import StreamGap
 from ..errors import BinanceWsError, InvalidRequest, RequestTimeout
-from ..websocket_streams._builders import Cadence, StreamRequest, parse_stream_name
+from ..websocket_streams._builders import Cadence, parse_stream_name
 from ..websocket_streams._client import SubscriptionRejected
+from ..websocket_streams._silence import StreamSilent
 from ._hints import hint_for
 from ._report import FAILED, NOT_VERIFIED, OK, SILENT, CheckRow
 
@@ -79,6 +81,7 @@ STREAMS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("public_api", "rpi_diff_book_depth_streams", {"symbol": "{symbol}"}, "busy"),
     ("public_api", "trade_streams", {"symbol": "{symbol}"}, "busy"),
 )
+
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
@@ -210,17 +213,19 @@ class _Watch:
     decode_problems: list[str] = attrs.field(factory=list)
     inexact: list[str] = attrs.field(factory=list)
     gaps: int = 0
+    silent_reports: list[str] = attrs.field(factory=list)
     error: Optional[BaseException] = None
     acked_at: float = 0.0
     lock: threading.Lock = attrs.field(factory=threading.Lock)
 
     def take(self, item: Any) -> None:
-        from .._core._stream_delivery import StreamGap
-
         now = time.monotonic()
         with self.lock:
             if isinstance(item, StreamGap):
                 self.gaps += 1
+                return
+            if isinstance(item, StreamSilent):  # the SDK's own silence report, not a frame
+                self.silent_reports.append(item.action)
                 return
             self.frames += 1
             self.arrivals.append(now)
@@ -265,24 +270,20 @@ def inexact_decimals(obj: Any, raw: Any, path: str = "") -> list[str]:
 
 def _names(
     client: BinanceDerivativesTradingUsdsFuturesClient, symbol: str, index: str
-) -> list[tuple[str, str, Optional[type[StreamRequest[Any]]], Optional[BaseException]]]:
+) -> list[tuple[str, str, Optional[BaseException]]]:
+    """(stream name, expectation, error) of every family, named by the SDK's own builders."""
     ws = client.websocket_streams
-    out: list[tuple[str, str, Optional[type[StreamRequest[Any]]], Optional[BaseException]]] = []
+    out: list[tuple[str, str, Optional[BaseException]]] = []
     for service, method, setters, expect in STREAMS:
-        make = getattr(getattr(ws, service), method, None)
-        if make is None:  # a builder this version does not have: its raw name
-            name = f"{symbol.lower()}@{method.removesuffix('_streams')}"
-            out.append((name, expect, None, None))
-            continue
-        builder = make()
+        builder = getattr(getattr(ws, service), method)()
         try:
             for setter, value in setters.items():
                 if isinstance(value, str):
                     value = value.format(symbol=symbol, index=index)
                 builder = getattr(builder, setter)(value)
-            out.append((builder.stream_name(), expect, type(builder), None))
+            out.append((builder.stream_name(), expect, None))
         except InvalidRequest as exc:
-            out.append((f"{service}.{method}()", expect, type(builder), exc))
+            out.append((f"{service}.{method}()", expect, exc))
     return out
 
 
@@ -303,7 +304,7 @@ def probe_streams(
         ws = client.websocket_streams
         names = _names(client, symbol, index)
         progress(f"market streams: subscribing {len(names)} streams (paced)")
-        for name, expect, builder, error in names:
+        for name, expect, error in names:
             route = "?"
             cadence: Optional[Cadence] = None
             try:
@@ -332,7 +333,7 @@ def probe_streams(
             handle.unsubscribe()
         for watch in watches:
             window = deadline - watch.acked_at if watch.acked_at else seconds
-            rows.append(_stream_row(section, watch, window, cfg.base_path))
+            rows.append(_stream_row(section, watch, window, cfg.base_path, deadline))
     finally:
         client.close()
     return rows
@@ -342,7 +343,7 @@ def _period(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _stream_row(section: str, w: _Watch, window: float, base: str) -> CheckRow:
+def _stream_row(section: str, w: _Watch, window: float, base: str, end: float = 0.0) -> CheckRow:
     what = f"{w.name} ({w.route})"
     if w.error is not None:
         if isinstance(w.error, InvalidRequest):
@@ -351,6 +352,7 @@ def _stream_row(section: str, w: _Watch, window: float, base: str) -> CheckRow:
     with w.lock:
         frames, arrivals, events = w.frames, list(w.arrivals), list(w.event_times)
         problems, inexact = list(w.decode_problems), list(w.inexact)
+        reports = list(w.silent_reports)
     period = w.cadence.period if w.cadence else None
     data: dict[str, Any] = {"frames": frames, "window_s": window, "cadence_s": period}
     documented = f"documented {_period(period)}" if period else "event-driven"
@@ -366,7 +368,7 @@ def _stream_row(section: str, w: _Watch, window: float, base: str) -> CheckRow:
         )
         if "compositeIndex" in w.name:
             hint += " (is the symbol a composite index? --index)"
-        return CheckRow(section, what, SILENT, figure, hint, data)
+        return CheckRow(section, what, SILENT, figure + _reported(reports), hint, data)
     interval = _interval(events, arrivals)
     data.update({"interval_s": interval, "decode_problems": len(problems), "inexact": inexact})
     figure = f"{frames} frame{'s' if frames != 1 else ''} in {window:.1f} s"
@@ -378,6 +380,20 @@ def _stream_row(section: str, w: _Watch, window: float, base: str) -> CheckRow:
     if problems or inexact:
         hint = "fields that do not fit: " + "; ".join((problems + inexact)[:3])
         return CheckRow(section, what, FAILED, figure, hint, data)
+    quiet_for = end - arrivals[-1] if end else 0.0
+    if (
+        period is not None
+        and w.cadence is not None
+        and w.cadence.regular  # published every period whatever the market does
+        and quiet_for > CADENCE_TOLERANCE * period
+    ):
+        data["quiet_for_s"] = quiet_for
+        figure += f"; none in the last {quiet_for:.1f} s" + _reported(reports)
+        hint = (
+            f"went quiet: nothing for {quiet_for:.1f} s on a stream published every "
+            f"{_period(period)}, while the socket and the other streams went on"
+        )
+        return CheckRow(section, what, SILENT, figure, hint, data)
     if (
         period is not None
         and w.cadence is not None
@@ -388,6 +404,13 @@ def _stream_row(section: str, w: _Watch, window: float, base: str) -> CheckRow:
         hint = f"slower than documented ({_period(interval)} vs {_period(period)})"
         return CheckRow(section, what, FAILED, figure, hint, data)
     return CheckRow(section, what, OK, figure, data=data)
+
+
+def _reported(actions: list[str]) -> str:
+    """What the SDK's own silence detection said and did meanwhile (``StreamSilent``)."""
+    if not actions:
+        return ""
+    return f"; the SDK reported it silent ({', '.join(actions)})"
 
 
 def _interval(event_times: list[int], arrivals: list[float]) -> Optional[float]:
