@@ -37,7 +37,7 @@ ALGO = {"algoType": "CONDITIONAL", "symbol": "BTCUSDT", "side": "SELL"}
 
 @pytest.fixture
 def ex():
-    with LocalExchange() as exchange:
+    with LocalExchange(quiet=True) as exchange:
         yield exchange
 
 
@@ -132,7 +132,7 @@ def test_callback_rate_outside_0_1_to_20_fails_before_sending(ex, client, rate):
 
 
 def test_the_local_exchange_takes_callback_rate_20_and_refuses_above():
-    with LocalExchange() as exchange:
+    with LocalExchange(quiet=True) as exchange:
         ws = websocket.create_connection(exchange.ws_api_url, timeout=10)
         try:
             base = dict(ALGO, type="TRAILING_STOP_MARKET", quantity="0.010")

@@ -1335,7 +1335,7 @@ def start_key(conn, ex) -> str:
 @pytest.fixture
 def stream(ex, ws) -> Iterator[tuple[websocket.WebSocket, str]]:
     key = start_key(ws, ex)
-    conn = connect(f"{ex.streams_url}/private/ws/{key}")
+    conn = connect(f"{ex.streams_url}/private/ws?listenKey={key}")
     ex.wait_for(lambda: ex.stream_connection_count == 1)
     yield conn, key
     close(conn)
@@ -1484,8 +1484,8 @@ def test_subscribe_control_message_on_private_stream(ex, ws):
 def test_push_event_to_all_or_one_key(ex, ws):
     """push_event sends any payload to every stream, or only to one key's streams."""
     key = start_key(ws, ex)
-    mine = connect(f"{ex.streams_url}/private/ws/{key}")
-    other = connect(f"{ex.streams_url}/private/ws/someoneelse")
+    mine = connect(f"{ex.streams_url}/private/ws?listenKey={key}")
+    other = connect(f"{ex.streams_url}/private/ws?listenKey=someoneelse")
     try:
         ex.wait_for(lambda: ex.stream_connection_count == 2)
         sample = sample_event("MARGIN_CALL")

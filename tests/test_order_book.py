@@ -178,10 +178,9 @@ def test_random_order_flow_keeps_the_book_equal_to_the_exchange(exchange, client
 
 
 def test_reads_before_sync_raise_or_return_none(exchange, client):
-    exchange.depth.hold("BTCUSDT")  # no diff reaches the client
+    exchange.faults.delay("depth", 1.0)  # the snapshot is on its way: not synced yet
     book = client.local_order_book("BTCUSDT", limit=100)
-    # Subscribed and snapshotted, but no diff has joined the snapshot yet: not synced.
-    wait_until(lambda: book.snapshots == 1)
+    wait_until(lambda: any(r.method == "depth" for r in exchange.requests))
     assert not book.synced and book.last_update_id is None
     for read in (book.best_bid, book.best_ask, book.bids, book.asks, book.snapshot):
         with pytest.raises(BookNotSynced) as info:
@@ -190,15 +189,51 @@ def test_reads_before_sync_raise_or_return_none(exchange, client):
         assert read(strict=False) is None
     with pytest.raises(BookNotSynced):
         book.wait_synced(timeout=0.05)
-    touch(exchange, "BTCUSDT", random.Random(1), Decimal("60000"))
-    exchange.depth.publish_changes()
-    exchange.depth.release("BTCUSDT")
     book.wait_synced(timeout=10)
     assert_equal_to_exchange(exchange, book)
     book.close()
     with pytest.raises(BookNotSynced) as info:
         book.best_bid()
     assert info.value.reason == "closed"
+
+
+def test_a_quiet_book_is_synced_at_its_snapshot(exchange, client):
+    """No diff comes on a still market: the book is in sync at the snapshot (the subscription
+    was acknowledged before it was asked for), announced by a whole-book update."""
+    book = client.local_order_book("BTCUSDT")
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    book.wait_synced(timeout=10)
+    at = assert_equal_to_exchange(exchange, book)
+    assert (book.snapshots, book.resyncs) == (1, 0)
+    touch(exchange, "BTCUSDT", random.Random(11), Decimal("60000"))
+    settle(exchange, book)  # the next diff joins it
+    assert book.last_update_id > at and book.resyncs == 0
+    assert_equal_to_exchange(exchange, book)
+    first = changes[0]
+    assert isinstance(first, BookUpdate) and first.snapshot
+    assert first.first_update_id == first.last_update_id == at
+
+
+def test_a_diff_missed_after_a_quiet_snapshot_resyncs(exchange, client):
+    """Synced at the snapshot with no diff: a diff lost before the next one cannot hide — the
+    next diff does not join the snapshot, and the book resyncs to the exchange's book."""
+    book = client.local_order_book("BTCUSDT")
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    at = book.wait_synced(timeout=10).last_update_id
+    rng = random.Random(12)
+    exchange.depth.skip_next("BTCUSDT")
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    assert exchange.depth.skipped["BTCUSDT"]
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert (resync.reason, resync.expected) == ("gap", at)
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert book.resyncs == 1
 
 
 def test_bad_arguments_are_refused_before_anything_is_sent(exchange, client):
@@ -226,6 +261,9 @@ def synced_book(exchange, client, symbol="BTCUSDT", **options):
     book.on_any(changes.append)
     touch(exchange, symbol, random.Random(2), Decimal("60000"))
     book.wait_synced(timeout=10)
+    # The book may be synced at its snapshot with older diffs still on the way: one more diff,
+    # applied from the stream, means every earlier one has come (and counted as old).
+    touch(exchange, symbol, random.Random(20), Decimal("60000"))
     settle(exchange, book)
     return book, changes
 
@@ -270,7 +308,7 @@ def test_a_snapshot_older_than_the_stream_is_fetched_again(exchange, client):
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
 
 
-def test_a_snapshot_newer_than_the_stream_waits_for_the_stream(exchange, client):
+def test_a_snapshot_newer_than_the_stream_syncs_and_the_late_diffs_are_old(exchange, client):
     rng = random.Random(5)
     watcher = client.websocket_streams.subscribe(["btcusdt@depth"])  # the exchange publishes
     touch(exchange, "BTCUSDT", rng, Decimal("60000"))
@@ -281,10 +319,14 @@ def test_a_snapshot_newer_than_the_stream_waits_for_the_stream(exchange, client)
         exchange.depth.publish_changes()
     assert exchange.depth.held("BTCUSDT") == 3
     book = client.local_order_book("BTCUSDT")
-    wait_until(lambda: book.snapshots == 1)  # its lastUpdateId is ahead of every diff sent
-    assert not book.synced
-    assert exchange.depth.release("BTCUSDT") == 3
+    # Its lastUpdateId is ahead of every diff sent: in sync at the snapshot.
     book.wait_synced(timeout=10)
+    at = assert_equal_to_exchange(exchange, book)
+    assert exchange.depth.release("BTCUSDT") == 3
+    wait_until(lambda: book.duplicates >= 3)  # every held diff is older than the book
+    assert book.last_update_id == at
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    settle(exchange, book)
     assert_equal_to_exchange(exchange, book)
     assert (book.snapshots, book.stale_snapshots, book.resyncs) == (1, 0, 0)  # never refetched
     assert sum(1 for r in exchange.requests if r.method == "depth") == 1

@@ -212,11 +212,12 @@ def test_events_arrive_in_order(ex, client):
         assert got == list(range(300))
 
 
-def test_stream_url_is_the_routed_private_path(ex, client):
-    """The socket is opened on <streams base>/private/ws/<listenKey>."""
+def test_stream_url_is_the_routed_private_query_form(ex, client):
+    """By default the socket is opened on <streams base>/private/ws?listenKey=<listenKey>."""
     with client.user_data_stream() as stream:
         assert stream.connection is not None
-        assert stream.connection.url == f"{ex.streams_url}/private/ws/{stream.listen_key}"
+        url = f"{ex.streams_url}/private/ws?listenKey={stream.listen_key}"
+        assert stream.connection.url == url
         assert methods(ex).count("userDataStream.start") == 1
 
 

@@ -1,8 +1,9 @@
 """A local Binance USDⓈ-M futures exchange for tests, demos and benchmarks.
 
-It speaks the WS API wire format at ``/ws-fapi/v1`` and serves user data streams at
-``/private/ws/<listenKey>`` (also ``/private/ws?listenKey=`` and the wrapped
-``/private/stream?listenKey=`` / ``SUBSCRIBE`` forms) and market streams on ``/public`` and
+It speaks the WS API wire format at ``/ws-fapi/v1`` and serves user data streams as production
+does: ``/private/ws?listenKey=<key>[&events=...]`` and ``SUBSCRIBE <key>`` on ``/private/stream``
+deliver, the path form ``/private/ws/<key>`` and the retired ``/ws/<key>`` stay silent
+(``user_data_url_forms`` changes that), and market streams on ``/public`` and
 ``/market`` (``/ws/<names>`` and ``/stream?streams=``; see ``_market.py``) on 127.0.0.1, from one
 daemon thread::
 
@@ -28,8 +29,11 @@ semantics on the simulated clock (``listenKeyExpired`` pushed when one lapses); 
 per symbol (BTCUSDT and ETHUSDT seeded) in which LIMIT orders rest and MARKET / crossing orders
 fill, with IOC, FOK (-5021), GTX (-5022), GTD, priceMatch and self-trade prevention; one-way
 positions, a USDT wallet, fees and realized PnL; ``ORDER_TRADE_UPDATE``, ``TRADE_LITE``,
-``ACCOUNT_UPDATE`` and ``ALGO_UPDATE`` events; market streams fed by the engine (fills →
-``aggTrade``, klines, tickers; book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
+``ACCOUNT_UPDATE`` (positions with their margin asset ``ma``) and ``ALGO_UPDATE`` (a trailing
+stop's ``ia``, and its second ``NEW`` when it activates at once) events; market streams fed by
+the engine (fills → ``trade`` on ``/public`` and ``aggTrade``, klines, tickers; now and then a
+trade id spent without a fill, a ``trade`` priced 0, as on Binance: ``set_trade_placeholders``;
+book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
 partial depth, ``bookTicker``; mark prices), their control messages and errors, the 10 incoming
 messages/s (text frames, pings and pongs alike) and 1024 streams limits
 (``ex.market.max_incoming_per_second``, ``ex.market.max_streams``; close 1008),
@@ -85,6 +89,14 @@ except ModuleNotFoundError as exc:
 from ._common import ApiError  # noqa: E402
 from ._exchange import LocalExchange, RecordedRequest  # noqa: E402
 from ._faults import Faults  # noqa: E402
+from ._private import UserDataSubscription  # noqa: E402
 from ._state import ExchangeClock  # noqa: E402
 
-__all__ = ["ApiError", "ExchangeClock", "Faults", "LocalExchange", "RecordedRequest"]
+__all__ = [
+    "ApiError",
+    "ExchangeClock",
+    "Faults",
+    "LocalExchange",
+    "RecordedRequest",
+    "UserDataSubscription",
+]

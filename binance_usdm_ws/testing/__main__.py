@@ -26,17 +26,28 @@ def main(argv: Optional[list[str]] = None) -> int:
         "--quiet", action="store_true", help="a still market: no order flow of the exchange's own"
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the live order flow")
-    args = parser.parse_args(argv)
-    exchange = LocalExchange(
-        host=args.host,
-        port=args.port,
-        api_key=args.api_key,
-        api_secret=args.api_secret,
-        ping_interval=args.ping_interval,
-        replenish_book=args.replenish_book,
-        quiet=args.quiet,
-        seed=args.seed,
+    parser.add_argument(
+        "--user-data-url-forms",
+        default="query,subscribe",
+        help="comma-separated user data URL forms that deliver, among query, subscribe, path, "
+        "unrouted (default: query,subscribe, as production)",
     )
+    args = parser.parse_args(argv)
+    forms = [f.strip() for f in args.user_data_url_forms.split(",") if f.strip()]
+    try:
+        exchange = LocalExchange(
+            host=args.host,
+            port=args.port,
+            api_key=args.api_key,
+            api_secret=args.api_secret,
+            ping_interval=args.ping_interval,
+            replenish_book=args.replenish_book,
+            quiet=args.quiet,
+            seed=args.seed,
+            user_data_url_forms=forms,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     with exchange as ex:
         print(f"WS API URL:  {ex.ws_api_url}")
         print(f"Streams URL: {ex.streams_url}")

@@ -19,6 +19,7 @@ from ._common import dumps, random_alnum
 from ._dispatch import Dispatcher
 from ._faults import Faults
 from ._flow import MarketFlow
+from ._private import DELIVERING_FORMS, PrivateRoutes, UserDataSubscription
 from ._server import Connection, Server
 from ._state import INVALID_KEY, ApiKeys, ExchangeClock, ListenKeys, RateLimiter, _Window
 from ._trading import Engine, Number
@@ -51,6 +52,15 @@ class LocalExchange:
     book shows data within a second. ``quiet=True`` keeps the market still: the books change
     only by the accounts' orders and ``set_book`` (what most tests want).
 
+    User data is served like production: ``<streams_url>/private/ws?listenKey=<key>``
+    (``&events=A/B``: an allow list; ``listenKeyExpired`` only if listed or no filter) and
+    ``SUBSCRIBE ["<key>"]`` on ``<streams_url>/private/stream`` deliver; the path form
+    ``/private/ws/<key>`` and the retired ``/ws/<key>`` accept the handshake and then deliver
+    nothing, with no error and no close. ``user_data_url_forms`` chooses which forms deliver,
+    e.g. ``frozenset({"path"})`` for an environment that serves only the path form, or
+    ``{"unrouted"}`` for one like the testnet measurement. ``user_data_subscriptions`` records
+    each key given to a socket with its form.
+
     Args:
         host: Interface to bind.
         port: TCP port; 0 picks a free one.
@@ -82,6 +92,11 @@ class LocalExchange:
             None keeps all.
         ssl_context: A server-side TLS context: the exchange then serves ``wss://`` (e.g. with
             a certificate from a test CA made by ``trustme``).
+        user_data_url_forms: The user data URL forms that deliver events, among ``"query"``
+            (``/private/ws?listenKey=``, ``/private/stream?listenKey=``), ``"subscribe"``
+            (``SUBSCRIBE`` on ``/private/stream``), ``"path"`` (``/private/ws/<key>``) and
+            ``"unrouted"`` (``/ws/<key>``). Default: ``{"query", "subscribe"}``, as production.
+            The others still accept the handshake. ``ValueError`` for an unknown form.
     """
 
     def __init__(
@@ -110,7 +125,9 @@ class LocalExchange:
         initial_balance: Union[str, Decimal] = "100000",
         max_recorded_requests: Optional[int] = 100_000,
         ssl_context: Optional[ssl.SSLContext] = None,
+        user_data_url_forms: Iterable[str] = DELIVERING_FORMS,
     ) -> None:
+        forms = PrivateRoutes.check_forms(user_data_url_forms)
         self.clock = ExchangeClock(on_advance=self._on_advance)
         self.api_key = api_key or random_alnum(64)
         self.api_secret = api_secret or random_alnum(64)
@@ -153,10 +170,12 @@ class LocalExchange:
             record=self._record,
             on_tick=self._tick,
             ssl_context=ssl_context,
+            user_data_url_forms=forms,
         )
         self.faults = Faults(self._server, recv_window_default)
         self.market = self._server.market
         self.market.engine = self._engine
+        self.market.baseline()
         #: Depth-stream faults and the published books (see ``_depth_faults.py``).
         self.depth = self.market.depth
         self._engine.depth_faults = self.depth
@@ -224,7 +243,7 @@ class LocalExchange:
 
     @property
     def streams_url(self) -> str:
-        """The streams base URL; user data is at ``<streams_url>/private/ws/<listenKey>``."""
+        """The streams base URL; user data is at ``<streams_url>/private/ws?listenKey=<key>``."""
         scheme = "wss" if self._server.ssl_context is not None else "ws"
         return f"{scheme}://{self.host}:{self.port}"
 
@@ -239,6 +258,18 @@ class LocalExchange:
     def issued_listen_keys(self) -> list[str]:
         """Every listenKey handed out so far, in order, expired and stopped ones included."""
         return list(self._listen_keys.issued)
+
+    @property
+    def user_data_url_forms(self) -> frozenset[str]:
+        """The user data URL forms that deliver events (see the class docstring)."""
+        return self._server.private.forms
+
+    @property
+    def user_data_subscriptions(self) -> list[UserDataSubscription]:
+        """Each listenKey given to a stream socket, in order: its ``form`` (``"query"``,
+        ``"subscribe"``, ``"path"``, ``"unrouted"``), ``events`` filter and whether it
+        ``delivers``."""
+        return list(self._call(lambda: list(self._server.private.log)))
 
     def _record(
         self, conn: Connection, req_id: Any, method: Optional[str], params: dict[str, Any], raw: str

@@ -111,8 +111,9 @@ class Trade(_Pair):
         price: Price (``p``; ``0`` in a placeholder).
         quantity: Quantity (``q``; ``0`` in a placeholder).
         trade_type: What filled, as on the wire (``X``): ``MARKET`` for a trade of the order
-            book, ``RPI`` for a fill against an RPI order, ``NA`` in a placeholder; kept as a
-            string (other values may come).
+            book, ``RPI`` for a fill against an RPI order, ``NA`` in a placeholder; other
+            projects report ``INSURANCE_FUND`` and ``ADL`` (not prints of the order book) too.
+            Kept as a string: new values arrive as they are.
         trade_time: Trade time, ms (``T``).
         is_buyer_maker: The buyer was the maker (``m``).
     """

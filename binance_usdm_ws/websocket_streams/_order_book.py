@@ -313,6 +313,7 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         self._snap: Optional[tuple[int, Optional[int], Optional[int], list[Any], list[Any]]] = None
         self._await_event = False  # after a reconnect: snapshot once the new stream is live
         self._generation = 0  # bumped at every resync: older snapshot replies are ignored
+        self._joining = False  # synced at a snapshot: the next diff must join it
         self._queued = False  # guarded by the scheduler's lock
         self.resyncs = 0
         self.snapshots = 0
@@ -533,14 +534,21 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         self._join()
 
     def _join(self) -> None:
-        """Drop events older than the snapshot; load it when the next one joins it."""
+        """Drop events older than the snapshot; load it when the next one joins it, or at once
+        when no event newer than it is buffered."""
         assert self._snap is not None
         last = self._snap[0]
         pending = self._pending
         while pending and pending[0]["u"] < last:
             pending.popleft()
         if not pending:
-            return  # the snapshot is newer than the stream: wait for the next event
+            # The subscription was acknowledged before this snapshot was asked for, so every
+            # diff after lastUpdateId is still to come: the book is in sync at the snapshot
+            # (a quiet symbol sends no diff for a long time). The next diff must still join
+            # it (U <= lastUpdateId <= u, or pu == lastUpdateId); one that does not means a
+            # diff was missed in between, and the book resyncs (``_continue``).
+            self._load(joining=True)
+            return
         first = pending[0]
         if not (first["U"] <= last <= first["u"] or first["pu"] == last):
             # Events between the snapshot and the first buffered one are missing: the
@@ -549,15 +557,9 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
             self._snap = None
             self._manager.scheduler.request(self, resync=self.resyncs > 0)
             return
-        _, event_time, transaction_time, bids, asks = self._snap
-        self._snap = None
+        self._load(joining=False)
         events = list(pending)
         pending.clear()
-        with self._lock:
-            self._bids.load(bids, len(bids) >= self.limit, self.max_levels)
-            self._asks.load(asks, len(asks) >= self.limit, self.max_levels)
-            self._last_id = last
-            self._event_time, self._transaction_time = event_time, transaction_time
         # The first event joins the snapshot: U <= lastUpdateId <= u (or pu == lastUpdateId).
         if not self._apply(events[0], loading=True):
             return
@@ -565,13 +567,36 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
             if not self._continue(event):
                 return
 
+    def _load(self, joining: bool) -> None:
+        """Load the snapshot into the book; with ``joining`` it is synced now, at the snapshot,
+        and the next diff is checked by the join rule."""
+        assert self._snap is not None
+        last, event_time, transaction_time, bids, asks = self._snap
+        self._snap = None
+        self._joining = joining
+        with self._lock:
+            self._bids.load(bids, len(bids) >= self.limit, self.max_levels)
+            self._asks.load(asks, len(asks) >= self.limit, self.max_levels)
+            self._last_id = last
+            self._event_time, self._transaction_time = event_time, transaction_time
+            if joining:
+                self._synced = True
+                self._reason = ""
+                self._lock.notify_all()
+            whole = (self._bids.top(None), self._asks.top(None)) if joining else None
+        if whole is not None and self._recording:
+            item = BookUpdate(
+                self.symbol, last, last, None, event_time, transaction_time, *whole, snapshot=True
+            )
+            self._record(item)
+
     def _continue(self, event: dict[str, Any]) -> bool:
         """An event after the book's update id: ignore an old one, apply the next, else gap."""
         u = event["u"]
         if u <= self._last_id:
             self.duplicates += 1  # a duplicate, or older than the book (overlap, replay)
             return True
-        if event["pu"] != self._last_id:
+        if event["pu"] != self._last_id and not (self._joining and event["U"] <= self._last_id):
             self._resync(
                 "gap",
                 f"pu {event['pu']} is not the last applied u {self._last_id}",
@@ -579,6 +604,7 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
                 keep=event,
             )
             return False
+        self._joining = False  # the first diff after a snapshot joined it
         return self._apply(event)
 
     def _apply(self, event: dict[str, Any], loading: bool = False) -> bool:
@@ -666,6 +692,7 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
             self._asks.clear()
         self._generation += 1
         self._snap = None
+        self._joining = False
         self._pending.clear()
         if keep is not None:
             self._pending.append(keep)  # the event that showed the gap may join the next one
