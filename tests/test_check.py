@@ -80,11 +80,12 @@ def test_a_clean_run_passes_with_a_row_per_stream_family(live: LocalExchange) ->
         "btcusdt@kline_1m",
         "btcusdt@trade",
     }
-    assert _row(report, "user data stream, query form").result == "ok"
+    assert _row(report, "user data stream, query form (default)").result == "ok"
     assert _row(report, "user data stream, subscribe form").result == "ok"
-    # production does not deliver the path form: the row says so, and the run still passes
-    # only if the default form delivered
-    assert _row(report, "user data stream, path form").result == "silent"
+    # production does not deliver the path form: the row says so; the run passes because the
+    # form the SDK uses delivered, and that row alone is required
+    path = _row(report, "user data stream, path form")
+    assert path.result == "silent" and not path.required
 
 
 def test_a_stalled_stream_is_named_and_fails_the_run(live: LocalExchange) -> None:
@@ -100,12 +101,14 @@ def test_a_stalled_stream_is_named_and_fails_the_run(live: LocalExchange) -> Non
 def test_a_path_form_only_environment_shows_in_the_user_data_rows() -> None:
     with LocalExchange(user_data_url_forms=frozenset({"path"})) as ex:
         report = _check(ex, streams=False, allow_order=True)
+        as_configured = _check(ex, streams=False, allow_order=True, user_data_url="path")
     assert _row(report, "user data stream, path form").result == "ok"
     for form in ("query", "subscribe"):
         row = _row(report, f"user data stream, {form} form")
         assert row.result == "silent"
         assert 'user_data_url="path"' in row.hint
-    assert not report.passed
+    assert not report.passed  # the default form stays silent there
+    assert as_configured.passed  # a user configured for the path form is served
 
 
 def test_a_wrong_clock_fails_the_clock_row(live: LocalExchange) -> None:
@@ -160,13 +163,13 @@ def test_ctrl_c_while_waiting_still_cancels_the_order() -> None:
         argv = [sys.executable, "-m", "binance_usdm_ws", "check", "--api-url", ex.ws_api_url]
         argv += ["--streams-url", ex.streams_url, "--no-streams", "--allow-test-order"]
         argv += ["--seconds", "60"]
-        proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "test order placed" in line:
-                break
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 130
+        with subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True) as proc:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if "test order placed" in line:
+                    break
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 130
         placed = _methods(ex, "order.place")
         cancels = _methods(ex, "order.cancel")
     assert len(placed) == 1

@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
         "to see which user data URL forms deliver (always done on --testnet)",
     )
     p.add_argument("--quantity", help="quantity of the test order (default: ~105 USDT)")
+    p.add_argument(
+        "--user-data-url",
+        choices=("query", "path", "subscribe"),
+        default="query",
+        help="the user data URL form your SDK uses (its user_data_url, default query): its row "
+        "decides the verdict, the other forms are informational",
+    )
     p.add_argument("--no-streams", action="store_true", help="skip the market streams")
     p.add_argument("--no-private", action="store_true", help="skip the user data part")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -91,6 +98,7 @@ def run_check(
     proxy: Optional[str] = None,
     ca_bundle: Optional[str] = None,
     streams: bool = True,
+    user_data_url: str = "query",
     progress: Optional[TextIO] = None,
 ) -> CheckReport:
     """Run the check and return its report (the command line prints it).
@@ -104,6 +112,7 @@ def run_check(
         quantity: that order's quantity (default: about 105 USDT of notional).
         proxy, ca_bundle: as in ``ConfigurationWebsocketApi``.
         streams: watch the market streams.
+        user_data_url: the URL form the user's SDK uses; the other forms are informational.
         progress: where progress lines go (None: nowhere).
     """
     started = time.monotonic()
@@ -132,7 +141,14 @@ def run_check(
             ca_bundle=ca_bundle,
         )
         report.rows += probe_private(
-            private_cfg, streams_cfg, symbol.upper(), seconds, allow_order, say, quantity
+            private_cfg,
+            streams_cfg,
+            symbol.upper(),
+            seconds,
+            allow_order,
+            say,
+            quantity,
+            user_data_url,
         )
     else:
         say("user data: skipped (no BINANCE_API_KEY with BINANCE_API_SECRET/_PRIVATE_KEY)")
@@ -211,6 +227,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             proxy=opts.proxy,
             ca_bundle=opts.ca_bundle,
             streams=not opts.no_streams,
+            user_data_url=opts.user_data_url,
             progress=progress,
             **keys,
         )

@@ -23,6 +23,7 @@ from .._core._connection import Connection, Reply
 from .._core._redact import mask
 from .._core._transport import connect_options
 from ..errors import BinanceWsError
+from ..websocket_streams._streams import user_data_socket_url
 from ._hints import hint_for
 from ._report import FAILED, NOT_VERIFIED, OK, SILENT, CheckRow
 
@@ -41,12 +42,9 @@ ORDER_NOTIONAL = Decimal("105")
 
 
 def user_data_urls(base: str, listen_key: str) -> dict[str, tuple[str, bool]]:
-    """URL of each form and whether it needs ``SUBSCRIBE <listenKey>`` after connecting."""
-    root = base.rstrip("/")
+    """URL of each form, as the SDK dials it, and whether it needs ``SUBSCRIBE <listenKey>``."""
     return {
-        "query": (f"{root}/private/ws?listenKey={listen_key}", False),
-        "path": (f"{root}/private/ws/{listen_key}", False),
-        "subscribe": (f"{root}/private/stream", True),
+        form: (user_data_socket_url(base, form, listen_key), form == "subscribe") for form in FORMS
     }
 
 
@@ -104,8 +102,13 @@ def probe_private(
     allow_order: bool,
     progress: Progress,
     quantity: Optional[Decimal] = None,
+    form: str = "query",
 ) -> list[CheckRow]:
-    """Logon, ``userDataStream.start``/``ping``/``stop``, each URL form, the test order."""
+    """Logon, ``userDataStream.start``/``ping``/``stop``, each URL form, the test order.
+
+    ``form`` is the ``user_data_url`` the user's SDK is configured with: its row decides the
+    verdict, the other forms' rows are informational.
+    """
     section = "user data"
     rows: list[CheckRow] = []
     client = BinanceDerivativesTradingUsdsFuturesClient(websocket_api=api_cfg)
@@ -135,9 +138,9 @@ def probe_private(
         except BinanceWsError as exc:
             rows.append(CheckRow(section, "userDataStream.ping", FAILED, str(exc), hint_for(exc)))
         client_order_id = f"check-{uuid.uuid4().hex[:20]}"
-        for form, (url, subscribe) in user_data_urls(streams_cfg.base_path, key).items():
-            progress(f"user data: connecting the {form} form")
-            watches.append(_open_form(form, url, subscribe, key, streams_cfg, client_order_id))
+        for each, (url, subscribe) in user_data_urls(streams_cfg.base_path, key).items():
+            progress(f"user data: connecting the {each} form")
+            watches.append(_open_form(each, url, subscribe, key, streams_cfg, client_order_id))
         if allow_order:
             rows.append(
                 _test_order(
@@ -148,7 +151,10 @@ def probe_private(
             time.sleep(min(seconds, 2.0))  # whatever the key sends by itself
         working = [w.form for w in watches if {"NEW", "CANCELED"} <= set(w.order_events)]
         for watch in watches:
-            rows.append(_form_row(section, watch, allow_order, working))
+            row = _form_row(section, watch, allow_order, working)
+            if watch.form != form:
+                row = attrs.evolve(row, required=False)
+            rows.append(row)
         try:
             streams.close_user_data_stream().execute()
             rows.append(CheckRow(section, "userDataStream.stop", OK, "key closed"))
@@ -275,7 +281,7 @@ def _wait_for(watches: list[_FormWatch], status: str, seconds: float) -> None:
 
 
 def _form_row(section: str, w: _FormWatch, verified: bool, working: list[str]) -> CheckRow:
-    what = f"user data stream, {w.form} form"
+    what = f"user data stream, {w.form} form" + (" (default)" if w.form == "query" else "")
     if w.error is not None:
         return CheckRow(section, what, FAILED, str(w.error), hint_for(w.error))
     with w.lock:

@@ -34,6 +34,8 @@ class CheckRow:
         figure: the measurement, e.g. ``14 frames in 15.0 s, every 1.00 s (documented 1 s)``.
         hint: for a row that is not ``ok``: the likely cause and what to try.
         data: the figures as numbers, for ``--json``.
+        required: whether the row counts for the verdict; an informational row (a user data
+            URL form the SDK is not configured to use) is reported but never fails the run.
     """
 
     section: str
@@ -42,11 +44,12 @@ class CheckRow:
     figure: str = ""
     hint: str = ""
     data: dict[str, Any] = attrs.field(factory=dict)
+    required: bool = True
 
     @property
     def passed(self) -> bool:
-        """Whether this row lets the check pass: ``ok`` or ``not verified``."""
-        return self.result in (OK, NOT_VERIFIED)
+        """Whether this row lets the check pass: ``ok``, ``not verified``, or informational."""
+        return self.result in (OK, NOT_VERIFIED) or not self.required
 
 
 @attrs.define
@@ -65,7 +68,7 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        """True when every row is ``ok`` or ``not verified`` (the exit status is 0 then)."""
+        """True when every required row is ``ok`` or ``not verified`` (exit status 0 then)."""
         return bool(self.rows) and all(row.passed for row in self.rows)
 
     def counts(self) -> dict[str, int]:
@@ -143,7 +146,10 @@ def render_table(rows: Iterable[CheckRow], width: int = 120) -> str:
         out.append(f"{_mark(row.result)} {what:<{what_w}}  {row.result:<{res_w}}  {figure[0]}")
         indent = " " * (what_w + res_w + 6)
         out.extend(indent + line for line in figure[1:])
-        if row.hint:
-            for line in textwrap.wrap(f"hint: {row.hint}", width - 4):
+        hint = row.hint
+        if not row.required and not row.passed:
+            hint = f"informational, not the form you use. {hint}".strip()
+        if hint:
+            for line in textwrap.wrap(f"hint: {hint}", width - 4):
                 out.append("    " + line)
     return mask_text("\n".join(out))
