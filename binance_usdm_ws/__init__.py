@@ -49,6 +49,7 @@ from .enums import (
 from .errors import (
     BadRequest,
     BinanceWsError,
+    ClientClosed,
     ConnectionClosed,
     DecodeError,
     ExecutionStatusUnknown,
@@ -296,6 +297,7 @@ __all__ = [
     "CancelAlgoOrderResponse",
     "CancelOrder",
     "CancelOrderResponse",
+    "ClientClosed",
     "CloseUserDataStream",
     "CloseUserDataStreamResponse",
     "CompositeIndex",
