@@ -173,6 +173,11 @@ PAGES = {
     "errors": Page("Errors", "", "binance_usdm_ws.errors"),
     "enums": Page("Enums", "", "binance_usdm_ws.enums"),
     "testing": Page("The local exchange", "", "binance_usdm_ws.testing"),
+    "check": Page(
+        "The live check",
+        "``binance-usdm-ws check`` from Python: ``run_check()`` and its report.",
+        "binance_usdm_ws.check",
+    ),
 }
 
 #: The hand-written guides (docs/*.md) in this order; any other docs/*.md follows, by name.
@@ -199,6 +204,7 @@ MODULE_PAGES = {
     "binance_usdm_ws.errors": "errors",
     "binance_usdm_ws.enums": "enums",
     "binance_usdm_ws.testing": "testing",
+    "binance_usdm_ws.check": "check",
 }
 #: Names whose defining module is shared by several pages.
 NAME_PAGES = {
@@ -235,7 +241,7 @@ def _owner(name: str) -> str:
 def public_names() -> dict[str, str]:
     """Every public name, short name -> the full name under which it is documented."""
     out = {name: f"{_owner(name)}.{name}" for name in binance_usdm_ws.__all__}
-    for module in (*PUBLIC_MODULES, "binance_usdm_ws.testing"):
+    for module in (*PUBLIC_MODULES, "binance_usdm_ws.testing", "binance_usdm_ws.check"):
         for name in importlib.import_module(module).__all__:
             out.setdefault(name, f"{module}.{name}")
     return out

@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Optional, TextIO
 from urllib.parse import urlsplit
@@ -168,7 +167,7 @@ Commands:
 """
 
 
-def cli(argv: Optional[Sequence[str]] = None) -> int:
+def cli(argv: Optional[list[str]] = None) -> int:
     """The ``binance-usdm-ws`` console script and ``python -m binance_usdm_ws``: subcommands."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["check"]:
@@ -178,7 +177,7 @@ def cli(argv: Optional[Sequence[str]] = None) -> int:
     return 0 if stream is sys.stdout else 2
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     """``binance-usdm-ws check``: parse the options, run, print the table; the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     opts = _parser().parse_args(args)
