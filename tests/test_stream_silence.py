@@ -18,6 +18,7 @@ import websocket
 from binance_usdm_ws import (
     AggregateTrade,
     BinanceDerivativesTradingUsdsFuturesClient,
+    CompositeIndex,
     ConfigurationWebsocketStreams,
     InvalidRequest,
     MarkPriceUpdate,
@@ -249,6 +250,23 @@ def test_a_stream_back_after_its_resubscription_keeps_its_socket(exchange, strea
     assert [g.reason for g in gaps] == ["silent"]
     assert ws.reconnects == 0
     assert not [e for e in events if not isinstance(e, MarkPriceUpdate)]  # "message": events
+
+
+def test_a_replaced_socket_gives_its_streams_a_full_limit_again(exchange, streams):
+    ws = streams(**FAST)
+    name = "defiusdt@compositeIndex"  # 1 s cadence: silent after 2 s; published by the test
+    handle = ws.subscribe([name])
+    payload = {"e": "compositeIndex", "E": 1, "s": "DEFIUSDT", "p": "1.5", "C": "baseAsset"}
+    assert exchange.publish(name, payload) == 1
+    assert isinstance(handle.get(timeout=10), CompositeIndex)
+    exchange.faults.stall_handshakes(3.0)  # the socket is away longer than the stream's limit
+    exchange.faults.drop_connections("stream")
+    gap = next_notice(handle)
+    assert isinstance(gap, StreamGap) and gap.reason == "reconnect"  # not judged while away
+    wait_until(lambda: exchange.publish(name, payload) == 1, 10)
+    # The event, no report first: its limit started again on the new socket.
+    assert isinstance(handle.get(timeout=10), CompositeIndex)
+    assert not [i for i in drain(handle) if isinstance(i, StreamSilent)]
 
 
 def test_an_acknowledged_name_that_never_delivers_is_reported_and_its_socket_kept(

@@ -670,6 +670,8 @@ class WebsocketStreams(StreamTransport, Supervised):
 
     def _installed(self, shard: _Shard, link: Link) -> None:
         self._watchdog.restart(shard)
+        if self._watches:
+            self._supervisor.wake_at(time.monotonic())  # its streams' limits start again
 
     # ------------------------------------------------------------------ the watchdog's hooks
 
