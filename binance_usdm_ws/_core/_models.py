@@ -41,6 +41,15 @@ class _Event:
     decode_problems: tuple[str, ...] = field(default=(), init=False, eq=False, repr=False)
 
 
+@define(frozen=True, kw_only=True)
+class _TypedEvent(_Event):
+    """Base of every modelled event: its ``e`` and ``E`` are always there (``event_type: str``,
+    ``event_time: int``); only an :class:`UnknownEvent` may lack them."""
+
+    event_type: str = field(metadata=_key("e"))
+    event_time: int = field(metadata=_key("E"))
+
+
 @define(frozen=True)
 class UnknownEvent(_Event):
     """An event whose ``e`` this version does not know, delivered as received.
