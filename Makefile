@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks docs/conf.py
 	$(PY) -m ruff format --check binance_usdm_ws tests examples benchmarks docs/conf.py
 	$(PY) -m mypy binance_usdm_ws
+	$(PY) -m mypy --strict examples
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache docs/_build docs/api

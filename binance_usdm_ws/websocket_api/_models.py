@@ -1,11 +1,15 @@
 """Typed results of the WebSocket API methods.
 
-Every model is a frozen attrs class. Every field is optional and defaults to ``None``: Binance
-removes and adds fields without notice, so a missing field is never an error and an unknown one
-is ignored. Money, prices and quantities are :class:`~decimal.Decimal` (exact: ``"0.10"`` stays
-``Decimal("0.10")``); ids and times are ``int`` (times in ms, or µs with ``timeUnit=MICROSECOND``);
-enum fields hold the enum member, or the raw string when the value is new (see
-:mod:`binance_usdm_ws.enums`).
+Every model is a frozen, keyword-only attrs class. A field Binance always sends (the docs'
+response tables and examples: an order's ids, symbol, status, side, type, price and quantities, a
+ticker's price, the listenKey, ...) is typed without ``None`` and has no default; every other
+field is ``Optional`` and defaults to ``None``, since Binance removes and adds fields without
+notice. An unknown field is ignored. A required field that is missing or does not fit makes the
+reply raise :class:`~binance_usdm_ws.errors.DecodeError` (with the whole reply in ``raw``) when
+it is decoded: never a ``None`` its type denies (see ``Response``). Money, prices and
+quantities are :class:`~decimal.Decimal` (exact: ``"0.10"`` stays ``Decimal("0.10")``); ids and
+times are ``int`` (times in ms, or µs with ``timeUnit=MICROSECOND``); enum fields hold the enum
+member, or the raw string when the value is new (see :mod:`binance_usdm_ws.enums`).
 
 Attribute names are the wire keys in snake_case (``listenKey`` → ``listen_key``) unless noted.
 

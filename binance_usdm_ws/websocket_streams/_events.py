@@ -2,12 +2,15 @@
 
 The wire uses one- and two-letter keys (``"X"``, ``"ap"``); the models use readable names, and
 each key is declared once, on its field (``field(metadata={"key": "X"})``). Every event has
-``event_type`` (``e``) and ``event_time`` (``E``, ms). Every field is optional, except the one
-object an event is about (``OrderTradeUpdate.order``, ``AccountUpdate.data``, ``AlgoUpdate.order``,
-``StrategyUpdate.strategy``, ``GridUpdate.grid``, ``ConditionalOrderTriggerReject.reject``): it is
-typed without ``None``, and an event without it does not fit its model (``DecodeError``; a stream
-delivers it as an :class:`UnknownEvent`). Money is ``Decimal``; enum fields hold the member, or
-the raw string for a value this version does not know.
+``event_type`` (``e``) and ``event_time`` (``E``, ms). Fields every event of its type carries
+(the docs' tables, spec: the object an event is about — ``OrderTradeUpdate.order``,
+``AccountUpdate.data``, ``AlgoUpdate.order``, ... — its transaction time, an order's ids, symbol,
+side, type, status, prices and quantities, a balance's figures) are typed without ``None``;
+fields Binance sends only sometimes (commissions, ``modify_id``, trailing-stop fields, a funding
+fee's positions, ``ma``, ``ia``) are ``Optional``. An event whose required field is missing or
+does not fit arrives as an :class:`UnknownEvent` with ``raw`` and ``decode_problems`` (models
+are keyword-only). Money is ``Decimal``; enum fields hold the member, or the raw string for a
+value this version does not know.
 
 :func:`decode_event` dispatches on ``e`` through :data:`EVENT_TYPES`. An event type it does not
 know becomes an :class:`UnknownEvent` carrying the raw payload: new events are never an error and

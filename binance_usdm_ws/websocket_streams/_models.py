@@ -1,9 +1,13 @@
 """Typed events of the market streams, decoded by the package's one converter.
 
 Models follow the user data stream events (``websocket_streams._events``): frozen attrs
-classes with readable snake_case names, the one- or two-letter wire key declared once on each
-field, every field optional, money and quantities as exact ``Decimal``, and ``.raw`` holding the
-payload as received (with any field this version does not model).
+classes (keyword-only) with readable snake_case names, the one- or two-letter wire key declared
+once on each field, money and quantities as exact ``Decimal``, and ``.raw`` holding the payload as
+received (with any field this version does not model). A field every payload of the stream
+carries (the docs' payload; ``e``, ``E``, the symbol, prices, quantities, ids, times) is typed
+without ``None``; fields only some payloads carry (``ps``, ``st``, ``nq``, ``ap``, a contract's
+brackets, ...) are ``Optional``. A payload whose required field is missing or does not fit
+arrives as an :class:`~binance_usdm_ws.UnknownEvent` with ``raw`` and ``decode_problems``.
 
 An array stream (``!ticker@arr``, ``!miniTicker@arr``, ``!markPrice@arr``, ``!assetIndex@arr``)
 yields **one item per frame** holding the list (``.items``), as Go's ``Items``; each element keeps
