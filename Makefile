@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
+MUTATE_STAMP := $(VENV)/.mutate-installed
 
-.PHONY: demo test bench lint soak docs clean
+.PHONY: demo test bench lint soak docs dist mutate clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +34,27 @@ $(DOCS_STAMP): $(STAMP)
 docs: $(DOCS_STAMP)
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
+$(MUTATE_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[mutate]'
+	touch $(MUTATE_STAMP)
+
+# Mutation testing of the critical modules (not in CI: minutes per module). MODULES=outcome
+# redact ... picks some; JOBS=2 runs two modules at once. Prints killed/total and survivors.
+mutate: $(MUTATE_STAMP)
+	$(PY) tools/mutate.py -j $${JOBS:-1} $(MODULES)
+
+# The wheel and the sdist in dist/, built as a user's pip would (isolated), checked by twine.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+
 lint: $(STAMP)
-	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks docs/conf.py
-	$(PY) -m ruff format --check binance_usdm_ws tests examples benchmarks docs/conf.py
+	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks tools docs/conf.py
+	$(PY) -m ruff format --check binance_usdm_ws tests examples benchmarks tools docs/conf.py
 	$(PY) -m mypy binance_usdm_ws
 	$(PY) -m mypy --strict examples
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache docs/_build docs/api
+	rm -rf $(VENV) .mutate build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache docs/_build docs/api
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -147,23 +147,35 @@ class BinanceDerivativesTradingUsdsFuturesClient:
             symbols, limit=limit, levels=levels, update_speed=update_speed
         )
 
-    def user_data_stream(self) -> UserDataStream:
+    def user_data_stream(self, *, events: Optional[Iterable[str]] = None) -> UserDataStream:
         """A user data stream of the account: typed events, kept alive and reconnected.
 
         ``with client.user_data_stream() as stream: for event in stream: ...`` — entering
         starts a listenKey over the WS API (which must be connected) and opens
-        ``<streams base>/private/ws/<listenKey>``; leaving stops the key and closes the
+        ``<streams base>/private/ws?listenKey=<listenKey>`` (the configuration's
+        ``user_data_url`` chooses another form); leaving stops the key and closes the
         socket. See :class:`UserDataStream`. The account has one listenKey: open one stream
         per account (a second one would share, and on close stop, the same key).
 
+        Args:
+            events: an allow list of event types (``e`` values), e.g.
+                ``["ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"]``: Binance then sends only those
+                (``&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE``). ``listenKeyExpired`` is
+                always added, and a log line says so: Binance leaves it out of a filter that
+                does not list it, and the stream needs it to replace an expired key. None
+                (default): every event. Needs ``user_data_url="query"``.
+
         Raises:
             InvalidRequest: the client has no ``websocket_streams`` or ``websocket_api``
-                configuration.
+                configuration; ``events`` is empty, a str, holds a name that is not an event
+                type, or is given with another ``user_data_url`` than ``"query"``.
         """
         config = self.websocket_streams_config
         if config is None:
             raise InvalidRequest("this client has no websocket_streams configuration")
-        stream = UserDataStream(self.websocket_api, config, self._scheduler, self._forget)
+        stream = UserDataStream(
+            self.websocket_api, config, self._scheduler, self._forget, events=events
+        )
         self._streams.append(stream)
         return stream
 

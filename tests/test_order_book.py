@@ -393,6 +393,7 @@ def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
     symbols = [f"S{i:02d}USDT" for i in range(50)]
     # 50 snapshots of weight 2 = 100 > the 60 a window allows: the scheduler must spread them.
     with LocalExchange(
+        quiet=True,
         ping_interval=1.0,
         enforce_rate_limits=True,
         weight_limit_per_minute=60,
@@ -472,6 +473,7 @@ def test_the_example_prints_best_bid_ask_and_spread_live():
 def test_resyncs_go_before_first_syncs(no_thread_leak):
     # Two snapshots of weight 2 per 2-second window: first syncs of five books must queue.
     with LocalExchange(
+        quiet=True,
         ping_interval=1.0,
         enforce_rate_limits=True,
         weight_limit_per_minute=8,
@@ -568,6 +570,7 @@ def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
     # The user's own calls have used 95 of the window's 100: snapshots must wait for the next
     # window rather than take the count past the limit (a 429).
     with LocalExchange(
+        quiet=True,
         ping_interval=1.0,
         enforce_rate_limits=True,
         weight_limit_per_minute=100,

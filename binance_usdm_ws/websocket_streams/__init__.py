@@ -1,11 +1,12 @@
 """WebSocket market streams: the Go connector's ``src/websocketstreams`` half.
 
-* :mod:`._builders` — the 20 stream builders (``market_api``/``public_api``), declared as data,
-  and the routing of raw stream names;
+* :mod:`._builders` — the 20 stream builders of the Go connector and ``trade_streams``
+  (``market_api``/``public_api``), declared as data, and the routing of raw stream names;
 * :mod:`._models` — the typed events; :mod:`._decode` — decoding them;
 * :mod:`._enums` — the builders' enum params;
 * :mod:`._client` — ``client.websocket_streams``: sockets per route, acknowledged and paced
-  control frames, handles.
+  control frames, handles;
+* :mod:`._silence` — one silent stream reported (``StreamSilent``) and repaired.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ._builders import (
     AllMarketMiniTickersStream,
     AllMarketTickersStreams,
     AssetIndex,
+    Cadence,
     CompositeIndexSymbolInformationStreams,
     ContinuousContractKlineCandlestickStreams,
     ContractInfoStream,
@@ -35,6 +37,7 @@ from ._builders import (
     RpiDiffBookDepthStreams,
     StreamRequest,
     StreamRoute,
+    TradeStreams,
     TradingSessionStream,
     parse_stream_name,
 )
@@ -70,6 +73,7 @@ from ._models import (
     MiniTickers,
     Ticker,
     Tickers,
+    Trade,
     TradingSession,
 )
 from ._order_book import (
@@ -82,6 +86,7 @@ from ._order_book import (
     LocalOrderBooks,
     SnapshotScheduler,
 )
+from ._silence import StreamSilent
 
 __all__ = [
     "AggregateTrade",
@@ -98,6 +103,7 @@ __all__ = [
     "BookSnapshot",
     "BookTickerUpdate",
     "BookUpdate",
+    "Cadence",
     "CompositeIndex",
     "CompositeIndexConstituent",
     "CompositeIndexSymbolInformationStreams",
@@ -142,9 +148,12 @@ __all__ = [
     "StreamHandle",
     "StreamRequest",
     "StreamRoute",
+    "StreamSilent",
     "SubscriptionRejected",
     "Ticker",
     "Tickers",
+    "Trade",
+    "TradeStreams",
     "TradingSession",
     "TradingSessionStream",
     "WebsocketStreams",

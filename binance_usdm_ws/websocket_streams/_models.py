@@ -49,6 +49,7 @@ __all__ = [
     "MiniTickers",
     "Ticker",
     "Tickers",
+    "Trade",
     "TradingSession",
     "UnknownEvent",
 ]
@@ -76,7 +77,8 @@ class AggregateTrade(_Pair):
         aggregate_trade_id: Aggregate trade id (``a``).
         price: Price (``p``).
         quantity: Quantity, RPI orders included (``q``).
-        normal_quantity: Quantity without RPI orders (``nq``).
+        normal_quantity: Quantity of normal trades, RPI orders excluded (``nq``; since
+            2025-12-29, not in the docs sample; ``None`` in older frames).
         first_trade_id: First trade id (``f``).
         last_trade_id: Last trade id (``l``).
         trade_time: Trade time, ms (``T``).
@@ -92,6 +94,46 @@ class AggregateTrade(_Pair):
     last_trade_id: int = field(metadata=_key("l"))
     trade_time: int = field(metadata=_key("T"))
     is_buyer_maker: bool = field(metadata=_key("m"))
+
+
+@define(frozen=True, kw_only=True)
+class Trade(_Pair):
+    """``<symbol>@trade``: every fill, one frame each (not aggregated).
+
+    Served live on ``/public`` though neither the USDⓈ-M docs nor the official connectors list
+    it (``e`` = ``trade``).
+
+    Placeholders: some frames carry price ``0`` and quantity ``0`` (and ``trade_type``
+    ``"NA"``): a trade id spent without a published fill, not a trade. They arrive typed like
+    any other frame; :attr:`is_placeholder` is ``True`` for them, so skip them before summing
+    volumes or reading prices (``if not trade.is_placeholder: ...``). Their ``trade_id`` still
+    counts, so a gap in ids is not a lost frame.
+
+    Attributes:
+        symbol: Symbol (``s``).
+        trade_id: Trade id (``t``).
+        price: Price (``p``; ``0`` in a placeholder).
+        quantity: Quantity (``q``; ``0`` in a placeholder).
+        trade_type: What filled, as on the wire (``X``): ``MARKET`` for a trade of the order
+            book, ``RPI`` for a fill against an RPI order, ``NA`` in a placeholder; other
+            projects report ``INSURANCE_FUND`` and ``ADL`` (not prints of the order book) too.
+            Kept as a string: new values arrive as they are.
+        trade_time: Trade time, ms (``T``).
+        is_buyer_maker: The buyer was the maker (``m``).
+    """
+
+    symbol: str = field(metadata=_key("s"))
+    trade_id: int = field(metadata=_key("t"))
+    price: Decimal = field(metadata=_key("p"))
+    quantity: Decimal = field(metadata=_key("q"))
+    trade_type: Optional[str] = field(default=None, metadata=_key("X"))
+    trade_time: int = field(metadata=_key("T"))
+    is_buyer_maker: bool = field(metadata=_key("m"))
+
+    @property
+    def is_placeholder(self) -> bool:
+        """Price and quantity are both ``0``: a trade id spent without a fill, not a trade."""
+        return self.price == 0 and self.quantity == 0
 
 
 @define(frozen=True, kw_only=True)
@@ -268,6 +310,9 @@ class LiquidationOrder:
         last_filled_quantity: Last filled quantity (``l``).
         filled_quantity: Accumulated filled quantity (``z``).
         trade_time: Trade time, ms (``T``).
+        pair: Pair (``ps``; carried by live frames since 2026-10, not in the docs; ``None`` in
+            older frames).
+        st: Product line: 1 = USDⓈ-M, 2 = COIN-M (``st``; as ``pair``).
     """
 
     symbol: str = field(metadata=_key("s"))
@@ -281,6 +326,8 @@ class LiquidationOrder:
     last_filled_quantity: Decimal = field(metadata=_key("l"))
     filled_quantity: Decimal = field(metadata=_key("z"))
     trade_time: int = field(metadata=_key("T"))
+    pair: Optional[str] = field(default=None, metadata=_key("ps"))
+    st: Optional[int] = field(default=None, metadata=_key("st"))
 
 
 @define(frozen=True, kw_only=True)
@@ -526,6 +573,7 @@ class AssetIndexUpdates(_Items):
 
 MarketStreamEvent = Union[
     AggregateTrade,
+    Trade,
     MarkPriceUpdate,
     MarkPriceUpdates,
     KlineUpdate,
@@ -545,7 +593,8 @@ MarketStreamEvent = Union[
     UnknownEvent,
 ]
 
-#: Model → the Go connector's model(s) (``src/websocketstreams/models``).
+#: Model → the Go connector's model(s) (``src/websocketstreams/models``). ``Trade`` has none:
+#: ``<symbol>@trade`` is served live but in neither connector.
 GO_MODELS: dict[type, tuple[str, ...]] = {
     AggregateTrade: ("AggregateTradeStreamsResponse",),
     ForceOrder: (
