@@ -112,13 +112,14 @@ class Balance:
         asset: Asset (``a``).
         wallet_balance: Wallet balance (``wb``).
         cross_wallet_balance: Cross wallet balance (``cw``).
-        balance_change: Balance change except PnL and commission (``bc``).
+        balance_change: Balance change except PnL and commission (``bc``; absent from older
+            live frames, so ``Optional``).
     """
 
     asset: str = field(metadata=_key("a"))
     wallet_balance: Decimal = field(metadata=_key("wb"))
     cross_wallet_balance: Decimal = field(metadata=_key("cw"))
-    balance_change: Decimal = field(metadata=_key("bc"))
+    balance_change: Optional[Decimal] = field(default=None, metadata=_key("bc"))
 
 
 @define(frozen=True, kw_only=True)
