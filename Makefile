@@ -30,9 +30,13 @@ $(DOCS_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[docs]'
 	touch $(DOCS_STAMP)
 
-# The API reference (docs/_build/html/index.html); any Sphinx warning fails the build.
+# The API reference (docs/_build/html/index.html); any Sphinx warning fails the build. Then
+# every page is opened in headless Chromium at 1280 px: no sideways overflow, none over 300 KB
+# (docs/check_pages.py; it installs Debian's chromium + chromium-driver when they are missing).
 docs: $(DOCS_STAMP)
+	rm -rf docs/_build/html
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	$(PY) docs/check_pages.py docs/_build/html --width 1280 --max-kb 300
 
 $(MUTATE_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[mutate]'
@@ -50,8 +54,8 @@ dist: $(STAMP)
 	$(PY) -m twine check --strict dist/*
 
 lint: $(STAMP)
-	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks tools docs/conf.py
-	$(PY) -m ruff format --check binance_usdm_ws tests examples benchmarks tools docs/conf.py
+	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks tools docs/conf.py docs/check_pages.py
+	$(PY) -m ruff format --check binance_usdm_ws tests examples benchmarks tools docs/conf.py docs/check_pages.py
 	$(PY) -m mypy binance_usdm_ws
 	$(PY) -m mypy --strict examples
 

@@ -14,6 +14,7 @@ from binance_usdm_ws import (
     AggregateTrade,
     BinanceDerivativesTradingUsdsFuturesClient,
     BookTickerUpdate,
+    ClientClosed,
     ConfigurationWebsocketStreams,
     InvalidRequest,
     MarkPriceUpdate,
@@ -235,7 +236,7 @@ def test_close_ends_every_socket_and_handle(exchange, streams):
     ws.close()
     assert handle.get(timeout=1) is None and not handle.subscribed
     wait_until(lambda: exchange.stream_connection_count == 0)
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(ClientClosed):  # final: see test_closed_client.py
         ws.subscribe(["btcusdt@aggTrade"])
 
 

@@ -175,6 +175,7 @@ class LocalExchange:
         self.faults = Faults(self._server, recv_window_default)
         self.market = self._server.market
         self.market.engine = self._engine
+        self.market.baseline()
         #: Depth-stream faults and the published books (see ``_depth_faults.py``).
         self.depth = self.market.depth
         self._engine.depth_faults = self.depth

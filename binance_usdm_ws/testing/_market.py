@@ -414,13 +414,27 @@ class MarketHub:
                 },
             )  # fmt: skip
 
+    def baseline(self) -> None:
+        """Take the engine's books as published, without a diff (at start: like Binance, a
+        subscriber gets diffs of changes only; a still book sends none)."""
+        assert self.engine is not None
+        for symbol, book in self.engine.books.items():
+            bids = dict(book.levels("BUY", 1000))
+            asks = dict(book.levels("SELL", 1000))
+            self._books[symbol] = (bids, asks)
+            self._last_u[symbol] = book.update_id
+            self.depth.record(symbol, book.update_id, bids, asks)
+
     def after_change(self) -> None:
-        """After every WS API request and tick: publish what changed in the engine's books."""
+        """After every WS API request and flow step: publish what changed in the books (also
+        with no subscriber, so that the first diff anyone gets is of one change)."""
         engine = self.engine
-        if engine is None or not self.subs:
+        if engine is None:
             return
         now = engine.now_ms()
         for symbol, book in engine.books.items():
+            if book.update_id == self._last_u.get(symbol):
+                continue  # unchanged since published (every change bumps the update id)
             s = symbol.lower()
             bids = dict(book.levels("BUY", 1000))
             asks = dict(book.levels("SELL", 1000))

@@ -78,6 +78,7 @@ from ._models import (
 )
 from ._order_book import (
     BookNotSynced,
+    BookRefused,
     BookResync,
     BookSnapshot,
     BookUpdate,
@@ -99,6 +100,7 @@ __all__ = [
     "AssetIndexUpdate",
     "AssetIndexUpdates",
     "BookNotSynced",
+    "BookRefused",
     "BookResync",
     "BookSnapshot",
     "BookTickerUpdate",

@@ -159,6 +159,12 @@ class Cadence(NamedTuple):
     regular: bool
     speeds: tuple[tuple[str, float], ...] = ()
 
+    def text(self) -> str:
+        """The cadence in words, e.g. ``every 3 s (@1s: 1 s)``, ``at most every 0.25 s``."""
+        speeds = "".join(f", @{s}: {p:g} s" for s, p in self.speeds)
+        kind = "every" if self.regular else "at most every"
+        return f"{kind} {self.period:g} s" + (f" ({speeds[2:]})" if speeds else "")
+
     def of(self, name: str) -> Cadence:
         """The cadence of one stream name: its ``@<speed>`` suffix, if any, sets the period."""
         for speed, period in self.speeds:
@@ -258,13 +264,10 @@ class StreamRequest(Generic[T]):
             f"Stream ``{cls.method}`` on ``/{cls.route.value}``; "
             f"items: :class:`{cls.model.__name__}`.",
         ]
-        cadence = cls.cadence
-        if cadence is None:
+        if cls.cadence is None:
             lines.append("Cadence: event-driven (silence is normal; opt in: ``silence_timeout``).")
         else:
-            speeds = "".join(f", ``@{s}`` {p:g} s" for s, p in cadence.speeds)
-            kind = "every" if cadence.regular else "at most every"
-            lines.append(f"Cadence: {kind} {cadence.period:g} s{speeds}.")
+            lines.append(f"Cadence: {cls.cadence.text()}.")
         if cls.docs:
             lines.append(f"Docs: {cls.docs}")
         if cls.params:

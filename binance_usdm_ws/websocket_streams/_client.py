@@ -49,7 +49,14 @@ from .._core._params import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
 from .._core._redact import mask
 from .._core._stream_delivery import StreamConsumer, StreamGap, now_ms
 from .._core._supervisor import Link, Slot, Supervised, Supervisor
-from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
+from ..errors import (
+    BinanceWsError,
+    ClientClosed,
+    ConnectionClosed,
+    InvalidRequest,
+    RequestTimeout,
+    ServerError,
+)
 from ._builders import (
     MarketApi,
     PublicApi,
@@ -364,6 +371,7 @@ class WebsocketStreams(StreamTransport, Supervised):
 
     def list_subscriptions(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> list[str]:
         """Ask every open socket (``LIST_SUBSCRIPTIONS``) and return all their streams."""
+        self._check_open()
         out: list[str] = []
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         with self._control:
@@ -386,6 +394,7 @@ class WebsocketStreams(StreamTransport, Supervised):
             RequestTimeout: no answer in time.
         """
         _check_property(name)
+        self._check_open()
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         with self._control:
             return [
@@ -413,6 +422,7 @@ class WebsocketStreams(StreamTransport, Supervised):
                 f"got {value!r})",
                 param=name,
             )
+        self._check_open()
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         with self._control:
             for shard in self._all_shards():
@@ -425,7 +435,8 @@ class WebsocketStreams(StreamTransport, Supervised):
         return sum(1 for s in self._all_shards() if _live(s))
 
     def close(self) -> None:
-        """Close every socket, stop the supervisor and end every handle. Idempotent."""
+        """Close every socket, stop the supervisor and end every handle. Idempotent and
+        final: every call after it raises ``ClientClosed``."""
         if self._stop.is_set():
             return
         # Closes every socket first, which fails waiting control calls at once.
@@ -436,6 +447,11 @@ class WebsocketStreams(StreamTransport, Supervised):
         for handle in handles:
             handle._subscribed = False
             handle._end_delivery()
+
+    def _check_open(self) -> None:
+        """The guard of every entry point: ``close()`` is final."""
+        if self._stop.is_set():
+            raise ClientClosed("websocket_streams is closed: make a new one")
 
     # ------------------------------------------------------------------ transport
 
@@ -459,8 +475,7 @@ class WebsocketStreams(StreamTransport, Supervised):
                 f"silence_timeout: expected seconds > 0 or None, got {silence_timeout!r}",
                 param="silence_timeout",
             )
-        if self._stop.is_set():
-            raise InvalidRequest("websocket_streams is closed")
+        self._check_open()
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         models = {p.name: p.model for p in parsed}
         unique = tuple(models)
@@ -655,6 +670,8 @@ class WebsocketStreams(StreamTransport, Supervised):
 
     def _installed(self, shard: _Shard, link: Link) -> None:
         self._watchdog.restart(shard)
+        if self._watches:
+            self._supervisor.wake_at(time.monotonic())  # its streams' limits start again
 
     # ------------------------------------------------------------------ the watchdog's hooks
 

@@ -62,8 +62,9 @@ __all__ = ["StreamSilent", "Watch", "Watchdog"]
 RESUBSCRIBE, RECONNECT, NONE = "resubscribe", "reconnect", "none"
 #: Longest wait between two repairs of a stream that stays silent.
 MAX_REPAIR_INTERVAL = 300.0
-#: Streams due within this share of their limit (at most ``_MAX_SLACK`` s) are handled with the
-#: ones due now: streams subscribed together are reported and repaired together (batched).
+#: The watchdog wakes this share of a limit (at most ``_MAX_SLACK`` s) after a stream is due, so
+#: streams due about together (subscribed together) are reported and repaired together; a report
+#: is never early (``silent_for >= limit``).
 _SLACK, _MAX_SLACK = 0.1, 0.5
 #: Shortest sleep of the watchdog (a stream due in the past is checked at once, then not again
 #: before this).
@@ -189,10 +190,10 @@ class Watchdog:
         for handle in handles:
             handle._push_gap(gap)
 
-    def _step(self, watch: Watch, now: float, slack: float) -> Optional[str]:
+    def _step(self, watch: Watch, now: float) -> Optional[str]:
         """Report the next step of a silent stream on its handles; return its action."""
         with watch.shard.lock:  # atomic with the delivery of its frames
-            if watch.due() - slack > now or self.watches.get(watch.name) is not watch:
+            if watch.due() > now or self.watches.get(watch.name) is not watch:
                 return None  # a frame arrived meanwhile, or it was unsubscribed
             limit = watch.limit or 0.0
             last = watch.last
@@ -228,13 +229,14 @@ class Watchdog:
             slack = min(limit * _SLACK, _MAX_SLACK)
             shard = watch.shard
             due = watch.due()
-            if due - slack > now or not owner._live_shard(shard):
+            if due > now or not owner._live_shard(shard):
                 # Not due, or its socket is being replaced (which restarts the watch).
-                when = due if due - slack > now else now + limit
+                when = (due if due > now else now + limit) + slack
                 nxt = when if nxt is None else min(nxt, when)
                 continue
-            action = self._step(watch, now, slack)
-            nxt = watch.due() if nxt is None else min(nxt, watch.due())
+            action = self._step(watch, now)
+            when = watch.due() + slack
+            nxt = when if nxt is None else min(nxt, when)
             if action == RESUBSCRIBE:
                 resubscribe.setdefault(id(shard), (shard, []))[1].append(watch.name)
             elif action == RECONNECT:
