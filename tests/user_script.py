@@ -162,7 +162,7 @@ def streams(client: BinanceDerivativesTradingUsdsFuturesClient) -> None:
                 print(event.last_filled_price * event.last_filled_quantity, event.order_id)
             elif isinstance(event, AccountUpdate):
                 for balance in event.data.balances:
-                    print(balance.asset, balance.wallet_balance + balance.balance_change)
+                    print(balance.asset, balance.wallet_balance - balance.cross_wallet_balance)
                 for position in event.data.positions or []:  # a funding fee has none: Optional
                     print(position.symbol, position.position_amount, position.entry_price)
             elif isinstance(event, AlgoUpdate):
