@@ -109,8 +109,9 @@ PAGES = {
     ),
     "configuration": Page(
         "Configuration",
-        "The two configurations (WS API, streams) and the official base URLs. Every field is "
-        "checked when the configuration is made; a bad value raises ``InvalidRequest``.",
+        "The two configurations (WS API, streams), made with keyword arguments, and the official "
+        "base URLs. Every field is checked when the configuration is made; a bad value raises "
+        "``InvalidRequest``.",
     ),
     "ws_api": Page(
         "WS API: connection, requests, responses",
@@ -388,6 +389,8 @@ def type_rst(tp: Any) -> str:
     if origin is not None:
         inner = ", ".join(type_rst(a) for a in args)
         return f"``{getattr(origin, '__name__', origin)}`` [{inner}]"
+    if tp is type(None):
+        return "``None``"
     if isinstance(tp, type):
         full = public_names().get(tp.__name__)
         if full is not None and getattr(binance_usdm_ws, tp.__name__, None) in (tp, None):
@@ -488,6 +491,56 @@ def builder_docstring(
     lines += ["", *builder_reference(obj)]
 
 
+# ---------------------------------------------------------------------- configuration tables
+
+
+def _field_type(cls: Any, field: Any) -> str:
+    hints = typing.get_type_hints(cls)
+    text = type_rst(hints.get(field.name, field.type))
+    default = field.default
+    if default is attrs.NOTHING:
+        return f"{text}\n\nrequired"
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return text
+    return f"{text}\n\ndefault ``{default!r}``"
+
+
+def config_tables(app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    """The configurations' field sections (``Connection:``, ``Keys:``, ...) as tables.
+
+    Each ``name: description`` entry becomes a row with the field's type and default, read
+    from the attrs class; a name the class does not have fails the build.
+    """
+    if what != "class" or PAGE_OF.get(name.rsplit(".", 1)[-1]) != "configuration":
+        return
+    fields = {f.name: f for f in attrs.fields(obj)}
+    titles = {title for title, _ in napoleon_custom_sections}
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        title = lines[i].strip()[:-1]
+        if lines[i].endswith(":") and not lines[i].startswith(" ") and title in titles:
+            entries: list[list[str]] = []
+            i += 1
+            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
+                line = lines[i]
+                if line.startswith("    ") and not line.startswith("     "):
+                    key, _, desc = line.strip().partition(":")
+                    entries.append([key, desc.strip()])
+                elif line.strip():
+                    entries[-1][1] += " " + line.strip()
+                i += 1
+            unknown = [key for key, _ in entries if key not in fields]
+            if unknown:
+                raise RuntimeError(f"docs/conf.py: {name} documents unknown fields {unknown}")
+            rows = [[f"``{k}``", _field_type(obj, fields[k]), d] for k, d in entries]
+            out += ["", *_table(title, ["Field", "Type", "Description"], rows, "25 25 50")]
+        else:
+            out.append(lines[i])
+            i += 1
+    lines[:] = out
+
+
 # ---------------------------------------------------------------------- references
 
 
@@ -572,8 +625,11 @@ def prose_first_line(
 def model_signature(
     app: Any, what: str, name: str, obj: Any, options: Any, signature: str, annotation: str
 ) -> Any:
-    """No constructor signature for a decoded model (an attrs class on a model page)."""
-    if what == "class" and attrs.has(obj) and PAGE_OF.get(name.rsplit(".", 1)[-1]) in MODEL_PAGES:
+    """No constructor signature for a decoded model or a configuration (an attrs class on a
+    model page, or on the configuration page, whose tables give every field's type and default).
+    """
+    page = PAGE_OF.get(name.rsplit(".", 1)[-1])
+    if what == "class" and attrs.has(obj) and (page in MODEL_PAGES or page == "configuration"):
         return "", annotation
     return None
 
@@ -582,6 +638,7 @@ def setup(app: Any) -> None:
     app.connect("builder-inited", write_pages)
     # Before napoleon (priority 500), which would read the plain-text reference as prose.
     app.connect("autodoc-process-docstring", builder_docstring, priority=400)
+    app.connect("autodoc-process-docstring", config_tables, priority=400)
     app.connect("autodoc-process-docstring", prose_first_line, priority=600)  # after napoleon
     app.connect("autodoc-process-docstring", data_docstring)
     app.connect("autodoc-process-signature", model_signature)

@@ -338,10 +338,12 @@ def test_a_snapshot_newer_than_the_stream_syncs_and_the_late_diffs_are_old(excha
 def test_duplicate_diffs_are_ignored(exchange, client):
     book, changes = synced_book(exchange, client)
     rng = random.Random(6)
+    # Diffs older than a book synced at its snapshot count too: count from here.
+    base = book.duplicates
     exchange.depth.duplicate_next("BTCUSDT", copies=3)
     touch(exchange, "BTCUSDT", rng, Decimal("60000"))
     exchange.depth.publish_changes()
-    wait_until(lambda: book.duplicates == 2)
+    wait_until(lambda: book.duplicates == base + 2)
     touch(exchange, "BTCUSDT", rng, Decimal("60000"))
     settle(exchange, book)
     assert_equal_to_exchange(exchange, book)
@@ -370,14 +372,16 @@ def test_a_dropped_connection_resyncs_on_the_new_socket(exchange, client):
     assert changes[gap_at + 1].reason == "reconnect"
 
 
-def test_a_crossed_book_resyncs(exchange, client):
+@pytest.mark.parametrize("above", [Decimal(0), TICK], ids=["locked", "crossed"])
+def test_a_crossed_or_locked_book_resyncs(exchange, client, above):
+    """best bid == best ask (locked) is as impossible as best bid > best ask (crossed)."""
     book, changes = synced_book(exchange, client)
     u = book.last_update_id
     ask = book.best_ask()
     assert u is not None and ask is not None
     crossing = {
         "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
-        "b": [[str(ask.price + TICK), "1.000"]], "a": [],
+        "b": [[str(ask.price + above), "1.000"]], "a": [],
     }  # fmt: skip
     exchange.publish("btcusdt@depth@100ms", crossing)
     resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
@@ -412,25 +416,68 @@ def test_a_delivery_overflow_resyncs(exchange):
 
 
 def test_levels_are_kept_within_the_depth_by_numeric_order(exchange, client):
-    book = client.local_order_book("BTCUSDT", limit=5, levels=5)
     ladder = [(Decimal("9999.9") - i, Decimal(1)) for i in range(12)]  # 9999.9 ... 9988.9
-    exchange.set_book("BTCUSDT", ladder, [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)])
+    asks = [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)]
+    exchange.set_book("BTCUSDT", ladder, asks)
+    book = client.local_order_book("BTCUSDT", limit=5, levels=5)
     book.wait_synced(timeout=10)
     settle(exchange, book)
     view = book.snapshot()
     assert view is not None
     assert [lv.price for lv in view.bids] == [Decimal("9999.9") - i for i in range(5)]
     assert [lv.price for lv in view.asks] == [Decimal("10000.1") + i for i in range(5)]
-    # A level beyond the kept depth is unknown, never shown: the best five stay exact.
-    exchange.set_book(
-        "BTCUSDT", ladder[1:], [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)]
-    )
+    # The best bid goes: the four below it are still known; the sixth level (9994.9) is beyond
+    # what the cut snapshot showed, unknown, and never shown.
+    exchange.set_book("BTCUSDT", ladder[1:], asks)
     settle(exchange, book)
-    bids = book.bids()
-    assert bids is not None and [lv.price for lv in bids][:4] == [
-        Decimal("9998.9") - i for i in range(4)
-    ]
-    assert len(bids) <= 5
+    assert [lv.price for lv in book.bids()] == [Decimal("9998.9") - i for i in range(4)]
+    assert [lv.price for lv in book.asks()] == [Decimal("10000.1") + i for i in range(5)]
+
+
+def test_a_snapshot_of_exactly_limit_levels_is_cut(exchange, client):
+    """``limit`` levels back means there may be more: the last one is the horizon, and a
+    change beyond it is not stored even when more levels are kept (``levels`` > ``limit``)."""
+    ladder = [(Decimal("9999.9") - i, Decimal(1)) for i in range(12)]
+    asks = [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)]
+    exchange.set_book("BTCUSDT", ladder, asks)
+    book = client.local_order_book("BTCUSDT", limit=5, levels=20)
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+    assert len(book.bids()) == 5 and len(book.asks()) == 5
+    u = book.last_update_id
+    assert u is not None
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
+        # at the horizon (known: applied), and beyond it (unknown: not stored)
+        "b": [["9995.9", "7"], ["9990.0", "1"]], "a": [["10004.1", "8"], ["10010.0", "1"]],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)
+    wait_until(lambda: book.last_update_id == u + 1)
+    bids, asks_now = book.bids(), book.asks()
+    assert [lv.price for lv in bids] == [Decimal("9999.9") - i for i in range(5)]
+    assert bids[-1].quantity == 7 and asks_now[-1].quantity == 8
+    assert [lv.price for lv in asks_now] == [Decimal("10000.1") + i for i in range(5)]
+
+
+def test_a_snapshot_joins_the_next_diff_by_its_pu(exchange, client):
+    """The first diff after the snapshot may start after it (U > lastUpdateId, futures ids
+    skip): ``pu == lastUpdateId`` alone joins it — no refetch, no resync."""
+    touch(exchange, "BTCUSDT", random.Random(17), Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.hold("BTCUSDT")  # the exchange's own diffs stay back
+    book = client.local_order_book("BTCUSDT")
+    book.wait_synced(timeout=10)  # in sync at its snapshot: nothing newer was buffered
+    last = book.last_update_id
+    assert last is not None
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": last + 3, "u": last + 5,
+        "pu": last, "b": [["59000.00", "7.000"]], "a": [],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)
+    wait_until(lambda: book.last_update_id == last + 5)
+    assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
+    assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
+    exchange.depth.clear()
 
 
 def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
@@ -692,3 +739,21 @@ def test_a_rejected_subscription_fails_the_call_with_the_servers_error(exchange,
     assert depth_requests(exchange, "BTCUSDT") == 0  # nothing asked for a book that has no stream
     book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)  # the next one works
     assert_equal_to_exchange(exchange, book)
+
+
+def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(exchange, client):
+    """Consumption may start before or after the book syncs (a race under load, which made
+    ``test_a_missing_diff…`` flaky): either way its first item is the whole book, then diffs
+    that continue it."""
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    at = book.last_update_id
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    touch(exchange, "BTCUSDT", random.Random(14), Decimal("60000"))
+    settle(exchange, book)
+    wait_until(lambda: len(changes) >= 2)
+    first, second = changes[:2]
+    assert isinstance(first, BookUpdate) and first.snapshot and first.last_update_id == at
+    assert (first.bids, first.asks) == published(exchange, "BTCUSDT", at)
+    assert isinstance(second, BookUpdate) and not second.snapshot
+    assert second.previous_update_id == at

@@ -487,22 +487,44 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
 
     def _record(self, item: _BookItem) -> None:
         if self._recording:
-            with self._cond:
-                if not self._closed:
-                    if isinstance(item, StreamGap):
-                        self._buffer.push_notice(item)
-                    else:
-                        self._buffer.push_raw(item)
-                    self._cond.notify_all()
+            self._push(item)
+
+    def _push(self, item: _BookItem) -> None:
+        with self._cond:
+            if not self._closed:
+                if isinstance(item, StreamGap):
+                    self._buffer.push_notice(item)
+                else:
+                    self._buffer.push_raw(item)
+                self._cond.notify_all()
+
+    def _start_recording(self) -> None:
+        """Keep the changes from now on. A consumer that starts on a synced book gets the whole
+        book first (``BookUpdate(snapshot=True)`` at its update id), whether the book synced
+        before or after: what it applies then is always complete."""
+        if self._recording:
+            return
+        with self._lock:  # no event is applied meanwhile: the whole book, then what follows
+            if self._recording:
+                return
+            self._recording = True
+            if self._synced:
+                self._push(
+                    BookUpdate(
+                        self.symbol, self._last_id, self._last_id, None, self._event_time,
+                        self._transaction_time, self._bids.top(None), self._asks.top(None),
+                        snapshot=True,
+                    )
+                )  # fmt: skip
 
     def get(self, timeout: Optional[float] = None) -> Optional[_BookItem]:
         """The next ``BookUpdate``, ``BookResync`` or ``StreamGap``; ``None`` on timeout or
         once the book is closed and drained."""
-        self._recording = True
+        self._start_recording()
         return super().get(timeout)
 
     def __iter__(self) -> LocalOrderBook:
-        self._recording = True
+        self._start_recording()
         return self
 
     def __next__(self) -> _BookItem:
@@ -511,12 +533,12 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
     def on(self, event_type: type[Any], handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """Call ``handler(item)`` for every ``BookUpdate``/``BookResync``/``StreamGap`` that is
         an instance of ``event_type``, in the book's delivery thread, in order."""
-        self._recording = True
+        self._start_recording()
         return super().on(event_type, handler)
 
     def on_any(self, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """Call ``handler(item)`` for every change item (after the ``on`` handlers)."""
-        self._recording = True
+        self._start_recording()
         return super().on_any(handler)
 
     def close(self) -> None:
@@ -630,12 +652,13 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
                 self._synced = True
                 self._reason = ""
                 self._lock.notify_all()
+            recording = self._recording  # as of this change (see ``_start_recording``)
             whole = (self._bids.top(None), self._asks.top(None)) if joining else None
-        if whole is not None and self._recording:
+        if whole is not None and recording:
             item = BookUpdate(
                 self.symbol, last, last, None, event_time, transaction_time, *whole, snapshot=True
             )
-            self._record(item)
+            self._push(item)
 
     def _continue(self, event: dict[str, Any]) -> bool:
         """An event after the book's update id: ignore an old one, apply the next, else gap."""
@@ -698,11 +721,12 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
                     self._synced = True
                     self._reason = ""
                     self._lock.notify_all()
-                whole = (bids.top(None), asks.top(None)) if loading and self._recording else None
+                recording = self._recording  # as of this event (see ``_start_recording``)
+                whole = (bids.top(None), asks.top(None)) if loading and recording else None
         if problem:
             self._resync(self._reason, problem)
             return False
-        if self._recording:
+        if recording:
             if whole is not None:
                 item = BookUpdate(
                     self.symbol, loaded_at, u, None, event.get("E"), event.get("T"), *whole,
@@ -714,7 +738,7 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
                     tuple([Level(*level) for level in _levels(event["b"])]),
                     tuple([Level(*level) for level in _levels(event["a"])]),
                 )  # fmt: skip
-            self._record(item)
+            self._push(item)
         return True
 
     def _on_gap(self, gap: StreamGap) -> None:
