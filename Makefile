@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
 
-.PHONY: demo test bench lint soak docs clean
+.PHONY: demo test bench lint soak docs dist clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ $(DOCS_STAMP): $(STAMP)
 # The API reference (docs/_build/html/index.html); any Sphinx warning fails the build.
 docs: $(DOCS_STAMP)
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
+# The wheel and the sdist in dist/, built as a user's pip would (isolated), checked by twine.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 
 lint: $(STAMP)
 	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks docs/conf.py

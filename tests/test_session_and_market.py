@@ -61,6 +61,7 @@ def test_symbol_price_ticker_one_and_all(exchange, api):
     assert sent(exchange, "ticker.price")["params"] == {"symbol": "BTCUSDT"}
     assert isinstance(one.result, PriceTickerResult) and one.result.symbol == "BTCUSDT"
     assert isinstance(one.result.price, Decimal)
+    assert one.status == 200 and "status=200" in repr(one)
     every = api.market_data_api.symbol_price_ticker().execute()
     assert "params" not in sent(exchange, "ticker.price")
     assert isinstance(every.result, list)

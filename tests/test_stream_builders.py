@@ -32,6 +32,7 @@ from binance_usdm_ws import (
     StreamRequest,
     Ticker,
     Tickers,
+    Trade,
     TradingSession,
     parse_stream_name,
 )
@@ -167,6 +168,7 @@ CASES: list[tuple[Callable[[], Any], str, Route, type]] = [
         Route.PUBLIC,
         DepthUpdate,
     ),
+    (lambda: P.trade_streams().symbol("BTCUSDT"), "btcusdt@trade", Route.PUBLIC, Trade),
 ]
 
 
@@ -183,7 +185,7 @@ def test_builder_name_route_and_model(
 
 
 def test_all_twenty_go_builders_exist_with_snake_case_methods():
-    """15 on market_api and 5 on public_api, named after the Go methods."""
+    """15 on market_api and 5 on public_api, named after the Go methods (plus trade_streams)."""
     go_market = [
         "AggregateTradeStreams", "AllMarketLiquidationOrderStreams", "AllMarketMiniTickersStream",
         "AllMarketTickersStreams", "AssetIndex", "CompositeIndexSymbolInformationStreams",
@@ -196,7 +198,8 @@ def test_all_twenty_go_builders_exist_with_snake_case_methods():
         "AllBookTickersStream", "DiffBookDepthStreams", "IndividualSymbolBookTickerStreams",
         "PartialBookDepthStreams", "RpiDiffBookDepthStreams",
     ]  # fmt: skip
-    assert sorted(StreamRequest.registry) == sorted(go_market + go_public)
+    # and one Binance serves live though neither connector has it
+    assert sorted(StreamRequest.registry) == sorted(go_market + go_public + ["TradeStreams"])
 
     def snake(go: str) -> str:
         return "".join("_" + c.lower() if c.isupper() else c for c in go).lstrip("_")
@@ -271,7 +274,7 @@ def test_enum_members_and_strings_give_the_same_name():
         "btcusdt@markPrice@3s",
         "btcusdt@depth15",
         "btcusdt@rpiDepth",
-        "btcusdt@trade",
+        "btcusdt@Trade",
         "btcusdt",
         "",
         "btcusdt@aggTrade ",

@@ -131,7 +131,8 @@ from decimal import Decimal
 from typing import Optional, Union
 
 from binance_usdm_ws import (
-    BinanceDerivativesTradingUsdsFuturesClient, NewOrder, OrderBookResult, OrderResult,
+    BinanceDerivativesTradingUsdsFuturesClient, BookTickerResult, NewOrder, OrderBookResult,
+    OrderResult,
     OrderType, PositionRiskResult, PriceTickerResult, Response, Side, TimeInForce,
 )
 
@@ -151,7 +152,13 @@ def user(client: BinanceDerivativesTradingUsdsFuturesClient) -> None:
     book: OrderBookResult = depth.execute().result
     positions: list[PositionRiskResult] = ws.trade_api.position_information().execute().result
     ticker = ws.market_data_api.symbol_price_ticker()
-    tickers: Union[PriceTickerResult, list[PriceTickerResult]] = ticker.execute().result
+    tickers: list[PriceTickerResult] = ticker.execute().result
+    either: Union[PriceTickerResult, list[PriceTickerResult]] = ticker.execute().result
+    one: PriceTickerResult = ws.market_data_api.symbol_price_ticker().symbol("A").execute().result
+    best: BookTickerResult = (
+        ws.market_data_api.symbol_order_book_ticker().symbol("A").id(1).execute_async().result()
+    ).result
+    status: Optional[int] = r.status
     builder: NewOrder = ws.trade_api.new_order().price(Decimal("1"))
     reveal_type(ws.trade_api.new_order().price)
     reveal_type(ws.trade_api.query_order().recv_window)
@@ -160,7 +167,9 @@ def user(client: BinanceDerivativesTradingUsdsFuturesClient) -> None:
 MISTAKES = """
 from decimal import Decimal
 
-from binance_usdm_ws import BinanceDerivativesTradingUsdsFuturesClient, OrderResult
+from binance_usdm_ws import (
+    BinanceDerivativesTradingUsdsFuturesClient, OrderResult, PriceTickerResult,
+)
 
 
 def user(client: BinanceDerivativesTradingUsdsFuturesClient) -> None:
@@ -169,6 +178,10 @@ def user(client: BinanceDerivativesTradingUsdsFuturesClient) -> None:
     order.price(0.1)  # error: no float
     missing: int = order.execute().result.no_such_field  # error: OrderResult has no such field
     book: OrderResult = client.websocket_api.market_data_api.order_book().execute().result  # error
+    market = client.websocket_api.market_data_api
+    every: PriceTickerResult = market.symbol_price_ticker().execute().result  # error: a list
+    ticker = market.symbol_price_ticker()
+    one: list[PriceTickerResult] = ticker.symbol("A").execute().result  # error: one
 """
 
 

@@ -11,14 +11,17 @@ each enforced with a ``1008`` close: more than ``max_incoming_per_second`` incom
 any one-second window — text frames, pings and pongs alike, as Binance counts them — and more
 than ``max_streams`` streams on one connection (1024).
 
-The market is the engine's: every fill is an ``aggTrade`` (one aggregate per fill) and updates
+The market is the engine's: every fill is a ``trade`` (on ``/public``, served live though
+undocumented) and an ``aggTrade`` (one aggregate per fill), and updates
 the kline and 24 h ticker state; every change of a book (orders resting, cancelled, filled,
 ``set_book``) is a ``depthUpdate`` with a real ``U``/``u``/``pu`` chain (``u`` is the book's
 update id, which the WS API ``depth`` method reports as ``lastUpdateId``), a partial-depth
 snapshot and, when the top changed, a ``bookTicker``. Mark prices (the mid price) go out every
 3 s (``@markPrice``) or 1 s (``@1s``). Every speed variant of a depth stream gets each change as
-it happens. ``publish(name, payload)`` sends any payload on a stream (for the other streams, and
-for faults).
+it happens. As on Binance, now and then a trade id is spent without a fill: a ``trade`` priced and
+sized ``0`` (``X`` = ``NA``; every trade id that is a multiple of the engine's
+``placeholder_every``, 100 by default). ``publish(name, payload)`` sends any payload on a stream
+(for the other streams, and for faults).
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ _KLINE_MS = {
 
 
 def route_of(name: str) -> str:
-    """The route Binance serves a stream on: book tickers and depth are public."""
-    if name == "!bookTicker" or any(k in name for k in ("@bookTicker", "@depth", "@rpiDepth")):
+    """The route Binance serves a stream on: book tickers, depth and ``@trade`` are public."""
+    public = ("@bookTicker", "@depth", "@rpiDepth", "@trade")
+    if name == "!bookTicker" or any(k in name for k in public):
         return "public"
     return "market"
 
@@ -273,11 +277,19 @@ class MarketHub:
     def on_trade(
         self, symbol: str, price: Decimal, qty: Decimal, taker_side: str, trade_id: int, now: int
     ) -> None:
-        """Engine hook: one fill → ``aggTrade``, and the klines and tickers it moves."""
+        """Engine hook: one fill → ``trade`` and ``aggTrade``, and the klines and tickers it
+        moves."""
         if not self.subs:
             return
         s = symbol.lower()
         fp, fq = self._formats(symbol)
+        self.publish(
+            f"{s}@trade",
+            {
+                "e": "trade", "E": now, "T": now, "s": symbol, "t": trade_id, "p": fp(price),
+                "q": fq(qty), "X": "MARKET", "m": taker_side == "SELL", "st": 1,
+            },
+        )  # fmt: skip
         self._agg_ids[symbol] += 1
         self.publish(
             f"{s}@aggTrade",
@@ -329,6 +341,17 @@ class MarketHub:
         self.publish(f"{s}@ticker", ticker)
         self.publish("!miniTicker@arr", [mini])
         self.publish("!ticker@arr", [ticker])
+
+    def on_placeholder(self, symbol: str, trade_id: int, now: int) -> None:
+        """Engine hook: a trade id spent without a fill → a ``trade`` priced and sized 0."""
+        if self.subs:
+            self.publish(
+                f"{symbol.lower()}@trade",
+                {
+                    "e": "trade", "E": now, "T": now, "s": symbol, "t": trade_id, "p": "0",
+                    "q": "0", "X": "NA", "m": True, "st": 1,
+                },
+            )  # fmt: skip
 
     def after_change(self) -> None:
         """After every WS API request and tick: publish what changed in the engine's books."""

@@ -78,6 +78,11 @@ class Engine:
         self.algo = AlgoBook(now_ms, emit)
         #: Called with (symbol, price, qty, taker side, trade id, time) for every fill.
         self.on_trade: Optional[Callable[[str, Decimal, Decimal, str, int, int], None]] = None
+        #: As on Binance, now and then a trade id is spent without a fill: every trade id that
+        #: is a multiple of this (0: never) goes to ``on_placeholder(symbol, trade id, time)``
+        #: (a ``@trade`` frame priced and sized 0) and the fill takes the next id.
+        self.placeholder_every = 100
+        self.on_placeholder: Optional[Callable[[str, int, int], None]] = None
         now = now_ms()
         for symbol, (info, last, bids, asks) in DEFAULT_SYMBOLS.items():
             book = Book(symbol, info, Decimal(last))
@@ -235,7 +240,7 @@ class Engine:
                     break
                 continue
             qty = min(taker.remaining, maker.remaining)
-            trade_id = next(self._trade_ids)
+            trade_id = self._next_trade_id(taker.symbol, now)
             book.last_price, book.last_trade_ms = maker.price, now
             if maker.remaining == qty:
                 book.remove(maker)
@@ -245,6 +250,16 @@ class Engine:
                 self.on_trade(taker.symbol, maker.price, qty, taker.side, trade_id, now)
         if self.replenish:
             book.replenish(now)
+
+    def _next_trade_id(self, symbol: str, now: int) -> int:
+        """The id of the next fill, after a placeholder id when one is due."""
+        trade_id = next(self._trade_ids)
+        every = self.placeholder_every
+        if every and trade_id % every == 0:
+            if self.on_placeholder is not None:
+                self.on_placeholder(symbol, trade_id, now)
+            trade_id = next(self._trade_ids)
+        return trade_id
 
     def _fill(
         self, order: Order, price: Decimal, qty: Decimal, trade_id: int, is_maker: bool

@@ -317,10 +317,17 @@ class Response(Generic[T]):
         value: RequestId = self.raw.get("id")
         return value
 
+    @property
+    def status(self) -> Optional[int]:
+        """The reply's HTTP-like status: 200 for a successful reply (``None`` only if the
+        server sent none; Binance always sends it)."""
+        status = self.raw.get("status")
+        return status if type(status) is int else None
+
     def __repr__(self) -> str:
         # Neither raw nor typed: the result may hold a secret (a listenKey).
         extra = " resolved" if self.resolved else ""
-        return f"<Response id={self.id!r} status={self.raw.get('status')}{extra}>"
+        return f"<Response id={self.id!r} status={self.status}{extra}>"
 
 
 # ---------------------------------------------------------------------- request base

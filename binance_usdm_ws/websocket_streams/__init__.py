@@ -1,7 +1,7 @@
 """WebSocket market streams: the Go connector's ``src/websocketstreams`` half.
 
-* :mod:`._builders` — the 20 stream builders (``market_api``/``public_api``), declared as data,
-  and the routing of raw stream names;
+* :mod:`._builders` — the 20 stream builders of the Go connector and ``trade_streams``
+  (``market_api``/``public_api``), declared as data, and the routing of raw stream names;
 * :mod:`._models` — the typed events; :mod:`._decode` — decoding them;
 * :mod:`._enums` — the builders' enum params;
 * :mod:`._client` — ``client.websocket_streams``: sockets per route, acknowledged and paced
@@ -35,6 +35,7 @@ from ._builders import (
     RpiDiffBookDepthStreams,
     StreamRequest,
     StreamRoute,
+    TradeStreams,
     TradingSessionStream,
     parse_stream_name,
 )
@@ -70,6 +71,7 @@ from ._models import (
     MiniTickers,
     Ticker,
     Tickers,
+    Trade,
     TradingSession,
 )
 from ._order_book import (
@@ -145,6 +147,8 @@ __all__ = [
     "SubscriptionRejected",
     "Ticker",
     "Tickers",
+    "Trade",
+    "TradeStreams",
     "TradingSession",
     "TradingSessionStream",
     "WebsocketStreams",

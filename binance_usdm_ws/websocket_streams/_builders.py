@@ -1,4 +1,5 @@
-"""The 20 stream builders of the Go connector, declared as data, and routing by stream name.
+"""The 20 stream builders of the Go connector (and ``trade_streams``, which Binance serves live
+but neither connector has), declared as data, and routing by stream name.
 
 A builder class declares its stream-name template, route, model and ``Param`` setters, with the
 same ``Param`` machinery as the WS API builders (:mod:`binance_usdm_ws._core._params`)::
@@ -71,6 +72,7 @@ __all__ = [
     "StreamRequest",
     "StreamRoute",
     "StreamTransport",
+    "TradeStreams",
     "TradingSessionStream",
     "is_listen_key",
     "parse_stream_name",
@@ -464,7 +466,7 @@ class TradingSessionStream(StreamRequest[m.TradingSession]):
     docs = f"{_DOCS}/Trading-Session-Stream"
 
 
-# ---------------------------------------------------------------------- /public (5)
+# ---------------------------------------------------------------------- /public (5, and @trade)
 
 
 class AllBookTickersStream(StreamRequest[m.BookTickerUpdate]):
@@ -525,6 +527,20 @@ class RpiDiffBookDepthStreams(StreamRequest[m.DepthUpdate]):
     symbol = _symbol()
 
 
+class TradeStreams(StreamRequest[m.Trade]):
+    """Every fill of a symbol, one frame each (not aggregated), in real time.
+
+    Not a Go connector method: ``<symbol>@trade`` is in neither official connector nor the
+    USDⓈ-M stream docs, but Binance serves it live on ``/public``. Some frames are placeholders
+    priced and sized ``0`` (a trade id spent without a fill): ``Trade.is_placeholder``.
+    """
+
+    method = "<symbol>@trade"
+    route = Route.PUBLIC
+    model = m.Trade
+    symbol = _symbol()
+
+
 # ---------------------------------------------------------------------- services
 
 
@@ -556,10 +572,13 @@ class MarketApi(_StreamService):
 
 
 class PublicApi(_StreamService):
-    """The ``/public`` streams (Go ``PublicAPI``); each method returns a fresh builder."""
+    """The ``/public`` streams (Go ``PublicAPI``, plus ``trade_streams``); each method returns a
+    fresh builder."""
 
     all_book_tickers_stream = Builds(AllBookTickersStream)
     diff_book_depth_streams = Builds(DiffBookDepthStreams)
     individual_symbol_book_ticker_streams = Builds(IndividualSymbolBookTickerStreams)
     partial_book_depth_streams = Builds(PartialBookDepthStreams)
     rpi_diff_book_depth_streams = Builds(RpiDiffBookDepthStreams)
+    #: Not in the Go connector: served live on ``/public``, undocumented.
+    trade_streams = Builds(TradeStreams)

@@ -29,6 +29,7 @@ __all__ = ["EVENT_MODELS", "decode_market_event", "decoder_for"]
 #: ``e`` → model, for payloads whose stream is not known (a frame of an unnamed ``/ws`` socket).
 EVENT_MODELS: dict[str, type] = {
     "aggTrade": m.AggregateTrade,
+    "trade": m.Trade,
     "markPriceUpdate": m.MarkPriceUpdate,
     "kline": m.KlineUpdate,
     "continuous_kline": m.ContinuousKlineUpdate,

@@ -45,6 +45,7 @@ __all__ = [
     "MiniTickers",
     "Ticker",
     "Tickers",
+    "Trade",
     "TradingSession",
     "UnknownEvent",
 ]
@@ -88,6 +89,45 @@ class AggregateTrade(_Pair):
     last_trade_id: Optional[int] = field(default=None, metadata=_key("l"))
     trade_time: Optional[int] = field(default=None, metadata=_key("T"))
     is_buyer_maker: Optional[bool] = field(default=None, metadata=_key("m"))
+
+
+@define(frozen=True)
+class Trade(_Pair):
+    """``<symbol>@trade``: every fill, one frame each (not aggregated).
+
+    Served live on ``/public`` though neither the USDⓈ-M docs nor the official connectors list
+    it (``e`` = ``trade``).
+
+    Placeholders: some frames carry price ``0`` and quantity ``0`` (and ``trade_type``
+    ``"NA"``): a trade id spent without a published fill, not a trade. They arrive typed like
+    any other frame; :attr:`is_placeholder` is ``True`` for them, so skip them before summing
+    volumes or reading prices (``if not trade.is_placeholder: ...``). Their ``trade_id`` still
+    counts, so a gap in ids is not a lost frame.
+
+    Attributes:
+        symbol: Symbol (``s``).
+        trade_id: Trade id (``t``).
+        price: Price (``p``; ``0`` in a placeholder).
+        quantity: Quantity (``q``; ``0`` in a placeholder).
+        trade_type: What filled, as on the wire (``X``): ``MARKET`` for a trade of the order
+            book, ``RPI`` for a fill against an RPI order, ``NA`` in a placeholder; kept as a
+            string (other values may come).
+        trade_time: Trade time, ms (``T``).
+        is_buyer_maker: The buyer was the maker (``m``).
+    """
+
+    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    trade_id: Optional[int] = field(default=None, metadata=_key("t"))
+    price: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    trade_type: Optional[str] = field(default=None, metadata=_key("X"))
+    trade_time: Optional[int] = field(default=None, metadata=_key("T"))
+    is_buyer_maker: Optional[bool] = field(default=None, metadata=_key("m"))
+
+    @property
+    def is_placeholder(self) -> bool:
+        """Price and quantity are both ``0``: a trade id spent without a fill, not a trade."""
+        return self.price == 0 and self.quantity == 0
 
 
 @define(frozen=True)
@@ -522,6 +562,7 @@ class AssetIndexUpdates(_Items):
 
 MarketStreamEvent = Union[
     AggregateTrade,
+    Trade,
     MarkPriceUpdate,
     MarkPriceUpdates,
     KlineUpdate,
@@ -541,7 +582,8 @@ MarketStreamEvent = Union[
     UnknownEvent,
 ]
 
-#: Model → the Go connector's model(s) (``src/websocketstreams/models``).
+#: Model → the Go connector's model(s) (``src/websocketstreams/models``). ``Trade`` has none:
+#: ``<symbol>@trade`` is served live but in neither connector.
 GO_MODELS: dict[type, tuple[str, ...]] = {
     AggregateTrade: ("AggregateTradeStreamsResponse",),
     ForceOrder: (

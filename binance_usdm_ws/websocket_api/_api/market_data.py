@@ -2,19 +2,27 @@
 
 Public: no key needed. ``ticker.price`` and ``ticker.book`` answer one object for a
 ``symbol`` and a list of every symbol without one; their builders decode accordingly
-(``result_type()``), and are typed with the union of both.
+(``result_type()``). The types say the same: a fresh ticker builder is a ``Request[list[X]]``,
+and its ``symbol`` setter returns the same builder typed ``Request[X]`` (:class:`OneSymbol`), so
+``symbol_price_ticker().symbol("BTCUSDT").execute().result`` is one ``PriceTickerResult``.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, overload
 
 from ...enums import DepthLimit
 from .._models import BookTickerResult, OrderBookResult, PriceTickerResult
 from .._requests import LONG, STRING, Builds, Param, Request, Service
 from ._common import DOCS
 
-__all__ = ["MarketDataApi", "OrderBook", "SymbolOrderBookTicker", "SymbolPriceTicker"]
+__all__ = [
+    "MarketDataApi",
+    "OneSymbol",
+    "OrderBook",
+    "SymbolOrderBookTicker",
+    "SymbolPriceTicker",
+]
 
 X = TypeVar("X")
 
@@ -35,10 +43,34 @@ class OrderBook(Request[OrderBookResult]):
     )
 
 
-class _OneOrEvery(Request[Union[X, list[X]]]):
+class OneSymbol(Param[str]):
+    """The ``symbol`` param of a "one or every symbol" method: setting it narrows the result.
+
+    At run time it is a plain ``Param[str]`` (the setter returns the builder itself, whose
+    ``result_type()`` is then ``X``); for a type checker the setter returns ``Request[X]``
+    where the builder was a ``Request[list[X]]``.
+    """
+
+    @property
+    def value_type(self) -> Any:
+        """``str``: what the setter takes."""
+        return str
+
+    if TYPE_CHECKING:  # the types only; Param.__get__ does the work
+
+        @overload  # type: ignore[override]
+        def __get__(self, obj: None, owner: Any) -> Param[str]: ...
+
+        @overload
+        def __get__(self, obj: _OneOrEvery[X], owner: Any) -> Callable[[str], Request[X]]: ...
+
+        def __get__(self, obj: Any, owner: Any) -> Any: ...
+
+
+class _OneOrEvery(Request[list[X]]):
     """Base of the tickers: one ``X`` for a symbol, a ``list[X]`` of every symbol without."""
 
-    symbol = Param[str](STRING, doc="Only this symbol (one object); every symbol (a list).")
+    symbol = OneSymbol(STRING, doc="Only this symbol (one object); every symbol (a list).")
 
     def result_type(self) -> Any:
         """``X`` when ``symbol`` is set, ``list[X]`` when it is not."""

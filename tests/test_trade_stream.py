@@ -1,0 +1,96 @@
+"""``<symbol>@trade``: served live on ``/public`` though undocumented; every fill, typed.
+
+Over real sockets against the local exchange, which publishes a ``trade`` for every fill and,
+as Binance does now and then, a placeholder priced and sized 0 for a trade id spent without a
+fill (``set_trade_placeholders``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from binance_usdm_ws import AggregateTrade, Side, Trade, parse_stream_name
+from binance_usdm_ws.testing import LocalExchange
+
+from .test_local_market import market_order
+from .test_websocket_streams import streams  # noqa: F401 - the fixture
+
+D = Decimal
+
+
+def take(handle: Any, n: int) -> list[Any]:
+    items = [handle.get(timeout=10) for _ in range(n)]
+    assert all(item is not None for item in items), items
+    return items
+
+
+def test_every_fill_is_one_typed_trade_on_public(exchange: LocalExchange, streams, api):  # noqa: F811
+    exchange.set_trade_placeholders(0)
+    ws = streams()
+    trades = ws.public_api.trade_streams().symbol("BTCUSDT").execute()
+    aggs = ws.market_api.aggregate_trade_streams().symbol("BTCUSDT").execute()
+    assert sorted(exchange.market_subscriptions()) == [
+        ("market", ["btcusdt@aggTrade"]),
+        ("public", ["btcusdt@trade"]),
+    ]
+    market_order(api, Side.BUY, "2.500")  # two fills: 1 at 60000.10, 1.5 at 60001.00
+    got = take(trades, 2)
+    assert [type(t) for t in got] == [Trade, Trade]
+    assert [(t.price, t.quantity) for t in got] == [(D("60000.1"), D("1")), (D("60001"), D("1.5"))]
+    assert [(t.symbol, t.trade_type, t.is_buyer_maker, t.is_placeholder) for t in got] == [
+        ("BTCUSDT", "MARKET", False, False)
+    ] * 2
+    assert got[1].trade_id == got[0].trade_id + 1
+    assert got[0].raw["e"] == "trade" and got[0].trade_time == got[0].event_time
+    # one aggregate per fill here: the same trade ids
+    agg = take(aggs, 2)
+    assert [type(a) for a in agg] == [AggregateTrade] * 2
+    assert [a.first_trade_id for a in agg] == [t.trade_id for t in got]
+    assert [a.normal_quantity for a in agg] == [t.quantity for t in got]
+
+
+def test_placeholders_arrive_typed_and_recognisable_by_raw_name(
+    exchange: LocalExchange,
+    streams,  # noqa: F811
+    api,
+):
+    """A trade id spent without a fill arrives as a Trade priced and sized 0, in id order."""
+    exchange.set_trade_placeholders(1)  # every other id
+    ws = streams()
+    assert parse_stream_name("btcusdt@trade").model is Trade
+    handle = ws.subscribe(["btcusdt@trade"])  # a raw name routes to /public too
+    assert exchange.market_subscriptions() == [("public", ["btcusdt@trade"])]
+    market_order(api, Side.BUY, "2.500")
+    got = take(handle, 4)
+    assert [type(t) for t in got] == [Trade] * 4
+    assert [t.is_placeholder for t in got] == [True, False, True, False]
+    ids = [t.trade_id for t in got]
+    assert ids == list(range(ids[0], ids[0] + 4))  # no id is lost: the placeholder spent it
+    for placeholder in got[::2]:
+        assert (placeholder.price, placeholder.quantity) == (0, 0)
+        assert placeholder.trade_type == "NA" and placeholder.decode_problems == ()
+    fills = [t for t in got if not t.is_placeholder]
+    assert sum(t.quantity for t in fills) == D("2.5")
+
+
+def test_the_default_exchange_spends_one_id_in_a_hundred(exchange: LocalExchange, streams, api):  # noqa: F811
+    """By default, as measured on production (about 1 % of ids), placeholders come unasked."""
+    exchange.set_book("BTCUSDT", bids=[], asks=[(f"{60000 + i}.00", "0.010") for i in range(120)])
+    ws = streams()
+    handle = ws.public_api.trade_streams().symbol("BTCUSDT").execute()
+    market_order(api, Side.BUY, "1.200")  # 120 fills
+    got = take(handle, 121)
+    placeholders = [t for t in got if t.is_placeholder]
+    assert len(placeholders) == 1 and placeholders[0].trade_id % 100 == 0
+    assert sum(t.quantity for t in got) == D("1.2")
+
+
+def test_a_placeholder_is_not_a_trade_for_is_placeholder_only_when_both_are_zero():
+    base = {"e": "trade", "s": "BTCUSDT", "t": 5, "X": "MARKET"}
+    assert not Trade().is_placeholder  # nothing known: not said to be a placeholder
+    from binance_usdm_ws import decode_market_event
+
+    assert decode_market_event({**base, "p": "0", "q": "0"}).is_placeholder
+    assert not decode_market_event({**base, "p": "0", "q": "0.001"}).is_placeholder
+    assert not decode_market_event({**base, "p": "1.5", "q": "0"}).is_placeholder
