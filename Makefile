@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
+MUTATE_STAMP := $(VENV)/.mutate-installed
 
-.PHONY: demo test bench lint soak docs dist clean
+.PHONY: demo test bench lint soak docs dist mutate clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +30,22 @@ $(DOCS_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[docs]'
 	touch $(DOCS_STAMP)
 
-# The API reference (docs/_build/html/index.html); any Sphinx warning fails the build.
+# The API reference (docs/_build/html/index.html); any Sphinx warning fails the build. Then
+# every page is opened in headless Chromium at 1280 px: no sideways overflow, none over 300 KB
+# (docs/check_pages.py; it installs Debian's chromium + chromium-driver when they are missing).
 docs: $(DOCS_STAMP)
+	rm -rf docs/_build/html
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	$(PY) docs/check_pages.py docs/_build/html --width 1280 --max-kb 300
+
+$(MUTATE_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[mutate]'
+	touch $(MUTATE_STAMP)
+
+# Mutation testing of the critical modules (not in CI: minutes per module). MODULES=outcome
+# redact ... picks some; JOBS=2 runs two modules at once. Prints killed/total and survivors.
+mutate: $(MUTATE_STAMP)
+	$(PY) tools/mutate.py -j $${JOBS:-1} $(MODULES)
 
 # The wheel and the sdist in dist/, built as a user's pip would (isolated), checked by twine.
 dist: $(STAMP)
@@ -40,10 +54,10 @@ dist: $(STAMP)
 	$(PY) -m twine check --strict dist/*
 
 lint: $(STAMP)
-	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks docs/conf.py
-	$(PY) -m ruff format --check binance_usdm_ws tests examples benchmarks docs/conf.py
+	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks tools docs/conf.py docs/check_pages.py
+	$(PY) -m ruff format --check binance_usdm_ws tests examples benchmarks tools docs/conf.py docs/check_pages.py
 	$(PY) -m mypy binance_usdm_ws
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache docs/_build docs/api
+	rm -rf $(VENV) .mutate build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache docs/_build docs/api
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -8,7 +8,7 @@ from typing import Optional, Union
 
 from ._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
 from ._core._scheduler import Scheduler
-from .errors import InvalidRequest
+from .errors import ClientClosed, InvalidRequest
 from .websocket_api._websocket_api import WebsocketApi
 from .websocket_streams._client import WebsocketStreams
 from .websocket_streams._enums import DepthUpdateSpeed
@@ -34,7 +34,9 @@ class BinanceDerivativesTradingUsdsFuturesClient:
     Threads run only while there is something to serve: ``close_websocket_connection()``
     alone (the Go connector's way to finish) ends every thread of the client once its user
     data streams are closed, and ``connect()`` may follow. ``close()`` also closes the
-    streams, and is final.
+    streams, and is final: every entry point after it (``websocket_streams``,
+    ``local_order_book(s)``, ``user_data_stream()``, WS API calls and ``connect()``) raises
+    ``ClientClosed`` at once and opens nothing.
 
     Raises:
         InvalidRequest: neither configuration is given, or a key cannot be loaded.
@@ -55,6 +57,7 @@ class BinanceDerivativesTradingUsdsFuturesClient:
         self._streams: list[UserDataStream] = []
         self._websocket_streams: Optional[WebsocketStreams] = None
         self._order_books: Optional[OrderBookManager] = None
+        self._closed = False
 
     @property
     def websocket_api(self) -> WebsocketApi:
@@ -77,7 +80,9 @@ class BinanceDerivativesTradingUsdsFuturesClient:
 
         Raises:
             InvalidRequest: the client has no ``websocket_streams`` configuration.
+            ClientClosed: the client is closed.
         """
+        self._check_open()
         config = self.websocket_streams_config
         if config is None:
             raise InvalidRequest("this client has no websocket_streams configuration")
@@ -131,7 +136,9 @@ class BinanceDerivativesTradingUsdsFuturesClient:
 
         Raises:
             InvalidRequest: as :meth:`local_order_book`; ``weight_share`` not in (0, 1].
+            ClientClosed: the client is closed.
         """
+        self._check_open()
         if weight_share is not None and not 0 < weight_share <= 1:
             raise InvalidRequest(
                 f"weight_share: expected a fraction in (0, 1], got {weight_share!r}",
@@ -147,23 +154,37 @@ class BinanceDerivativesTradingUsdsFuturesClient:
             symbols, limit=limit, levels=levels, update_speed=update_speed
         )
 
-    def user_data_stream(self) -> UserDataStream:
+    def user_data_stream(self, *, events: Optional[Iterable[str]] = None) -> UserDataStream:
         """A user data stream of the account: typed events, kept alive and reconnected.
 
         ``with client.user_data_stream() as stream: for event in stream: ...`` — entering
         starts a listenKey over the WS API (which must be connected) and opens
-        ``<streams base>/private/ws/<listenKey>``; leaving stops the key and closes the
+        ``<streams base>/private/ws?listenKey=<listenKey>`` (the configuration's
+        ``user_data_url`` chooses another form); leaving stops the key and closes the
         socket. See :class:`UserDataStream`. The account has one listenKey: open one stream
         per account (a second one would share, and on close stop, the same key).
 
+        Args:
+            events: an allow list of event types (``e`` values), e.g.
+                ``["ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"]``: Binance then sends only those
+                (``&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE``). ``listenKeyExpired`` is
+                always added, and a log line says so: Binance leaves it out of a filter that
+                does not list it, and the stream needs it to replace an expired key. None
+                (default): every event. Needs ``user_data_url="query"``.
+
         Raises:
             InvalidRequest: the client has no ``websocket_streams`` or ``websocket_api``
-                configuration.
+                configuration; ``events`` is empty, a str, holds a name that is not an event
+                type, or is given with another ``user_data_url`` than ``"query"``.
+            ClientClosed: the client is closed.
         """
+        self._check_open()
         config = self.websocket_streams_config
         if config is None:
             raise InvalidRequest("this client has no websocket_streams configuration")
-        stream = UserDataStream(self.websocket_api, config, self._scheduler, self._forget)
+        stream = UserDataStream(
+            self.websocket_api, config, self._scheduler, self._forget, events=events
+        )
         self._streams.append(stream)
         return stream
 
@@ -171,8 +192,15 @@ class BinanceDerivativesTradingUsdsFuturesClient:
         if stream in self._streams:
             self._streams.remove(stream)
 
+    def _check_open(self) -> None:
+        """The guard of every entry point: ``close()`` is final."""
+        if self._closed:
+            raise ClientClosed()
+
     def close(self) -> None:
-        """Close every connection and stop every thread of this client. Idempotent."""
+        """Close every connection and stop every thread of this client. Idempotent and final:
+        every entry point raises ``ClientClosed`` afterwards."""
+        self._closed = True
         for stream in list(self._streams):  # first: their close stops the key over the WS API
             stream.close()
         if self._order_books is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 import attrs
 
@@ -45,6 +45,18 @@ def _positive(instance: Any, attribute: Any, value: Any) -> None:
 def _mode(instance: Any, attribute: Any, value: Any) -> None:
     if value not in ("single", "pool"):
         raise InvalidRequest('mode: must be "single" or "pool"', param="mode")
+
+
+#: The user data stream URL forms (``ConfigurationWebsocketStreams.user_data_url``).
+USER_DATA_URL_FORMS = ("query", "path", "subscribe")
+
+
+def _user_data_url(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in USER_DATA_URL_FORMS:
+        raise InvalidRequest(
+            f'user_data_url: must be "query", "path" or "subscribe", got {value!r}',
+            param="user_data_url",
+        )
 
 
 def _url(instance: Any, attribute: Any, value: Any) -> None:
@@ -237,6 +249,21 @@ class ConfigurationWebsocketStreams(_Network):
         rotation_interval: replace the stream connection, make-before-break, after this many
             seconds (Binance closes connections after 24 h). ``None`` disables it.
 
+    User data stream (``client.user_data_stream()``):
+        user_data_url: how the listenKey reaches Binance, the same for the first socket,
+            reconnects, rotations and a replaced key:
+
+            * ``"query"`` (default): ``<base>/private/ws?listenKey=<key>`` (with
+              ``&events=...`` when the stream has an ``events`` filter), the form of Binance's
+              2026 change notice, measured delivering on production;
+            * ``"path"``: ``<base>/private/ws/<key>``, the form of the Connect page; reported
+              to accept the socket and deliver nothing on production since 2026-04-23;
+            * ``"subscribe"``: ``<base>/private/stream``, then ``SUBSCRIBE ["<key>"]`` (as the
+              official connectors do); events arrive in the combined envelope, unwrapped here.
+
+            Switch it if Binance (or the testnet) serves another form than production does
+            today: a stream on a form that does not deliver stays connected and silent.
+
     Market streams (``client.websocket_streams``):
         timeout: seconds ``execute()``/``subscribe()`` wait for the ``SUBSCRIBE``
             acknowledgement (then ``RequestTimeout``); ``None`` waits forever.
@@ -247,6 +274,17 @@ class ConfigurationWebsocketStreams(_Network):
             messages per second, pongs included, hence 5 by default).
         max_streams_per_subscribe: stream names per ``SUBSCRIBE``/``UNSUBSCRIBE`` frame; longer
             lists are sent in chunks, paced.
+        stream_silence_factor: a stream with a cadence is silent after this many of its periods
+            without a frame (default 5: one or two missed frames happen, five in a row do not);
+            then it is reported on its handles (``StreamSilent``), resubscribed, and its socket
+            replaced if that did not help. 0 disables the cadence watch (a handle's
+            ``silence_timeout`` still applies).
+        stream_silence_floor: seconds a stream published on a clock (mark prices, indexes,
+            trading sessions) may be silent in any case (default 5: above what a lost packet's
+            TCP retransmissions or a paused process take).
+        stream_quiet_floor: the same for streams Binance publishes only when something changed
+            (klines, tickers, partial depth, all-market arrays), which a quiet market leaves
+            silent (default 60 s; raise it for illiquid symbols; 0 does not watch them).
     """
 
     __doc__ = (__doc__ or "") + _NETWORK_DOC
@@ -262,7 +300,13 @@ class ConfigurationWebsocketStreams(_Network):
     reconnect_max_delay: float = attrs.field(default=30.0, validator=_non_negative)
     queue_size: int = attrs.field(default=10_000, validator=_non_negative)
     rotation_interval: Optional[float] = attrs.field(default=23 * 3600.0, validator=_non_negative)
+    user_data_url: Literal["query", "path", "subscribe"] = attrs.field(
+        default="query", validator=_user_data_url
+    )
     timeout: Optional[float] = attrs.field(default=5.0, validator=_non_negative)
     max_streams_per_connection: int = attrs.field(default=1024, validator=_positive)
     max_control_messages_per_second: int = attrs.field(default=5, validator=_positive)
     max_streams_per_subscribe: int = attrs.field(default=200, validator=_positive)
+    stream_silence_factor: float = attrs.field(default=5.0, validator=_non_negative)
+    stream_silence_floor: float = attrs.field(default=5.0, validator=_non_negative)
+    stream_quiet_floor: float = attrs.field(default=60.0, validator=_non_negative)

@@ -45,6 +45,7 @@ from ._core._redact import mask
 __all__ = [
     "BadRequest",
     "BinanceWsError",
+    "ClientClosed",
     "ConnectionClosed",
     "DecodeError",
     "ExecutionStatusUnknown",
@@ -187,6 +188,16 @@ class ConnectionClosed(BinanceWsError):
         if self.outcome_unknown:
             text += " (outcome unknown: the request was sent; query the order to confirm)"
         return text
+
+
+class ClientClosed(ConnectionClosed):
+    """Raised by every entry point of a client after its ``close()``, which is final: market
+    and user data streams, local order books, WS API calls and ``connect()``; also by a
+    ``WebsocketStreams`` after its own ``close()``. Nothing was opened or sent: make a new
+    client."""
+
+    def __init__(self, message: str = "the client is closed: make a new client", **kw: Any):
+        super().__init__(message, **kw)
 
 
 class TlsError(ConnectionClosed):

@@ -25,7 +25,7 @@ def exchange() -> Iterator[LocalExchange]:
     """A fresh local exchange per test (fast to start: one thread, one listening socket)."""
     # Pings every second and, like Binance (which allows 10 minutes), a deadline for the pong:
     # a client that stops answering pings is dropped after 3 s, so every test would see it.
-    with LocalExchange(ping_interval=1.0, ping_timeout=3.0) as ex:
+    with LocalExchange(quiet=True, ping_interval=1.0, ping_timeout=3.0) as ex:
         yield ex
 
 

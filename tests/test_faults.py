@@ -206,7 +206,7 @@ def test_rate_limited_then_banned_backs_off(make_client, exchange):
 
 def _outage_client(**overrides):
     """A client whose exchange is then stopped for good: an outage that does not end."""
-    with LocalExchange() as ex:
+    with LocalExchange(quiet=True) as ex:
         cfg = ConfigurationWebsocketApi(
             base_path=ex.ws_api_url,
             api_key=ex.api_key,
@@ -254,7 +254,7 @@ def test_gives_up_after_attempts():
 
 def test_server_24h_limit_is_survived():
     """The server's lifetime close (24 h on Binance, 1 s here): reconnect and log on again."""
-    with LocalExchange(max_connection_age=1.0) as ex:
+    with LocalExchange(quiet=True, max_connection_age=1.0) as ex:
         cfg = ConfigurationWebsocketApi(
             base_path=ex.ws_api_url,
             api_key=ex.api_key,

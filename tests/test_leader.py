@@ -30,7 +30,7 @@ METHOD = "ticker.price"
 @pytest.fixture
 def pinging() -> Iterator[LocalExchange]:
     """An exchange that pings every 50 ms and drops a client that leaves one unanswered 1 s."""
-    with LocalExchange(ping_interval=0.05, ping_timeout=1.0) as ex:
+    with LocalExchange(quiet=True, ping_interval=0.05, ping_timeout=1.0) as ex:
         yield ex
 
 
@@ -253,7 +253,7 @@ def test_replies_read_with_the_leaders_own_are_delivered_before_it_returns():
     pings and no heartbeat nothing else arrives that would make the reader look again. Done
     many times, so that the two replies often share one read.
     """
-    with LocalExchange(ping_interval=None) as ex:
+    with LocalExchange(quiet=True, ping_interval=None) as ex:
         client = connect(ex, heartbeat_interval=None, timeout=3.0)
         try:
             conn = client.websocket_api.connection

@@ -496,7 +496,7 @@ def test_order_rate_limit_is_rate_limited_not_unknown(make_client):
     from binance_usdm_ws import RateLimited
     from binance_usdm_ws.testing import LocalExchange
 
-    with LocalExchange(enforce_rate_limits=True, order_limit_per_10s=1) as limited:
+    with LocalExchange(quiet=True, enforce_rate_limits=True, order_limit_per_10s=1) as limited:
         client = make_client(
             base_path=limited.ws_api_url, api_key=limited.api_key, api_secret=limited.api_secret
         )
@@ -512,7 +512,7 @@ def test_strict_exchange_accepts_every_frame(make_client):
     """An exchange that rejects unknown params and wrong JSON types accepts all our frames."""
     from binance_usdm_ws.testing import LocalExchange
 
-    with LocalExchange(strict_params=True) as strict:
+    with LocalExchange(quiet=True, strict_params=True) as strict:
         client = make_client(
             base_path=strict.ws_api_url, api_key=strict.api_key, api_secret=strict.api_secret
         )

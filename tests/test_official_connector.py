@@ -157,7 +157,7 @@ async def scenario(ex: LocalExchange) -> dict[str, Any]:
 
 
 def test_official_connector_streams_and_api_against_local_exchange() -> None:
-    with LocalExchange() as ex:
+    with LocalExchange(quiet=True) as ex:
         got = asyncio.run(scenario(ex))
 
     # One base URL: the official client derives every route's `/stream` path from it.

@@ -21,6 +21,7 @@ import pytest
 from binance_usdm_ws import (
     BinanceDerivativesTradingUsdsFuturesClient,
     BookNotSynced,
+    BookRefused,
     BookResync,
     BookUpdate,
     ConfigurationWebsocketApi,
@@ -31,6 +32,7 @@ from binance_usdm_ws import (
     OrderType,
     Side,
     StreamGap,
+    SubscriptionRejected,
     TimeInForce,
 )
 from binance_usdm_ws.testing import LocalExchange
@@ -178,10 +180,9 @@ def test_random_order_flow_keeps_the_book_equal_to_the_exchange(exchange, client
 
 
 def test_reads_before_sync_raise_or_return_none(exchange, client):
-    exchange.depth.hold("BTCUSDT")  # no diff reaches the client
+    exchange.faults.delay("depth", 1.0)  # the snapshot is on its way: not synced yet
     book = client.local_order_book("BTCUSDT", limit=100)
-    # Subscribed and snapshotted, but no diff has joined the snapshot yet: not synced.
-    wait_until(lambda: book.snapshots == 1)
+    wait_until(lambda: any(r.method == "depth" for r in exchange.requests))
     assert not book.synced and book.last_update_id is None
     for read in (book.best_bid, book.best_ask, book.bids, book.asks, book.snapshot):
         with pytest.raises(BookNotSynced) as info:
@@ -190,15 +191,51 @@ def test_reads_before_sync_raise_or_return_none(exchange, client):
         assert read(strict=False) is None
     with pytest.raises(BookNotSynced):
         book.wait_synced(timeout=0.05)
-    touch(exchange, "BTCUSDT", random.Random(1), Decimal("60000"))
-    exchange.depth.publish_changes()
-    exchange.depth.release("BTCUSDT")
     book.wait_synced(timeout=10)
     assert_equal_to_exchange(exchange, book)
     book.close()
     with pytest.raises(BookNotSynced) as info:
         book.best_bid()
     assert info.value.reason == "closed"
+
+
+def test_a_quiet_book_is_synced_at_its_snapshot(exchange, client):
+    """No diff comes on a still market: the book is in sync at the snapshot (the subscription
+    was acknowledged before it was asked for), announced by a whole-book update."""
+    book = client.local_order_book("BTCUSDT")
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    book.wait_synced(timeout=10)
+    at = assert_equal_to_exchange(exchange, book)
+    assert (book.snapshots, book.resyncs) == (1, 0)
+    touch(exchange, "BTCUSDT", random.Random(11), Decimal("60000"))
+    settle(exchange, book)  # the next diff joins it
+    assert book.last_update_id > at and book.resyncs == 0
+    assert_equal_to_exchange(exchange, book)
+    first = changes[0]
+    assert isinstance(first, BookUpdate) and first.snapshot
+    assert first.first_update_id == first.last_update_id == at
+
+
+def test_a_diff_missed_after_a_quiet_snapshot_resyncs(exchange, client):
+    """Synced at the snapshot with no diff: a diff lost before the next one cannot hide — the
+    next diff does not join the snapshot, and the book resyncs to the exchange's book."""
+    book = client.local_order_book("BTCUSDT")
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    at = book.wait_synced(timeout=10).last_update_id
+    rng = random.Random(12)
+    exchange.depth.skip_next("BTCUSDT")
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    assert exchange.depth.skipped["BTCUSDT"]
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert (resync.reason, resync.expected) == ("gap", at)
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert book.resyncs == 1
 
 
 def test_bad_arguments_are_refused_before_anything_is_sent(exchange, client):
@@ -226,6 +263,9 @@ def synced_book(exchange, client, symbol="BTCUSDT", **options):
     book.on_any(changes.append)
     touch(exchange, symbol, random.Random(2), Decimal("60000"))
     book.wait_synced(timeout=10)
+    # The book may be synced at its snapshot with older diffs still on the way: one more diff,
+    # applied from the stream, means every earlier one has come (and counted as old).
+    touch(exchange, symbol, random.Random(20), Decimal("60000"))
     settle(exchange, book)
     return book, changes
 
@@ -270,7 +310,7 @@ def test_a_snapshot_older_than_the_stream_is_fetched_again(exchange, client):
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
 
 
-def test_a_snapshot_newer_than_the_stream_waits_for_the_stream(exchange, client):
+def test_a_snapshot_newer_than_the_stream_syncs_and_the_late_diffs_are_old(exchange, client):
     rng = random.Random(5)
     watcher = client.websocket_streams.subscribe(["btcusdt@depth"])  # the exchange publishes
     touch(exchange, "BTCUSDT", rng, Decimal("60000"))
@@ -281,10 +321,14 @@ def test_a_snapshot_newer_than_the_stream_waits_for_the_stream(exchange, client)
         exchange.depth.publish_changes()
     assert exchange.depth.held("BTCUSDT") == 3
     book = client.local_order_book("BTCUSDT")
-    wait_until(lambda: book.snapshots == 1)  # its lastUpdateId is ahead of every diff sent
-    assert not book.synced
-    assert exchange.depth.release("BTCUSDT") == 3
+    # Its lastUpdateId is ahead of every diff sent: in sync at the snapshot.
     book.wait_synced(timeout=10)
+    at = assert_equal_to_exchange(exchange, book)
+    assert exchange.depth.release("BTCUSDT") == 3
+    wait_until(lambda: book.duplicates >= 3)  # every held diff is older than the book
+    assert book.last_update_id == at
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    settle(exchange, book)
     assert_equal_to_exchange(exchange, book)
     assert (book.snapshots, book.stale_snapshots, book.resyncs) == (1, 0, 0)  # never refetched
     assert sum(1 for r in exchange.requests if r.method == "depth") == 1
@@ -326,14 +370,16 @@ def test_a_dropped_connection_resyncs_on_the_new_socket(exchange, client):
     assert changes[gap_at + 1].reason == "reconnect"
 
 
-def test_a_crossed_book_resyncs(exchange, client):
+@pytest.mark.parametrize("above", [Decimal(0), TICK], ids=["locked", "crossed"])
+def test_a_crossed_or_locked_book_resyncs(exchange, client, above):
+    """best bid == best ask (locked) is as impossible as best bid > best ask (crossed)."""
     book, changes = synced_book(exchange, client)
     u = book.last_update_id
     ask = book.best_ask()
     assert u is not None and ask is not None
     crossing = {
         "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
-        "b": [[str(ask.price + TICK), "1.000"]], "a": [],
+        "b": [[str(ask.price + above), "1.000"]], "a": [],
     }  # fmt: skip
     exchange.publish("btcusdt@depth@100ms", crossing)
     resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
@@ -368,31 +414,75 @@ def test_a_delivery_overflow_resyncs(exchange):
 
 
 def test_levels_are_kept_within_the_depth_by_numeric_order(exchange, client):
-    book = client.local_order_book("BTCUSDT", limit=5, levels=5)
     ladder = [(Decimal("9999.9") - i, Decimal(1)) for i in range(12)]  # 9999.9 ... 9988.9
-    exchange.set_book("BTCUSDT", ladder, [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)])
+    asks = [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)]
+    exchange.set_book("BTCUSDT", ladder, asks)
+    book = client.local_order_book("BTCUSDT", limit=5, levels=5)
     book.wait_synced(timeout=10)
     settle(exchange, book)
     view = book.snapshot()
     assert view is not None
     assert [lv.price for lv in view.bids] == [Decimal("9999.9") - i for i in range(5)]
     assert [lv.price for lv in view.asks] == [Decimal("10000.1") + i for i in range(5)]
-    # A level beyond the kept depth is unknown, never shown: the best five stay exact.
-    exchange.set_book(
-        "BTCUSDT", ladder[1:], [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)]
-    )
+    # The best bid goes: the four below it are still known; the sixth level (9994.9) is beyond
+    # what the cut snapshot showed, unknown, and never shown.
+    exchange.set_book("BTCUSDT", ladder[1:], asks)
     settle(exchange, book)
-    bids = book.bids()
-    assert bids is not None and [lv.price for lv in bids][:4] == [
-        Decimal("9998.9") - i for i in range(4)
-    ]
-    assert len(bids) <= 5
+    assert [lv.price for lv in book.bids()] == [Decimal("9998.9") - i for i in range(4)]
+    assert [lv.price for lv in book.asks()] == [Decimal("10000.1") + i for i in range(5)]
+
+
+def test_a_snapshot_of_exactly_limit_levels_is_cut(exchange, client):
+    """``limit`` levels back means there may be more: the last one is the horizon, and a
+    change beyond it is not stored even when more levels are kept (``levels`` > ``limit``)."""
+    ladder = [(Decimal("9999.9") - i, Decimal(1)) for i in range(12)]
+    asks = [(Decimal("10000.1") + i, Decimal(1)) for i in range(12)]
+    exchange.set_book("BTCUSDT", ladder, asks)
+    book = client.local_order_book("BTCUSDT", limit=5, levels=20)
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+    assert len(book.bids()) == 5 and len(book.asks()) == 5
+    u = book.last_update_id
+    assert u is not None
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
+        # at the horizon (known: applied), and beyond it (unknown: not stored)
+        "b": [["9995.9", "7"], ["9990.0", "1"]], "a": [["10004.1", "8"], ["10010.0", "1"]],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)
+    wait_until(lambda: book.last_update_id == u + 1)
+    bids, asks_now = book.bids(), book.asks()
+    assert [lv.price for lv in bids] == [Decimal("9999.9") - i for i in range(5)]
+    assert bids[-1].quantity == 7 and asks_now[-1].quantity == 8
+    assert [lv.price for lv in asks_now] == [Decimal("10000.1") + i for i in range(5)]
+
+
+def test_a_snapshot_joins_the_next_diff_by_its_pu(exchange, client):
+    """The first diff after the snapshot may start after it (U > lastUpdateId, futures ids
+    skip): ``pu == lastUpdateId`` alone joins it — no refetch, no resync."""
+    touch(exchange, "BTCUSDT", random.Random(17), Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.hold("BTCUSDT")  # the exchange's own diffs stay back
+    book = client.local_order_book("BTCUSDT")
+    book.wait_synced(timeout=10)  # in sync at its snapshot: nothing newer was buffered
+    last = book.last_update_id
+    assert last is not None
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": last + 3, "u": last + 5,
+        "pu": last, "b": [["59000.00", "7.000"]], "a": [],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)
+    wait_until(lambda: book.last_update_id == last + 5)
+    assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
+    assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
+    exchange.depth.clear()
 
 
 def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
     symbols = [f"S{i:02d}USDT" for i in range(50)]
     # 50 snapshots of weight 2 = 100 > the 60 a window allows: the scheduler must spread them.
     with LocalExchange(
+        quiet=True,
         ping_interval=1.0,
         enforce_rate_limits=True,
         weight_limit_per_minute=60,
@@ -472,6 +562,7 @@ def test_the_example_prints_best_bid_ask_and_spread_live():
 def test_resyncs_go_before_first_syncs(no_thread_leak):
     # Two snapshots of weight 2 per 2-second window: first syncs of five books must queue.
     with LocalExchange(
+        quiet=True,
         ping_interval=1.0,
         enforce_rate_limits=True,
         weight_limit_per_minute=8,
@@ -568,6 +659,7 @@ def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
     # The user's own calls have used 95 of the window's 100: snapshots must wait for the next
     # window rather than take the count past the limit (a 429).
     with LocalExchange(
+        quiet=True,
         ping_interval=1.0,
         enforce_rate_limits=True,
         weight_limit_per_minute=100,
@@ -599,3 +691,67 @@ def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
                 worker.join()
             assert client._order_books.scheduler.rate_limited == 0  # type: ignore[union-attr]
             account.account_information().execute()  # and the user's next call still fits
+
+
+def depth_requests(exchange: LocalExchange, symbol: str) -> int:
+    return sum(1 for r in exchange.requests if r.method == "depth" and r.params["symbol"] == symbol)
+
+
+def test_an_unknown_symbol_fails_its_book_at_once_and_the_others_sync(exchange, client):
+    """-1121 to a book's ``depth`` is final: ``wait_synced`` raises ``BookRefused`` with the
+    server's status, code and msg (no retry); the other books of the call sync."""
+    books = client.local_order_books(["BTCUSDT", "NOPEUSDT", "ETHUSDT"])
+    with pytest.raises(BookRefused) as info:
+        books.wait_synced(timeout=20)
+    refusal = info.value
+    assert isinstance(refusal, BookNotSynced) and refusal.reason == "refused"
+    assert (refusal.symbol, refusal.status, refusal.code) == ("NOPEUSDT", 400, -1121)
+    assert refusal.msg == "Invalid symbol." and "-1121" in str(refusal)
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        assert_equal_to_exchange(exchange, books[symbol].wait_synced(timeout=10))
+    with pytest.raises(BookRefused) as again:
+        books["NOPEUSDT"].wait_synced(timeout=10)
+    assert again.value.code == -1121
+    with pytest.raises(BookRefused):
+        books["NOPEUSDT"].best_bid()
+    assert books["NOPEUSDT"].best_bid(strict=False) is None
+    touch(exchange, "BTCUSDT", random.Random(13), Decimal("60000"))
+    settle(exchange, books["BTCUSDT"])
+    assert depth_requests(exchange, "NOPEUSDT") == 1  # never asked again
+    books.close()
+
+
+def test_a_single_unknown_symbol_book_raises_the_servers_error(exchange, client):
+    book = client.local_order_book("nopeusdt")
+    with pytest.raises(BookRefused) as info:
+        book.wait_synced(timeout=20)
+    assert (info.value.code, info.value.msg) == (-1121, "Invalid symbol.")
+    assert info.value.__cause__ is info.value.error
+
+
+def test_a_rejected_subscription_fails_the_call_with_the_servers_error(exchange, client):
+    exchange.market.reject.append((2, "Invalid request: refused"))
+    with pytest.raises(SubscriptionRejected) as info:
+        client.local_order_books(["BTCUSDT", "ETHUSDT"])
+    assert (info.value.code, info.value.msg) == (2, "Invalid request: refused")
+    assert depth_requests(exchange, "BTCUSDT") == 0  # nothing asked for a book that has no stream
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)  # the next one works
+    assert_equal_to_exchange(exchange, book)
+
+
+def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(exchange, client):
+    """Consumption may start before or after the book syncs (a race under load, which made
+    ``test_a_missing_diff…`` flaky): either way its first item is the whole book, then diffs
+    that continue it."""
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    at = book.last_update_id
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    touch(exchange, "BTCUSDT", random.Random(14), Decimal("60000"))
+    settle(exchange, book)
+    wait_until(lambda: len(changes) >= 2)
+    first, second = changes[:2]
+    assert isinstance(first, BookUpdate) and first.snapshot and first.last_update_id == at
+    assert (first.bids, first.asks) == published(exchange, "BTCUSDT", at)
+    assert isinstance(second, BookUpdate) and not second.snapshot
+    assert second.previous_update_id == at

@@ -204,7 +204,7 @@ def ca() -> trustme.CA:
 def tls_exchange(ca: trustme.CA, *names: str) -> LocalExchange:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert(*names).configure_cert(context)
-    return LocalExchange(ping_interval=None, ssl_context=context)
+    return LocalExchange(quiet=True, ping_interval=None, ssl_context=context)
 
 
 def test_wss_with_a_custom_ca_bundle_and_ssl_context(ca, tmp_path, proxy):

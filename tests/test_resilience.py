@@ -195,7 +195,7 @@ def test_stream_reconnect_backoff_doubles_up_to_the_cap():
         StreamGap,
     )
 
-    with LocalExchange() as exchange:
+    with LocalExchange(quiet=True) as exchange:
         client = BinanceDerivativesTradingUsdsFuturesClient(
             websocket_api=ConfigurationWebsocketApi(
                 base_path=exchange.ws_api_url, api_key=exchange.api_key

@@ -73,7 +73,7 @@ def test_no_secret_anywhere_over_a_real_session(caplog):
     caplog.set_level(logging.DEBUG)
     shown: list[str] = []  # every repr and exception message of the session
     keys: list[str] = []
-    with LocalExchange() as ex:
+    with LocalExchange(quiet=True) as ex:
         api = ConfigurationWebsocketApi(
             base_path=ex.ws_api_url, api_key=ex.api_key, api_secret=ex.api_secret, timeout=5.0
         )
@@ -161,7 +161,7 @@ def run_example(ex: LocalExchange, script: Path, *args: str) -> str:
 )
 def test_example_output_masks_keys(examples):
     """An example that shows a listenKey or the API key prints its first 4 characters only."""
-    with LocalExchange() as ex:
+    with LocalExchange(quiet=True) as ex:
         folder = ROOT / "examples" / "websocket_api" / "user_data_streams"
         for example in examples:
             out = run_example(ex, folder / f"{example}.py")
@@ -178,7 +178,7 @@ def test_demo_output_masks_keys(capsys, caplog):
     finally:
         sys.path.remove(str(ROOT / "examples"))
     caplog.set_level(logging.DEBUG)
-    with LocalExchange() as ex:
+    with LocalExchange(quiet=True) as ex:
         demo.run(ex)
         secrets = [*ex.issued_listen_keys, ex.api_key, ex.api_secret]
         secrets += [r.params["signature"] for r in ex.requests if "signature" in r.params]

@@ -223,15 +223,17 @@ def render_builders() -> str:
     from binance_usdm_ws import MarketApi, PublicApi
 
     rows = [
-        "| Service | Builder method | Builder class (Go method) | Stream name | Route | Item |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| Service | Builder method | Builder class (Go method) | Stream name | Route | Item "
+        "| Cadence |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for service, cls in (("market_api", MarketApi), ("public_api", PublicApi)):
         for name in sorted(n for n in dir(cls) if not n.startswith("_")):
             b = type(getattr(cls(), name)())
             rows.append(
                 f"| `{service}` | `{name}()` | `{b.__name__}` | `{b.method}` "
-                f"| `/{b.route.value}` | `{b.model.__name__}` |"
+                f"| `/{b.route.value}` | `{b.model.__name__}` "
+                f"| {'event-driven' if b.cadence is None else b.cadence.text()} |"
             )
     return "\n".join(rows)
 

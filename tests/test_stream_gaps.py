@@ -24,7 +24,7 @@ from .conftest import wait_until
 @pytest.fixture
 def ex() -> Iterator[LocalExchange]:
     # No server pings: the only frames a stream receives are the events a test pushes.
-    with LocalExchange(ping_interval=None) as exchange:
+    with LocalExchange(quiet=True, ping_interval=None) as exchange:
         yield exchange
 
 

@@ -54,7 +54,7 @@ def sdk_threads() -> list[str]:
 
 @pytest.fixture
 def ex():
-    with LocalExchange() as exchange:
+    with LocalExchange(quiet=True) as exchange:
         yield exchange
 
 
@@ -212,11 +212,12 @@ def test_events_arrive_in_order(ex, client):
         assert got == list(range(300))
 
 
-def test_stream_url_is_the_routed_private_path(ex, client):
-    """The socket is opened on <streams base>/private/ws/<listenKey>."""
+def test_stream_url_is_the_routed_private_query_form(ex, client):
+    """By default the socket is opened on <streams base>/private/ws?listenKey=<listenKey>."""
     with client.user_data_stream() as stream:
         assert stream.connection is not None
-        assert stream.connection.url == f"{ex.streams_url}/private/ws/{stream.listen_key}"
+        url = f"{ex.streams_url}/private/ws?listenKey={stream.listen_key}"
+        assert stream.connection.url == url
         assert methods(ex).count("userDataStream.start") == 1
 
 
@@ -552,7 +553,7 @@ def test_fault_during_event_flow_keeps_order_and_marks_the_gap(ex, client, fault
 def test_server_closing_at_24_hours_is_survived():
     """When the server ends the connections at their 24-hour age, the stream comes back on
     the same key (kept alive all along) with a reconnect gap."""
-    with LocalExchange(max_connection_age=24 * 3600) as ex:
+    with LocalExchange(quiet=True, max_connection_age=24 * 3600) as ex:
         with stream_client(ex, keepalive_interval=0.05, rotation_interval=None) as client:
             with client.user_data_stream() as stream:
                 started(ex, stream)

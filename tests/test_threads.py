@@ -46,7 +46,7 @@ def all_ended() -> None:
 
 @pytest.fixture
 def ex() -> Iterator[LocalExchange]:
-    with LocalExchange() as exchange:
+    with LocalExchange(quiet=True) as exchange:
         yield exchange
 
 

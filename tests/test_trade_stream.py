@@ -10,7 +10,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from binance_usdm_ws import AggregateTrade, Side, Trade, parse_stream_name
+import pytest
+
+from binance_usdm_ws import (
+    AggregateTrade,
+    BinanceDerivativesTradingUsdsFuturesClient,
+    ConfigurationWebsocketStreams,
+    Side,
+    Trade,
+    parse_stream_name,
+)
 from binance_usdm_ws.testing import LocalExchange
 
 from .test_local_market import market_order
@@ -94,3 +103,57 @@ def test_a_placeholder_is_not_a_trade_for_is_placeholder_only_when_both_are_zero
     assert decode_market_event({**base, "p": "0", "q": "0"}).is_placeholder
     assert not decode_market_event({**base, "p": "0", "q": "0.001"}).is_placeholder
     assert not decode_market_event({**base, "p": "1.5", "q": "0"}).is_placeholder
+
+
+def test_the_live_market_publishes_trades_and_placeholders_by_default():
+    """The default local exchange trades by itself: @trade shows its fills and placeholders."""
+    with LocalExchange(seed=7) as live:
+        live.set_trade_placeholders(5)  # sooner than the default 1 in 100
+        config = ConfigurationWebsocketStreams(base_path=live.streams_url)
+        with BinanceDerivativesTradingUsdsFuturesClient(websocket_streams=config) as client:
+            ws = client.websocket_streams
+            handle = ws.public_api.trade_streams().symbol("BTCUSDT").execute()
+            got: list[Trade] = []
+            while not (
+                any(t.is_placeholder for t in got) and sum(not t.is_placeholder for t in got) >= 3
+            ):
+                item = handle.get(timeout=30)
+                assert isinstance(item, Trade), item
+                got.append(item)
+                assert len(got) < 500
+    ids = [t.trade_id for t in got]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    for trade in got:
+        assert trade.symbol == "BTCUSDT" and trade.decode_problems == ()
+        if trade.is_placeholder:
+            assert trade.trade_type == "NA" and trade.trade_id % 5 == 0
+        else:
+            assert trade.trade_type == "MARKET" and trade.price > 0 and trade.quantity > 0
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"p": "", "q": "null"},  # placeholders of a missing value
+        {"t": "12", "T": "1700000000000"},  # ints as text
+        {"m": "true"},  # a bool as text
+        {"p": 0, "q": 0.5},  # numbers, not text
+        {"X": None, "st": "1"},
+        {"p": "not a number"},  # does not fit: None, and said
+    ],
+)
+def test_odd_trade_values_decode_as_the_converter_decides(odd: dict[str, Any]):
+    """The generated fast decoder of Trade gives up on anything off the wire's usual types, and
+    the result is the converter's (the test of test_stream_events, for the new model)."""
+    from binance_usdm_ws import decode_market_event
+    from binance_usdm_ws._core._converter import converter, decode
+
+    payload = {"e": "trade", "E": 1, "T": 1, "s": "BTCUSDT", "t": 5, "p": "1.5", "q": "2"}
+    payload.update(odd)
+    event = decode_market_event(payload, Trade)
+    try:
+        expected = converter.get_structure_hook(Trade)(payload, Trade)
+    except Exception:
+        expected, problems = decode(payload, Trade)
+        assert event.decode_problems == problems and problems
+    assert event == expected and event.raw is payload

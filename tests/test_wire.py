@@ -220,7 +220,7 @@ def test_a_message_in_300_000_fragments_is_read_in_linear_time():
 def test_server_pings_are_answered_for_many_periods(heartbeat):
     """Binance pings every 3 minutes and drops a client that does not pong within 10 (here:
     every 50 ms, 300 ms). The client answers every ping and keeps its one connection."""
-    with LocalExchange(ping_interval=0.05, ping_timeout=0.3) as exchange:
+    with LocalExchange(quiet=True, ping_interval=0.05, ping_timeout=0.3) as exchange:
         cfg = ConfigurationWebsocketApi(
             base_path=exchange.ws_api_url,
             api_key=exchange.api_key,
@@ -243,7 +243,7 @@ def test_stream_answers_server_pings_for_many_periods():
     """The user data stream's socket answers server pings too, and is never dropped."""
     from binance_usdm_ws import ConfigurationWebsocketStreams
 
-    with LocalExchange(ping_interval=0.05, ping_timeout=0.3) as exchange:
+    with LocalExchange(quiet=True, ping_interval=0.05, ping_timeout=0.3) as exchange:
         client = BinanceDerivativesTradingUsdsFuturesClient(
             websocket_api=ConfigurationWebsocketApi(
                 base_path=exchange.ws_api_url, api_key=exchange.api_key, heartbeat_interval=None
@@ -261,7 +261,7 @@ def test_the_exchange_drops_a_client_that_never_pongs():
     """The exchange enforces the pong deadline, so the tests above can fail."""
     import websocket
 
-    with LocalExchange(ping_interval=0.05, ping_timeout=0.2) as exchange:
+    with LocalExchange(quiet=True, ping_interval=0.05, ping_timeout=0.2) as exchange:
         ws = websocket.WebSocket()
         ws.connect(exchange.ws_api_url)
         try:

@@ -1,10 +1,10 @@
 """The declarative machinery every builder is made of, in both halves.
 
 ``Param`` (a typed fluent setter that converts and checks its value at once), the parameter kinds
-(``STRING``, ``DECIMAL``, ``LONG``, ``BOOL_STRING``, ``BOOL``), the rules between params
-(``one_of``, ``not_together``, ``required_when``, ``forbidden_when``), ``Builds`` (a service
-method in one line) and ``USE_CLIENT_DEFAULT``. The WS API's ``Request`` and the streams'
-builders are declared with them.
+(``STRING``, ``DECIMAL``, ``decimal_between``, ``LONG``, ``BOOL_STRING``, ``BOOL``), the rules
+between params (``one_of``, ``not_together``, ``required_when``, ``forbidden_when``), ``Builds``
+(a service method in one line) and ``USE_CLIENT_DEFAULT``. The WS API's ``Request`` and the
+streams' builders are declared with them.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ __all__ = [
     "Rule",
     "Timeout",
     "UseClientDefault",
+    "decimal_between",
     "forbidden_when",
     "not_together",
     "one_of",
@@ -137,6 +138,22 @@ def DECIMAL(name: str, value: Any) -> Any:
     if not number.is_finite():
         raise _fail(name, "a finite number", value)
     return plain_decimal(number)
+
+
+def decimal_between(low: str, high: str) -> Callable[[str, Any], Any]:
+    """A ``DECIMAL`` kind that also requires ``low <= value <= high`` (Binance's bounds)."""
+    lo, hi = Decimal(low), Decimal(high)
+
+    def kind(name: str, value: Any) -> Any:
+        out = DECIMAL(name, value)
+        if not lo <= Decimal(out) <= hi:
+            raise InvalidRequest(
+                f"{name}: {out} is outside the allowed range {low} to {high}", param=name
+            )
+        return out
+
+    kind.__name__ = f"DECIMAL[{low}..{high}]"
+    return kind
 
 
 def LONG(name: str, value: Any) -> Any:

@@ -25,7 +25,7 @@ import collections
 import logging
 import threading
 import time
-from typing import Any, Callable, Generic, Optional, TypeVar, Union
+from typing import Any, Callable, Generic, Optional, TypeVar
 
 import attrs
 
@@ -56,7 +56,9 @@ class StreamGap:
             * ``"listen_key_expired"`` — the listenKey expired (a ``listenKeyExpired``
               event, or ``-1125`` to a keepalive); a new key was started and connected;
             * ``"overflow"`` — the consumer fell behind and ``dropped`` messages were
-              discarded (the oldest first).
+              discarded (the oldest first);
+            * ``"silent"`` — one market stream sent nothing for longer than its cadence allows
+              (``StreamSilent`` said so) and is back: from its last frame to this one.
         start: epoch **milliseconds** from which events may be missing: the last frame
             received before a drop, the expiry time, or the event time (``E``) of the first
             dropped message.
@@ -89,7 +91,7 @@ class _Notice:
 
     __slots__ = ("value",)
 
-    def __init__(self, value: Union[StreamGap, BaseException]) -> None:
+    def __init__(self, value: Any) -> None:
         self.value = value
 
 
@@ -130,7 +132,7 @@ class _Buffer:
         self.items.append(message)
         self.raw += 1
 
-    def push_notice(self, value: Union[StreamGap, BaseException]) -> None:
+    def push_notice(self, value: Any) -> None:
         self.items.append(_Notice(value))
 
     def _drop_oldest(self) -> None:
@@ -302,10 +304,10 @@ class StreamConsumer(Generic[ItemT]):
         """Decode a raw message, or unwrap a notice; errors go to the handlers (→ None)."""
         if type(item) is _Notice:
             value = item.value
-            if isinstance(value, StreamGap):
-                return value
-            self._dispatch_error(value)
-            return None
+            if isinstance(value, BaseException):
+                self._dispatch_error(value)
+                return None
+            return value  # a gap, or another notice of the stream (``StreamSilent``)
         message = item
         try:
             result: ItemT = self._decode(message)

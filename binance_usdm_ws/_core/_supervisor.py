@@ -147,6 +147,9 @@ class Supervisor:
             control lock, so no control frame goes to a socket being replaced).
         on_command: the owner's own commands (``command(...)``), in the supervisor thread.
         inspect: sees every message of a live socket, in its reader thread, outside the lock.
+        on_timer: the owner's timer, called in the supervisor thread with ``time.monotonic()``
+            once the time set by :meth:`wake_at` (or its previous answer) has come; it returns
+            the next such time, or None. The thread sleeps until then: no polling.
     """
 
     def __init__(
@@ -158,6 +161,7 @@ class Supervisor:
         guard: Optional[AbstractContextManager[Any]] = None,
         on_command: Optional[Any] = None,
         inspect: Optional[Any] = None,
+        on_timer: Optional[Any] = None,
     ) -> None:
         self._owner = owner
         self._config = config
@@ -168,6 +172,9 @@ class Supervisor:
         )
         self._on_command = on_command
         self._inspect = inspect
+        self._on_timer = on_timer
+        self._timer_due: Optional[float] = None
+        self._timer_lock = threading.Lock()
         self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._thread: Optional[threading.Thread] = None
         self._thread_lock = threading.Lock()
@@ -195,6 +202,31 @@ class Supervisor:
         """Supervise ``slot`` (its first link already installed)."""
         self.slots.append(slot)
         self.start()
+
+    def wake_at(self, when: float) -> None:
+        """Have ``on_timer`` called at ``when`` (``time.monotonic()``) or earlier. Any thread."""
+        with self._timer_lock:
+            if self._timer_due is not None and self._timer_due <= when:
+                return
+            self._timer_due = when
+        self._commands.put(("tick",))
+
+    def _run_timer(self) -> None:
+        with self._timer_lock:
+            due = self._timer_due
+            now = time.monotonic()
+            if self._on_timer is None or due is None or due > now:
+                return
+            self._timer_due = None
+        try:
+            nxt = self._on_timer(now)
+        except Exception:  # pragma: no cover - a bug must not end supervision
+            logger.exception("%s: supervisor failed in its timer", self._name)
+            nxt = time.monotonic() + 1.0
+        if nxt is not None:
+            with self._timer_lock:
+                if self._timer_due is None or nxt < self._timer_due:
+                    self._timer_due = nxt
 
     def command(self, *command: Any) -> None:
         """Queue one of the owner's commands for ``on_command``, in the supervisor thread."""
@@ -226,7 +258,11 @@ class Supervisor:
 
     def _run(self) -> None:
         while True:
+            self._run_timer()
             due = min((s.rotate_at for s in self.slots if s.rotate_at is not None), default=None)
+            timer = self._timer_due
+            if timer is not None and (due is None or timer < due):
+                due = timer
             try:
                 wait = None if due is None else max(0.0, due - time.monotonic())
                 command = self._commands.get(timeout=wait)

@@ -1,8 +1,9 @@
 """A local Binance USDⓈ-M futures exchange for tests, demos and benchmarks.
 
-It speaks the WS API wire format at ``/ws-fapi/v1`` and serves user data streams at
-``/private/ws/<listenKey>`` (also ``/private/ws?listenKey=`` and the wrapped
-``/private/stream?listenKey=`` / ``SUBSCRIBE`` forms) and market streams on ``/public`` and
+It speaks the WS API wire format at ``/ws-fapi/v1`` and serves user data streams as production
+does: ``/private/ws?listenKey=<key>[&events=...]`` and ``SUBSCRIBE <key>`` on ``/private/stream``
+deliver, the path form ``/private/ws/<key>`` and the retired ``/ws/<key>`` stay silent
+(``user_data_url_forms`` changes that), and market streams on ``/public`` and
 ``/market`` (``/ws/<names>`` and ``/stream?streams=``; see ``_market.py``) on 127.0.0.1, from one
 daemon thread::
 
@@ -16,6 +17,11 @@ daemon thread::
 Needs the ``testing`` extra (``websockets``, ``cryptography``). Stand-alone:
 ``python -m binance_usdm_ws.testing [--port N]`` prints the URLs and the default key.
 
+By default the market is live like production: makers and takers of the exchange's own trade
+around a wandering mid price every 100 ms (``_flow.py``; ``quiet=True`` / ``--quiet`` for a
+still market, ``seed=`` / ``--seed`` for the same flow every run), so every market stream and
+local order book shows data within a second.
+
 What it does: every method of the USDⓈ-M WS API with results shaped like the docs' examples;
 HMAC / RSA / Ed25519 signature checks over the sorted raw ``name=value`` payload; timestamp and
 recvWindow checks (-1021); ``session.logon`` / ``status`` / ``logout``; listenKeys with the real
@@ -23,8 +29,11 @@ semantics on the simulated clock (``listenKeyExpired`` pushed when one lapses); 
 per symbol (BTCUSDT and ETHUSDT seeded) in which LIMIT orders rest and MARKET / crossing orders
 fill, with IOC, FOK (-5021), GTX (-5022), GTD, priceMatch and self-trade prevention; one-way
 positions, a USDT wallet, fees and realized PnL; ``ORDER_TRADE_UPDATE``, ``TRADE_LITE``,
-``ACCOUNT_UPDATE`` and ``ALGO_UPDATE`` events; market streams fed by the engine (fills →
-``aggTrade``, klines, tickers; book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
+``ACCOUNT_UPDATE`` (positions with their margin asset ``ma``) and ``ALGO_UPDATE`` (a trailing
+stop's ``ia``, and its second ``NEW`` when it activates at once) events; market streams fed by
+the engine (fills → ``trade`` on ``/public`` and ``aggTrade``, klines, tickers; now and then a
+trade id spent without a fill, a ``trade`` priced 0, as on Binance: ``set_trade_placeholders``;
+book changes → ``depthUpdate`` with a ``U``/``u``/``pu`` chain,
 partial depth, ``bookTicker``; mark prices), their control messages and errors, the 10 incoming
 messages/s (text frames, pings and pongs alike) and 1024 streams limits
 (``ex.market.max_incoming_per_second``, ``ex.market.max_streams``; close 1008),
@@ -44,7 +53,10 @@ is not supported."); malformed JSON or a frame that is not an object → ``{"id"
 "status": 400, "error": {"code": -1013, ...}}``; missing ``id`` / ``method`` → 400 / -1102;
 order-rate limit → 429 / -1015 (weight limit: 429 / -1003; ban: 418 / -1003).
 
-Not emulated: margin checks and liquidation (orders never fail for lack of balance), hedge mode
+Orders are checked against the margin available (initial margin at 20x leverage; -2019
+"Margin is insufficient.").
+
+Not emulated: liquidation, hedge mode
 (LONG/SHORT → -4061), leverage and margin-type changes, mark price (the last trade price is
 used), funding, algo-order triggering (algo orders are stored and cancellable only), liquidation,
 composite and asset index, contract info and trading session streams (only through
@@ -77,6 +89,14 @@ except ModuleNotFoundError as exc:
 from ._common import ApiError  # noqa: E402
 from ._exchange import LocalExchange, RecordedRequest  # noqa: E402
 from ._faults import Faults  # noqa: E402
+from ._private import UserDataSubscription  # noqa: E402
 from ._state import ExchangeClock  # noqa: E402
 
-__all__ = ["ApiError", "ExchangeClock", "Faults", "LocalExchange", "RecordedRequest"]
+__all__ = [
+    "ApiError",
+    "ExchangeClock",
+    "Faults",
+    "LocalExchange",
+    "RecordedRequest",
+    "UserDataSubscription",
+]

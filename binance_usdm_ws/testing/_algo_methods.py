@@ -82,7 +82,7 @@ def _algo_params(ctx: Ctx) -> dict[str, Any]:
     last = book.last_price
     if otype == "TRAILING_STOP_MARKET":
         rate = p.req_dec("callbackRate")
-        if not Decimal("0.1") <= rate <= 10:
+        if not Decimal("0.1") <= rate <= 20:  # 10 until 2026-10-23
             raise invalid("callbackRate")
         out["callbackRate"] = str(rate)
         activate = p.opt_dec("activatePrice")

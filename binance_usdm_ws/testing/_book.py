@@ -184,7 +184,10 @@ class Book:
 
 @dataclass
 class AlgoOrder:
-    """A conditional (algo) order; it is stored and can be cancelled, but never triggers."""
+    """A conditional (algo) order; it is stored and can be cancelled, but never triggers.
+
+    A trailing stop without ``activatePrice`` activates at once (at the latest price).
+    """
 
     algo_id: int
     client_algo_id: str
@@ -193,6 +196,7 @@ class AlgoOrder:
     status: str
     create_time: int
     update_time: int
+    activated: bool = False
 
 
 class AlgoBook:
@@ -212,12 +216,17 @@ class AlgoBook:
         self._ids = itertools.count(3000000000000001)
 
     def place(self, owner: str, params: dict[str, Any]) -> AlgoOrder:
-        """Store a NEW algo order (it never triggers) and push ALGO_UPDATE."""
+        """Store a NEW algo order (it never triggers) and push ALGO_UPDATE (twice for a trailing
+        stop that activates at once: ``ia`` false, then true)."""
         now = self.now_ms()
         client_id = params.get("clientAlgoId") or random_alnum(22)
         algo = AlgoOrder(next(self._ids), client_id, owner, params, "NEW", now, now)
         self.orders[algo.algo_id] = algo
         self._event(algo)
+        if params["type"] == "TRAILING_STOP_MARKET" and "activatePrice" not in params:
+            # As on Binance: a second NEW for the same algo id, now activated (``ia``).
+            algo.activated = True
+            self._event(algo)
         return algo
 
     def find(
@@ -268,4 +277,6 @@ class AlgoBook:
             "tt": 0,
             "gtd": p.get("goodTillDate", 0),
         }
+        if p["type"] == "TRAILING_STOP_MARKET":
+            o["ia"] = algo.activated
         self.emit(algo.owner, {"e": "ALGO_UPDATE", "T": now, "E": now, "o": o})

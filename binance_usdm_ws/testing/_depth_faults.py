@@ -151,8 +151,7 @@ class DepthFaults:
         asks: dict[Decimal, Decimal],
     ) -> list[dict[str, Any]]:
         """Record a new diff of ``symbol``; return the diffs to send now."""
-        history = self._history.setdefault(symbol, collections.deque(maxlen=_KEPT))
-        history.append((event["u"], list(bids.items()), list(asks.items())))
+        self.record(symbol, event["u"], bids, asks)
         if self._skip.get(symbol):
             self._skip[symbol] -= 1
             self.skipped[symbol].append(event["u"])
@@ -162,6 +161,13 @@ class DepthFaults:
             self._held[symbol] += [event] * copies
             return []
         return [event] * copies
+
+    def record(
+        self, symbol: str, u: int, bids: dict[Decimal, Decimal], asks: dict[Decimal, Decimal]
+    ) -> None:
+        """Keep the book of ``symbol`` as published with update id ``u``."""
+        history = self._history.setdefault(symbol, collections.deque(maxlen=_KEPT))
+        history.append((u, list(bids.items()), list(asks.items())))
 
     def snapshot(self, symbol: str) -> Optional[dict[str, Any]]:
         """The armed stale snapshot of ``symbol`` for this ``depth`` request (once)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import ssl
 import threading
 import time
@@ -16,11 +18,15 @@ from . import _algo_methods, _methods, _trade_methods  # noqa: F401  (they regis
 from ._common import dumps, random_alnum
 from ._dispatch import Dispatcher
 from ._faults import Faults
+from ._flow import MarketFlow
+from ._private import DELIVERING_FORMS, PrivateRoutes, UserDataSubscription
 from ._server import Connection, Server
 from ._state import INVALID_KEY, ApiKeys, ExchangeClock, ListenKeys, RateLimiter, _Window
 from ._trading import Engine, Number
 
 __all__ = ["LocalExchange", "RecordedRequest"]
+
+log = logging.getLogger("binance_usdm_ws.testing")
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,20 @@ class LocalExchange:
     Use it as a context manager: ``with LocalExchange() as ex: ex.ws_api_url``. It runs an
     asyncio ``websockets`` server in one daemon thread; every public method is thread-safe
     and takes effect before returning.
+
+    Like production, its market is live by default: makers and takers of its own (``_flow.py``)
+    trade every 100 ms around a wandering mid price, so every market stream and local order
+    book shows data within a second. ``quiet=True`` keeps the market still: the books change
+    only by the accounts' orders and ``set_book`` (what most tests want).
+
+    User data is served like production: ``<streams_url>/private/ws?listenKey=<key>``
+    (``&events=A/B``: an allow list; ``listenKeyExpired`` only if listed or no filter) and
+    ``SUBSCRIBE ["<key>"]`` on ``<streams_url>/private/stream`` deliver; the path form
+    ``/private/ws/<key>`` and the retired ``/ws/<key>`` accept the handshake and then deliver
+    nothing, with no error and no close. ``user_data_url_forms`` chooses which forms deliver,
+    e.g. ``frozenset({"path"})`` for an environment that serves only the path form, or
+    ``{"unrouted"}`` for one like the testnet measurement. ``user_data_subscriptions`` records
+    each key given to a socket with its form.
 
     Args:
         host: Interface to bind.
@@ -61,7 +81,10 @@ class LocalExchange:
         ban_after_violations: Rate-limit violations after which the "IP" is banned (418).
         ban_seconds: Length of the ban (simulated clock).
         strict_params: Reject unknown params (-1104) and numbers of the wrong JSON type.
-        replenish_book: Restore the seeded maker levels after each match (endless liquidity).
+        replenish_book: Restore the seeded maker levels after each match (endless liquidity);
+            the fill's depth change is published first, then the restored levels.
+        quiet: No order flow of the exchange's own: a still market.
+        seed: Seed of the live market's order flow (the same orders every run); None: random.
         api_key: The default API key (random when None).
         api_secret: Its HMAC secret (random when None).
         initial_balance: USDT wallet balance of each new account.
@@ -69,6 +92,11 @@ class LocalExchange:
             None keeps all.
         ssl_context: A server-side TLS context: the exchange then serves ``wss://`` (e.g. with
             a certificate from a test CA made by ``trustme``).
+        user_data_url_forms: The user data URL forms that deliver events, among ``"query"``
+            (``/private/ws?listenKey=``, ``/private/stream?listenKey=``), ``"subscribe"``
+            (``SUBSCRIBE`` on ``/private/stream``), ``"path"`` (``/private/ws/<key>``) and
+            ``"unrouted"`` (``/ws/<key>``). Default: ``{"query", "subscribe"}``, as production.
+            The others still accept the handshake. ``ValueError`` for an unknown form.
     """
 
     def __init__(
@@ -90,12 +118,16 @@ class LocalExchange:
         ban_seconds: float = 120.0,
         strict_params: bool = False,
         replenish_book: bool = False,
+        quiet: bool = False,
+        seed: Optional[int] = None,
         api_key: Optional[str] = None,
         api_secret: Optional[str] = None,
         initial_balance: Union[str, Decimal] = "100000",
         max_recorded_requests: Optional[int] = 100_000,
         ssl_context: Optional[ssl.SSLContext] = None,
+        user_data_url_forms: Iterable[str] = DELIVERING_FORMS,
     ) -> None:
+        forms = PrivateRoutes.check_forms(user_data_url_forms)
         self.clock = ExchangeClock(on_advance=self._on_advance)
         self.api_key = api_key or random_alnum(64)
         self.api_secret = api_secret or random_alnum(64)
@@ -138,15 +170,19 @@ class LocalExchange:
             record=self._record,
             on_tick=self._tick,
             ssl_context=ssl_context,
+            user_data_url_forms=forms,
         )
-        self.faults = Faults(self._server)
+        self.faults = Faults(self._server, recv_window_default)
         self.market = self._server.market
         self.market.engine = self._engine
+        self.market.baseline()
         #: Depth-stream faults and the published books (see ``_depth_faults.py``).
         self.depth = self.market.depth
         self._engine.depth_faults = self.depth
         self._engine.on_trade = self.market.on_trade
         self._engine.on_placeholder = self.market.on_placeholder
+        #: The live market's order flow (None when ``quiet``).
+        self.flow: Optional[MarketFlow] = None if quiet else MarketFlow(self._engine, seed)
         self._started = False
 
     # --------------------------------------------------------------------------- lifecycle
@@ -156,7 +192,20 @@ class LocalExchange:
         if not self._started:
             self._server.start()
             self._started = True
+            if self.flow is not None:
+                self._server.call(lambda: self._server._spawn(self._run_flow()))
         return self
+
+    async def _run_flow(self) -> None:
+        """Every 100 ms: one step of the order flow, and its changes published."""
+        assert self.flow is not None
+        while True:
+            await asyncio.sleep(0.1)
+            try:
+                self.flow.step()
+                self._publish_changes()
+            except Exception:  # pragma: no cover - a bug must not stop the market
+                log.exception("local exchange: market flow failed")
 
     def stop(self) -> None:
         """Close all connections, stop the server and join its thread (idempotent)."""
@@ -194,7 +243,7 @@ class LocalExchange:
 
     @property
     def streams_url(self) -> str:
-        """The streams base URL; user data is at ``<streams_url>/private/ws/<listenKey>``."""
+        """The streams base URL; user data is at ``<streams_url>/private/ws?listenKey=<key>``."""
         scheme = "wss" if self._server.ssl_context is not None else "ws"
         return f"{scheme}://{self.host}:{self.port}"
 
@@ -209,6 +258,18 @@ class LocalExchange:
     def issued_listen_keys(self) -> list[str]:
         """Every listenKey handed out so far, in order, expired and stopped ones included."""
         return list(self._listen_keys.issued)
+
+    @property
+    def user_data_url_forms(self) -> frozenset[str]:
+        """The user data URL forms that deliver events (see the class docstring)."""
+        return self._server.private.forms
+
+    @property
+    def user_data_subscriptions(self) -> list[UserDataSubscription]:
+        """Each listenKey given to a stream socket, in order: its ``form`` (``"query"``,
+        ``"subscribe"``, ``"path"``, ``"unrouted"``), ``events`` filter and whether it
+        ``delivers``."""
+        return list(self._call(lambda: list(self._server.private.log)))
 
     def _record(
         self, conn: Connection, req_id: Any, method: Optional[str], params: dict[str, Any], raw: str
@@ -418,8 +479,15 @@ class LocalExchange:
 
     def _dispatch(self, *args: Any) -> dict[str, Any]:
         reply = self._dispatcher(*args)
-        self._server.market.after_change()  # book changes go out before the reply
+        self._publish_changes()  # book changes go out before the reply
         return reply
+
+    def _publish_changes(self) -> None:
+        """Publish the books' changes; with ``replenish_book``, the fills' first, then the
+        restored levels (each fill shows on the depth stream)."""
+        self._server.market.after_change()
+        if self._engine.replenish_now():
+            self._server.market.after_change()
 
     def _emit(self, api_key: str, payload: dict[str, Any]) -> None:
         key = self._listen_keys.key_of(api_key)
@@ -434,6 +502,8 @@ class LocalExchange:
         now = self.clock.now_ms()
         self._dispatcher.expire_listen_keys(now)
         self._engine.tick(now)
+        if self._engine.replenish_now():
+            self._server.market.after_change()
         self._server.market.tick()
 
     def _on_advance(self) -> None:

@@ -32,6 +32,8 @@ class _OutcomeRule:
     code: int
     msg: str
     remaining: int
+    late: Optional[float] = None  # seconds before the end of the request's recvWindow
+    recv_window_default: int = 5000
 
 
 @dataclass
@@ -120,8 +122,9 @@ class Faults:
     streams) or ``"all"``.
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, recv_window_default: int = 5000) -> None:
         self._server = server
+        self._recv_window_default = recv_window_default
 
     @property
     def _rules(self) -> FaultRules:
@@ -198,6 +201,33 @@ class Faults:
         """
         self._server.call(lambda: setattr(self._rules, "stall_handshakes", float(seconds)))
 
+    def stall_stream(self, name: str, *, heal: str = "resume") -> int:
+        """Stop one market stream while its sockets and the other streams on them go on.
+
+        Its frames are dropped for the connections subscribed to it (and counted in
+        ``LocalExchange.market.stalled_frames``); the connections stay open and answer.
+
+        Args:
+            name: the stream, e.g. ``"btcusdt@markPrice@1s"``.
+            heal: what ends the stall on a connection: ``"resume"`` (only
+                :meth:`resume_stream`: every connection, new ones too), ``"subscribe"`` (a
+                ``SUBSCRIBE`` of the name on that connection, as a resubscription or a new
+                socket sends) or ``"reconnect"`` (the connections open now stay stalled; new
+                connections deliver).
+
+        Returns:
+            How many connections are subscribed to it now.
+        """
+        if heal not in ("resume", "subscribe", "reconnect"):
+            raise ValueError(f"heal must be 'resume', 'subscribe' or 'reconnect', not {heal!r}")
+        market = self._server.market
+        return int(self._server.call(lambda: market.stall(name, heal)))
+
+    def resume_stream(self, name: str) -> None:
+        """End :meth:`stall_stream` of ``name`` on every connection (no frame is replayed)."""
+        market = self._server.market
+        self._server.call(lambda: market.stalled.pop(name, None))
+
     def send_raw(self, data: Union[str, bytes], kind: Kind = "api") -> int:
         """Send ``data`` as is (text frame for ``str``, binary for ``bytes``) to the connections.
 
@@ -251,6 +281,7 @@ class Faults:
         msg: str = "Timeout waiting for response from backend server. Send status unknown;"
         " execution status unknown.",
         times: int = 1,
+        late: Optional[float] = None,
     ) -> None:
         """Leave the outcome of the next ``times`` requests to ``method`` unknown to the client.
 
@@ -264,10 +295,21 @@ class Faults:
                 -1006 or -1007).
             status, code, msg: The error reply for ``then="error"``.
             times: How many requests get it.
+            late: With ``executed=True``: execute the request not at once but ``late`` seconds
+                before its recvWindow ends on the exchange's clock (``timestamp + recvWindow``;
+                the exchange's default recvWindow when the request sends none; 0: at the last
+                moment). As in production, the order then reaches the book after the client's
+                first queries found nothing, yet within its recvWindow. Should the exchange's
+                loop run it only after the window, the request is rejected (-1021) and nothing
+                happens, as Binance's matching engine does (-5028).
         """
         if then not in ("drop", "no_reply", "error"):
             raise ValueError(f"then: drop, no_reply or error, not {then!r}")
-        rule = _OutcomeRule(executed, then, status, code, msg, times)
+        if late is not None and (not executed or late < 0):
+            raise ValueError("late: needs executed=True and seconds >= 0")
+        rule = _OutcomeRule(
+            executed, then, status, code, msg, times, late, self._recv_window_default
+        )
         self._server.call(lambda: self._rules.outcomes.setdefault(method, []).append(rule))
 
     def reset(self) -> None:
@@ -284,7 +326,13 @@ def apply_outcome(
     rule: _OutcomeRule,
 ) -> None:
     """Carry out an unknown-outcome fault on one request (in the server's loop)."""
-    if rule.execute:
+    if rule.execute and rule.late is not None:
+        server.loop.call_later(
+            _until_late(server, conn, params, rule),
+            server.dispatch,
+            *(conn, req_id, method, params, None),
+        )
+    elif rule.execute:
         server.dispatch(conn, req_id, method, params, None)
     if rule.then == "drop":
         conn.closing = True
@@ -292,3 +340,17 @@ def apply_outcome(
     elif rule.then == "error":
         error = ApiError(rule.status, rule.code, rule.msg)
         server.send_reply(conn, method, dumps(server.dispatch(conn, req_id, method, params, error)))
+
+
+def _until_late(
+    server: Server, conn: Connection, params: dict[str, Any], rule: _OutcomeRule
+) -> float:
+    """Seconds from now to ``rule.late`` before the end of the request's recvWindow."""
+    ts = params.get("timestamp")
+    if not isinstance(ts, int):
+        return 0.0
+    ts_ms = ts // 1000 if conn.session.time_unit_us else ts
+    window = params.get("recvWindow", rule.recv_window_default)
+    end_ms = ts_ms + int(window)
+    assert rule.late is not None
+    return max(0.0, (end_ms - server.now_ms()) / 1000 - rule.late)

@@ -5,6 +5,9 @@ Access modes: ``<route>/ws/<name>[/<name>...]`` (raw payloads) and
 take live ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS`` / ``SET_PROPERTY`` /
 ``GET_PROPERTY`` with the documented answers and errors.
 
+A stream can stop alone (``faults.stall_stream``): its frames are not sent while its socket and
+the other streams on it go on, as Binance did on one connection (binance-connector-java#139).
+
 Like Binance, a stream subscribed on the wrong route is acknowledged and then stays silent (a
 ``/market`` socket never gets ``depth``), and so does a name the exchange does not know. Limits,
 each enforced with a ``1008`` close: more than ``max_incoming_per_second`` incoming messages in
@@ -12,16 +15,18 @@ any one-second window — text frames, pings and pongs alike, as Binance counts 
 than ``max_streams`` streams on one connection (1024).
 
 The market is the engine's: every fill is a ``trade`` (on ``/public``, served live though
-undocumented) and an ``aggTrade`` (one aggregate per fill), and updates
-the kline and 24 h ticker state; every change of a book (orders resting, cancelled, filled,
-``set_book``) is a ``depthUpdate`` with a real ``U``/``u``/``pu`` chain (``u`` is the book's
-update id, which the WS API ``depth`` method reports as ``lastUpdateId``), a partial-depth
-snapshot and, when the top changed, a ``bookTicker``. Mark prices (the mid price) go out every
-3 s (``@markPrice``) or 1 s (``@1s``). Every speed variant of a depth stream gets each change as
-it happens. As on Binance, now and then a trade id is spent without a fill: a ``trade`` priced and
-sized ``0`` (``X`` = ``NA``; every trade id that is a multiple of the engine's
-``placeholder_every``, 100 by default). ``publish(name, payload)`` sends any payload on a stream
-(for the other streams, and for faults).
+undocumented) and an ``aggTrade`` (one aggregate per fill) at once, and moves the kline and 24 h
+ticker state, which go out at their cadence: klines every 250 ms, ``@ticker`` / ``@miniTicker``
+every 2 s and the arrays every 1 s (the symbols that traded). Every change of a book (orders
+resting, cancelled, filled, ``set_book``) is a ``depthUpdate`` with a real ``U``/``u``/``pu``
+chain (``u`` is the book's update id, which the WS API ``depth`` method reports as
+``lastUpdateId``): at once on ``@depth@100ms``, merged per interval on ``@depth`` (250 ms) and
+``@depth@500ms``; a partial-depth snapshot and, when the top changed, a ``bookTicker``. Mark
+prices (the mid price) go out every 3 s (``@markPrice``) or 1 s (``@1s``). As on Binance, now
+and then a trade id is spent without a fill: a ``trade`` priced and sized ``0`` (``X`` =
+``NA``; every trade id that is a multiple of the engine's ``placeholder_every``, 100 by
+default). ``publish(name, payload)`` sends any payload on a stream (for the other streams, and
+for faults).
 """
 
 from __future__ import annotations
@@ -101,6 +106,10 @@ class MarketHub:
         #: Faults: methods left unanswered, and error replies for the next ``SUBSCRIBE``\s.
         self.mute: set[str] = set()
         self.reject: list[tuple[int, str]] = []
+        #: Stalled streams (``Faults.stall_stream``): name → (heal, connection ids stalled, or
+        #: None for every connection), and how many frames each lost.
+        self.stalled: dict[str, tuple[str, Optional[set[int]]]] = {}
+        self.stalled_frames: collections.Counter[str] = collections.Counter()
         self._books: dict[str, tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]] = {}
         self._last_u: dict[str, int] = {}
         self._tops: dict[str, tuple[Any, ...]] = {}
@@ -108,6 +117,14 @@ class MarketHub:
         self._klines: dict[tuple[str, str], dict[str, Any]] = {}
         self._day: dict[str, dict[str, Any]] = {}
         self._next_mark = {"3s": 0.0, "1s": 0.0}
+        self._next_due = {"ticker": 0.0, "arr": 0.0, "": 0.0, "@500ms": 0.0}
+        self._closed_klines: list[dict[str, Any]] = []
+        self._moved: dict[str, None] = {}  # symbols that traded since the klines went out
+        self._ticker_due: dict[str, None] = {}
+        self._arr_due: dict[str, None] = {}
+        #: Diffs waiting for the next 250 ms (``@depth``) / 500 ms (``@depth@500ms``) push.
+        self._slow: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._names: set[str] = set()  # every subscribed name (refreshed every tick)
         #: Depth-stream faults and the record of published books.
         self.depth = DepthFaults(server)
 
@@ -223,6 +240,10 @@ class MarketHub:
                 return {"error": {"code": 2, "msg": msg}, "id": rid}
             if method == "SUBSCRIBE":
                 sub.streams.update(dict.fromkeys(params))
+                for name in params:  # a stall that heals on a new subscription
+                    stall = self.stalled.get(name)
+                    if stall is not None and stall[0] == "subscribe" and stall[1] is not None:
+                        stall[1].discard(conn.cid)
                 if len(sub.streams) > self.max_streams:
                     self._violate(conn, "Too many streams")
                     return None
@@ -250,6 +271,12 @@ class MarketHub:
 
     # ------------------------------------------------------------------ publishing
 
+    def stall(self, name: str, heal: str) -> int:
+        """Stop publishing ``name`` (see ``Faults.stall_stream``); returns connections affected."""
+        cids = {cid for cid, sub in self.subs.items() if name in sub.streams}
+        self.stalled[name] = (heal, None if heal == "resume" else cids)
+        return len(cids)
+
     def publish(self, name: str, payload: Any) -> list[Connection]:
         """Send ``payload`` on stream ``name`` to the connections of its route subscribed to it."""
         route = route_of(name)
@@ -261,6 +288,10 @@ class MarketHub:
                 del self.subs[cid]
                 continue
             if sub.route != route or name not in sub.streams or conn.silenced:
+                continue
+            stall = self.stalled.get(name)
+            if stall is not None and (stall[1] is None or cid in stall[1]):
+                self.stalled_frames[name] += 1
                 continue
             data = {"stream": name, "data": payload} if conn.combined else payload
             self.server.enqueue(conn, dumps(data))
@@ -277,8 +308,8 @@ class MarketHub:
     def on_trade(
         self, symbol: str, price: Decimal, qty: Decimal, taker_side: str, trade_id: int, now: int
     ) -> None:
-        """Engine hook: one fill → ``trade`` and ``aggTrade``, and the klines and tickers it
-        moves."""
+        """Engine hook: one fill → ``trade`` and ``aggTrade`` now; the klines and tickers it
+        moves go out at their cadence (``tick``)."""
         if not self.subs:
             return
         s = symbol.lower()
@@ -303,7 +334,10 @@ class MarketHub:
             key = (symbol, interval)
             start = now - now % span
             k = self._klines.get(key)
-            if k is None or k["t"] != start:
+            if k is not None and k["t"] != start:
+                self._closed_klines.append(dict(k, x=True))
+                k = None
+            if k is None:
                 k = self._klines[key] = {
                     "t": start, "T": start + span - 1, "s": symbol, "i": interval, "f": trade_id,
                     "L": trade_id, "o": price, "c": price, "h": price, "l": price,
@@ -314,16 +348,30 @@ class MarketHub:
             k.update(v=k["v"] + qty, n=k["n"] + 1, q=k["q"] + price * qty)
             if taker_side == "BUY":
                 k.update(V=k["V"] + qty, Q=k["Q"] + price * qty)
-            name = f"{s}@kline_{interval}"
-            if self._wanted(name):
-                shown = {a: _text(b) if isinstance(b, Decimal) else b for a, b in k.items()}
-                self.publish(name, {"e": "kline", "E": now, "s": symbol, "k": shown})
         day = self._day.setdefault(
             symbol, {"o": price, "h": price, "l": price, "v": Decimal(0), "q": Decimal(0),
                      "F": trade_id, "n": 0, "O": now},
         )  # fmt: skip
         day.update(h=max(day["h"], price), l=min(day["l"], price), n=day["n"] + 1)
-        day.update(v=day["v"] + qty, q=day["q"] + price * qty, c=price, Q=qty, L=trade_id)
+        day.update(v=day["v"] + qty, q=day["q"] + price * qty, c=price, Q=qty, L=trade_id, C=now)
+        self._moved.update({symbol: None})
+        self._ticker_due.update({symbol: None})
+        self._arr_due.update({symbol: None})
+
+    def _publish_klines(self, now: int) -> None:
+        """Every 250 ms: the klines that trades moved (closed ones first, with ``x`` true)."""
+        closed, self._closed_klines = self._closed_klines, []
+        moved, self._moved = self._moved, {}
+        for k in closed + [k for (sym, _), k in self._klines.items() if sym in moved]:
+            name = f"{str(k['s']).lower()}@kline_{k['i']}"
+            if name in self._names:
+                shown = {a: _text(b) if isinstance(b, Decimal) else b for a, b in k.items()}
+                self.publish(name, {"e": "kline", "E": now, "s": k["s"], "k": shown})
+
+    def _tickers(self, symbol: str, now: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The 24 h mini ticker and ticker of ``symbol`` (which has traded)."""
+        day = self._day[symbol]
+        price = day["c"]
         mini = {
             "e": "24hrMiniTicker", "E": now, "s": symbol, "c": _text(price),
             "o": _text(day["o"]), "h": _text(day["h"]), "l": _text(day["l"]),
@@ -335,12 +383,25 @@ class MarketHub:
             e="24hrTicker", p=_text(change),
             P=_text((change / day["o"] * 100).quantize(Decimal("0.001"))) if day["o"] else "0",
             w=_text((day["q"] / day["v"]).quantize(Decimal("1e-8"))) if day["v"] else "0",
-            Q=_text(qty), O=day["O"], C=now, F=day["F"], L=trade_id, n=day["n"],
+            Q=_text(day["Q"]), O=day["O"], C=day["C"], F=day["F"], L=day["L"], n=day["n"],
         )  # fmt: skip
-        self.publish(f"{s}@miniTicker", mini)
-        self.publish(f"{s}@ticker", ticker)
-        self.publish("!miniTicker@arr", [mini])
-        self.publish("!ticker@arr", [ticker])
+        return mini, ticker
+
+    def _publish_tickers(self, loop_now: float, now: int) -> None:
+        """Tickers of the symbols that traded: every 2 s per symbol, every 1 s in arrays."""
+        if loop_now >= self._next_due["ticker"] and self._ticker_due:
+            self._next_due["ticker"] = loop_now + 2.0
+            due, self._ticker_due = self._ticker_due, {}
+            for symbol in due:
+                mini, ticker = self._tickers(symbol, now)
+                self.publish(f"{symbol.lower()}@miniTicker", mini)
+                self.publish(f"{symbol.lower()}@ticker", ticker)
+        if loop_now >= self._next_due["arr"] and self._arr_due:
+            self._next_due["arr"] = loop_now + 1.0
+            due, self._arr_due = self._arr_due, {}
+            pairs = [self._tickers(symbol, now) for symbol in due]
+            self.publish("!miniTicker@arr", [mini for mini, _ in pairs])
+            self.publish("!ticker@arr", [ticker for _, ticker in pairs])
 
     def on_placeholder(self, symbol: str, trade_id: int, now: int) -> None:
         """Engine hook: a trade id spent without a fill → a ``trade`` priced and sized 0."""
@@ -353,13 +414,27 @@ class MarketHub:
                 },
             )  # fmt: skip
 
+    def baseline(self) -> None:
+        """Take the engine's books as published, without a diff (at start: like Binance, a
+        subscriber gets diffs of changes only; a still book sends none)."""
+        assert self.engine is not None
+        for symbol, book in self.engine.books.items():
+            bids = dict(book.levels("BUY", 1000))
+            asks = dict(book.levels("SELL", 1000))
+            self._books[symbol] = (bids, asks)
+            self._last_u[symbol] = book.update_id
+            self.depth.record(symbol, book.update_id, bids, asks)
+
     def after_change(self) -> None:
-        """After every WS API request and tick: publish what changed in the engine's books."""
+        """After every WS API request and flow step: publish what changed in the books (also
+        with no subscriber, so that the first diff anyone gets is of one change)."""
         engine = self.engine
-        if engine is None or not self.subs:
+        if engine is None:
             return
         now = engine.now_ms()
         for symbol, book in engine.books.items():
+            if book.update_id == self._last_u.get(symbol):
+                continue  # unchanged since published (every change bumps the update id)
             s = symbol.lower()
             bids = dict(book.levels("BUY", 1000))
             asks = dict(book.levels("SELL", 1000))
@@ -401,25 +476,40 @@ class MarketHub:
                 self.publish("!bookTicker", ticker)
 
     def publish_depth(self, symbol: str, event: dict[str, Any]) -> list[Connection]:
-        """Send one diff on every speed of ``<symbol>@depth``; returns the connections."""
+        """Send one diff on ``<symbol>@depth@100ms`` now, and keep it for the 250 ms and 500 ms
+        speeds, which get the diffs of their interval merged into one (``tick``)."""
         s = symbol.lower()
-        sent: list[Connection] = []
-        for suffix in ("", "@100ms", "@500ms"):
-            sent += self.publish(f"{s}@depth{suffix}", event)
-        return sent
+        for suffix in ("", "@500ms"):
+            if self._wanted(f"{s}@depth{suffix}"):
+                self._slow.setdefault((symbol, suffix), []).append(event)
+        return self.publish(f"{s}@depth@100ms", event)
+
+    def _publish_slow_depth(self, loop_now: float) -> None:
+        for suffix, period in (("", 0.25), ("@500ms", 0.5)):
+            if loop_now < self._next_due[suffix]:
+                continue
+            self._next_due[suffix] = loop_now + period - 0.01
+            for symbol in [sym for sym, suf in self._slow if suf == suffix]:
+                events = self._slow.pop((symbol, suffix))
+                self.publish(f"{symbol.lower()}@depth{suffix}", _merged(events))
 
     def tick(self) -> None:
-        """About four times a second: mark prices when due, then book changes."""
+        """About four times a second: book changes, the slower depth speeds, klines (250 ms),
+        tickers (2 s, arrays 1 s) and mark prices (3 s, ``@1s``) when due."""
         engine = self.engine
         if engine is None or not self.subs:
             return
+        self._names = set().union(*(sub.streams for sub in self.subs.values()))
         self.after_change()
         loop_now = self.server.loop.time()
+        now = engine.now_ms()
+        self._publish_slow_depth(loop_now)
+        self._publish_klines(now)
+        self._publish_tickers(loop_now, now)
         for speed, period in (("3s", 3.0), ("1s", 1.0)):
             if loop_now < self._next_mark[speed]:
                 continue
             self._next_mark[speed] = loop_now + period
-            now = engine.now_ms()
             marks: list[dict[str, Any]] = []
             for symbol, book in engine.books.items():
                 bid, ask = book.best("BUY"), book.best("SELL")
@@ -436,6 +526,26 @@ class MarketHub:
             for mark_event in marks:
                 self.publish(f"{str(mark_event['s']).lower()}@markPrice{suffix}", mark_event)
             self.publish(f"!markPrice@arr{suffix}", marks)
+
+
+def _merged(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Consecutive diffs as one: the first's ``U`` and ``pu``, the last's ``u`` and times, each
+    level at its latest quantity."""
+    if len(events) == 1:
+        return events[0]
+    bids: dict[str, str] = {}
+    asks: dict[str, str] = {}
+    for event in events:
+        bids.update(event["b"])
+        asks.update(event["a"])
+    first, last = events[0], events[-1]
+    return dict(
+        last,
+        U=first["U"],
+        pu=first["pu"],
+        b=[[p, q] for p, q in sorted(bids.items(), key=lambda x: -Decimal(x[0]))],
+        a=[[p, q] for p, q in sorted(asks.items(), key=lambda x: Decimal(x[0]))],
+    )
 
 
 def _diff(

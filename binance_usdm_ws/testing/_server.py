@@ -1,7 +1,8 @@
 """The WebSocket server of the local exchange: one event loop in one daemon thread.
 
-Routes ``/ws-fapi/v1`` (WS API) and ``/private/ws/<listenKey>``, ``/private/ws?listenKey=``,
-``/private/stream?listenKey=`` (user data). Keeps the connections, sends server pings, applies
+Routes ``/ws-fapi/v1`` (WS API), the user data paths (``/private/ws?listenKey=``,
+``/private/stream`` and the forms that do not deliver; see ``_private.py``) and the market
+streams (``_market.py``). Keeps the connections, sends server pings, applies
 the fault rules, and serializes every outgoing frame of a connection through its own queue.
 """
 
@@ -30,6 +31,7 @@ from .._core._redact import mask_text
 from ._common import ApiError, dumps, loads
 from ._faults import FaultRules, apply_outcome
 from ._market import MarketHub
+from ._private import DELIVERING_FORMS, KeyRoute, PrivateRoutes
 
 __all__ = ["Connection", "Server", "Session"]
 
@@ -73,7 +75,6 @@ log.addFilter(_MaskSecrets())
 T = TypeVar("T")
 Data = Union[str, bytes]
 API_PATH = "/ws-fapi/v1"
-PRIVATE_PATHS = ("/private/ws", "/private/stream")
 
 
 @dataclass
@@ -96,8 +97,10 @@ class Connection:
     ws: ServerConnection
     session: Session
     listen_keys: set[str] = field(default_factory=set)
+    #: How each listenKey reached this socket (user data; see ``_private.py``).
+    routes: dict[str, KeyRoute] = field(default_factory=dict)
     combined: bool = False
-    events: Optional[frozenset[str]] = None
+    unrouted: bool = False
     silenced: bool = False
     closing: bool = False
     queue: asyncio.Queue[Data] = field(default_factory=asyncio.Queue)
@@ -118,6 +121,7 @@ class Server:
         record: Records every received WS API frame.
         on_tick: Called on the loop about four times a second (expiries).
         ssl_context: Serve ``wss://`` with this server-side TLS context (None: plain ``ws://``).
+        user_data_url_forms: The user data URL forms that deliver (``_private.py``).
     """
 
     def __init__(
@@ -135,6 +139,7 @@ class Server:
         record: Callable[[Connection, Any, Optional[str], dict[str, Any], str], None],
         on_tick: Callable[[], None],
         ssl_context: Optional[ssl.SSLContext] = None,
+        user_data_url_forms: frozenset[str] = DELIVERING_FORMS,
     ) -> None:
         self.host, self.port = host, port
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
@@ -145,6 +150,7 @@ class Server:
         #: (path, handshake headers) of every WebSocket handshake, in order.
         self.handshakes: list[tuple[str, dict[str, str]]] = []
         self.market = MarketHub(self)  # /public and /market
+        self.private = PrivateRoutes(PrivateRoutes.check_forms(user_data_url_forms))
         self.conns: dict[int, Connection] = {}
         #: Server pings answered in time, and connections closed for an unanswered ping.
         self.pongs = {"api": 0, "stream": 0}
@@ -256,7 +262,7 @@ class Server:
         while stalled < self.rules.stall_handshakes:  # set back to 0: released at once
             await asyncio.sleep(0.02)
             stalled += 0.02
-        if path in (API_PATH, *PRIVATE_PATHS) or path.startswith("/private/ws/"):
+        if path == API_PATH or self.private.accepts(path):
             return None
         if self.market.accepts(path):
             return None
@@ -274,12 +280,8 @@ class Server:
             session.time_unit_us = qs.get("timeUnit", [""])[-1].upper() == "MICROSECOND"
         else:
             conn = Connection(next(self._ids), "stream", ws, session)
-            conn.combined = path.startswith("/private/stream")
-            rest = path[len("/private/ws/") :] if path.startswith("/private/ws/") else ""
-            conn.listen_keys.update(k for k in rest.split("/") if k)
-            conn.listen_keys.update(qs.get("listenKey", []))
-            if "events" in qs:
-                conn.events = frozenset(e for v in qs["events"] for e in v.split("/") if e)
+            if self.private.accepts(path):
+                self.private.attach(conn, path, query)
         self.conns[conn.cid] = conn
         self.market.attach(conn, path, qs)
         writer = self._spawn(self._writer(conn))
@@ -488,9 +490,9 @@ class Server:
         method, params, rid = req.get("method"), req.get("params") or [], req.get("id")
         result: Any = None
         if method == "SUBSCRIBE" and isinstance(params, list):
-            conn.listen_keys.update(p for p in params if isinstance(p, str))
+            self.private.subscribe(conn, [p for p in params if isinstance(p, str)])
         elif method == "UNSUBSCRIBE" and isinstance(params, list):
-            conn.listen_keys.difference_update(p for p in params if isinstance(p, str))
+            self.private.unsubscribe(conn, [p for p in params if isinstance(p, str)])
         elif method == "LIST_SUBSCRIPTIONS":
             result = sorted(conn.listen_keys)
         elif method == "SET_PROPERTY" and params[:1] == ["combined"]:
@@ -503,18 +505,18 @@ class Server:
         self.enqueue(conn, dumps({"result": result, "id": rid}))
 
     def push_stream(self, payload: dict[str, Any], listen_key: Optional[str]) -> list[Connection]:
-        """Send a user-data event to stream connections (all, or those of ``listen_key``)."""
+        """Send a user-data event to the stream connections that get it (all the sockets of
+        ``listen_key``, or of any key when None, whose form delivers and whose ``events``
+        allow it)."""
         sent = []
         event = payload.get("e")
         for conn in self.select("stream"):
-            if listen_key is not None and listen_key not in conn.listen_keys:
-                continue
             if self.market.owns(conn):
                 continue
-            if conn.events is not None and event not in conn.events:
+            name = self.private.wants(conn, listen_key, event)
+            if name is None:
                 continue
             if conn.combined:
-                name = listen_key or next(iter(sorted(conn.listen_keys)), "")
                 self.enqueue(conn, dumps({"stream": name, "data": payload}))
             else:
                 self.enqueue(conn, dumps(payload))
@@ -571,6 +573,7 @@ class Server:
             if conn.silenced:
                 self._unsilence(conn)
         self.rules.clear()
+        self.market.stalled.clear()
 
 
 def _padded(reply: dict[str, Any], size: int) -> str:

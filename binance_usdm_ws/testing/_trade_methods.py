@@ -224,6 +224,8 @@ def _order_place(ctx: Ctx) -> dict[str, Any]:
             "Due to the order could not be executed as maker, "
             "the Post Only order will be rejected.",
         )
+    if not reduce_only:
+        e.check_margin(ctx.key, symbol, side, qty, price if otype == "LIMIT" else None)
     order = e.create(
         ctx.key,
         symbol,

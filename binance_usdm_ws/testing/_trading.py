@@ -7,7 +7,16 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from ._accounts import MAKER_FEE, TAKER_FEE, Account, Totals, avg, money, position_figures
+from ._accounts import (
+    LEVERAGE,
+    MAKER_FEE,
+    TAKER_FEE,
+    Account,
+    Totals,
+    avg,
+    money,
+    position_figures,
+)
 from ._book import ZERO, AlgoBook, Book, Order, SymbolInfo
 from ._common import ApiError, random_alnum
 
@@ -75,6 +84,7 @@ class Engine:
         self._gtd: set[Order] = set()
         self._order_ids: dict[str, itertools.count[int]] = {}
         self._trade_ids = itertools.count(100000001)
+        self._to_replenish: set[str] = set()
         self.algo = AlgoBook(now_ms, emit)
         #: Called with (symbol, price, qty, taker side, trade id, time) for every fill.
         self.on_trade: Optional[Callable[[str, Decimal, Decimal, str, int, int], None]] = None
@@ -207,6 +217,52 @@ class Engine:
             self._gtd.add(order)
         return order
 
+    def check_margin(
+        self, api_key: str, symbol: str, side: str, qty: Decimal, price: Optional[Decimal]
+    ) -> None:
+        """Reject an order whose new exposure needs more initial margin than is available.
+
+        The part that closes the position needs none; the rest needs its notional / leverage
+        (a LIMIT order at its price, a MARKET order at the prices it would sweep in the book,
+        the last price beyond it), against wallet + unrealized PnL - initial margin in use.
+
+        Raises:
+            ApiError: 400 / -2019 ``Margin is insufficient.``
+        """
+        book = self.books[symbol]
+        acct = self.account(api_key)
+        amount = acct.position(symbol).amount
+        opening = qty
+        if amount and (amount > 0) != (side == "BUY"):
+            opening = max(ZERO, qty - abs(amount))
+        if opening <= 0:
+            return
+        if price is not None:
+            notional = opening * price
+        else:
+            notional, left = ZERO, opening
+            for maker in book.makers(side, None):
+                take = min(left, maker.remaining)
+                notional, left = notional + take * maker.price, left - take
+                if left <= 0:
+                    break
+            notional += left * book.last_price
+        t = self.totals(api_key)
+        if notional / LEVERAGE > acct.wallet + t.unrealized - t.initial:
+            raise ApiError(400, -2019, "Margin is insufficient.")
+
+    def synthetic_order(
+        self, symbol: str, side: str, qty: Decimal, price: Optional[Decimal] = None
+    ) -> None:
+        """An order of nobody's account (the market flow): a LIMIT one (``price``) trades what
+        it crosses and rests the rest; a MARKET one (None) trades and expires."""
+        now = self.now_ms()
+        kind, tif = ("MARKET", "IOC") if price is None else ("LIMIT", "GTC")
+        order = Order(0, symbol, "", side, kind, tif, price or ZERO, qty, None, now, now)
+        self._match(order, price)
+        if price is not None and order.remaining > 0:
+            self.books[symbol].add(order)
+
     def execute(self, order: Order) -> None:
         """Announce a NEW order, match it, then rest or expire what is left."""
         self._order_event(order, "NEW")
@@ -244,12 +300,26 @@ class Engine:
             book.last_price, book.last_trade_ms = maker.price, now
             if maker.remaining == qty:
                 book.remove(maker)
-            self._fill(taker, maker.price, qty, trade_id, is_maker=False)
-            self._fill(maker, maker.price, qty, trade_id, is_maker=True)
+            else:
+                book.update_id += 1  # a level that shrank is an update of the book too
+            # One fill, one transaction time: the same ``now`` on /private and /market.
+            self._fill(taker, maker.price, qty, trade_id, False, now)
+            self._fill(maker, maker.price, qty, trade_id, True, now)
             if self.on_trade is not None:
                 self.on_trade(taker.symbol, maker.price, qty, taker.side, trade_id, now)
         if self.replenish:
-            book.replenish(now)
+            # Later, after the fills' depth change is published (``replenish_now``).
+            self._to_replenish.add(book.symbol)
+
+    def replenish_now(self) -> bool:
+        """Top up the synthetic levels of the books that traded (``replenish``); returns
+        whether any book was topped up. The exchange publishes the fills' depth change first,
+        then calls this, then publishes the top-up: every fill shows on the depth stream."""
+        symbols, self._to_replenish = self._to_replenish, set()
+        now = self.now_ms()
+        for symbol in symbols:
+            self.books[symbol].replenish(now)
+        return bool(symbols)
 
     def _next_trade_id(self, symbol: str, now: int) -> int:
         """The id of the next fill, after a placeholder id when one is due."""
@@ -262,9 +332,8 @@ class Engine:
         return trade_id
 
     def _fill(
-        self, order: Order, price: Decimal, qty: Decimal, trade_id: int, is_maker: bool
+        self, order: Order, price: Decimal, qty: Decimal, trade_id: int, is_maker: bool, now: int
     ) -> None:
-        now = self.now_ms()
         order.executed_qty += qty
         order.cum_quote += price * qty
         order.status = "FILLED" if order.remaining <= 0 else "PARTIALLY_FILLED"
@@ -304,8 +373,8 @@ class Engine:
             "m": is_maker,
             "rp": money(pnl),
         }
-        self._order_event(order, "TRADE", fill=fill)
-        self._account_event(acct, order.symbol)
+        self._order_event(order, "TRADE", fill=fill, now=now)
+        self._account_event(acct, order.symbol, now)
 
     def modify(self, order: Order, price: Decimal, qty: Decimal, modify_id: Optional[int]) -> None:
         """Amend an open LIMIT order (re-queued; may trade; cancelled when Binance would)."""
@@ -368,11 +437,13 @@ class Engine:
         fill: Optional[dict[str, Any]] = None,
         er: str = "0",
         modify_id: Optional[int] = None,
+        now: Optional[int] = None,
     ) -> None:
         if order.owner is None:
             return
         book = self.books[order.symbol]
-        now = self.now_ms()
+        if now is None:
+            now = self.now_ms()
         bid, ask = self.open_notional(order.owner, order.symbol)
         o: dict[str, Any] = {
             "s": order.symbol,
@@ -415,8 +486,7 @@ class Engine:
             o["M"] = str(modify_id)
         self.emit(order.owner, {"e": "ORDER_TRADE_UPDATE", "E": now, "T": now, "o": o})
 
-    def _account_event(self, acct: Account, symbol: str) -> None:
-        now = self.now_ms()
+    def _account_event(self, acct: Account, symbol: str, now: int) -> None:
         pos = acct.position(symbol)
         book = self.books[symbol]
         balance = {"a": "USDT", "wb": money(acct.wallet), "cw": money(acct.wallet), "bc": "0"}
@@ -430,6 +500,7 @@ class Engine:
             "mt": "cross",
             "iw": "0",
             "ps": "BOTH",
+            "ma": "USDT",
         }
         self.emit(
             acct.api_key,

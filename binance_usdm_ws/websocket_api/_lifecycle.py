@@ -30,7 +30,7 @@ from .._core._connection import Connection
 from .._core._protocol import error_from_envelope
 from .._core._scheduler import Scheduler
 from .._core._transport import connect_options
-from ..errors import BinanceWsError, ConnectionClosed, RateLimited, ServerError
+from ..errors import BinanceWsError, ClientClosed, ConnectionClosed, RateLimited, ServerError
 
 __all__ = ["ConnectionKeeper", "Notice"]
 
@@ -130,7 +130,7 @@ class ConnectionKeeper:
             ServerError: the configured ``session_logon`` was refused.
         """
         if self._scheduler.closed:
-            raise ConnectionClosed("the client is closed: make a new client to connect again")
+            raise ClientClosed("the client is closed: make a new client to connect again")
         with self._cond:
             if self._state == "open":
                 return
@@ -475,6 +475,8 @@ class ConnectionKeeper:
             self._state,
             f"connection {slots}" if len(self._slots) == 1 else f"no connection open ({slots})",
         )
+        if self._scheduler.closed:  # the client's close(), which is final
+            return ClientClosed()
         exc = ConnectionClosed(text + (f" ({why})" if why else ""))
         exc.__cause__ = self._last_cause
         return exc

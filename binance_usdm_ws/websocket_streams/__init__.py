@@ -5,7 +5,8 @@
 * :mod:`._models` — the typed events; :mod:`._decode` — decoding them;
 * :mod:`._enums` — the builders' enum params;
 * :mod:`._client` — ``client.websocket_streams``: sockets per route, acknowledged and paced
-  control frames, handles.
+  control frames, handles;
+* :mod:`._silence` — one silent stream reported (``StreamSilent``) and repaired.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ._builders import (
     AllMarketMiniTickersStream,
     AllMarketTickersStreams,
     AssetIndex,
+    Cadence,
     CompositeIndexSymbolInformationStreams,
     ContinuousContractKlineCandlestickStreams,
     ContractInfoStream,
@@ -76,6 +78,7 @@ from ._models import (
 )
 from ._order_book import (
     BookNotSynced,
+    BookRefused,
     BookResync,
     BookSnapshot,
     BookUpdate,
@@ -84,6 +87,7 @@ from ._order_book import (
     LocalOrderBooks,
     SnapshotScheduler,
 )
+from ._silence import StreamSilent
 
 __all__ = [
     "AggregateTrade",
@@ -96,10 +100,12 @@ __all__ = [
     "AssetIndexUpdate",
     "AssetIndexUpdates",
     "BookNotSynced",
+    "BookRefused",
     "BookResync",
     "BookSnapshot",
     "BookTickerUpdate",
     "BookUpdate",
+    "Cadence",
     "CompositeIndex",
     "CompositeIndexConstituent",
     "CompositeIndexSymbolInformationStreams",
@@ -144,6 +150,7 @@ __all__ = [
     "StreamHandle",
     "StreamRequest",
     "StreamRoute",
+    "StreamSilent",
     "SubscriptionRejected",
     "Ticker",
     "Tickers",

@@ -53,6 +53,7 @@ __all__ = [
     "AllMarketMiniTickersStream",
     "AllMarketTickersStreams",
     "AssetIndex",
+    "Cadence",
     "CompositeIndexSymbolInformationStreams",
     "ContinuousContractKlineCandlestickStreams",
     "ContractInfoStream",
@@ -133,17 +134,56 @@ class StreamTransport:
     """What a stream builder needs from the client: implemented by ``WebsocketStreams``."""
 
     def subscribe_names(
-        self, names: list[str], request_id: Optional[int], timeout: Timeout
+        self,
+        names: list[str],
+        request_id: Optional[int],
+        timeout: Timeout,
+        silence_timeout: Optional[float] = None,
     ) -> StreamHandle[Any]:  # pragma: no cover - interface
         raise NotImplementedError
 
 
+class Cadence(NamedTuple):
+    """How often Binance publishes a stream (spec §7.1), declared on its builder class.
+
+    Attributes:
+        period: seconds between two frames (the documented "update speed").
+        regular: True when a frame goes out every ``period`` whatever the market does (mark
+            prices, indexes, trading sessions): silence then means a broken stream. False when
+            Binance publishes *at most* every ``period`` and only what changed (klines, tickers,
+            partial depth, the all-market arrays): a quiet market is silent too.
+        speeds: ``{"<speed>": period}`` for names ending in ``@<speed>`` (``@1s``, ``@100ms``).
+    """
+
+    period: float
+    regular: bool
+    speeds: tuple[tuple[str, float], ...] = ()
+
+    def text(self) -> str:
+        """The cadence in words, e.g. ``every 3 s (@1s: 1 s)``, ``at most every 0.25 s``."""
+        speeds = "".join(f", @{s}: {p:g} s" for s, p in self.speeds)
+        kind = "every" if self.regular else "at most every"
+        return f"{kind} {self.period:g} s" + (f" ({speeds[2:]})" if speeds else "")
+
+    def of(self, name: str) -> Cadence:
+        """The cadence of one stream name: its ``@<speed>`` suffix, if any, sets the period."""
+        for speed, period in self.speeds:
+            if name.endswith(f"@{speed}"):
+                return Cadence(period, self.regular)
+        return Cadence(self.period, self.regular)
+
+
 class StreamRoute(NamedTuple):
-    """Where a stream name goes and what it carries (from :func:`parse_stream_name`)."""
+    """Where a stream name goes and what it carries (from :func:`parse_stream_name`).
+
+    ``cadence`` is how often Binance publishes it, ``None`` for an event-driven stream
+    (trades, book tickers, diff depth, liquidations, contract info, user data).
+    """
 
     name: str
     route: Route
     model: type
+    cadence: Optional[Cadence] = None
 
 
 _PLACEHOLDER = re.compile(r"([@_]?)<(\w+)>")
@@ -151,6 +191,8 @@ _PLACEHOLDER = re.compile(r"([@_]?)<(\w+)>")
 _EXTRA: list[tuple[re.Pattern[str], Route, type]] = [
     (re.compile(rf"(?:{SYMBOL_RE})@assetIndex"), Route.MARKET, m.AssetIndexUpdate),
 ]
+#: Cadences of the ``_EXTRA`` names, by model (``None``: event-driven).
+_EXTRA_CADENCE: dict[type, Cadence] = {m.AssetIndexUpdate: Cadence(1.0, regular=True)}
 
 
 #: A listenKey as a stream name (Binance's are 64 letters and digits): user data, on ``/private``.
@@ -178,6 +220,8 @@ class StreamRequest(Generic[T]):
     route: ClassVar[Route] = Route.MARKET
     model: ClassVar[type] = m.UnknownEvent
     docs: ClassVar[str] = ""
+    #: How often Binance publishes the stream; ``None``: event-driven (no cadence).
+    cadence: ClassVar[Optional[Cadence]] = None
     #: Every builder class, by class name (Go method name).
     registry: ClassVar[dict[str, type[StreamRequest[Any]]]] = {}
     params: ClassVar[dict[str, Param[Any]]] = {}
@@ -220,6 +264,10 @@ class StreamRequest(Generic[T]):
             f"Stream ``{cls.method}`` on ``/{cls.route.value}``; "
             f"items: :class:`{cls.model.__name__}`.",
         ]
+        if cls.cadence is None:
+            lines.append("Cadence: event-driven (silence is normal; opt in: ``silence_timeout``).")
+        else:
+            lines.append(f"Cadence: {cls.cadence.text()}.")
         if cls.docs:
             lines.append(f"Docs: {cls.docs}")
         if cls.params:
@@ -263,8 +311,17 @@ class StreamRequest(Generic[T]):
 
         return _PLACEHOLDER.sub(fill, self.method)
 
-    def execute(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> StreamHandle[T]:
+    def execute(
+        self, timeout: Timeout = USE_CLIENT_DEFAULT, silence_timeout: Optional[float] = None
+    ) -> StreamHandle[T]:
         """Subscribe to the stream on its route and return its handle once Binance acknowledged.
+
+        Args:
+            timeout: seconds to wait for the acknowledgement (the configuration's by default).
+            silence_timeout: seconds without a frame after which the stream is reported silent
+                on this handle (``StreamSilent``) and repaired, whatever its cadence: the way
+                to watch an event-driven stream. ``None``: its cadence decides (see
+                ``Cadence`` in the class docstring); an event-driven stream is not watched.
 
         Raises:
             InvalidRequest: bad or missing params (nothing was sent), or a builder made
@@ -276,7 +333,9 @@ class StreamRequest(Generic[T]):
         name = self.stream_name()
         if self._transport is None:
             raise InvalidRequest(f"{type(self).__name__}: made without a client; nothing to send")
-        handle: StreamHandle[T] = self._transport.subscribe_names([name], self._id, timeout)
+        handle: StreamHandle[T] = self._transport.subscribe_names(
+            [name], self._id, timeout, silence_timeout
+        )
         return handle
 
     def __repr__(self) -> str:
@@ -303,10 +362,11 @@ def parse_stream_name(name: Any) -> StreamRoute:
         )
     for cls in StreamRequest.registry.values():
         if cls.name_pattern.fullmatch(name):
-            return StreamRoute(name, cls.route, cls.model)
+            cadence = cls.cadence
+            return StreamRoute(name, cls.route, cls.model, cadence and cadence.of(name))
     for pattern, route, model in _EXTRA:
         if pattern.fullmatch(name):
-            return StreamRoute(name, route, model)
+            return StreamRoute(name, route, model, _EXTRA_CADENCE.get(model))
     if _LISTEN_KEY.fullmatch(name):
         return StreamRoute(name, Route.PRIVATE, UserData)
     head, at, rest = name.partition("@")
@@ -335,6 +395,9 @@ class AllMarketLiquidationOrderStreams(StreamRequest[m.ForceOrder]):
 
     method = "!forceOrder@arr"
     model = m.ForceOrder
+    #: No cadence: the "1 s" of the docs is a cap (one snapshot per symbol per second), and
+    #: only when a liquidation happens; a calm market sends nothing for hours.
+    cadence = None
     docs = f"{_DOCS}/All-Market-Liquidation-Order-Streams"
 
 
@@ -343,6 +406,7 @@ class AllMarketMiniTickersStream(StreamRequest[m.MiniTickers]):
 
     method = "!miniTicker@arr"
     model = m.MiniTickers
+    cadence = Cadence(1.0, regular=False)
     docs = f"{_DOCS}/All-Market-Mini-Tickers-Stream"
 
 
@@ -351,6 +415,7 @@ class AllMarketTickersStreams(StreamRequest[m.Tickers]):
 
     method = "!ticker@arr"
     model = m.Tickers
+    cadence = Cadence(1.0, regular=False)
     docs = f"{_DOCS}/All-Market-Tickers-Streams"
 
 
@@ -359,6 +424,7 @@ class AssetIndex(StreamRequest[m.AssetIndexUpdates]):
 
     method = "!assetIndex@arr"
     model = m.AssetIndexUpdates
+    cadence = Cadence(1.0, regular=True)
     docs = f"{_DOCS}/Multi-Assets-Mode-Asset-Index"
 
 
@@ -367,6 +433,7 @@ class CompositeIndexSymbolInformationStreams(StreamRequest[m.CompositeIndex]):
 
     method = "<symbol>@compositeIndex"
     model = m.CompositeIndex
+    cadence = Cadence(1.0, regular=True)
     docs = f"{_DOCS}/Composite-Index-Symbol-Information-Streams"
     symbol = _symbol("Composite index symbol, e.g. ``DEFIUSDT``.")
 
@@ -376,6 +443,7 @@ class ContinuousContractKlineCandlestickStreams(StreamRequest[m.ContinuousKlineU
 
     method = "<pair>_<contractType>@continuousKline_<interval>"
     model = m.ContinuousKlineUpdate
+    cadence = Cadence(0.25, regular=False)
     docs = f"{_DOCS}/Continuous-Contract-Kline-Candlestick-Streams"
     pair = Param[str](
         SYMBOL, required=True, pattern=PAIR_RE, doc="Pair, e.g. ``BTCUSDT`` (lower-cased)."
@@ -401,6 +469,7 @@ class IndividualSymbolMiniTickerStream(StreamRequest[m.MiniTicker]):
 
     method = "<symbol>@miniTicker"
     model = m.MiniTicker
+    cadence = Cadence(2.0, regular=False)
     docs = f"{_DOCS}/Individual-Symbol-Mini-Ticker-Stream"
     symbol = _symbol()
 
@@ -410,6 +479,7 @@ class IndividualSymbolTickerStreams(StreamRequest[m.Ticker]):
 
     method = "<symbol>@ticker"
     model = m.Ticker
+    cadence = Cadence(2.0, regular=False)
     docs = f"{_DOCS}/Individual-Symbol-Ticker-Streams"
     symbol = _symbol()
 
@@ -419,6 +489,7 @@ class KlineCandlestickStreams(StreamRequest[m.KlineUpdate]):
 
     method = "<symbol>@kline_<interval>"
     model = m.KlineUpdate
+    cadence = Cadence(0.25, regular=False)
     docs = f"{_DOCS}/Kline-Candlestick-Streams"
     symbol = _symbol()
     interval = Param[Union[KlineInterval, str]](
@@ -431,6 +502,9 @@ class LiquidationOrderStreams(StreamRequest[m.ForceOrder]):
 
     method = "<symbol>@forceOrder"
     model = m.ForceOrder
+    #: No cadence: the "1 s" of the docs is a cap (one snapshot per symbol per second), and
+    #: only when a liquidation happens; a calm market sends nothing for hours.
+    cadence = None
     docs = f"{_DOCS}/Liquidation-Order-Streams"
     symbol = _symbol()
 
@@ -440,6 +514,7 @@ class MarkPriceStream(StreamRequest[m.MarkPriceUpdate]):
 
     method = "<symbol>@markPrice@<updateSpeed>"
     model = m.MarkPriceUpdate
+    cadence = Cadence(3.0, regular=True, speeds=(("1s", 1.0),))
     docs = f"{_DOCS}/Mark-Price-Stream"
     symbol = _symbol()
     update_speed = Param[Union[MarkPriceUpdateSpeed, str]](
@@ -452,6 +527,7 @@ class MarkPriceStreamForAllMarket(StreamRequest[m.MarkPriceUpdates]):
 
     method = "!markPrice@arr@<updateSpeed>"
     model = m.MarkPriceUpdates
+    cadence = Cadence(3.0, regular=True, speeds=(("1s", 1.0),))
     docs = f"{_DOCS}/Mark-Price-Stream-for-All-market"
     update_speed = Param[Union[MarkPriceUpdateSpeed, str]](
         STRING, choices=MarkPriceUpdateSpeed, doc="``1s``; not set: every 3 s."
@@ -463,6 +539,7 @@ class TradingSessionStream(StreamRequest[m.TradingSession]):
 
     method = "tradingSession"
     model = m.TradingSession
+    cadence = Cadence(1.0, regular=True)
     docs = f"{_DOCS}/Trading-Session-Stream"
 
 
@@ -475,6 +552,7 @@ class AllBookTickersStream(StreamRequest[m.BookTickerUpdate]):
     method = "!bookTicker"
     route = Route.PUBLIC
     model = m.BookTickerUpdate
+    cadence = Cadence(5.0, regular=False)
     docs = f"{_DOCS}/All-Book-Tickers-Stream"
 
 
@@ -507,6 +585,7 @@ class PartialBookDepthStreams(StreamRequest[m.DepthUpdate]):
     method = "<symbol>@depth<levels>@<updateSpeed>"
     route = Route.PUBLIC
     model = m.DepthUpdate
+    cadence = Cadence(0.25, regular=False, speeds=(("100ms", 0.1), ("500ms", 0.5)))
     docs = f"{_DOCS}/Partial-Book-Depth-Streams"
     symbol = _symbol()
     levels = Param[Union[DepthLevels, str, int]](

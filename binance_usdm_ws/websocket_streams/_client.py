@@ -27,6 +27,9 @@ Rules:
   exponential backoff and jitter, and its streams are subscribed again (paced, chunked) before
   it counts; every handle of that socket then gets one ``StreamGap(reason="reconnect")``, before
   the first new item.
+* **Silent streams.** One stream that stops while its socket lives is reported on its handles
+  (``StreamSilent``), resubscribed, then its socket replaced; a ``StreamGap(reason="silent")``
+  precedes its first frame back (``_silence.py``).
 """
 
 from __future__ import annotations
@@ -44,9 +47,16 @@ from .._config import ConfigurationWebsocketStreams
 from .._core._connection import Reply
 from .._core._params import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
 from .._core._redact import mask
-from .._core._stream_delivery import StreamConsumer, StreamGap
+from .._core._stream_delivery import StreamConsumer, StreamGap, now_ms
 from .._core._supervisor import Link, Slot, Supervised, Supervisor
-from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
+from ..errors import (
+    BinanceWsError,
+    ClientClosed,
+    ConnectionClosed,
+    InvalidRequest,
+    RequestTimeout,
+    ServerError,
+)
 from ._builders import (
     MarketApi,
     PublicApi,
@@ -58,8 +68,9 @@ from ._builders import (
 )
 from ._decode import decode_market_event, decoder_for
 from ._events import decode_event
+from ._silence import StreamSilent, Watch, Watchdog
 
-__all__ = ["StreamHandle", "SubscriptionRejected", "WebsocketStreams"]
+__all__ = ["StreamHandle", "StreamSilent", "SubscriptionRejected", "WebsocketStreams"]
 
 logger = logging.getLogger("binance_usdm_ws")
 
@@ -84,8 +95,9 @@ class SubscriptionRejected(ServerError):
         return f"code {self.code}: {self.msg} [method={self.method} id={self.request_id!r}]"
 
 
-class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
-    """A subscription to one or more streams: typed events and ``StreamGap``\\s, in order.
+class StreamHandle(StreamConsumer[Union[T, StreamGap, StreamSilent]], Generic[T]):
+    """A subscription to one or more streams: typed events, ``StreamGap``\\s and
+    ``StreamSilent``\\s, in order.
 
     Made by a builder's ``execute()`` or ``client.websocket_streams.subscribe([...])``. Iterate
     it (``for item in handle``), ``get(timeout)``, or register callbacks: ``on("message", fn)``
@@ -93,20 +105,34 @@ class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
     ``on_error``. ``unsubscribe()`` (or leaving ``with handle:``) ends this handle only.
 
     Typed by its builder: ``aggregate_trade_streams()...execute()`` is a
-    ``StreamHandle[AggregateTrade]`` whose items are ``AggregateTrade`` or ``StreamGap`` (an
-    ``UnknownEvent`` for a payload that does not fit).
+    ``StreamHandle[AggregateTrade]`` whose items are ``AggregateTrade``, ``StreamGap`` or
+    ``StreamSilent`` (an ``UnknownEvent`` for a payload that does not fit).
+
+    A stream of the handle that falls silent for longer than its cadence allows (or than
+    ``silence_timeout``) gets a ``StreamSilent`` per repair step, and a
+    ``StreamGap(reason="silent")`` before its first event back.
 
     Attributes:
         streams: The stream names of this handle.
+        silence_timeout: seconds without a frame after which a stream of this handle is
+            reported silent and repaired, whatever its cadence (``None``: its cadence decides;
+            event-driven streams are then not watched).
     """
 
-    def __init__(self, owner: WebsocketStreams, streams: tuple[str, ...], models: dict[str, type]):
+    def __init__(
+        self,
+        owner: WebsocketStreams,
+        streams: tuple[str, ...],
+        models: dict[str, type],
+        silence_timeout: Optional[float] = None,
+    ):
         n = next(_counter)
         super().__init__(
             owner._config.queue_size, f"binance-usdm-ws-streams-h{n}", decode=self._decode_frame
         )
         self._owner = owner
         self.streams = streams
+        self.silence_timeout = silence_timeout
         self._models = models
         #: stream name → the decoder of its payloads, looked up once
         self._decoders: dict[str, Callable[[Any], Any]] = {
@@ -134,7 +160,8 @@ class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
                 if self._waiting:
                     self._wake()
 
-    def _push_gap(self, gap: StreamGap) -> None:
+    def _push_gap(self, gap: Union[StreamGap, StreamSilent]) -> None:
+        """A notice (gap, silence report) in order with the frames; never dropped."""
         with self._cond:
             if not self._closed:
                 self._buffer.push_notice(gap)
@@ -148,8 +175,9 @@ class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
     def on(self, event_type: Union[str, type[E]], handler: Callable[[Any], Any]) -> Any:
         """Call ``handler(item)`` for every item of ``event_type`` in the delivery thread.
 
-        ``event_type`` is ``"message"`` (every event, gaps excluded: Go parity), an event class
-        (``AggregateTrade``), or ``StreamGap``. Returns ``handler``.
+        ``event_type`` is ``"message"`` (every event, gaps and silence reports excluded: Go
+        parity), an event class (``AggregateTrade``), ``StreamGap`` or ``StreamSilent``.
+        Returns ``handler``.
 
         Raises:
             InvalidRequest: ``event_type`` is another string.
@@ -162,20 +190,21 @@ class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
                 )
 
             def on_message(item: Any) -> None:
-                if not isinstance(item, StreamGap):
+                if not isinstance(item, (StreamGap, StreamSilent)):
                     handler(item)
 
             super().on(object, on_message)
             return handler
         return super().on(event_type, handler)
 
-    def get(self, timeout: Optional[float] = None) -> Optional[Union[T, StreamGap]]:
-        """Return the next event or gap, waiting up to ``timeout`` seconds (``None``: forever).
+    def get(self, timeout: Optional[float] = None) -> Optional[Union[T, StreamGap, StreamSilent]]:
+        """Return the next item, waiting up to ``timeout`` seconds (``None``: forever).
 
         Returns:
-            The item; ``None`` on timeout, or once unsubscribed and drained.
+            The event, ``StreamGap`` or ``StreamSilent``; ``None`` on timeout, or once
+            unsubscribed and drained.
         """
-        item: Optional[Union[T, StreamGap]] = super().get(timeout)
+        item: Optional[Union[T, StreamGap, StreamSilent]] = super().get(timeout)
         return item
 
     def get_raw(self, timeout: Optional[float] = None) -> Any:
@@ -202,8 +231,8 @@ class StreamHandle(StreamConsumer[Union[T, StreamGap]], Generic[T]):
     def __iter__(self) -> StreamHandle[T]:
         return self
 
-    def __next__(self) -> Union[T, StreamGap]:
-        item: Union[T, StreamGap] = super().__next__()
+    def __next__(self) -> Union[T, StreamGap, StreamSilent]:
+        item: Union[T, StreamGap, StreamSilent] = super().__next__()
         return item
 
     def unsubscribe(self) -> None:
@@ -295,14 +324,25 @@ class WebsocketStreams(StreamTransport, Supervised):
         self._ids = itertools.count(1)
         self._numbers = itertools.count(1)
         self._stop = threading.Event()
+        self._watchdog = Watchdog(self)
+        #: stream name → its silence watch (read by the reader threads for every frame)
+        self._watches: dict[str, Watch] = self._watchdog.watches
         self._supervisor = Supervisor(
-            self, config, self._stop, "binance-usdm-ws-streams", guard=self._control
+            self,
+            config,
+            self._stop,
+            "binance-usdm-ws-streams",
+            guard=self._control,
+            on_timer=self._watchdog.check,
         )
 
     # ------------------------------------------------------------------ public
 
     def subscribe(
-        self, streams: Iterable[str], timeout: Timeout = USE_CLIENT_DEFAULT
+        self,
+        streams: Iterable[str],
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        silence_timeout: Optional[float] = None,
     ) -> StreamHandle[Any]:
         """Subscribe to raw stream names, each routed by its name; return once acknowledged.
 
@@ -314,6 +354,10 @@ class WebsocketStreams(StreamTransport, Supervised):
         Args:
             streams: e.g. ``["btcusdt@markPrice@1s", "ethusdt@bookTicker"]``.
             timeout: seconds to wait for the acknowledgements (configuration's by default).
+            silence_timeout: report and repair a stream of this handle after this many seconds
+                without a frame (``StreamSilent``), whatever its cadence; the way to watch
+                event-driven streams (trades, book tickers, diff depth). ``None``: streams
+                with a cadence are watched by it, the others not.
 
         Raises:
             InvalidRequest: a name this SDK cannot route, or none at all; nothing was sent.
@@ -323,10 +367,11 @@ class WebsocketStreams(StreamTransport, Supervised):
         """
         if isinstance(streams, str):
             raise InvalidRequest("streams: expected a list of names, got a str", param="streams")
-        return self.subscribe_names(list(streams), None, timeout)
+        return self.subscribe_names(list(streams), None, timeout, silence_timeout)
 
     def list_subscriptions(self, timeout: Timeout = USE_CLIENT_DEFAULT) -> list[str]:
         """Ask every open socket (``LIST_SUBSCRIPTIONS``) and return all their streams."""
+        self._check_open()
         out: list[str] = []
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         with self._control:
@@ -349,6 +394,7 @@ class WebsocketStreams(StreamTransport, Supervised):
             RequestTimeout: no answer in time.
         """
         _check_property(name)
+        self._check_open()
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         with self._control:
             return [
@@ -376,6 +422,7 @@ class WebsocketStreams(StreamTransport, Supervised):
                 f"got {value!r})",
                 param=name,
             )
+        self._check_open()
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         with self._control:
             for shard in self._all_shards():
@@ -388,7 +435,8 @@ class WebsocketStreams(StreamTransport, Supervised):
         return sum(1 for s in self._all_shards() if _live(s))
 
     def close(self) -> None:
-        """Close every socket, stop the supervisor and end every handle. Idempotent."""
+        """Close every socket, stop the supervisor and end every handle. Idempotent and
+        final: every call after it raises ``ClientClosed``."""
         if self._stop.is_set():
             return
         # Closes every socket first, which fails waiting control calls at once.
@@ -400,21 +448,38 @@ class WebsocketStreams(StreamTransport, Supervised):
             handle._subscribed = False
             handle._end_delivery()
 
+    def _check_open(self) -> None:
+        """The guard of every entry point: ``close()`` is final."""
+        if self._stop.is_set():
+            raise ClientClosed("websocket_streams is closed: make a new one")
+
     # ------------------------------------------------------------------ transport
 
     def subscribe_names(
-        self, names: list[str], request_id: Optional[int], timeout: Timeout
+        self,
+        names: list[str],
+        request_id: Optional[int],
+        timeout: Timeout,
+        silence_timeout: Optional[float] = None,
     ) -> StreamHandle[Any]:
         """Subscribe ``names`` (checked first) and return their handle once acknowledged."""
         parsed = [parse_stream_name(n) for n in names]
         if not parsed:
             raise InvalidRequest("streams: at least one stream name is needed", param="streams")
-        if self._stop.is_set():
-            raise InvalidRequest("websocket_streams is closed")
+        if silence_timeout is not None and (
+            isinstance(silence_timeout, bool)
+            or not isinstance(silence_timeout, (int, float))
+            or not silence_timeout > 0
+        ):
+            raise InvalidRequest(
+                f"silence_timeout: expected seconds > 0 or None, got {silence_timeout!r}",
+                param="silence_timeout",
+            )
+        self._check_open()
         wait = self._config.timeout if isinstance(timeout, UseClientDefault) else timeout
         models = {p.name: p.model for p in parsed}
         unique = tuple(models)
-        handle: StreamHandle[Any] = StreamHandle(self, unique, models)
+        handle: StreamHandle[Any] = StreamHandle(self, unique, models, silence_timeout)
         with self._control:
             with self._lock:
                 new = [n for n in unique if not self._handles.get(n)]
@@ -430,6 +495,14 @@ class WebsocketStreams(StreamTransport, Supervised):
                 self._release(handle)
                 handle._end_delivery()
                 raise
+            with self._lock:
+                for p in parsed:
+                    shard = self._shard_of.get(p.name)
+                    if p.name in new and shard is not None and p.name not in self._watches:
+                        self._watches[p.name] = Watch(p.name, shard, p.cadence)
+            due = self._watchdog.update(unique)
+        if due is not None:
+            self._supervisor.wake_at(due)
         return handle
 
     # ------------------------------------------------------------------ control frames
@@ -530,10 +603,12 @@ class WebsocketStreams(StreamTransport, Supervised):
                         gone.append(name)
                 by_shard: dict[int, tuple[_Shard, list[str]]] = {}
                 for name in gone:
+                    self._watches.pop(name, None)
                     shard = self._shard_of.pop(name, None)
                     if shard is not None:
                         shard.streams.pop(name, None)
                         by_shard.setdefault(id(shard), (shard, []))[1].append(name)
+            self._watchdog.update(handle.streams)  # a longer limit, if its timeout was shortest
             if self._stop.is_set():
                 return
             for shard, names in by_shard.values():
@@ -576,7 +651,13 @@ class WebsocketStreams(StreamTransport, Supervised):
         if type(message) is dict:
             name = message.get("stream")
             if type(name) is str:
-                for handle in self._handles.get(name, ()):
+                handles = self._handles.get(name, ())
+                watch = self._watches.get(name)
+                if watch is not None:
+                    if watch.step:  # it was reported silent: a gap before its first frame back
+                        self._watchdog.resumed(watch, handles)
+                    watch.last = time.monotonic()
+                for handle in handles:
                     handle._push(message)
 
     def _deliver_gap(self, shard: _Shard, gap: StreamGap) -> None:
@@ -588,7 +669,35 @@ class WebsocketStreams(StreamTransport, Supervised):
             handle._report(error)
 
     def _installed(self, shard: _Shard, link: Link) -> None:
-        pass
+        self._watchdog.restart(shard)
+        if self._watches:
+            self._supervisor.wake_at(time.monotonic())  # its streams' limits start again
+
+    # ------------------------------------------------------------------ the watchdog's hooks
+
+    def _live_shard(self, shard: _Shard) -> bool:
+        return _live(shard)
+
+    def _resubscribe(self, shard: _Shard, names: list[str]) -> None:
+        """Supervisor thread: ``UNSUBSCRIBE`` + ``SUBSCRIBE`` silent streams, paced, chunked."""
+        cfg = self._config
+        with self._control:
+            names = [n for n in names if n in shard.streams]  # not unsubscribed meanwhile
+            try:
+                for method in ("UNSUBSCRIBE", "SUBSCRIBE"):
+                    for chunk in _chunks(names, cfg.max_streams_per_subscribe):
+                        self._request(shard, method, chunk, None, cfg.timeout)
+            except BinanceWsError as exc:  # the next step replaces the socket
+                logger.warning("resubscribing silent %s failed: %s", _shown(names), exc)
+
+    def _replace(self, shard: _Shard, detail: str) -> None:
+        """Supervisor thread: replace the socket of ``shard`` (a reconnect gap on each handle)."""
+        link = shard.link
+        if link is None or link.conn is None or self._stop.is_set():
+            return
+        start = now_ms() - int((time.monotonic() - link.conn.last_frame_at) * 1000)
+        logger.warning("%s: %s", shard.name, detail)
+        self._supervisor.reconnect(shard, "reconnect", start, detail, "reconnect")
 
     def __repr__(self) -> str:
         return f"<WebsocketStreams sockets={self.connection_count} streams={len(self._shard_of)}>"

@@ -131,6 +131,8 @@ class Position:
         margin_type: ``isolated`` or ``cross`` (``mt``).
         isolated_wallet: Isolated wallet, if isolated (``iw``).
         position_side: Position side (``ps``).
+        margin_asset: Margin asset of the position, e.g. ``USDT`` or ``USDC`` (``ma``; carried
+            by live frames, not in the docs sample; ``None`` in frames without it).
     """
 
     symbol: Optional[str] = field(default=None, metadata=_key("s"))
@@ -142,6 +144,7 @@ class Position:
     margin_type: Optional[Union[MarginType, str]] = field(default=None, metadata=_key("mt"))
     isolated_wallet: Optional[Decimal] = field(default=None, metadata=_key("iw"))
     position_side: Optional[Union[PositionSide, str]] = field(default=None, metadata=_key("ps"))
+    margin_asset: Optional[str] = field(default=None, metadata=_key("ma"))
 
 
 @define(frozen=True)
@@ -538,6 +541,10 @@ class OrderReject:
 class ConditionalOrderTriggerReject(_Event):
     """``CONDITIONAL_ORDER_TRIGGER_REJECT``: a triggered TP/SL order was rejected.
 
+    Deprecated by Binance since 2025-12-15: conditional orders are algo orders since then, and a
+    rejected trigger arrives as an :class:`AlgoUpdate` (``algo_status`` ``REJECTED``, the reason
+    in ``order.failed_reason``). Still decoded, for accounts or frames that send it.
+
     Attributes:
         event_type: ``"CONDITIONAL_ORDER_TRIGGER_REJECT"``.
         event_time: Event time (ms).
@@ -584,7 +591,10 @@ class AlgoOrderUpdate:
         trigger_time: Trigger time (``tt``).
         good_till_date: GTD time (``gtd``).
         failed_reason: Why the algo order failed (``rm``).
-        is_activated: Whether a trailing order is activated (``ia``).
+        is_activated: Whether a trailing stop is activated (``ia``; live since 2026-08-21, not in
+            the docs sample; ``None`` in older frames). A trailing stop may send two
+            ``ALGO_UPDATE`` with ``algo_status`` ``NEW`` for one ``algo_id``, the first with
+            ``is_activated`` ``False``: both are real events, neither is a duplicate.
     """
 
     client_algo_id: Optional[str] = field(default=None, metadata=_key("caid"))

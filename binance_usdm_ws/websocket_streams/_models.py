@@ -73,7 +73,8 @@ class AggregateTrade(_Pair):
         aggregate_trade_id: Aggregate trade id (``a``).
         price: Price (``p``).
         quantity: Quantity, RPI orders included (``q``).
-        normal_quantity: Quantity without RPI orders (``nq``).
+        normal_quantity: Quantity of normal trades, RPI orders excluded (``nq``; since
+            2025-12-29, not in the docs sample; ``None`` in older frames).
         first_trade_id: First trade id (``f``).
         last_trade_id: Last trade id (``l``).
         trade_time: Trade time, ms (``T``).
@@ -110,8 +111,9 @@ class Trade(_Pair):
         price: Price (``p``; ``0`` in a placeholder).
         quantity: Quantity (``q``; ``0`` in a placeholder).
         trade_type: What filled, as on the wire (``X``): ``MARKET`` for a trade of the order
-            book, ``RPI`` for a fill against an RPI order, ``NA`` in a placeholder; kept as a
-            string (other values may come).
+            book, ``RPI`` for a fill against an RPI order, ``NA`` in a placeholder; other
+            projects report ``INSURANCE_FUND`` and ``ADL`` (not prints of the order book) too.
+            Kept as a string: new values arrive as they are.
         trade_time: Trade time, ms (``T``).
         is_buyer_maker: The buyer was the maker (``m``).
     """
@@ -304,6 +306,9 @@ class LiquidationOrder:
         last_filled_quantity: Last filled quantity (``l``).
         filled_quantity: Accumulated filled quantity (``z``).
         trade_time: Trade time, ms (``T``).
+        pair: Pair (``ps``; carried by live frames since 2026-10, not in the docs; ``None`` in
+            older frames).
+        st: Product line: 1 = USDⓈ-M, 2 = COIN-M (``st``; as ``pair``).
     """
 
     symbol: Optional[str] = field(default=None, metadata=_key("s"))
@@ -317,6 +322,8 @@ class LiquidationOrder:
     last_filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("l"))
     filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("z"))
     trade_time: Optional[int] = field(default=None, metadata=_key("T"))
+    pair: Optional[str] = field(default=None, metadata=_key("ps"))
+    st: Optional[int] = field(default=None, metadata=_key("st"))
 
 
 @define(frozen=True)

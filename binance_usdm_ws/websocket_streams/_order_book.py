@@ -35,7 +35,7 @@ import attrs
 
 from .._core._params import USE_CLIENT_DEFAULT, Timeout
 from .._core._stream_delivery import StreamConsumer, StreamGap
-from ..errors import BinanceWsError, InvalidRequest, RateLimited
+from ..errors import BadRequest, BinanceWsError, InvalidRequest, RateLimited, ServerError
 from ._builders import PublicApi
 from ._enums import DepthUpdateSpeed
 
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BookNotSynced",
+    "BookRefused",
     "BookResync",
     "BookSnapshot",
     "BookUpdate",
@@ -86,13 +87,52 @@ class BookNotSynced(BinanceWsError):
         symbol: The book's symbol.
         reason: Why it is not synced: ``"syncing"`` (never synced yet), or the reason of the
             latest :class:`BookResync` (``"gap"``, ``"reconnect"``, ``"overflow"``,
-            ``"crossed"``, ``"horizon"``, ``"invalid"``), or ``"closed"``.
+            ``"crossed"``, ``"horizon"``, ``"invalid"``), ``"refused"`` (see
+            :class:`BookRefused`), or ``"closed"``.
     """
 
     def __init__(self, symbol: str, reason: str, message: str = "") -> None:
         super().__init__(message or f"the {symbol} order book is not synced ({reason})")
         self.symbol = symbol
         self.reason = reason
+
+
+#: Codes of a 400 answer that may pass (the request itself was fine): retried, never final.
+_TRANSIENT_CODES = frozenset({-1000, -1001, -1003, -1006, -1007, -1008, -1015, -1021})
+
+
+def _definite(error: BaseException) -> bool:
+    """Whether a failed ``depth`` request says the book can never sync (e.g. -1121)."""
+    return isinstance(error, BadRequest) and error.code not in _TRANSIENT_CODES
+
+
+class BookRefused(BookNotSynced):
+    """The exchange refused the book for good: it will never sync and is not retried.
+
+    Raised at once by :meth:`LocalOrderBook.wait_synced` and the reads of a book whose ``depth``
+    snapshot was answered with a definite error, e.g. ``-1121 Invalid symbol.`` for a symbol
+    the exchange does not list (``reason`` is ``"refused"``). A ``SUBSCRIBE`` the server rejects
+    fails the ``local_order_book(s)`` call itself, with ``SubscriptionRejected``.
+
+    Attributes:
+        status: The answer's HTTP-like status (400).
+        code: Binance's error code (e.g. -1121).
+        msg: Binance's message (e.g. ``"Invalid symbol."``).
+        error: The error the ``depth`` request raised (a ``BadRequest``).
+    """
+
+    def __init__(self, symbol: str, error: ServerError, message: str = "") -> None:
+        super().__init__(
+            symbol,
+            "refused",
+            message
+            or f"the {symbol} order book was refused: status {error.status}, "
+            f"code {error.code}: {error.msg}",
+        )
+        self.error = error
+        self.status = error.status
+        self.code = error.code
+        self.msg = error.msg
 
 
 @attrs.frozen
@@ -313,6 +353,8 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         self._snap: Optional[tuple[int, Optional[int], Optional[int], list[Any], list[Any]]] = None
         self._await_event = False  # after a reconnect: snapshot once the new stream is live
         self._generation = 0  # bumped at every resync: older snapshot replies are ignored
+        self._joining = False  # synced at a snapshot: the next diff must join it
+        self._refusal: Optional[BookRefused] = None  # the exchange refused the book for good
         self._queued = False  # guarded by the scheduler's lock
         self.resyncs = 0
         self.snapshots = 0
@@ -336,7 +378,7 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         if self._synced:
             return True
         if strict:
-            raise BookNotSynced(self.symbol, self._reason)
+            raise self._refusal or BookNotSynced(self.symbol, self._reason)
         return False
 
     def best_bid(self, *, strict: bool = True) -> Optional[Level]:
@@ -419,11 +461,15 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         """Block until the book is synced; returns the book.
 
         Raises:
+            BookRefused: the exchange refused the book (e.g. -1121 for an unknown symbol), at
+                once, with the server's ``status``, ``code`` and ``msg``.
             BookNotSynced: not synced within ``timeout`` seconds, or the book was closed.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             while not self._synced:
+                if self._refusal is not None:
+                    raise self._refusal
                 if self._reason == "closed":
                     raise BookNotSynced(self.symbol, "closed")
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -441,22 +487,44 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
 
     def _record(self, item: _BookItem) -> None:
         if self._recording:
-            with self._cond:
-                if not self._closed:
-                    if isinstance(item, StreamGap):
-                        self._buffer.push_notice(item)
-                    else:
-                        self._buffer.push_raw(item)
-                    self._cond.notify_all()
+            self._push(item)
+
+    def _push(self, item: _BookItem) -> None:
+        with self._cond:
+            if not self._closed:
+                if isinstance(item, StreamGap):
+                    self._buffer.push_notice(item)
+                else:
+                    self._buffer.push_raw(item)
+                self._cond.notify_all()
+
+    def _start_recording(self) -> None:
+        """Keep the changes from now on. A consumer that starts on a synced book gets the whole
+        book first (``BookUpdate(snapshot=True)`` at its update id), whether the book synced
+        before or after: what it applies then is always complete."""
+        if self._recording:
+            return
+        with self._lock:  # no event is applied meanwhile: the whole book, then what follows
+            if self._recording:
+                return
+            self._recording = True
+            if self._synced:
+                self._push(
+                    BookUpdate(
+                        self.symbol, self._last_id, self._last_id, None, self._event_time,
+                        self._transaction_time, self._bids.top(None), self._asks.top(None),
+                        snapshot=True,
+                    )
+                )  # fmt: skip
 
     def get(self, timeout: Optional[float] = None) -> Optional[_BookItem]:
         """The next ``BookUpdate``, ``BookResync`` or ``StreamGap``; ``None`` on timeout or
         once the book is closed and drained."""
-        self._recording = True
+        self._start_recording()
         return super().get(timeout)
 
     def __iter__(self) -> LocalOrderBook:
-        self._recording = True
+        self._start_recording()
         return self
 
     def __next__(self) -> _BookItem:
@@ -465,12 +533,12 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
     def on(self, event_type: type[Any], handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """Call ``handler(item)`` for every ``BookUpdate``/``BookResync``/``StreamGap`` that is
         an instance of ``event_type``, in the book's delivery thread, in order."""
-        self._recording = True
+        self._start_recording()
         return super().on(event_type, handler)
 
     def on_any(self, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """Call ``handler(item)`` for every change item (after the ``on`` handlers)."""
-        self._recording = True
+        self._start_recording()
         return super().on_any(handler)
 
     def close(self) -> None:
@@ -505,6 +573,8 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
 
     def _on_event(self, event: dict[str, Any]) -> None:
         """One ``depthUpdate`` of this symbol, in stream order."""
+        if self._refusal is not None:
+            return
         if self._synced:
             self._continue(event)
             return
@@ -533,14 +603,21 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         self._join()
 
     def _join(self) -> None:
-        """Drop events older than the snapshot; load it when the next one joins it."""
+        """Drop events older than the snapshot; load it when the next one joins it, or at once
+        when no event newer than it is buffered."""
         assert self._snap is not None
         last = self._snap[0]
         pending = self._pending
         while pending and pending[0]["u"] < last:
             pending.popleft()
         if not pending:
-            return  # the snapshot is newer than the stream: wait for the next event
+            # The subscription was acknowledged before this snapshot was asked for, so every
+            # diff after lastUpdateId is still to come: the book is in sync at the snapshot
+            # (a quiet symbol sends no diff for a long time). The next diff must still join
+            # it (U <= lastUpdateId <= u, or pu == lastUpdateId); one that does not means a
+            # diff was missed in between, and the book resyncs (``_continue``).
+            self._load(joining=True)
+            return
         first = pending[0]
         if not (first["U"] <= last <= first["u"] or first["pu"] == last):
             # Events between the snapshot and the first buffered one are missing: the
@@ -549,15 +626,9 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
             self._snap = None
             self._manager.scheduler.request(self, resync=self.resyncs > 0)
             return
-        _, event_time, transaction_time, bids, asks = self._snap
-        self._snap = None
+        self._load(joining=False)
         events = list(pending)
         pending.clear()
-        with self._lock:
-            self._bids.load(bids, len(bids) >= self.limit, self.max_levels)
-            self._asks.load(asks, len(asks) >= self.limit, self.max_levels)
-            self._last_id = last
-            self._event_time, self._transaction_time = event_time, transaction_time
         # The first event joins the snapshot: U <= lastUpdateId <= u (or pu == lastUpdateId).
         if not self._apply(events[0], loading=True):
             return
@@ -565,13 +636,37 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
             if not self._continue(event):
                 return
 
+    def _load(self, joining: bool) -> None:
+        """Load the snapshot into the book; with ``joining`` it is synced now, at the snapshot,
+        and the next diff is checked by the join rule."""
+        assert self._snap is not None
+        last, event_time, transaction_time, bids, asks = self._snap
+        self._snap = None
+        self._joining = joining
+        with self._lock:
+            self._bids.load(bids, len(bids) >= self.limit, self.max_levels)
+            self._asks.load(asks, len(asks) >= self.limit, self.max_levels)
+            self._last_id = last
+            self._event_time, self._transaction_time = event_time, transaction_time
+            if joining:
+                self._synced = True
+                self._reason = ""
+                self._lock.notify_all()
+            recording = self._recording  # as of this change (see ``_start_recording``)
+            whole = (self._bids.top(None), self._asks.top(None)) if joining else None
+        if whole is not None and recording:
+            item = BookUpdate(
+                self.symbol, last, last, None, event_time, transaction_time, *whole, snapshot=True
+            )
+            self._push(item)
+
     def _continue(self, event: dict[str, Any]) -> bool:
         """An event after the book's update id: ignore an old one, apply the next, else gap."""
         u = event["u"]
         if u <= self._last_id:
             self.duplicates += 1  # a duplicate, or older than the book (overlap, replay)
             return True
-        if event["pu"] != self._last_id:
+        if event["pu"] != self._last_id and not (self._joining and event["U"] <= self._last_id):
             self._resync(
                 "gap",
                 f"pu {event['pu']} is not the last applied u {self._last_id}",
@@ -579,6 +674,7 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
                 keep=event,
             )
             return False
+        self._joining = False  # the first diff after a snapshot joined it
         return self._apply(event)
 
     def _apply(self, event: dict[str, Any], loading: bool = False) -> bool:
@@ -625,11 +721,12 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
                     self._synced = True
                     self._reason = ""
                     self._lock.notify_all()
-                whole = (bids.top(None), asks.top(None)) if loading and self._recording else None
+                recording = self._recording  # as of this event (see ``_start_recording``)
+                whole = (bids.top(None), asks.top(None)) if loading and recording else None
         if problem:
             self._resync(self._reason, problem)
             return False
-        if self._recording:
+        if recording:
             if whole is not None:
                 item = BookUpdate(
                     self.symbol, loaded_at, u, None, event.get("E"), event.get("T"), *whole,
@@ -641,13 +738,28 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
                     tuple([Level(*level) for level in _levels(event["b"])]),
                     tuple([Level(*level) for level in _levels(event["a"])]),
                 )  # fmt: skip
-            self._record(item)
+            self._push(item)
         return True
 
     def _on_gap(self, gap: StreamGap) -> None:
         """The stream lost events (reconnect, overflow): resync on the same subscription."""
         self._record(gap)
+        if self._refusal is not None:
+            return
         self._resync(gap.reason, gap.detail, wait_for_event=gap.reason == "reconnect")
+
+    def _refuse(self, generation: int, error: ServerError) -> None:
+        """A definite refusal of the book's snapshot: the book fails for good."""
+        if generation != self._generation or self._synced or self._reason == "closed":
+            return
+        refusal = BookRefused(self.symbol, error)
+        refusal.__cause__ = error
+        with self._lock:
+            self._refusal = refusal
+            self._reason = "refused"
+            self._lock.notify_all()
+        self._pending.clear()
+        logger.warning("order book %s: refused (%s)", self.symbol, error)
 
     def _resync(
         self,
@@ -666,6 +778,7 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
             self._asks.clear()
         self._generation += 1
         self._snap = None
+        self._joining = False
         self._pending.clear()
         if keep is not None:
             self._pending.append(keep)  # the event that showed the gap may join the next one
@@ -868,7 +981,7 @@ class SnapshotScheduler:
                         self._cond.wait()
                 _, _, book = heapq.heappop(self._heap)
                 book._queued = False
-                if book._reason == "closed" or book._synced:
+                if book._reason in ("closed", "refused") or book._synced:
                     continue
                 weight = DEPTH_WEIGHT[book.limit]
                 self._log.append((time.monotonic(), weight))
@@ -889,12 +1002,13 @@ class SnapshotScheduler:
 
     def _done(self, book: LocalOrderBook, generation: int, future: Future[Response[Any]]) -> None:
         error = future.exception()
+        definite = error is not None and _definite(error)
         with self._cond:
             self._in_flight -= 1
             if error is None:
                 self._learn(future.result().raw.get("rateLimits"))
                 self._backoff = 0.5
-            else:
+            elif not definite:  # a refusal of one book is no reason to slow the others
                 if isinstance(error, RateLimited):
                     self.rate_limited += 1
                 retry = getattr(error, "retry_after", None)
@@ -907,6 +1021,11 @@ class SnapshotScheduler:
             if feed is not None:
                 reply = future.result()
                 feed.post(lambda: book._on_snapshot(generation, reply))
+        elif definite:
+            assert isinstance(error, ServerError)
+            book._report(error)
+            if feed is not None:
+                feed.post(lambda: book._refuse(generation, error))
         else:
             logger.warning("depth snapshot of %s failed: %s", book.symbol, error)
             book._report(error)
@@ -914,7 +1033,9 @@ class SnapshotScheduler:
                 feed.post(lambda: self._retry(book, generation))
 
     def _retry(self, book: LocalOrderBook, generation: int) -> None:
-        if generation == book._generation and not book._synced and book._reason != "closed":
+        if generation == book._generation and not book._synced and book._refusal is None:
+            if book._reason == "closed":
+                return
             self.request(book, resync=True)
 
     def _learn(self, limits: Any) -> None:
@@ -962,22 +1083,41 @@ class LocalOrderBooks(Mapping[str, LocalOrderBook]):
         """Block until every book is synced; returns self.
 
         Raises:
+            BookRefused: the exchange refused a book (e.g. -1121 for an unknown symbol): at
+                once, whatever the others do (they go on syncing; read them by symbol).
             BookNotSynced: a book was not synced in time (its ``symbol``; the message says how
                 many were).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        for book in self._books.values():
+        books = list(self._books.values())
+        while True:
+            for book in books:
+                refusal = book._refusal
+                if refusal is not None:
+                    raise BookRefused(
+                        book.symbol,
+                        refusal.error,
+                        f"the {book.symbol} order book (one of {len(self)}) was refused: "
+                        f"status {refusal.status}, code {refusal.code}: {refusal.msg}",
+                    ) from refusal.error
+            waiting = next((book for book in books if not book.synced), None)
+            if waiting is None:
+                return self
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                book.wait_synced(remaining)
+                # In slices: a refusal of another book is noticed within 0.1 s.
+                waiting.wait_synced(0.1 if remaining is None else min(remaining, 0.1))
+            except BookRefused:
+                continue
             except BookNotSynced as exc:
-                raise BookNotSynced(
-                    book.symbol,
-                    exc.reason,
-                    f"{self.synced_count} of {len(self)} order books synced within {timeout} s; "
-                    f"{book.symbol} is not ({exc.reason})",
-                ) from None
-        return self
+                late = deadline is not None and time.monotonic() >= deadline
+                if exc.reason == "closed" or late:
+                    raise BookNotSynced(
+                        waiting.symbol,
+                        exc.reason,
+                        f"{self.synced_count} of {len(self)} order books synced within "
+                        f"{timeout} s; {waiting.symbol} is not ({exc.reason})",
+                    ) from None
 
     def close(self) -> None:
         """Close every book and unsubscribe. Idempotent."""

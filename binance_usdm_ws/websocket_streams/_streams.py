@@ -5,9 +5,10 @@ socket: silence detection, reconnect with backoff and jitter, make-before-break 
 the overlap's copies removed, and a ``StreamGap`` wherever events may be missing. This module
 adds the listenKey lifecycle on top:
 
-* the socket URL carries the key: a new socket starts a key (``userDataStream.start``), a
-  reconnect first checks the current one (``userDataStream.ping``; ``-1125`` → a new key), a
-  rotation keeps it;
+* the socket carries the key, in the configured form (``user_data_url``: in the query string,
+  by default; in the path; or by ``SUBSCRIBE`` on ``/private/stream``), the same for every
+  socket: a new socket starts a key (``userDataStream.start``), a reconnect first checks the
+  current one (``userDataStream.ping``; ``-1125`` → a new key), a rotation keeps it;
 * ``listenKeyExpired`` (spotted by the reader thread itself, so expiry is handled even when the
   consumer is slow) and ``-1125`` from a keepalive make the supervisor reconnect on a new key,
   with a ``StreamGap(reason="listen_key_expired")``;
@@ -24,19 +25,24 @@ thread, only when callbacks are registered (``on``/``on_any``).
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import random
+import re
 import threading
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from urllib.parse import quote
 
 from .._config import ConfigurationWebsocketStreams
-from .._core._connection import Connection
+from .._core._connection import Connection, Reply
 from .._core._redact import mask
 from .._core._scheduler import Scheduler, TimerHandle
 from .._core._stream_delivery import StreamConsumer, StreamGap, now_ms
 from .._core._supervisor import Link, Slot, Supervised, Supervisor
-from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, ServerError
+from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
+from ._client import SubscriptionRejected
 from ._events import UserDataEvent, decode_event
 
 if TYPE_CHECKING:
@@ -48,17 +54,57 @@ logger = logging.getLogger("binance_usdm_ws")
 
 _counter = itertools.count(1)
 _INVALID_LISTEN_KEY = -1125
+_EXPIRED = "listenKeyExpired"
+_EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
 #: What a stream yields: a typed event or a gap notice.
 StreamItem = Union[UserDataEvent, StreamGap]
 
 
-def _decode_user_data(message: Any) -> StreamItem:
-    """One buffered message → its event (the ``{"stream","data"}`` envelope unwrapped)."""
+def _unwrapped(message: Any) -> Any:
+    """The payload of a combined-stream envelope (``{"stream","data"}``), else the message."""
     if type(message) is dict and "data" in message and "stream" in message:
-        message = message["data"]  # combined-stream envelope
-    return decode_event(message)
+        return message["data"]
+    return message
+
+
+def _decode_user_data(message: Any) -> StreamItem:
+    """One buffered message → its event (the combined envelope unwrapped)."""
+    return decode_event(_unwrapped(message))
+
+
+def check_events(events: Optional[Iterable[str]]) -> Optional[tuple[str, ...]]:
+    """The ``events`` allow list, checked, with ``listenKeyExpired`` added if missing.
+
+    Raises:
+        InvalidRequest: a str instead of a list, an empty list, or a name that is not an
+            event type (letters, digits and ``_``, starting with a letter).
+    """
+    if events is None:
+        return None
+    if isinstance(events, str):
+        raise InvalidRequest(
+            'events: expected a list of event types, e.g. ["ORDER_TRADE_UPDATE"], got a str',
+            param="events",
+        )
+    names = list(events)
+    if not names:
+        raise InvalidRequest(
+            "events: empty; give at least one event type, or None for every event",
+            param="events",
+        )
+    for name in names:
+        if not isinstance(name, str) or not _EVENT_NAME.match(name):
+            raise InvalidRequest(
+                f"events: {name!r} is not an event type (an 'e' value such as "
+                "ORDER_TRADE_UPDATE or ACCOUNT_UPDATE)",
+                param="events",
+            )
+    names = list(dict.fromkeys(names))
+    if _EXPIRED not in names:
+        names.append(_EXPIRED)
+    return tuple(names)
 
 
 class UserDataStream(StreamConsumer[StreamItem], Supervised):
@@ -72,11 +118,20 @@ class UserDataStream(StreamConsumer[StreamItem], Supervised):
                 ...
 
     ``start()`` starts a listenKey (``userDataStream.start`` over the WS API, which must be
-    connected) and opens ``<streams base>/private/ws/<listenKey>``. From then on the stream
-    pings the key every ``keepalive_interval``, reconnects after drops and silence, replaces an
-    expired key, rotates the socket before 24 h, and delivers a ``StreamGap`` wherever events
-    may be missing. ``close()`` stops the key (``userDataStream.stop``), closes the socket and
-    joins every thread; it is idempotent and never raises.
+    connected) and opens the socket in the configured ``user_data_url`` form: by default
+    ``<streams base>/private/ws?listenKey=<listenKey>``, the form measured delivering on
+    production (``"path"``: ``/private/ws/<listenKey>``; ``"subscribe"``: ``/private/stream``
+    and ``SUBSCRIBE``). From then on the stream pings the key every ``keepalive_interval``,
+    reconnects after drops and silence, replaces an expired key, rotates the socket before
+    24 h — every socket in the same form — and delivers a ``StreamGap`` wherever events may be
+    missing.
+
+    ``events`` (an allow list of event types, sent as ``&events=A/B``; query form only) makes
+    Binance send only those types. ``listenKeyExpired`` is always added to it: Binance leaves
+    an unlisted ``listenKeyExpired`` out, and the stream needs it to replace an expired key.
+
+    ``close()`` stops the key (``userDataStream.stop``), closes the socket and joins every
+    thread; it is idempotent and never raises.
 
     Counters (for diagnostics): ``reconnects`` (sockets replaced after a loss or an expiry),
     ``key_renewals`` (of those, on a new key), ``rotations``, ``keepalives`` (successful
@@ -89,7 +144,17 @@ class UserDataStream(StreamConsumer[StreamItem], Supervised):
         config: ConfigurationWebsocketStreams,
         scheduler: Scheduler,
         on_closed: Optional[Callable[[UserDataStream], None]] = None,
+        events: Optional[Iterable[str]] = None,
     ) -> None:
+        if events is not None and not isinstance(events, str):
+            events = list(events)  # read once: checked here, looked at again below
+        checked = check_events(events)
+        if checked is not None and config.user_data_url != "query":
+            raise InvalidRequest(
+                f'events: needs user_data_url="query" (Binance documents the filter only in '
+                f"the query string), not {config.user_data_url!r}",
+                param="events",
+            )
         self._n = next(_counter)
         super().__init__(
             config.queue_size, f"binance-usdm-ws-uds{self._n}", decode=_decode_user_data
@@ -99,6 +164,8 @@ class UserDataStream(StreamConsumer[StreamItem], Supervised):
         self._scheduler = scheduler
         self._on_closed = on_closed
         self._key: Optional[str] = None
+        self._events = checked
+        self._ids = itertools.count(1)  # SUBSCRIBE ids (the "subscribe" form)
         self._stop = threading.Event()
         self._state = "new"  # new -> starting -> running -> closing -> closed
         self._keepalive: Optional[threading.Thread] = None
@@ -116,8 +183,21 @@ class UserDataStream(StreamConsumer[StreamItem], Supervised):
         )
         self.key_renewals = 0
         self.keepalives = 0
+        if checked is not None and _EXPIRED not in list(events or ()):
+            logger.info(
+                "%s: events filter %s: listenKeyExpired added (the stream needs it to "
+                "replace an expired key)",
+                self._name,
+                "/".join(checked),
+            )
 
     # ------------------------------------------------------------------ public
+
+    @property
+    def events(self) -> Optional[tuple[str, ...]]:
+        """The allow list sent to Binance (``listenKeyExpired`` included), or None: every
+        event."""
+        return self._events
 
     @property
     def listen_key(self) -> Optional[str]:
@@ -173,7 +253,12 @@ class UserDataStream(StreamConsumer[StreamItem], Supervised):
             self._supervisor.add(self._slot)
         self._schedule("keepalive", self._config.keepalive_interval, self._keepalive_due)
         self._start_delivery()
-        logger.info("%s: started on listenKey %s", self._name, mask(self._key))
+        logger.info(
+            "%s: started on listenKey %s (%s form)",
+            self._name,
+            mask(self._key),
+            self._config.user_data_url,
+        )
         return self
 
     def close(self) -> None:
@@ -246,10 +331,47 @@ class UserDataStream(StreamConsumer[StreamItem], Supervised):
             key = self._key
         else:
             key = self._fresh_key()
-        return f"{self._config.base_path.rstrip('/')}/private/ws/{key}", key
+        base = f"{self._config.base_path.rstrip('/')}/private"
+        form = self._config.user_data_url
+        if form == "subscribe":
+            return f"{base}/stream", key
+        if form == "path":
+            return f"{base}/ws/{quote(key, safe='')}", key
+        url = f"{base}/ws?listenKey={quote(key, safe='')}"
+        if self._events is not None:
+            url += "&events=" + "/".join(self._events)
+        return url, key
 
     def _prepare_socket(self, slot: Slot, link: Link) -> None:
-        """Nothing to send: the key in the URL is the subscription."""
+        """The ``"subscribe"`` form: ``SUBSCRIBE`` the key and wait for the acknowledgement
+        (the other forms carry the key in the URL)."""
+        if self._config.user_data_url != "subscribe":
+            return
+        conn = link.conn
+        assert conn is not None
+        rid = next(self._ids)
+        frame = json.dumps({"method": "SUBSCRIBE", "params": [link.tag], "id": rid})
+        reply = Reply()
+        conn.send_request(rid, frame, reply)
+        wait = self._config.timeout
+        if not reply.wait(wait):
+            conn.forget(rid)
+            raise RequestTimeout(
+                f"no answer to SUBSCRIBE on /private/stream within {wait} s",
+                timeout=wait,
+                method="SUBSCRIBE",
+                request_id=rid,
+            )
+        error = reply.get().get("error")
+        if error is not None:
+            err = error if isinstance(error, dict) else {}
+            raise SubscriptionRejected(
+                status=None,
+                code=err.get("code"),
+                msg=str(err.get("msg", error)),
+                method="SUBSCRIBE",
+                request_id=rid,
+            )
 
     def _deliver(self, slot: Slot, message: Any) -> None:
         self._buffer.push_raw(message)  # under self._cond, the slot's lock
@@ -272,6 +394,7 @@ class UserDataStream(StreamConsumer[StreamItem], Supervised):
     def _inspect(self, slot: Slot, link: Link, message: Any) -> None:
         """Reader thread: a ``listenKeyExpired`` for this socket's key ends it; else the key
         is alive."""
+        message = _unwrapped(message)
         if (
             type(message) is dict
             and message.get("e") == "listenKeyExpired"

@@ -18,6 +18,7 @@ from binance_usdm_ws import (  # noqa: E402
     ConfigurationWebsocketStreams,
     StreamGap,
     StreamHandle,
+    StreamSilent,
 )
 
 __all__ = ["client", "show"]
@@ -45,6 +46,9 @@ def show(handle: StreamHandle, events: int = 3) -> None:
             break
         if isinstance(item, StreamGap):
             print(f"gap: {item.reason} ({item.detail})")
+            continue
+        if isinstance(item, StreamSilent):  # sent nothing for too long; the SDK repairs it
+            print(f"silent: {item.stream} for {item.silent_for} s, {item.action}")
             continue
         print(item)
         shown += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Union
 
+from ..._core._params import decimal_between
 from ...enums import (
     AlgoOrderType,
     AlgoType,
@@ -246,7 +247,10 @@ class NewAlgoOrder(SignedRequest[AlgoOrderResult]):
         BOOL_STRING, doc="Reduce only; not in hedge mode, not with close_position=true."
     )
     activate_price = Param[DecimalLike](DECIMAL, doc="TRAILING_STOP_MARKET activation price.")
-    callback_rate = Param[DecimalLike](DECIMAL, doc="TRAILING_STOP_MARKET rate, 0.1 to 10 (%).")
+    callback_rate = Param[DecimalLike](
+        decimal_between("0.1", "20"),
+        doc="TRAILING_STOP_MARKET rate in %, 0.1 to 20 (the maximum was 10 until 2026-10-23).",
+    )
     client_algo_id = Param[str](
         STRING, pattern=CLIENT_ID, doc="Unique id among open orders; generated if not sent."
     )

@@ -1,0 +1,157 @@
+"""Mutation testing of the critical modules (``make mutate``), one module at a time.
+
+For each module below, mutmut plants small bugs (an operator flipped, a constant changed, a
+call dropped...) one at a time and runs the tests that cover the mutated function; a mutant
+no test catches ("survived") is a gap in the tests until shown to be equivalent.
+
+Each module runs in its own scratch copy of the work tree (``.mutate/<name>/``), so runs never
+touch the sources and several modules can run at once (``-j``). Not part of CI: a module takes
+minutes. Usage::
+
+    python tools/mutate.py                 # every module, one after the other
+    python tools/mutate.py outcome redact  # some of them
+    python tools/mutate.py -j 2 --children 1 outcome order_book
+
+Prints, per module, killed / total and the surviving mutants (``mutmut show <name>`` in the
+module's scratch copy shows the diff of one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = ROOT / ".mutate"
+
+#: module name -> (source file, the tests that cover it)
+MODULES: dict[str, tuple[str, list[str]]] = {
+    "outcome": (
+        "binance_usdm_ws/websocket_api/_outcome.py",
+        ["tests/test_outcome.py", "tests/test_outcome_timing.py"],
+    ),
+    "order_book": (
+        "binance_usdm_ws/websocket_streams/_order_book.py",
+        ["tests/test_order_book.py", "tests/test_order_book_property.py"],
+    ),
+    "redact": ("binance_usdm_ws/_core/_redact.py", ["tests/test_secrets.py"]),
+    "signing": ("binance_usdm_ws/_core/_signing.py", ["tests/test_signing.py"]),
+    "supervisor": (
+        "binance_usdm_ws/_core/_supervisor.py",
+        ["tests/test_streams.py", "tests/test_stream_gaps.py", "tests/test_sharding.py"],
+    ),
+    "connection": (
+        "binance_usdm_ws/_core/_connection.py",
+        ["tests/test_protocol.py", "tests/test_wire.py", "tests/test_frames.py"],
+    ),
+    "transport": (
+        "binance_usdm_ws/_core/_transport.py",
+        ["tests/test_proxy_tls.py", "tests/test_secrets.py"],
+    ),
+}
+
+
+def _copy_tree(dest: Path) -> None:
+    """Copy the work tree's files (tracked and new, not ignored) to ``dest``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    if dest.exists():
+        shutil.rmtree(dest)
+    for name in filter(None, listed):
+        src = ROOT / name
+        if src.is_file() and not name.startswith(".mutate/"):
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+
+
+def _config(source: str, tests: list[str]) -> str:
+    present = [t for t in tests if (ROOT / t).exists()]
+    lines = "\n    ".join(present)
+    # Tests read the README, docs and examples: the scratch copy under mutants/ needs them.
+    extra = "\n    ".join(
+        p.name
+        for p in sorted(ROOT.iterdir())
+        if p.name in ("README.md", "docs", "examples", "benchmarks")
+    )
+    return (
+        "\n[mutmut]\n"
+        "source_paths = binance_usdm_ws\n"
+        f"only_mutate = {source}\n"
+        f"pytest_add_cli_args_test_selection =\n    {lines}\n"
+        "pytest_add_cli_args = -p no:cacheprovider -p no:randomly -q\n"
+        "use_git_change_detection = false\n"
+        f"also_copy =\n    {extra}\n"
+    )
+
+
+def run_module(name: str, children: int) -> tuple[str, int, int, list[str]]:
+    """Mutate one module; return (name, killed, total, survivors)."""
+    source, tests = MODULES[name]
+    work = SCRATCH / name
+    _copy_tree(work)
+    with open(work / "setup.cfg", "a", encoding="utf-8") as cfg:
+        cfg.write(_config(source, tests))
+    mutmut = str(Path(sys.executable).with_name("mutmut"))
+    log = open(work / "mutmut.log", "w", encoding="utf-8")  # noqa: SIM115
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    subprocess.run(
+        [mutmut, "run", "--max-children", str(children)],
+        cwd=work,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        check=False,
+    )
+    out = subprocess.run(
+        [mutmut, "results", "--all", "true"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    ).stdout
+    status = {}
+    for line in out.splitlines():
+        if ":" in line:
+            mutant, _, verdict = line.strip().rpartition(":")
+            status[mutant.strip()] = verdict.strip()
+    killed = sum(1 for v in status.values() if v == "killed")
+    survivors = sorted(m for m, v in status.items() if v != "killed")
+    return name, killed, len(status), [f"{m}: {status[m]}" for m in survivors]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", choices=[[], *MODULES], default=[])
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="modules at once")
+    parser.add_argument("--children", type=int, default=2, help="mutmut workers per module")
+    args = parser.parse_args()
+    names = args.modules or list(MODULES)
+    total_killed = total = 0
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for name, killed, count, survivors in pool.map(
+            lambda n: run_module(n, args.children), names
+        ):
+            total_killed += killed
+            total += count
+            share = f"{100 * killed / count:.1f} %" if count else "-"
+            print(f"== {name}: {killed} of {count} mutants killed ({share})", flush=True)
+            for line in survivors:
+                print(f"   {line}")
+    if total:
+        print(f"== all: {total_killed} of {total} killed ({100 * total_killed / total:.1f} %)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
