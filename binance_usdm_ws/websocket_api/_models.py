@@ -160,8 +160,10 @@ class ListenKeyResult:
     """Result of ``userDataStream.start`` and ``userDataStream.ping``.
 
     Attributes:
-        listen_key: The key to open ``<streams base>/private/ws/<listenKey>`` with; valid for
-            60 minutes after the last start or ping. A bearer secret: shortened in ``repr``.
+        listen_key: The key to open ``<streams base>/private/ws?listenKey=<listenKey>`` with
+            (the form measured delivering; see ``ConfigurationWebsocketStreams.user_data_url``);
+            valid for 60 minutes after the last start or ping. A bearer secret: shortened in
+            ``repr``.
     """
 
     listen_key: Optional[str] = field(default=None, repr=mask_repr, metadata=SECRET)
