@@ -25,11 +25,13 @@ from binance_usdm_ws import (
 )
 from binance_usdm_ws.testing import LocalExchange
 
+from ._data import sample_event
 from .conftest import wait_until
 from .test_local_market import payload_for, sample_frames
 from .test_stream_builders import CASES
 
 TRADE = {"e": "aggTrade", "E": 1, "s": "BTCUSDT", "a": 1, "p": "60000.1", "q": "0.5", "T": 1}
+TRADE |= {"f": 1, "l": 1, "m": False}  # every field of aggTrade
 
 
 @pytest.fixture
@@ -297,19 +299,20 @@ def test_raw_fast_path_hands_over_payloads_undecoded(exchange, streams):
     assert [p["a"] for p in handle.raw()] == [3]  # what was received stays readable
 
 
-def test_the_readme_market_streams_snippet_runs(exchange):
+def test_the_readme_market_streams_snippet_runs():
     import re
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "market_api" in b]
-    code = block.replace(
-        "base_path=DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL",
-        f"base_path={exchange.streams_url!r}",
-    )
     namespace: dict[str, Any] = {}
-    exec(compile(code, "README market streams", "exec"), namespace)
-    assert namespace["item"] is not None  # the engine's book, as a first depth diff
+    with LocalExchange(ping_interval=1.0, ping_timeout=3.0) as exchange:  # a live market
+        code = block.replace(
+            "base_path=DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL",
+            f"base_path={exchange.streams_url!r}",
+        )
+        exec(compile(code, "README market streams", "exec"), namespace)
+    assert namespace["item"] is not None  # a depth diff of the live market
     assert sorted(namespace["both"].streams) == ["btcusdt@markPrice@1s", "ethusdt@bookTicker"]
 
 
@@ -339,7 +342,7 @@ def test_a_listen_key_in_subscribe_goes_to_private_and_delivers_user_data(
     assert ws.connection_count == 2 and sorted(ws.list_subscriptions()) == sorted(
         [key, "btcusdt@aggTrade"]
     )
-    exchange.push_event({"e": "TRADE_LITE", "E": 1, "T": 1, "s": "BTCUSDT", "t": 42}, key)
+    exchange.push_event(sample_event("TRADE_LITE", E=1, T=1, t=42), key)
     exchange.publish("btcusdt@aggTrade", TRADE)
     got = [handle.get(timeout=5), handle.get(timeout=5)]
     lite = next(item for item in got if isinstance(item, TradeLite))
