@@ -495,11 +495,6 @@ class WebsocketStreams(StreamTransport, Supervised):
                 self._release(handle)
                 handle._end_delivery()
                 raise
-            with self._lock:
-                for p in parsed:
-                    shard = self._shard_of.get(p.name)
-                    if p.name in new and shard is not None and p.name not in self._watches:
-                        self._watches[p.name] = Watch(p.name, shard, p.cadence)
             due = self._watchdog.update(unique)
         if due is not None:
             self._supervisor.wake_at(due)

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import attrs
 
 from .._core._stream_delivery import StreamGap, now_ms
-from ._builders import Cadence
+from ._builders import Cadence, parse_stream_name
 
 if TYPE_CHECKING:
     from ._client import WebsocketStreams, _Shard
@@ -110,12 +110,11 @@ class Watch:
 
     __slots__ = ("name", "shard", "cadence", "limit", "subscribed", "last", "since", "step", "next")
 
-    def __init__(self, name: str, shard: _Shard, cadence: Optional[Cadence]) -> None:
-        now = time.monotonic()
+    def __init__(self, name: str, shard: _Shard, cadence: Optional[Cadence], now: float) -> None:
         self.name = name
         self.shard = shard
         self.cadence = cadence
-        self.limit: Optional[float] = None  # None: not watched
+        self.limit: Optional[float] = None  # set by ``Watchdog.update``
         self.subscribed = now
         self.last = 0.0  # monotonic time of its last frame; 0.0: none yet
         self.since = now  # watched from (subscribed, or its socket replaced)
@@ -137,7 +136,7 @@ class Watchdog:
         self._factor = cfg.stream_silence_factor
         self._floor = cfg.stream_silence_floor
         self._quiet_floor = cfg.stream_quiet_floor
-        #: stream name → its watch (every subscribed stream; ``limit`` None when unwatched)
+        #: stream name → its watch (the subscribed streams with a limit)
         self.watches: dict[str, Watch] = {}
 
     def cadence_limit(self, cadence: Optional[Cadence]) -> Optional[float]:
@@ -156,17 +155,25 @@ class Watchdog:
         """
         owner = self._owner
         due: Optional[float] = None
+        now = time.monotonic()  # one instant: streams subscribed together are due together
         for name in names:
+            shard = owner._shard_of.get(name)
+            if shard is None:  # not subscribed (any more)
+                self.watches.pop(name, None)
+                continue
+            cadence = parse_stream_name(name).cadence
+            limits = [h.silence_timeout for h in owner._handles.get(name, ())]
+            limits.append(self.cadence_limit(cadence))
+            present = [x for x in limits if x is not None]
+            if not present:  # unwatched: its frames cost no clock reading
+                self.watches.pop(name, None)
+                continue
             watch = self.watches.get(name)
             if watch is None:
-                continue
-            limits = [h.silence_timeout for h in owner._handles.get(name, ())]
-            limits.append(self.cadence_limit(watch.cadence))
-            present = [x for x in limits if x is not None]
-            watch.limit = min(present) if present else None
-            if watch.limit is not None:
-                when = watch.due()
-                due = when if due is None else min(due, when)
+                watch = self.watches[name] = Watch(name, shard, cadence, now)
+            watch.limit = min(present)
+            when = watch.due()
+            due = when if due is None else min(due, when)
         return due
 
     def restart(self, shard: _Shard) -> None:
