@@ -125,6 +125,10 @@ class MarketHub:
         #: Diffs waiting for the next 250 ms (``@depth``) / 500 ms (``@depth@500ms``) push.
         self._slow: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._names: set[str] = set()  # every subscribed name (refreshed every tick)
+        self._liquidations: dict[str, dict[str, Any]] = {}  # the latest of the last second
+        self._next_info = 0.0
+        #: Whether the exchange runs its live market (contract info then goes out now and then).
+        self.live = False
         #: Depth-stream faults and the record of published books.
         self.depth = DepthFaults(server)
 
@@ -401,6 +405,30 @@ class MarketHub:
         )  # fmt: skip
         return mini, ticker
 
+    def on_liquidation(self, symbol: str, side: str, qty: Decimal, avg: Decimal, now: int) -> None:
+        """Flow hook: a liquidation order filled; the streams send the latest each second."""
+        fp, fq = self._formats(symbol)
+        self._liquidations[symbol] = {
+            "e": "forceOrder", "E": now,
+            "o": {
+                "s": symbol, "S": side, "o": "LIMIT", "f": "IOC", "q": fq(qty), "p": fp(avg),
+                "ap": fp(avg), "X": "FILLED", "l": fq(qty), "z": fq(qty), "T": now,
+            },
+        }  # fmt: skip
+
+    def publish_contract_info(self, symbol: str, now: int) -> None:
+        """``!contractInfo`` for ``symbol`` (a listing, or its brackets updated)."""
+        self.publish(
+            "!contractInfo",
+            {
+                "e": "contractInfo", "E": now, "s": symbol, "ct": "PERPETUAL",
+                "dt": 4133404800000, "ot": 1569398400000, "cs": "TRADING",
+                "bks": [{"bs": 1, "bnf": 0, "bnc": 50000, "mmr": 0.004, "cf": 0, "mi": 20,
+                         "ma": 125}],
+                "st": 1,
+            },
+        )  # fmt: skip
+
     def _publish_tickers(self, loop_now: float, now: int) -> None:
         """Tickers of the symbols that traded: every 2 s per symbol, every 1 s in arrays."""
         if loop_now >= self._next_due["ticker"] and self._ticker_due:
@@ -545,6 +573,14 @@ class MarketHub:
             self.publish(f"!markPrice@arr{suffix}", marks)
             if speed == "1s":
                 self._publish_indexes(now, marks)
+                for symbol, event in self._liquidations.items():  # the latest of the second
+                    self.publish(f"{symbol.lower()}@forceOrder", event)
+                    self.publish("!forceOrder@arr", event)
+                self._liquidations = {}
+        if self.live and loop_now >= self._next_info and "!contractInfo" in self._names:
+            self._next_info = loop_now + 5.0  # the live market's contracts change now and then
+            symbols = sorted(engine.books)
+            self.publish_contract_info(symbols[int(loop_now / 5) % len(symbols)], now)
 
     def _publish_indexes(self, now: int, marks: list[dict[str, Any]]) -> None:
         """Every second, as Binance: asset indexes, one composite index (``DEFIUSDT``, of every
