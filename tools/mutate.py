@@ -50,11 +50,16 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "connection": (
         "binance_usdm_ws/_core/_connection.py",
-        ["tests/test_protocol.py", "tests/test_wire.py", "tests/test_frames.py"],
+        [
+            "tests/test_protocol.py",
+            "tests/test_wire.py",
+            "tests/test_frames.py",
+            "tests/test_threads.py",
+        ],
     ),
     "transport": (
         "binance_usdm_ws/_core/_transport.py",
-        ["tests/test_proxy_tls.py", "tests/test_secrets.py"],
+        ["tests/test_proxy_tls.py", "tests/test_tls_defaults.py", "tests/test_secrets.py"],
     ),
 }
 
