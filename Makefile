@@ -57,6 +57,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check binance_usdm_ws tests examples benchmarks tools docs/conf.py docs/check_pages.py
 	$(PY) -m ruff format --check binance_usdm_ws tests examples benchmarks tools docs/conf.py docs/check_pages.py
 	$(PY) -m mypy binance_usdm_ws
+	$(PY) -m mypy --strict examples
 
 clean:
 	rm -rf $(VENV) .mutate build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache docs/_build docs/api

@@ -308,7 +308,12 @@ class ExecutionStatusUnknown(ServerSideError):
 
 
 class DecodeError(BinanceWsError):
-    """Raised when a reply or event did not fit its model. ``errors`` lists what failed."""
+    """Raised when a reply or event did not fit its model. ``errors`` lists what failed.
+
+    ``raw`` (also ``payload``) is what did not fit, as received: for a WS API reply
+    (``resp.typed``, ``resp.result``) the whole reply, so nothing of a done deed is lost. The
+    message and ``errors`` name paths and types, never values (a value may be a secret).
+    """
 
     def __init__(
         self, message: str, *, errors: Optional[list[str]] = None, payload: Any = None, **kw: Any
@@ -316,6 +321,11 @@ class DecodeError(BinanceWsError):
         super().__init__(message, **kw)
         self.errors = errors or []
         self.payload = payload
+
+    @property
+    def raw(self) -> Any:
+        """What did not fit, as received (the whole reply for a WS API reply)."""
+        return self.payload
 
 
 class OutcomeUnknown(BinanceWsError):

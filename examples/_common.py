@@ -15,7 +15,7 @@ import json
 import os
 import sys
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -70,19 +70,18 @@ def plain(value: object) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def _masked(_: object, field: attrs.Attribute | None, value: object) -> object:
+def _masked(_: object, field: attrs.Attribute[Any] | None, value: object) -> object:
     """A secret (a listenKey, the API key: fields marked ``"secret"``) by its first 4 characters."""
     if field is not None and field.metadata.get("secret") and isinstance(value, str):
         return mask(value)
     return value
 
 
-def show(label: str, model: object) -> None:
+def show(label: str, model: Any) -> None:
     """Print a typed model (attrs) as indented JSON, secrets shortened as in its ``repr``."""
+    data: Any = model
     if attrs.has(type(model)):
         data = attrs.asdict(model, recurse=True, value_serializer=_masked)
-    else:
-        data = model
     print(f"{label}: {json.dumps(data, indent=2, default=plain, ensure_ascii=False)}")
 
 

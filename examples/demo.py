@@ -123,7 +123,8 @@ def run(exchange: LocalExchange) -> None:
         logon = ws.auth_api.session_logon().execute().typed.result
         print("session_logon ->", logon)  # the API key shows its first 4 characters only
         try:
-            trade.new_order().symbol("BTCUSDT").side("BUY").type("LIMIT").price(1.5)
+            # Deliberately wrong (a float is not exact): mypy says so too, hence the ignore.
+            trade.new_order().symbol("BTCUSDT").side("BUY").type("LIMIT").price(1.5)  # type: ignore[arg-type]
         except InvalidRequest as exc:
             print(f"bad input -> InvalidRequest: {exc}")
         streams(client, exchange)

@@ -463,7 +463,9 @@ def test_tickers_are_a_list_without_symbol(cls, item):
     """ticker.price / ticker.book decode a list without a symbol and one object with one."""
     assert cls(T).result_type() == list[item]
     assert cls(T).symbol("BTCUSDT").result_type() is item
-    raw = {"id": 1, "status": 200, "result": [{"symbol": "A"}, {"symbol": "B"}]}
+    one = {"symbol": "A", "price": "1", "time": 1, "lastUpdateId": 1, "bidPrice": "1"}
+    one |= {"bidQty": "1", "askPrice": "2", "askQty": "1"}
+    raw = {"id": 1, "status": 200, "result": [one, dict(one, symbol="B")]}
     result = Response(raw, cls(T).result_type()).result
     assert isinstance(result, list) and [r.symbol for r in result] == ["A", "B"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import pytest
 
-from binance_usdm_ws._core._converter import make_converter, structure
+from binance_usdm_ws._core._converter import REQUIRED, make_converter, structure
 from binance_usdm_ws.enums import (
     AccountUpdateReason,
     AlgoOrderType,
@@ -183,9 +183,17 @@ def test_account_update_field_by_field():
     assert data.symbol is None
     assert data.balances == [
         Balance(
-            "USDT", Decimal("122624.12345678"), Decimal("100.12345678"), Decimal("50.12345678")
+            asset="USDT",
+            wallet_balance=Decimal("122624.12345678"),
+            cross_wallet_balance=Decimal("100.12345678"),
+            balance_change=Decimal("50.12345678"),
         ),
-        Balance("BUSD", Decimal("1.00000000"), Decimal("0.00000000"), Decimal("-49.12345678")),
+        Balance(
+            asset="BUSD",
+            wallet_balance=Decimal("1.00000000"),
+            cross_wallet_balance=Decimal("0.00000000"),
+            balance_change=Decimal("-49.12345678"),
+        ),
     ]
     assert data.positions is not None and len(data.positions) == 3
     assert data.positions[2] == Position(
@@ -392,24 +400,40 @@ def test_new_fields_are_ignored_by_the_shipped_decoder():
         structure(raw, TradeLite, STRICT)
 
 
-def test_malformed_known_event_arrives_typed_with_the_odd_fields_none(caplog):
-    """A known event with wrong values still arrives typed: those fields are None and said.
+def test_malformed_known_event_arrives_typed_with_the_odd_optional_fields_none(caplog):
+    """A known event with wrong values in optional fields still arrives typed: those fields
+    are None and said.
 
     ``structure`` (strict) raises DecodeError naming each field, with the payload.
     """
     raw = load("event.ORDER_TRADE_UPDATE.json")
-    raw["o"]["i"] = "not-an-id"
-    raw["o"]["q"] = "1..0"
+    raw["o"]["sp"] = "not-a-price"
+    raw["o"]["gtd"] = "1..0"
     event = decode_event(raw)
     assert isinstance(event, OrderTradeUpdate) and event.raw is raw
-    assert event.order.order_id is None and event.order.original_quantity is None
-    assert event.order.symbol == "BTCUSDT" and event.order.stop_price == Decimal("7103.04")
+    assert event.order.stop_price is None and event.order.good_till_date is None
+    assert event.order.symbol == "BTCUSDT" and event.order.order_id == raw["o"]["i"]
     assert sorted(event.decode_problems) == [
-        "$.order.order_id: expected int, got str",
-        "$.order.original_quantity: expected Decimal, got str",
+        "$.order.good_till_date: expected int, got str",
+        "$.order.stop_price: expected Decimal, got str",
     ]
-    assert any("$.order.order_id" in r.getMessage() for r in caplog.records)
-    assert "not-an-id" not in caplog.text  # paths and types, never values
+    assert any("$.order.stop_price" in r.getMessage() for r in caplog.records)
+    assert "not-a-price" not in caplog.text  # paths and types, never values
+    # Required fields (the order id, its quantity) that do not fit: never a None the type
+    # denies; the event arrives as an UnknownEvent with its payload and every problem.
+    raw["o"]["i"] = "not-an-id"
+    raw["o"]["q"] = "1..0"
+    unknown = decode_event(raw)
+    assert isinstance(unknown, UnknownEvent) and unknown.raw is raw
+    assert unknown.event_type == "ORDER_TRADE_UPDATE"
+    assert unknown.decode_problems == (  # every problem, not only the first
+        "$.order.original_quantity: expected Decimal, got str",
+        f"$.order.original_quantity: {REQUIRED}",
+        "$.order.stop_price: expected Decimal, got str",
+        "$.order.order_id: expected int, got str",
+        f"$.order.order_id: {REQUIRED}",
+        "$.order.good_till_date: expected int, got str",
+    )
     with pytest.raises(DecodeError) as info:
         structure(raw, OrderTradeUpdate)
     error = info.value
@@ -422,11 +446,17 @@ def test_malformed_known_event_arrives_typed_with_the_odd_fields_none(caplog):
 
 def test_event_whose_own_object_has_the_wrong_shape_is_a_decode_error_not_an_empty_order():
     """An ``o`` that is a string, not an object: the event's own object is required, so the
-    event does not fit (a stream hands it over as an ``UnknownEvent`` with its raw payload)."""
-    with pytest.raises(DecodeError):
-        decode_event({"e": "ORDER_TRADE_UPDATE", "E": 1, "o": "oops"})
+    event does not fit: it arrives as an ``UnknownEvent`` with its raw payload and problems."""
+    payload = {"e": "ORDER_TRADE_UPDATE", "E": 1, "T": 1, "o": "oops"}
+    event = decode_event(payload)
+    assert isinstance(event, UnknownEvent) and event.raw is payload
+    assert event.event_type == "ORDER_TRADE_UPDATE" and event.event_time == 1
+    assert event.decode_problems == (
+        "$.order: expected OrderUpdate, got str",
+        f"$.order: {REQUIRED}",
+    )
     with pytest.raises(DecodeError) as info:
-        structure({"e": "ORDER_TRADE_UPDATE", "E": 1, "o": "oops"}, OrderTradeUpdate)
+        structure(payload, OrderTradeUpdate)
     assert info.value.errors[0].endswith("@ $.order")
 
 
@@ -462,7 +492,7 @@ def test_benchmark_runs_and_reports_the_ratio():
 
 def test_unmodelled_fields_are_kept_in_raw():
     """A field this version does not model is not an error and stays reachable in .raw."""
-    payload = {"e": "TRADE_LITE", "E": 1, "T": 2, "s": "BTCUSDT", "newField": {"x": 1}}
+    payload = dict(load("event.TRADE_LITE.json"), newField={"x": 1})
     event = decode_event(payload)
     assert isinstance(event, TradeLite)
     assert event.raw["newField"] == {"x": 1}

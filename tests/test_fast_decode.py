@@ -16,8 +16,9 @@ from typing import Any
 import attrs
 import pytest
 
-from binance_usdm_ws._core._converter import converter, decode
+from binance_usdm_ws._core._converter import REQUIRED, converter, decode
 from binance_usdm_ws._core._fast import fast_decoder, fast_list_decoder
+from binance_usdm_ws.errors import DecodeError
 from binance_usdm_ws.websocket_api._models import OrderResult, RateLimit
 from binance_usdm_ws.websocket_api._requests import Request, Response, Transport, _lift
 
@@ -90,7 +91,7 @@ def test_flat_decoder_agrees_with_the_converter_on_every_recorded_reply(path):
     raw = json.loads(path.read_text())
     tp = result_type(method_of(path))
     if fast_of(tp) is not None and raw["result"] is not None:
-        answered = agree(raw["result"], tp)
+        answered = agree(_lift(raw, raw["result"], tp)[0], tp)
         placeholder = "icebergQuantity" in json.dumps(raw["result"])
         assert answered or placeholder, "a plain recorded reply should take the fast path"
     if "rateLimits" in raw:
@@ -135,11 +136,28 @@ def test_odd_rate_limits_give_the_converters_result(limits):
 
 
 def test_odd_values_in_a_reply_still_say_their_problems():
-    """Through ``Response.typed``: placeholders are absent, a misfit is None and said."""
-    result = dict(ORDER["result"], price="null", side="sideways", orderId="abc", reduceOnly="")
-    raw = dict(ORDER, result=result)
+    """Through ``Response.typed``: placeholders in optional fields are absent, an optional
+    misfit is None and said, an unknown enum value is kept as text."""
+    result = dict(ORDER["result"], stopPrice="null", side="sideways", goodTillDate="abc")
+    raw = dict(ORDER, result=dict(result, reduceOnly=""))
     response: Response[Any] = Response(raw, OrderResult)
     order = response.typed.result
-    assert order.price is None and order.reduce_only is None and order.side == "sideways"
-    assert order.order_id is None
-    assert response.decode_problems == ("$.result.order_id: expected int, got str",)
+    assert order.stop_price is None and order.reduce_only is None and order.side == "sideways"
+    assert order.good_till_date is None and order.order_id == ORDER["result"]["orderId"]
+    assert response.decode_problems == ("$.result.good_till_date: expected int, got str",)
+
+
+@pytest.mark.parametrize("key,odd", [("orderId", "abc"), ("price", "null"), ("status", None)])
+def test_a_required_field_that_does_not_fit_fails_the_reply_with_raw(key, odd):
+    """A field typed without None never holds None: the reply raises, the whole reply in raw."""
+    raw = dict(ORDER, result=dict(ORDER["result"], **{key: odd}))
+    assert fast_decoder(OrderResult) is not None
+    with pytest.raises(Exception) as fast_failed:
+        fast_decoder(OrderResult)(raw["result"])  # type: ignore[misc]
+    assert not isinstance(fast_failed.value, AssertionError)
+    response: Response[Any] = Response(raw, OrderResult)
+    with pytest.raises(DecodeError) as info:
+        response.result  # noqa: B018
+    field = {"orderId": "order_id", "price": "price", "status": "status"}[key]
+    assert info.value.raw is raw and info.value.errors[-1] == f"$.result.{field}: {REQUIRED}"
+    assert response.raw is raw

@@ -1,10 +1,12 @@
-"""A successful reply never fails to decode because of one field; what did not fit is said.
+"""A successful reply never fails to decode because of one optional field; what did not fit is
+said; a required field that does not fit fails the reply, never a None its type denies.
 
-The rule (README, ``Response``): on a status-200 reply a value that does not fit its field is
-``None`` (a list item that does not fit is left out), listed in ``decode_problems`` with its path
-and type, logged at WARNING without the value; ``raw`` keeps it. Placeholders (``"null"``,
-``"None"``, ``""``) in optional numbers, bools and enums are simply absent. Only a reply whose
-shape is wrong raises ``DecodeError``.
+The rule (README, ``Response``): on a status-200 reply a value that does not fit its optional
+field is ``None`` (a list item that does not fit is left out), listed in ``decode_problems`` with
+its path and type, logged at WARNING without the value; ``raw`` keeps it. Placeholders
+(``"null"``, ``"None"``, ``""``) in optional numbers, bools and enums are simply absent. A reply
+whose shape is wrong, or whose required field (typed without ``None``) is missing or does not
+fit, raises ``DecodeError`` carrying the whole reply in ``raw``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, Optional
 import pytest
 
 from binance_usdm_ws import OrderType, Side, TimeInForce
-from binance_usdm_ws._core._converter import decode, structure
+from binance_usdm_ws._core._converter import REQUIRED, decode, structure
 from binance_usdm_ws.enums import OrderStatus
 from binance_usdm_ws.errors import DecodeError
 from binance_usdm_ws.websocket_api._models import (
@@ -41,28 +43,34 @@ ORDER = {
     "clientOrderId": "c-1",
     "price": "100.5",
     "origQty": "0.010",
+    "executedQty": "0",
+    "timeInForce": "GTC",
+    "type": "LIMIT",
+    "side": "BUY",
     "reduceOnly": False,
+    "stopPrice": "0",
+    "goodTillDate": 0,
     "updateTime": 1700000000000,
 }
 
 
 def test_a_field_that_does_not_fit_is_none_and_said(caplog):
-    """A bad price on a placed order: the order arrives, price None, the problem named."""
-    raw = reply(dict(ORDER, price="12,5", updateTime=[1]))
+    """A bad stop price on a placed order: the order arrives, stop price None, the problem named."""
+    raw = reply(dict(ORDER, stopPrice="12,5", goodTillDate=[1]))
     resp: Response[OrderResult] = Response(raw, OrderResult)
     with caplog.at_level(logging.WARNING, logger="binance_usdm_ws"):
         order = resp.typed.result
     assert order is not None
-    assert order.price is None and order.update_time is None
+    assert order.stop_price is None and order.good_till_date is None
     assert order.order_id == 42 and order.status is OrderStatus.NEW
     assert order.orig_qty == Decimal("0.010") and order.reduce_only is False
     assert sorted(resp.decode_problems) == [
-        "$.result.price: expected Decimal, got str",
-        "$.result.update_time: expected int, got list",
+        "$.result.good_till_date: expected int, got list",
+        "$.result.stop_price: expected Decimal, got str",
     ]
-    assert resp.raw["result"]["price"] == "12,5"  # the value as received
+    assert resp.raw["result"]["stopPrice"] == "12,5"  # the value as received
     [record] = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert "$.result.price" in record.getMessage() and "'r1'" in record.getMessage()
+    assert "$.result.stop_price" in record.getMessage() and "'r1'" in record.getMessage()
     assert "12,5" not in record.getMessage()  # types and paths, never values
 
 
@@ -72,6 +80,11 @@ def test_placeholders_are_absent_in_optional_non_string_fields(placeholder):
     raw = reply(
         {
             "algoId": 7,
+            "algoType": "CONDITIONAL",
+            "orderType": "STOP",
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "algoStatus": "NEW",
             "icebergQuantity": placeholder,
             "triggerTime": placeholder,
             "reduceOnly": placeholder,
@@ -90,16 +103,45 @@ def test_placeholders_are_absent_in_optional_non_string_fields(placeholder):
 
 def test_a_list_item_that_does_not_fit_is_left_out_and_said():
     """One balance that is not an object: the others arrive, the odd one is named."""
-    good = {"asset": "USDT", "balance": "10.5"}
-    raw = reply(["oops", good, dict(good, asset="BNB", balance={"x": 1})])
+    good = {"asset": "USDT", "balance": "10.5", "availableBalance": "1"}
+    raw = reply(["oops", good, dict(good, asset="BNB", maxWithdrawAmount={"x": 1})])
     resp: Response[list[AccountBalanceResult]] = Response(raw, list[AccountBalanceResult])
     balances = resp.typed.result
     assert balances is not None
-    assert [(b.asset, b.balance) for b in balances] == [("USDT", Decimal("10.5")), ("BNB", None)]
+    assert [(b.asset, b.max_withdraw_amount) for b in balances] == [("USDT", None), ("BNB", None)]
     assert resp.decode_problems == (
         "$.result[0]: expected AccountBalanceResult, got str",
-        "$.result[2].balance: expected Decimal, got dict",
+        "$.result[2].max_withdraw_amount: expected Decimal, got dict",
     )
+
+
+def test_a_required_field_missing_in_a_list_item_fails_the_whole_reply():
+    """A balance without its ``balance``: not left out (a wrong total), not None (the type says
+    Decimal): the reply raises, every problem named, the whole reply in ``raw``."""
+    good = {"asset": "USDT", "balance": "10.5", "availableBalance": "1"}
+    raw = reply([good, {"asset": "BNB", "availableBalance": "1"}])
+    resp: Response[list[AccountBalanceResult]] = Response(raw, list[AccountBalanceResult])
+    with pytest.raises(DecodeError) as info:
+        resp.result  # noqa: B018
+    assert info.value.raw is raw and info.value.errors == [f"$.result[1].balance: {REQUIRED}"]
+    with pytest.raises(DecodeError):
+        resp.decode_problems  # noqa: B018 - the same decoding, the same answer
+
+
+@pytest.mark.parametrize(
+    "field,odd", [("price", "12,5"), ("orderId", None), ("symbol", {}), ("side", 1)]
+)
+def test_a_required_field_that_does_not_fit_raises_never_a_none(field, odd, caplog):
+    """A required field with an odd value (or none): ``DecodeError``, paths and types only."""
+    raw = reply(dict(ORDER, **{field: odd}))
+    resp: Response[OrderResult] = Response(raw, OrderResult)
+    with caplog.at_level(logging.WARNING, logger="binance_usdm_ws"):
+        with pytest.raises(DecodeError) as info:
+            resp.typed  # noqa: B018
+    assert info.value.raw is raw and resp.raw is raw
+    assert info.value.errors[-1].endswith(f": {REQUIRED}")
+    [record] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "'r1'" in record.getMessage() and "12,5" not in record.getMessage() + str(info.value)
 
 
 def test_a_bad_book_level_is_left_out_and_said_never_silently():
@@ -128,9 +170,10 @@ def test_only_members_the_model_declares_are_read_beside_result():
     resp: Response[OrderResult] = Response({"id": 1, "status": 200, "connectionId": 5}, OrderResult)
     with pytest.raises(DecodeError, match="has no result"):
         resp.typed  # noqa: B018 - an unknown member does not stand in for the missing result
-    lifted: Response[OrderResult] = Response(reply({"orderId": 42}, symbol="ETHUSDT"), OrderResult)
+    without = {k: v for k, v in ORDER.items() if k != "symbol"}
+    lifted: Response[OrderResult] = Response(reply(without, symbol="ETHUSDT"), OrderResult)
     order = lifted.typed.result
-    assert order is not None and order.symbol == "ETHUSDT" and order.status is None
+    assert order.symbol == "ETHUSDT" and order.avg_price is None
 
 
 def test_rate_limits_of_the_wrong_shape_do_not_lose_the_result():
@@ -142,11 +185,12 @@ def test_rate_limits_of_the_wrong_shape_do_not_lose_the_result():
 
 @pytest.mark.parametrize("result", ["oops", 5, ["a", "b"]])
 def test_a_result_of_the_wrong_shape_raises_with_raw_readable(result):
-    """Only the overall shape raises: an order that is not an object is not an order."""
-    resp: Response[OrderResult] = Response(reply(result), OrderResult)
+    """The overall shape raises: an order that is not an object is not an order."""
+    raw = reply(result)
+    resp: Response[OrderResult] = Response(raw, OrderResult)
     with pytest.raises(DecodeError) as info:
         _ = resp.typed
-    assert info.value.payload == result and resp.raw["result"] == result
+    assert info.value.raw is raw and resp.raw["result"] == result
 
 
 def test_decode_takes_the_generated_function_when_everything_fits():
@@ -181,14 +225,14 @@ def test_placed_order_with_an_odd_field_over_a_real_socket(exchange, make_client
     )
     future = request.execute_async()
     exchange.wait_for(lambda: any(r.id == "odd-reply" for r in exchange.requests))
-    odd = dict(ORDER, clientOrderId="odd-1", price="1,000.0", goodTillDate="soon")
+    odd = dict(ORDER, clientOrderId="odd-1", stopPrice="1,000.0", goodTillDate="soon")
     exchange.faults.send_raw(json.dumps(reply(odd) | {"id": "odd-reply"}))
     resp = future.result(5)
     order = resp.typed.result
-    assert order is not None and order.client_order_id == "odd-1" and order.price is None
+    assert order.client_order_id == "odd-1" and order.stop_price is None
     assert sorted(resp.decode_problems) == [
         "$.result.good_till_date: expected int, got str",
-        "$.result.price: expected Decimal, got str",
+        "$.result.stop_price: expected Decimal, got str",
     ]
     exchange.faults.reset()
     queried = client.websocket_api.trade_api.query_order().symbol("BTCUSDT")

@@ -29,6 +29,7 @@ from binance_usdm_ws import (
 )
 from binance_usdm_ws.testing import LocalExchange
 
+from ._data import sample_event
 from .test_local_exchange import scall  # a raw signed call: no SDK validation in between
 from .test_streams import stream_client, take
 
@@ -108,7 +109,8 @@ def test_a_trailing_stop_with_an_activation_price_waits_not_activated(ex, client
 
 def test_algo_updates_without_ia_decode_with_none():
     """Frames from before 2026-08-21 have no ``ia``: typed, ``None``, no problem said."""
-    frame = {"e": "ALGO_UPDATE", "E": 1, "T": 1, "o": {"aid": 7, "X": "NEW", "o": "STOP"}}
+    frame = sample_event("ALGO_UPDATE")  # the docs sample: from before ``ia``
+    assert "ia" not in frame["o"]
     event = decode_event(frame)
     assert isinstance(event, AlgoUpdate) and event.order.is_activated is None
     assert event.decode_problems == ()
@@ -163,14 +165,14 @@ def test_rpi_time_in_force_is_accepted_and_decoded(ex, client):
 
 
 def test_force_order_carries_pair_and_product_line_inside_its_order():
-    frame = {
-        "e": "forceOrder", "E": 1, "o": {"s": "ILVUSDT", "S": "SELL", "o": "LIMIT",
-        "q": "116.5", "T": 2, "ps": "ILVUSDT", "st": 1},
-    }  # fmt: skip
+    order = {"s": "ILVUSDT", "S": "SELL", "o": "LIMIT", "f": "IOC", "q": "116.5", "p": "9.1",
+             "ap": "9.2", "X": "FILLED", "l": "116.5", "z": "116.5", "T": 2}  # fmt: skip
+    frame = {"e": "forceOrder", "E": 1, "o": dict(order, ps="ILVUSDT", st=1)}
     event = decode_market_event(frame)
     assert isinstance(event, ForceOrder) and event.decode_problems == ()
     assert (event.order.pair, event.order.st) == ("ILVUSDT", 1)
-    older = decode_market_event({"e": "forceOrder", "E": 1, "o": {"s": "X"}})
+    older = decode_market_event({"e": "forceOrder", "E": 1, "o": order})
+    assert isinstance(older, ForceOrder) and older.decode_problems == ()
     assert (older.order.pair, older.order.st) == (None, None)
 
 

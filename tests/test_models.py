@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import typing
 from decimal import Decimal
 from typing import Any, Optional, Union
 
@@ -152,7 +153,9 @@ def test_strict_converter_reports_unknown_keys():
     with pytest.raises(DecodeError) as info:
         structure({"listenKey": "k", "extra": 1}, ListenKeyResult, STRICT)
     assert info.value.errors == ["extra fields found (extra) @ $"]
-    assert structure({"listenKey": "k", "extra": 1}, ListenKeyResult) == ListenKeyResult("k")
+    assert structure({"listenKey": "k", "extra": 1}, ListenKeyResult) == ListenKeyResult(
+        listen_key="k"
+    )
 
 
 # Each WS API method's sample → the typed response the client returns for it.
@@ -235,11 +238,59 @@ def test_response_sample_decodes_strictly(sample):
         ErrorBody,
     ],
 )
-def test_every_field_is_optional(model):
-    """``{}`` decodes into every model, strictly, with every field None (a whole response
-    needs its ``result``: see test_response_without_result_does_not_decode)."""
-    value = structure({}, model, STRICT)
-    assert all(getattr(value, a.name) is None for a in attrs.fields(type(value)))
+def test_only_the_required_fields_are_needed(model):
+    """A payload with only the required fields (typed without None) decodes strictly, every
+    other field None; ``{}`` fails naming exactly the required fields (a whole response needs
+    its ``result``: see test_response_without_result_does_not_decode)."""
+    required = [a for a in attrs.fields(model) if a.default is attrs.NOTHING]
+    value = structure(minimal(model), model, STRICT)
+    assert all(getattr(value, a.name) is None for a in attrs.fields(model) if a not in required)
+    for a in required:
+        assert "Optional" not in str(a.type) and getattr(value, a.name) is not None
+    if required:
+        with pytest.raises(DecodeError) as info:
+            structure({}, model)
+        assert info.value.errors == [f"required field missing @ $.{a.name}" for a in required]
+
+
+def minimal(model: Any) -> dict[str, Any]:
+    """The wire payload with only ``model``'s required fields, each of a plain value."""
+    from binance_usdm_ws._core._converter import wire_key
+
+    attrs.resolve_types(model)
+    plain = {int: 1, str: "x", Decimal: "1.5", bool: True}
+    out: dict[str, Any] = {}
+    for a in attrs.fields(model):
+        if a.default is attrs.NOTHING:
+            tp = a.type
+            if typing.get_origin(tp) is list:
+                out[wire_key(a)] = []
+            elif attrs.has(tp):
+                out[wire_key(a)] = minimal(tp)
+            else:
+                out[wire_key(a)] = plain.get(tp, "x")  # an enum or str: any text fits
+    return out
+
+
+def test_the_required_fields_are_the_ones_binance_always_sends():
+    """Which fields are required is a decision (docs' response examples and tables, spec §4):
+    identity, state and the principal figures; a field Binance omits for some orders (trailing,
+    ``order.status`` only, removed in 2026) stays Optional."""
+    assert required_names(OrderResult) == {
+        "order_id", "symbol", "status", "client_order_id", "price", "orig_qty", "executed_qty",
+        "time_in_force", "type", "side", "update_time",
+    }  # fmt: skip
+    assert required_names(PriceTickerResult) == {"symbol", "price", "time"}
+    assert required_names(BookTickerResult) == {
+        "last_update_id", "symbol", "bid_price", "bid_qty", "ask_price", "ask_qty", "time",
+    }  # fmt: skip
+    assert required_names(OrderBookResult) == {"last_update_id", "bids", "asks"}
+    assert required_names(ListenKeyResult) == {"listen_key"}
+    assert required_names(RateLimit) == set() and required_names(ErrorBody) == set()
+
+
+def required_names(model: Any) -> set[str]:
+    return {a.name for a in attrs.fields(model) if a.default is attrs.NOTHING}
 
 
 def test_order_values_and_decimal_exactness():
@@ -258,13 +309,14 @@ def test_order_values_and_decimal_exactness():
 
 def test_decimal_accepts_strings_ints_and_floats():
     """A Decimal field keeps ``"0.10"`` exactly, takes ints, and reads floats through str()."""
-    assert structure({"price": "0.10"}, PriceTickerResult).price == Decimal("0.10")
-    assert str(structure({"price": "0.10"}, PriceTickerResult).price) == "0.10"
-    assert structure({"price": 3}, PriceTickerResult).price == Decimal(3)
-    assert structure({"price": 0.1}, PriceTickerResult).price == Decimal("0.1")
+    tick = {"symbol": "BTCUSDT", "time": 1}
+    assert structure({**tick, "price": "0.10"}, PriceTickerResult).price == Decimal("0.10")
+    assert str(structure({**tick, "price": "0.10"}, PriceTickerResult).price) == "0.10"
+    assert structure({**tick, "price": 3}, PriceTickerResult).price == Decimal(3)
+    assert structure({**tick, "price": 0.1}, PriceTickerResult).price == Decimal("0.1")
     for bad in ("abc", True, [1]):
         with pytest.raises(DecodeError):
-            structure({"price": bad}, PriceTickerResult)
+            structure({**tick, "price": bad}, PriceTickerResult)
 
 
 def test_trailing_and_status_fields():
@@ -291,9 +343,11 @@ def test_position_v1_string_boolean_and_leverage():
     assert position.margin_type is MarginType.ISOLATED
     assert position.unrealized_profit == Decimal("0E-8")
     assert position.mark_price == Decimal("6679.50671178")
-    assert structure({"isAutoAddMargin": "True"}, PositionRiskResult).is_auto_add_margin is True
+    base = minimal(PositionRiskResult)
+    auto = structure({**base, "isAutoAddMargin": "True"}, PositionRiskResult)
+    assert auto.is_auto_add_margin is True
     with pytest.raises(DecodeError):
-        structure({"isAutoAddMargin": "maybe"}, PositionRiskResult)
+        structure({**base, "isAutoAddMargin": "maybe"}, PositionRiskResult)
 
 
 def test_algo_order_and_cancel():
@@ -308,7 +362,7 @@ def test_algo_order_and_cancel():
     raw = load("ws-api.algoOrder.cancel.response.json")["result"]
     cancelled = structure(raw, AlgoOrderCancelResult, STRICT)
     assert cancelled == AlgoOrderCancelResult(
-        2000000002162519, "rDMG8WSde6LkyMNtk6s825", "200", "success"
+        algo_id=2000000002162519, client_algo_id="rDMG8WSde6LkyMNtk6s825", code="200", msg="success"
     )
 
 
@@ -343,7 +397,9 @@ def test_tickers_decode_as_object_list_or_either():
     listed = structure(many, list[PriceTickerResult])
     assert [t.symbol for t in listed] == ["BTCUSDT", "ETHUSDT"]
     either = m.SymbolPriceTickerResponse.__args__[0]
-    assert structure(one, either) == PriceTickerResult("BTCUSDT", Decimal("6000.01"), 1589437530011)
+    assert structure(one, either) == PriceTickerResult(
+        symbol="BTCUSDT", price=Decimal("6000.01"), time=1589437530011
+    )
     assert structure(many, either) == listed
     book = load("ws-api.ticker.book.response.json")["result"]
     books = structure([book, book], m.SymbolOrderBookTickerResponse.__args__[0])
@@ -368,14 +424,15 @@ def test_session_status_masks_the_api_key_in_repr():
 def test_error_envelope_body_decodes():
     """The error envelope's body and rate limits decode strictly."""
     raw = load("ws-api.error.response.json")
-    assert structure(raw["error"], ErrorBody, STRICT) == ErrorBody(-1102, raw["error"]["msg"])
+    body = ErrorBody(code=-1102, msg=raw["error"]["msg"])
+    assert structure(raw["error"], ErrorBody, STRICT) == body
     limits = structure(raw["rateLimits"], list[RateLimit], STRICT)
     assert [limit.limit for limit in limits] == [2400, 300, 1200]
 
 
 def test_models_are_frozen():
     """Models cannot be changed after decoding."""
-    order = structure({"orderId": 1}, OrderResult)
+    order = structure(minimal(OrderResult), OrderResult)
     with pytest.raises(AttributeError):
         order.order_id = 2  # type: ignore[misc]
 
@@ -390,11 +447,14 @@ def test_enum_str_is_the_wire_value():
 
 def test_margin_type_spellings():
     """MarginType reads "isolated", "cross" and MARGIN_CALL's "CROSSED"."""
-    assert structure({"marginType": "CROSSED"}, PositionRiskResult).margin_type is MarginType.CROSS
-    assert (
-        structure({"marginType": "ISOLATED"}, PositionRiskResult).margin_type is MarginType.ISOLATED
-    )
-    assert structure({"marginType": "portfolio"}, PositionRiskResult).margin_type == "portfolio"
+
+    def margin_type(text: str) -> Any:
+        payload = {**minimal(PositionRiskResult), "marginType": text}
+        return structure(payload, PositionRiskResult).margin_type
+
+    assert margin_type("CROSSED") is MarginType.CROSS
+    assert margin_type("ISOLATED") is MarginType.ISOLATED
+    assert margin_type("portfolio") == "portfolio"
 
 
 def test_converter_without_detailed_validation_still_raises_decode_error():

@@ -25,6 +25,7 @@ from binance_usdm_ws import (
     ServerError,
     Side,
     TimeInForce,
+    UnknownEvent,
     decode_event,
 )
 from binance_usdm_ws._core._redact import mask, mask_text
@@ -60,11 +61,17 @@ def test_models_mask_secrets_in_repr_and_keep_them_whole():
     key = "pqrs" + "0123456789" * 6
     assert repr(ListenKeyResult(listen_key=key)) == "ListenKeyResult(listen_key='pqrs…')"
     assert ListenKeyResult(listen_key=key).listen_key == key
-    status = SessionStatusResult(api_key=key, authorized_since=1)
+    status = SessionStatusResult(api_key=key, authorized_since=1, connected_since=1, server_time=2)
     assert key not in repr(status) and "'pqrs…'" in repr(status) and status.api_key == key
     event = decode_event({"e": "listenKeyExpired", "E": 1, "listenKey": key})
     assert isinstance(event, ListenKeyExpired) and event.listen_key == key
     assert key not in repr(event) and key not in str(event)
+    # A listenKeyExpired that does not fit its model arrives raw: its repr masks the key too.
+    raw = decode_event({"e": "listenKeyExpired", "E": "soon", "listenKey": key})
+    assert isinstance(raw, UnknownEvent) and raw.raw["listenKey"] == key
+    assert key not in repr(raw) and "'listenKey': 'pqrs…'" in repr(raw)
+    short = decode_event({"e": "listenKeyExpired", "E": "soon", "listenKey": "k" * 20})
+    assert "k" * 20 not in repr(short)
 
 
 def test_no_secret_anywhere_over_a_real_session(caplog):

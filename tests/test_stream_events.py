@@ -17,7 +17,6 @@ from binance_usdm_ws import (
     CompositeIndex,
     ContinuousKlineUpdate,
     ContractInfo,
-    DecodeError,
     DepthUpdate,
     ForceOrder,
     KlineUpdate,
@@ -35,7 +34,7 @@ from binance_usdm_ws import (
     decode_market_event,
     parse_stream_name,
 )
-from binance_usdm_ws._core._converter import converter, wire_key
+from binance_usdm_ws._core._converter import REQUIRED, converter, wire_key
 from binance_usdm_ws._core._fast import fast_decoder as _fast
 from binance_usdm_ws.websocket_streams._models import GO_MODELS
 
@@ -122,22 +121,35 @@ def test_the_generated_decoder_agrees_with_the_converter(file: str, stream: str,
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
+        ({"u": "12", "ps": ""}, {"update_id": 12, "pair": ""}),
         (
-            {"e": "bookTicker", "b": "", "a": "null", "u": "12"},
-            {"bid_price": None, "ask_price": None, "update_id": 12},
-        ),
-        (
-            {"e": "bookTicker", "b": 7, "B": 0.1, "s": 5},
+            {"b": 7, "B": 0.1, "s": 5},
             {"bid_price": Decimal(7), "bid_quantity": Decimal("0.1"), "symbol": "5"},
         ),
-        ({"e": "bookTicker", "T": "None", "st": None}, {"transaction_time": None, "st": None}),
+        ({"T": "17", "st": "None"}, {"transaction_time": 17, "st": None}),
+        ({"st": None}, {"st": None}),
     ],
 )
 def test_values_off_the_usual_type_take_the_converters_way(payload: Any, expected: Any):
-    """Placeholders, numbers as text and text as numbers decode as the converter rules say."""
+    """Placeholders (in optional fields), numbers as text and text as numbers decode as the
+    converter rules say."""
+    payload = {**sample("bookTicker"), **payload}
     event = decode_market_event(payload, BookTickerUpdate)
     assert event == by_hook(payload, BookTickerUpdate) and event.raw is payload
     assert {name: getattr(event, name) for name in expected} == expected
+
+
+@pytest.mark.parametrize("odd", [{"b": ""}, {"a": "null"}, {"u": None}, {"E": "soon"}])
+def test_a_required_field_that_does_not_fit_arrives_raw_never_none(odd: Any):
+    """A field the model says is always there (a best bid, an update id, the event time) that
+    is missing or does not fit: the event arrives as an UnknownEvent, raw and problems."""
+    payload = {**sample("bookTicker"), **odd}
+    event = decode_market_event(payload, BookTickerUpdate)
+    assert isinstance(event, UnknownEvent) and event.raw is payload
+    assert event.event_type == "bookTicker" and event.decode_problems[-1].endswith(REQUIRED)
+    missing = {k: v for k, v in sample("bookTicker").items() if k != "b"}
+    gone = decode_market_event(missing, BookTickerUpdate)
+    assert isinstance(gone, UnknownEvent) and gone.decode_problems == (f"$.bid_price: {REQUIRED}",)
 
 
 def test_values_are_exact_and_readable():
@@ -186,20 +198,40 @@ def test_unknown_payloads_arrive_raw(payload: Any):
 
 
 def test_a_field_that_does_not_fit_is_none_and_said_not_a_lost_event():
-    """The rule of replies and user data events: the event arrives typed, the odd field is
-    ``None`` and listed in ``decode_problems``, ``raw`` keeps the value."""
-    payload = {"e": "aggTrade", "s": "BTCUSDT", "p": "not a number", "q": "1.5"}
+    """The rule of replies and user data events: the event arrives typed, the odd optional
+    field is ``None`` and listed in ``decode_problems``, ``raw`` keeps the value; an odd
+    required field (the price) makes it arrive raw, never with a None its type denies."""
+    payload = {**sample("aggTrade"), "nq": "not a number"}
     event = decode_market_event(payload)
-    assert isinstance(event, AggregateTrade) and event.symbol == "BTCUSDT"
-    assert event.price is None and event.quantity == Decimal("1.5")
-    assert len(event.decode_problems) == 1 and event.decode_problems[0].startswith("$.price")
+    assert isinstance(event, AggregateTrade) and event.symbol == "BNBUSDT"
+    assert event.normal_quantity is None and event.quantity == Decimal("100")
+    assert event.decode_problems == ("$.normal_quantity: expected Decimal, got str",)
     assert event.raw is payload
+    odd_price = {**payload, "p": "not a number"}
+    unknown = decode_market_event(odd_price)
+    assert isinstance(unknown, UnknownEvent) and unknown.raw is odd_price
+    assert unknown.decode_problems == (
+        "$.price: expected Decimal, got str",
+        f"$.price: {REQUIRED}",
+        "$.normal_quantity: expected Decimal, got str",
+    )
 
 
-def test_a_known_payload_of_the_wrong_shape_raises_decode_error():
-    """Items of a known array stream that are not objects do not fit at all."""
-    with pytest.raises(DecodeError):
-        decode_market_event([1, 2], model=MarkPriceUpdates)
+def test_an_array_frame_with_an_element_that_cannot_be_typed_arrives_raw():
+    """Items of a known array stream that are not objects, or lack a required field: the
+    frame arrives as an UnknownEvent (its ``items`` model would be wrong), problems indexed."""
+    frame = decode_market_event([1, 2], model=MarkPriceUpdates)
+    assert isinstance(frame, UnknownEvent) and frame.raw == {"items": [1, 2]}
+    assert frame.decode_problems == (
+        "$[0]: expected MarkPriceUpdate, got int",
+        "$[1]: expected MarkPriceUpdate, got int",
+    )
+    good = sample("markPrice")
+    bad = {k: v for k, v in good.items() if k != "p"}
+    frame = decode_market_event([good, bad], model=MarkPriceUpdates)
+    assert isinstance(frame, UnknownEvent) and frame.raw == {"items": [good, bad]}
+    assert frame.decode_problems == (f"$[1].mark_price: {REQUIRED}",)
+    assert isinstance(decode_market_event([good, good], model=MarkPriceUpdates), MarkPriceUpdates)
 
 
 def test_every_model_names_its_go_model():

@@ -18,6 +18,7 @@ from binance_usdm_ws import (
 )
 from binance_usdm_ws.testing import LocalExchange
 
+from ._data import sample_event
 from .conftest import wait_until
 
 
@@ -50,7 +51,7 @@ def now_ms() -> int:
 
 
 def lite(t: int, event_time: int) -> dict[str, Any]:
-    return {"e": "TRADE_LITE", "E": event_time, "T": event_time, "s": "BTCUSDT", "t": t}
+    return sample_event("TRADE_LITE", E=event_time, T=event_time, t=t)
 
 
 def starts(ex: LocalExchange) -> int:

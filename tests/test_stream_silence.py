@@ -37,6 +37,7 @@ from .test_stream_builders import CASES
 FAST = dict(stream_silence_factor=2.0, stream_silence_floor=0.5)
 MARK = "btcusdt@markPrice@1s"
 TRADE = {"e": "aggTrade", "E": 1, "s": "BTCUSDT", "a": 1, "p": "60000.1", "q": "0.5", "T": 1}
+TRADE |= {"f": 1, "l": 1, "m": False}  # every field of aggTrade
 
 
 @pytest.fixture

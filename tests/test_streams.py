@@ -40,7 +40,7 @@ from binance_usdm_ws.enums import ExecutionType, OrderStatus
 from binance_usdm_ws.testing import LocalExchange
 from binance_usdm_ws.websocket_api._requests import STRING, Param, Request, Security
 
-from ._data import DATA
+from ._data import DATA, sample_event
 from .conftest import wait_until as wait_for
 
 SAMPLES = DATA
@@ -87,7 +87,12 @@ def take(stream: UserDataStream, timeout: float = 5.0) -> Any:
 
 
 def event(n: int, e: str = "TRADE_LITE") -> dict[str, Any]:
-    return {"e": e, "E": 1_700_000_000_000 + n, "T": 1_700_000_000_000 + n, "s": "BTCUSDT", "t": n}
+    """A whole recorded event of type ``e``, made distinct by ``n`` (its trade id, its times)."""
+    return sample_event(e, E=1_700_000_000_000 + n, T=1_700_000_000_000 + n, t=n)
+
+
+#: The order of the recorded ORDER_TRADE_UPDATE (``o``), for variants of it.
+ORDER: dict[str, Any] = sample_event("ORDER_TRADE_UPDATE")["o"]
 
 
 def methods(ex: LocalExchange) -> list[str]:
@@ -194,12 +199,18 @@ def test_event_with_an_odd_field_still_arrives_typed(ex, client, caplog):
     with client.user_data_stream() as stream:
         stream.on_error(errors.append)
         started(ex, stream)
-        ex.push_event({"e": "TRADE_LITE", "E": 7, "s": "BTCUSDT", "q": "not a number"})
+        ex.push_event(sample_event("ORDER_TRADE_UPDATE", E=7) | {"o": dict(ORDER, sp="x")})
         item = take(stream)
-        assert isinstance(item, TradeLite) and item.symbol == "BTCUSDT" and item.event_time == 7
-        assert item.original_quantity is None and item.raw["q"] == "not a number"
-        assert item.decode_problems == ("$.original_quantity: expected Decimal, got str",)
-        assert "$.original_quantity" in caplog.text and errors == []
+        assert isinstance(item, OrderTradeUpdate) and item.event_time == 7
+        assert item.order.stop_price is None and item.raw["o"]["sp"] == "x"
+        assert item.decode_problems == ("$.order.stop_price: expected Decimal, got str",)
+        assert "$.order.stop_price" in caplog.text and errors == []
+        # A required field that does not fit: the event arrives raw, never with a None.
+        ex.push_event(sample_event("TRADE_LITE", E=8, q="not a number"))
+        raw = take(stream)
+        assert isinstance(raw, UnknownEvent) and raw.event_time == 8 and raw.raw["q"]
+        assert raw.decode_problems[-1] == "$.original_quantity: required, missing or does not fit"
+        assert errors == []
 
 
 def test_events_arrive_in_order(ex, client):
@@ -250,7 +261,7 @@ def test_callbacks_run_in_the_delivery_thread(ex, client):
 
         stream.on_any(record)
         started(ex, stream)
-        ex.push_event(event(1, "ORDER_TRADE_UPDATE") | {"o": {"s": "ETHUSDT", "i": 9}})
+        ex.push_event(event(1, "ORDER_TRADE_UPDATE") | {"o": dict(ORDER, s="ETHUSDT", i=9)})
         ex.push_event(event(2))
         wait_for(lambda: len(everything) == 2)
         with pytest.raises(InvalidRequest):

@@ -16,8 +16,10 @@ from binance_usdm_ws import (
     AggregateTrade,
     BinanceDerivativesTradingUsdsFuturesClient,
     ConfigurationWebsocketStreams,
+    DecodeError,
     Side,
     Trade,
+    UnknownEvent,
     parse_stream_name,
 )
 from binance_usdm_ws.testing import LocalExchange
@@ -96,8 +98,7 @@ def test_the_default_exchange_spends_one_id_in_a_hundred(exchange: LocalExchange
 
 
 def test_a_placeholder_is_not_a_trade_for_is_placeholder_only_when_both_are_zero():
-    base = {"e": "trade", "s": "BTCUSDT", "t": 5, "X": "MARKET"}
-    assert not Trade().is_placeholder  # nothing known: not said to be a placeholder
+    base = {"e": "trade", "E": 1, "T": 1, "s": "BTCUSDT", "t": 5, "X": "MARKET", "m": False}
     from binance_usdm_ws import decode_market_event
 
     assert decode_market_event({**base, "p": "0", "q": "0"}).is_placeholder
@@ -139,7 +140,8 @@ def test_the_live_market_publishes_trades_and_placeholders_by_default():
         {"m": "true"},  # a bool as text
         {"p": 0, "q": 0.5},  # numbers, not text
         {"X": None, "st": "1"},
-        {"p": "not a number"},  # does not fit: None, and said
+        {"p": "not a number"},  # a required field does not fit: raw, and said
+        {"X": 5},  # an optional one does not fit: None, and said
     ],
 )
 def test_odd_trade_values_decode_as_the_converter_decides(odd: dict[str, Any]):
@@ -149,11 +151,16 @@ def test_odd_trade_values_decode_as_the_converter_decides(odd: dict[str, Any]):
     from binance_usdm_ws._core._converter import converter, decode
 
     payload = {"e": "trade", "E": 1, "T": 1, "s": "BTCUSDT", "t": 5, "p": "1.5", "q": "2"}
-    payload.update(odd)
+    payload.update({"m": False}, **odd)
     event = decode_market_event(payload, Trade)
     try:
         expected = converter.get_structure_hook(Trade)(payload, Trade)
     except Exception:
-        expected, problems = decode(payload, Trade)
+        try:
+            expected, problems = decode(payload, Trade)
+        except DecodeError as exc:  # a required field: the event arrives raw, never a None
+            assert isinstance(event, UnknownEvent) and event.raw is payload
+            assert list(event.decode_problems) == exc.errors and exc.errors
+            return
         assert event.decode_problems == problems and problems
     assert event == expected and event.raw is payload

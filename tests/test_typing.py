@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import inspect
 import pydoc
+import re
 import typing
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -14,11 +16,14 @@ from binance_usdm_ws import (
     DecodeError,
     NewOrder,
     OrderBook,
+    OrderTradeUpdate,
     QueryOrder,
     Side,
     TradeApi,
+    UnknownEvent,
     decode_event,
 )
+from binance_usdm_ws._core._converter import REQUIRED
 from binance_usdm_ws.websocket_api._requests import Request, Transport
 
 from .conftest import wait_until
@@ -55,11 +60,12 @@ def test_empty_result_is_a_result(make_client):
     assert resp.raw["result"] == {} and type(resp.result).__name__ == "EmptyResult"
 
 
-def test_event_without_its_object_is_a_decode_error():
-    """An event's own object (``o`` of ORDER_TRADE_UPDATE) is required, so typed without None."""
-    with pytest.raises(DecodeError):
-        decode_event({"e": "ORDER_TRADE_UPDATE", "E": 1, "T": 1})
-    hints = typing.get_type_hints(type(decode_event({"e": "ORDER_TRADE_UPDATE", "o": {}})))
+def test_event_without_its_object_arrives_raw_never_with_a_none():
+    """An event's own object (``o`` of ORDER_TRADE_UPDATE) is required, so typed without None;
+    an event without it arrives as an UnknownEvent saying so."""
+    event = decode_event({"e": "ORDER_TRADE_UPDATE", "E": 1, "T": 1})
+    assert isinstance(event, UnknownEvent) and event.decode_problems == ("$.order: " + REQUIRED,)
+    hints = typing.get_type_hints(OrderTradeUpdate)
     assert type(None) not in typing.get_args(hints["order"])
 
 
@@ -205,3 +211,57 @@ def test_mypy_strict_accepts_the_fluent_chain_and_rejects_mistakes(tmp_path, tmp
     ], lines
     errors = [line.split(": error: ")[0] for line in lines if line.startswith("mistakes.py")]
     assert errors == [f"mistakes.py:{n}" for n in lines_marked(MISTAKES, "# error")], lines
+
+
+# ---------------------------------------------------------------------- a user's own script
+
+USER_SCRIPT = (Path(__file__).parent / "user_script.py").read_text()
+
+#: Uses of fields that are Optional for a reason: each line must be a mypy error.
+OPTIONAL_FOR_A_REASON = """
+from binance_usdm_ws import AggregateTrade, BinanceDerivativesTradingUsdsFuturesClient
+
+
+def misuse(client: BinanceDerivativesTradingUsdsFuturesClient) -> None:
+    ws = client.websocket_api
+    order = ws.trade_api.query_order().symbol("BTCUSDT").order_id(1).execute()
+    order.result.avg_price + 1  # error: only older results and order.status send it
+    order.result.activate_price * 2  # error: trailing stop orders only
+    order.status + 1  # error: None if the server sent no status
+    ws.market_data_api.symbol_price_ticker().execute().result.price  # error: a list
+    book = client.local_order_book("BTCUSDT")
+    book.best_bid().price  # error: a side may be empty
+    trades = client.websocket_streams.market_api.aggregate_trade_streams().symbol("x").execute()
+    trade = trades.get(timeout=5)
+    if isinstance(trade, AggregateTrade):
+        trade.normal_quantity * 2  # error: nq is new
+"""
+
+
+def test_a_users_script_with_every_service_needs_no_assert_under_mypy_strict(
+    tmp_path, tmp_path_factory
+):
+    """The fields Binance always sends are typed without None, and the one-symbol tickers are
+    typed as one: a realistic script (WS API account, trade, market data, user data streams,
+    session; market and public streams, the user data stream, a local order book) passes
+    ``mypy --strict`` without an assert or a cast. Fields that are Optional for a reason stay
+    so: each misuse of one is an error, so the check can fail."""
+    assert not re.search(r"^\s*assert\b", USER_SCRIPT, re.M) and "cast(" not in USER_SCRIPT
+    for service in ("account_api", "trade_api", "market_data_api", "user_data_streams_api"):
+        assert f".{service}" in USER_SCRIPT
+    for part in ("auth_api", "market_api", "public_api", "user_data_stream(", "local_order_book("):
+        assert part in USER_SCRIPT
+    lines = mypy(
+        {"user_script.py": USER_SCRIPT, "optional.py": OPTIONAL_FOR_A_REASON},
+        tmp_path,
+        tmp_path_factory.getbasetemp() / "mypy-cache",
+    )
+    assert [line for line in lines if line.startswith("user_script.py")] == [], lines
+    errors = sorted(
+        {
+            int(line.split(":")[1])
+            for line in lines
+            if line.startswith("optional.py") and ": error:" in line
+        }
+    )
+    assert errors == lines_marked(OPTIONAL_FOR_A_REASON, "# error"), lines

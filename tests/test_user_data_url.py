@@ -30,6 +30,7 @@ from binance_usdm_ws import (
 )
 from binance_usdm_ws.testing import LocalExchange
 
+from ._data import sample_event
 from .conftest import wait_until
 
 #: How long a socket that should get nothing is watched. Not a threshold: the events it would
@@ -283,8 +284,10 @@ def test_events_filter_delivers_only_listed_types_and_always_the_expiry(ex, capl
             market_order(client, "udurl-events")  # TRADE_LITE, ORDER_TRADE_UPDATE, ACCOUNT_UPDATE
             ex.clock.advance(61 * 60)
             items = [next_of(stream, ListenKeyExpired), next_of(stream, object)]  # and the gap
-            for e in ("TRADE_LITE", "ACCOUNT_UPDATE", "ORDER_TRADE_UPDATE"):
-                ex.push_event({"e": e, "o": {"c": "udurl-after"}})  # on the renewed key
+            order = dict(sample_event("ORDER_TRADE_UPDATE")["o"], c="udurl-after")
+            for e in ("TRADE_LITE", "ACCOUNT_UPDATE"):
+                ex.push_event(sample_event(e))  # on the renewed key
+            ex.push_event(sample_event("ORDER_TRADE_UPDATE", o=order))
             while not (isinstance(items[-1], OrderTradeUpdate) and items[-1].order.client_order_id):
                 items.append(next_of(stream, object))
             assert stream.listen_key != key and stream.key_renewals == 1
@@ -353,7 +356,7 @@ def test_every_socket_keeps_the_chosen_form(form):
                 first = stream.listen_key
 
                 def flows(n: int) -> None:
-                    ex.push_event({"e": "MARGIN_CALL", "E": n})
+                    ex.push_event(sample_event("MARGIN_CALL", E=n))
                     assert next_of(stream, MarginCall).event_time == n
 
                 flows(1)

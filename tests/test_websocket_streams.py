@@ -25,11 +25,13 @@ from binance_usdm_ws import (
 )
 from binance_usdm_ws.testing import LocalExchange
 
+from ._data import sample_event
 from .conftest import wait_until
 from .test_local_market import payload_for, sample_frames
 from .test_stream_builders import CASES
 
 TRADE = {"e": "aggTrade", "E": 1, "s": "BTCUSDT", "a": 1, "p": "60000.1", "q": "0.5", "T": 1}
+TRADE |= {"f": 1, "l": 1, "m": False}  # every field of aggTrade
 
 
 @pytest.fixture
@@ -339,7 +341,7 @@ def test_a_listen_key_in_subscribe_goes_to_private_and_delivers_user_data(
     assert ws.connection_count == 2 and sorted(ws.list_subscriptions()) == sorted(
         [key, "btcusdt@aggTrade"]
     )
-    exchange.push_event({"e": "TRADE_LITE", "E": 1, "T": 1, "s": "BTCUSDT", "t": 42}, key)
+    exchange.push_event(sample_event("TRADE_LITE", E=1, T=1, t=42), key)
     exchange.publish("btcusdt@aggTrade", TRADE)
     got = [handle.get(timeout=5), handle.get(timeout=5)]
     lite = next(item for item in got if isinstance(item, TradeLite))

@@ -25,6 +25,7 @@ from binance_usdm_ws import (
 )
 from binance_usdm_ws.testing import LocalExchange
 
+from ._data import sample_event
 from .conftest import wait_until
 
 # Boundaries of the three length classes (RFC 6455 §5.2), and sizes well inside each.
@@ -126,9 +127,7 @@ def test_fragmented_stream_events_arrive_whole(exchange):
         for size in (7, 1000):
             exchange.faults.fragment(size, kind="stream")
             for n, note in enumerate(notes):
-                exchange.push_event(
-                    {"e": "TRADE_LITE", "E": 1_700_000_000_000, "s": "BTCUSDT", "t": n, "x": note}
-                )
+                exchange.push_event(sample_event("TRADE_LITE", t=n, x=note))
             got = [stream.get(10) for _ in notes]
             assert [e.trade_id for e in got] == [0, 1, 2]  # type: ignore[union-attr]
             assert [e.raw["x"] for e in got] == notes  # type: ignore[union-attr]

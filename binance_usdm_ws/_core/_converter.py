@@ -28,11 +28,13 @@ Rules, configured once in :func:`make_converter`:
 
 * **Lenient decoding of good replies.** :func:`decode` is what the client and
   :func:`~binance_usdm_ws.decode_event` use: it runs the generated function first and, only if
-  that fails, decodes field by field. A field whose value does not fit its type becomes ``None``
-  (a list item that does not fit is left out of its list) and the problem is recorded, with its
-  path and the type of the value (never the value: it may be a secret); only a value whose
-  overall shape is wrong (a list where an object is expected) raises
-  :class:`~binance_usdm_ws.errors.DecodeError`. :func:`structure` stays strict.
+  that fails, decodes field by field. An optional field whose value does not fit its type
+  becomes ``None`` (a list item that does not fit is left out of its list) and the problem is
+  recorded, with its path and the type of the value (never the value: it may be a secret). A
+  value whose overall shape is wrong (a list where an object is expected), or a **required**
+  field (typed without ``None``: one Binance always sends) that is missing or does not fit,
+  raises :class:`~binance_usdm_ws.errors.DecodeError` with every problem found: a model never
+  holds a ``None`` its type denies. :func:`structure` stays strict.
 
 Only decoding is configured: the package never unstructures models.
 """
@@ -60,6 +62,7 @@ else:  # pragma: no cover
     _UNION_TYPES = (Union,)
 
 __all__ = [
+    "REQUIRED",
     "converter",
     "decode",
     "explain",
@@ -222,14 +225,17 @@ def _make_lenient_enum_hook(tp: Any) -> Hook:
     enum_cls = _lenient_enum(tp)
     assert enum_cls is not None
     members = enum_cls._value2member_map_
-    absent = PLACEHOLDERS if _NoneType in _union_args(tp) else frozenset()
+    optional = _NoneType in _union_args(tp)
+    absent = PLACEHOLDERS if optional else frozenset()
 
     def structure_lenient_enum(value: Any, _: Any) -> Any:
         member = members.get(value)
         if member is not None:
             return member
         if value is None:
-            return None
+            if optional:
+                return None
+            raise TypeError("expected a string, got NoneType")
         if type(value) is not str:
             raise TypeError(f"expected a string, got {type(value).__name__}")
         if value in absent:
@@ -418,6 +424,12 @@ def structure(data: Any, cls: Any, conv: Union[Converter, None] = None) -> Any:
 # Lenient decoding of successful replies and events.
 
 _LEFT_OUT: Any = object()
+#: The problem of a required field (one typed without ``None``) that is missing or does not fit.
+REQUIRED = "required, missing or does not fit"
+
+
+class _Unfit(Exception):
+    """A required field is missing or does not fit: the whole value cannot be typed."""
 
 
 def _optional_inner(tp: Any) -> Any:
@@ -452,30 +464,44 @@ def _lenient(value: Any, tp: Any, path: str, problems: list[str], conv: Converte
         inner = list[one] if type(value) is list else one  # type: ignore[valid-type]
     if type(value) is dict and _is_attrs(inner) and inner is not PriceLevel:
         kwargs: dict[str, Any] = {}
+        unfit = False  # decoding goes on after a required field fails, to say every problem
         for attribute in _init_fields(inner):
             key = wire_key(attribute)
             decoded = _LEFT_OUT
             if key in value:
-                decoded = _lenient(
-                    value[key], attribute.type, f"{path}.{attribute.name}", problems, conv
-                )
+                try:
+                    decoded = _lenient(
+                        value[key], attribute.type, f"{path}.{attribute.name}", problems, conv
+                    )
+                except _Unfit:  # a required field inside it failed (and was said)
+                    unfit = True
+                    continue
             if decoded is not _LEFT_OUT:
                 kwargs[attribute.name] = decoded
             elif attribute.default is attrs.NOTHING:
-                # A required member (an event's own object) is missing or does not fit: the
-                # object cannot stand without it.
-                problems.append(f"{path}.{attribute.name}: required, missing or does not fit")
-                return _LEFT_OUT
+                # A field the type says is always there is missing or does not fit: nothing
+                # that holds it can be typed (never a None the type denies).
+                problems.append(f"{path}.{attribute.name}: {REQUIRED}")
+                unfit = True
             elif key in value:
                 kwargs[attribute.name] = None
+        if unfit:
+            raise _Unfit
         return inner(**kwargs)
     if type(value) is list and get_origin(inner) is list:
         (item_type,) = get_args(inner)
         items = []
+        unfit = False
         for index, item in enumerate(value):
-            decoded = _lenient(item, item_type, f"{path}[{index}]", problems, conv)
+            try:
+                decoded = _lenient(item, item_type, f"{path}[{index}]", problems, conv)
+            except _Unfit:  # not left out: the list would be wrong without it
+                unfit = True
+                continue
             if decoded is not _LEFT_OUT:
                 items.append(decoded)
+        if unfit:
+            raise _Unfit
         return items
     problems.append(f"{path}: expected {_type_name(tp)}, got {type(value).__name__}")
     return _LEFT_OUT
@@ -506,12 +532,15 @@ def _init_fields(cls: Any) -> tuple[attrs.Attribute[Any], ...]:
 def decode(
     data: Any, cls: Any, conv: Union[Converter, None] = None, *, path: str = "$"
 ) -> tuple[Any, tuple[str, ...]]:
-    """Decode ``data`` into ``cls`` leniently: a field that does not fit is ``None``, and said.
+    """Decode ``data`` into ``cls`` leniently: an optional field that does not fit is ``None``,
+    and said.
 
     The generated structuring function runs first; only when it fails is ``data`` decoded field
-    by field: a value that does not fit its field becomes ``None`` (a list item that does not
-    fit is left out of the list), and each such problem is listed with its path and the type of
-    the value that did not fit.
+    by field: a value that does not fit its optional field becomes ``None`` (a list item that
+    does not fit is left out of the list), and each such problem is listed with its path and the
+    type of the value that did not fit. A required field (typed without ``None``) that is
+    missing or does not fit, anywhere in ``data``, makes the whole of it undecodable: never a
+    ``None`` the type denies.
 
     Args:
         data: The parsed JSON value.
@@ -524,7 +553,8 @@ def decode(
 
     Raises:
         DecodeError: ``data`` does not have the overall shape of ``cls`` (e.g. a string where
-            an object is expected).
+            an object is expected), or a required field is missing or does not fit (``errors``
+            then lists every problem found, that one last).
     """
     conv = converter if conv is None else conv
     try:
@@ -533,7 +563,11 @@ def decode(
         if not _shape_fits(data, cls):
             raise explain(exc, data, cls) from exc
         problems: list[str] = []
-        decoded = _lenient(data, cls, path, problems, conv)
+        try:
+            decoded = _lenient(data, cls, path, problems, conv)
+        except _Unfit:
+            message = f"could not decode {_type_name(cls)}: " + "; ".join(problems)
+            raise DecodeError(message, errors=problems, payload=data) from exc
         if decoded is _LEFT_OUT:
             raise explain(exc, data, cls) from exc
         return decoded, tuple(problems)

@@ -1,9 +1,10 @@
 """Generated "flat" decoders: the fast path in front of the converter's hooks.
 
-For a flat model — every field an optional scalar (``str``, ``int``, ``Decimal``, ``bool``), a
-lenient enum, or another optional type defaulting to ``None`` — :func:`fast_decoder` generates
-once per model a straight-line function: one ``dict.get`` per field, the wire's usual type (or a
-known enum value) tested inline, the instance filled through its slots. A model's ``raw`` and
+For a flat model — every field a scalar (``str``, ``int``, ``Decimal``, ``bool``), a lenient
+enum, or another type, either optional (defaulting to ``None``) or required (no default: a
+missing value raises) — :func:`fast_decoder` generates once per model a straight-line function:
+one ``dict.get`` per field, the wire's usual type (or a known enum value) tested inline, the
+instance filled through its slots. A model's ``raw`` and
 ``decode_problems`` attributes (set outside ``__init__``) are filled with the payload and ``()``.
 
 The function answers only when every field is of its usual type. Anything else (a placeholder,
@@ -21,6 +22,7 @@ import attrs
 
 from ._converter import (
     _OPTIONAL_SCALARS,
+    _SCALARS,
     _lenient_enum,
     _NoneType,
     _union_args,
@@ -42,6 +44,8 @@ _INLINE = {
 #: A lenient enum: a known value is its member, anything else goes through the enum's hook.
 _ENUM = "v = g({k!r})\n    x = m{i}(v)\n    v = h{i}(v, t{i}) if x is None else x"
 _GENERIC = "v = g({k!r})\n    if v is not None: v = h{i}(v, t{i})"
+#: A required object or list: its hook raises on a missing (None) value.
+_REQUIRED = "v = h{i}(g({k!r}), t{i})"
 _fasts: dict[Any, Optional[Fast]] = {}
 _list_fasts: dict[Any, Optional[Fast]] = {}
 
@@ -103,20 +107,22 @@ def _generate(cls: type) -> Optional[Fast]:
             lines.append(f"    s{i}(self, ())")
             continue
         args = _union_args(a.type)
-        if not a.init or a.default is not None or _NoneType not in args:
+        required = a.default is attrs.NOTHING
+        if not a.init or not (required or (a.default is None and _NoneType in args)):
             return None  # not flat: the converter's hook decodes it
-        (inner, *more) = [arg for arg in args if arg is not _NoneType]
+        (inner, *more) = [arg for arg in args if arg is not _NoneType] or [a.type]
         code = _INLINE.get(inner) if not more else None
         enum_cls = _lenient_enum(a.type)
         if code is not None:
-            scope[f"h{i}"] = _OPTIONAL_SCALARS[inner]
+            # A required scalar's hook is the strict one: a missing (None) value raises.
+            scope[f"h{i}"] = (_SCALARS if required else _OPTIONAL_SCALARS)[inner]
         elif enum_cls is not None:
             code = _ENUM
             scope[f"m{i}"] = enum_cls._value2member_map_.get
             scope[f"h{i}"] = converter.get_structure_hook(a.type)
             scope[f"t{i}"] = a.type
         else:
-            code = _GENERIC
+            code = _REQUIRED if required else _GENERIC
             scope[f"h{i}"] = converter.get_structure_hook(a.type)
             scope[f"t{i}"] = a.type
         lines.append("    " + code.format(k=wire_key(a), i=i))

@@ -11,6 +11,8 @@ from typing import Any, Optional
 
 from attrs import define, field
 
+from ._redact import mask_text
+
 __all__ = ["PriceLevel", "UnknownEvent"]
 
 
@@ -41,17 +43,29 @@ class _Event:
     decode_problems: tuple[str, ...] = field(default=(), init=False, eq=False, repr=False)
 
 
+@define(frozen=True, kw_only=True)
+class _TypedEvent(_Event):
+    """Base of every modelled event: its ``e`` and ``E`` are always there (``event_type: str``,
+    ``event_time: int``); only an :class:`UnknownEvent` may lack them."""
+
+    event_type: str = field(metadata=_key("e"))
+    event_time: int = field(metadata=_key("E"))
+
+
 @define(frozen=True)
 class UnknownEvent(_Event):
-    """An event whose ``e`` this version does not know, delivered as received.
+    """An event this version cannot type, delivered as received: its ``e`` is unknown, or a
+    field its model says is always there is missing or does not fit (then ``decode_problems``
+    says which).
 
     Attributes:
         event_type: The ``e`` of the payload (``None`` if absent or not a string).
         event_time: The ``E`` of the payload as an int (``None`` if absent or not a number).
         raw: The whole payload.
+        decode_problems: Why a known event could not be typed (empty for an unknown ``e``).
     """
 
-    raw: dict[str, Any] = field(factory=dict)
+    raw: dict[str, Any] = field(factory=dict, repr=lambda raw: mask_text(repr(raw)))
 
 
 def _unknown(payload: dict[str, Any]) -> UnknownEvent:

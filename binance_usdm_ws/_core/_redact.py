@@ -21,9 +21,12 @@ SECRET: dict[str, Any] = {"secret": True}
 #: Wire keys whose values are secrets.
 SECRET_KEYS = ("listenKey", "apiKey", "signature", "secret", "apiSecret", "privateKey")
 
-# ``"listenKey":"value"`` (JSON, any spacing), ``listenKey=value`` (a query string), and the key
-# as the last path segment of a user data stream URL (``/ws/<key>``, ``/private/ws/<key>``).
-_JSON_VALUE = re.compile(r'("(?:' + "|".join(SECRET_KEYS) + r')"\s*:\s*")([^"]*)(")?')
+# ``"listenKey":"value"`` (JSON, any spacing; or a Python repr, ``'listenKey': 'value'``),
+# ``listenKey=value`` (a query string), and the key as the last path segment of a user data
+# stream URL (``/ws/<key>``, ``/private/ws/<key>``).
+_JSON_VALUE = re.compile(
+    r"""(["'](?:""" + "|".join(SECRET_KEYS) + r""")["']\s*:\s*["'])([^"']*)(["'])?"""
+)
 _QUERY_VALUE = re.compile(r"((?:" + "|".join(SECRET_KEYS) + r")=)([^&\s'\"]*)")
 _PATH_KEY = re.compile(r"(/ws/)([A-Za-z0-9]{16,})")
 # A bare run of 48 or more letters and digits: a listenKey used as a stream name
@@ -74,6 +77,6 @@ def mask_text(text: str) -> str:
         text = _PATH_KEY.sub(_masked, text)
     if "=" in text:
         text = _QUERY_VALUE.sub(_masked, text)
-    if '"' in text:
+    if '"' in text or "'" in text:
         text = _JSON_VALUE.sub(_masked, text)
     return _TOKEN.sub(lambda match: mask(match.group(0)), text)

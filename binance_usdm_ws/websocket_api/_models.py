@@ -1,11 +1,15 @@
 """Typed results of the WebSocket API methods.
 
-Every model is a frozen attrs class. Every field is optional and defaults to ``None``: Binance
-removes and adds fields without notice, so a missing field is never an error and an unknown one
-is ignored. Money, prices and quantities are :class:`~decimal.Decimal` (exact: ``"0.10"`` stays
-``Decimal("0.10")``); ids and times are ``int`` (times in ms, or µs with ``timeUnit=MICROSECOND``);
-enum fields hold the enum member, or the raw string when the value is new (see
-:mod:`binance_usdm_ws.enums`).
+Every model is a frozen, keyword-only attrs class. A field Binance always sends (the docs'
+response tables and examples: an order's ids, symbol, status, side, type, price and quantities, a
+ticker's price, the listenKey, ...) is typed without ``None`` and has no default; every other
+field is ``Optional`` and defaults to ``None``, since Binance removes and adds fields without
+notice. An unknown field is ignored. A required field that is missing or does not fit makes the
+reply raise :class:`~binance_usdm_ws.errors.DecodeError` (with the whole reply in ``raw``) when
+it is decoded: never a ``None`` its type denies (see ``Response``). Money, prices and
+quantities are :class:`~decimal.Decimal` (exact: ``"0.10"`` stays ``Decimal("0.10")``); ids and
+times are ``int`` (times in ms, or µs with ``timeUnit=MICROSECOND``); enum fields hold the enum
+member, or the raw string when the value is new (see :mod:`binance_usdm_ws.enums`).
 
 Attribute names are the wire keys in snake_case (``listenKey`` → ``listen_key``) unless noted.
 
@@ -100,7 +104,7 @@ T = TypeVar("T")
 # Envelope
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class RateLimit:
     """One rate limiter's state, from a reply's ``rateLimits``.
 
@@ -119,7 +123,7 @@ class RateLimit:
     count: Optional[int] = None
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class ErrorBody:
     """The ``error`` object of a failed response.
 
@@ -132,7 +136,7 @@ class ErrorBody:
     msg: Optional[str] = None
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class WsApiResponse(Generic[T]):
     """A whole successful WS API response: ``id``, ``status``, typed ``result`` and ``rateLimits``.
 
@@ -155,19 +159,21 @@ class WsApiResponse(Generic[T]):
 # userDataStream.*
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class ListenKeyResult:
     """Result of ``userDataStream.start`` and ``userDataStream.ping``.
 
     Attributes:
-        listen_key: The key to open ``<streams base>/private/ws/<listenKey>`` with; valid for
-            60 minutes after the last start or ping. A bearer secret: shortened in ``repr``.
+        listen_key: The key to open ``<streams base>/private/ws?listenKey=<listenKey>`` with
+            (the form measured delivering; see ``ConfigurationWebsocketStreams.user_data_url``);
+            valid for 60 minutes after the last start or ping. A bearer secret: shortened in
+            ``repr``.
     """
 
-    listen_key: Optional[str] = field(default=None, repr=mask_repr, metadata=SECRET)
+    listen_key: str = field(repr=mask_repr, metadata=SECRET)
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class EmptyResult:
     """Result of ``userDataStream.stop``: an empty object (extra keys are ignored)."""
 
@@ -176,7 +182,7 @@ class EmptyResult:
 # Orders: order.place, order.modify, order.cancel, order.status
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class OrderResult:
     """An order, as returned by ``order.place``, ``.modify``, ``.cancel`` and ``.status``.
 
@@ -215,21 +221,21 @@ class OrderResult:
         modify_id: The ``modifyId`` given to ``order.modify``, echoed.
     """
 
-    order_id: Optional[int] = None
-    symbol: Optional[str] = None
-    status: Optional[Union[OrderStatus, str]] = None
-    client_order_id: Optional[str] = None
-    price: Optional[Decimal] = None
+    order_id: int
+    symbol: str
+    status: Union[OrderStatus, str]
+    client_order_id: str
+    price: Decimal
     avg_price: Optional[Decimal] = None
-    orig_qty: Optional[Decimal] = None
-    executed_qty: Optional[Decimal] = None
+    orig_qty: Decimal
+    executed_qty: Decimal
     cum_qty: Optional[Decimal] = None
     cum_quote: Optional[Decimal] = None
-    time_in_force: Optional[Union[TimeInForce, str]] = None
-    type: Optional[Union[OrderType, str]] = None
+    time_in_force: Union[TimeInForce, str]
+    type: Union[OrderType, str]
     reduce_only: Optional[bool] = None
     close_position: Optional[bool] = None
-    side: Optional[Union[Side, str]] = None
+    side: Union[Side, str]
     position_side: Optional[Union[PositionSide, str]] = None
     stop_price: Optional[Decimal] = None
     working_type: Optional[Union[WorkingType, str]] = None
@@ -238,7 +244,7 @@ class OrderResult:
     price_match: Optional[Union[PriceMatch, str]] = None
     self_trade_prevention_mode: Optional[Union[SelfTradePreventionMode, str]] = None
     good_till_date: Optional[int] = None
-    update_time: Optional[int] = None
+    update_time: int
     activate_price: Optional[Decimal] = None
     price_rate: Optional[Decimal] = None
     time: Optional[int] = None
@@ -249,7 +255,7 @@ class OrderResult:
 # Positions: account.position, v2/account.position
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class _PositionRiskBase:
     """Fields shared by ``account.position`` (V1) and ``v2/account.position`` items.
 
@@ -268,13 +274,13 @@ class _PositionRiskBase:
         update_time: Last update time.
     """
 
-    symbol: Optional[str] = None
-    position_side: Optional[Union[PositionSide, str]] = None
-    position_amt: Optional[Decimal] = None
-    entry_price: Optional[Decimal] = None
+    symbol: str
+    position_side: Union[PositionSide, str]
+    position_amt: Decimal
+    entry_price: Decimal
     break_even_price: Optional[Decimal] = None
-    mark_price: Optional[Decimal] = None
-    unrealized_profit: Optional[Decimal] = field(default=None, metadata={"key": "unRealizedProfit"})
+    mark_price: Decimal
+    unrealized_profit: Decimal = field(metadata={"key": "unRealizedProfit"})
     liquidation_price: Optional[Decimal] = None
     isolated_margin: Optional[Decimal] = None
     notional: Optional[Decimal] = None
@@ -282,7 +288,7 @@ class _PositionRiskBase:
     update_time: Optional[int] = None
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class PositionRiskResult(_PositionRiskBase):
     """One position of ``account.position`` (V1).
 
@@ -303,7 +309,7 @@ class PositionRiskResult(_PositionRiskBase):
     is_auto_add_margin: Optional[bool] = None
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class PositionRiskV2Result(_PositionRiskBase):
     """One position of ``v2/account.position`` (only symbols with a position or open orders).
 
@@ -344,7 +350,7 @@ class PositionRiskV2Result(_PositionRiskBase):
 # Algo orders: algoOrder.place, algoOrder.cancel
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AlgoOrderResult:
     """A conditional (algo) order, as returned by ``algoOrder.place``.
 
@@ -374,16 +380,16 @@ class AlgoOrderResult:
         good_till_date: Auto-cancel time of a ``GTD`` order (0 otherwise).
     """
 
-    algo_id: Optional[int] = None
-    client_algo_id: Optional[str] = None
-    algo_type: Optional[Union[AlgoType, str]] = None
-    order_type: Optional[Union[AlgoOrderType, str]] = None
-    symbol: Optional[str] = None
-    side: Optional[Union[Side, str]] = None
+    algo_id: int
+    client_algo_id: str
+    algo_type: Union[AlgoType, str]
+    order_type: Union[AlgoOrderType, str]
+    symbol: str
+    side: Union[Side, str]
     position_side: Optional[Union[PositionSide, str]] = None
     time_in_force: Optional[Union[TimeInForce, str]] = None
     quantity: Optional[Decimal] = None
-    algo_status: Optional[Union[AlgoStatus, str]] = None
+    algo_status: Union[AlgoStatus, str]
     trigger_price: Optional[Decimal] = None
     price: Optional[Decimal] = None
     iceberg_quantity: Optional[Decimal] = None
@@ -399,7 +405,7 @@ class AlgoOrderResult:
     good_till_date: Optional[int] = None
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AlgoOrderCancelResult:
     """Result of ``algoOrder.cancel``.
 
@@ -410,8 +416,8 @@ class AlgoOrderCancelResult:
         msg: Outcome message (``"success"``).
     """
 
-    algo_id: Optional[int] = None
-    client_algo_id: Optional[str] = None
+    algo_id: int
+    client_algo_id: str
     code: Optional[str] = None
     msg: Optional[str] = None
 
@@ -420,7 +426,7 @@ class AlgoOrderCancelResult:
 # Account: account.balance, v2/account.balance, account.status, v2/account.status
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AccountBalanceResult:
     """One asset of ``account.balance`` / ``v2/account.balance``.
 
@@ -437,17 +443,17 @@ class AccountBalanceResult:
     """
 
     account_alias: Optional[str] = None
-    asset: Optional[str] = None
-    balance: Optional[Decimal] = None
+    asset: str
+    balance: Decimal
     cross_wallet_balance: Optional[Decimal] = None
     cross_un_pnl: Optional[Decimal] = None
-    available_balance: Optional[Decimal] = None
+    available_balance: Decimal
     max_withdraw_amount: Optional[Decimal] = None
     margin_available: Optional[bool] = None
     update_time: Optional[int] = None
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AccountAsset:
     """One asset of ``account.status`` / ``v2/account.status``.
 
@@ -468,23 +474,23 @@ class AccountAsset:
         update_time: Last update time.
     """
 
-    asset: Optional[str] = None
-    wallet_balance: Optional[Decimal] = None
+    asset: str
+    wallet_balance: Decimal
     unrealized_profit: Optional[Decimal] = None
-    margin_balance: Optional[Decimal] = None
+    margin_balance: Decimal
     maint_margin: Optional[Decimal] = None
     initial_margin: Optional[Decimal] = None
     position_initial_margin: Optional[Decimal] = None
     open_order_initial_margin: Optional[Decimal] = None
     cross_wallet_balance: Optional[Decimal] = None
     cross_un_pnl: Optional[Decimal] = None
-    available_balance: Optional[Decimal] = None
+    available_balance: Decimal
     max_withdraw_amount: Optional[Decimal] = None
     margin_available: Optional[bool] = None
     update_time: Optional[int] = None
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AccountPosition:
     """One position of ``account.status`` (V1 lists every symbol).
 
@@ -507,9 +513,9 @@ class AccountPosition:
         update_time: Last update time.
     """
 
-    symbol: Optional[str] = None
-    position_side: Optional[Union[PositionSide, str]] = None
-    position_amt: Optional[Decimal] = None
+    symbol: str
+    position_side: Union[PositionSide, str]
+    position_amt: Decimal
     initial_margin: Optional[Decimal] = None
     maint_margin: Optional[Decimal] = None
     unrealized_profit: Optional[Decimal] = None
@@ -525,7 +531,7 @@ class AccountPosition:
     update_time: Optional[int] = None
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AccountPositionV2:
     """One position of ``v2/account.status`` (only symbols with a position or open orders).
 
@@ -542,9 +548,9 @@ class AccountPositionV2:
         update_time: Last update time.
     """
 
-    symbol: Optional[str] = None
-    position_side: Optional[Union[PositionSide, str]] = None
-    position_amt: Optional[Decimal] = None
+    symbol: str
+    position_side: Union[PositionSide, str]
+    position_amt: Decimal
     unrealized_profit: Optional[Decimal] = None
     isolated_margin: Optional[Decimal] = None
     notional: Optional[Decimal] = None
@@ -554,7 +560,7 @@ class AccountPositionV2:
     update_time: Optional[int] = None
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class _AccountTotals:
     """Totals shared by ``account.status`` and ``v2/account.status``.
 
@@ -578,19 +584,19 @@ class _AccountTotals:
 
     total_initial_margin: Optional[Decimal] = None
     total_maint_margin: Optional[Decimal] = None
-    total_wallet_balance: Optional[Decimal] = None
-    total_unrealized_profit: Optional[Decimal] = None
-    total_margin_balance: Optional[Decimal] = None
+    total_wallet_balance: Decimal
+    total_unrealized_profit: Decimal
+    total_margin_balance: Decimal
     total_position_initial_margin: Optional[Decimal] = None
     total_open_order_initial_margin: Optional[Decimal] = None
     total_cross_wallet_balance: Optional[Decimal] = None
     total_cross_un_pnl: Optional[Decimal] = None
-    available_balance: Optional[Decimal] = None
+    available_balance: Decimal
     max_withdraw_amount: Optional[Decimal] = None
-    assets: Optional[list[AccountAsset]] = None
+    assets: list[AccountAsset]
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AccountInformationV2Result(_AccountTotals):
     """Result of ``v2/account.status``: the account totals (``total_*``, ``available_balance``,
     ``max_withdraw_amount``, ``assets``) and ``positions``, only those with an amount or open
@@ -598,10 +604,10 @@ class AccountInformationV2Result(_AccountTotals):
     all assets.
     """
 
-    positions: Optional[list[AccountPositionV2]] = None
+    positions: list[AccountPositionV2]
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AccountInformationResult(_AccountTotals):
     """Result of ``account.status``: the account totals (``total_*``, ``available_balance``,
     ``max_withdraw_amount``, ``assets``), ``positions`` of every symbol, and:
@@ -624,14 +630,14 @@ class AccountInformationResult(_AccountTotals):
     update_time: Optional[int] = None
     multi_assets_margin: Optional[bool] = None
     trade_group_id: Optional[int] = None
-    positions: Optional[list[AccountPosition]] = None
+    positions: list[AccountPosition]
 
 
 # --------------------------------------------------------------------------------------------
 # Market data: depth, ticker.price, ticker.book
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class OrderBookResult:
     """Result of ``depth`` (RPI orders excluded).
 
@@ -643,14 +649,14 @@ class OrderBookResult:
         asks: Ask levels, best first.
     """
 
-    last_update_id: Optional[int] = None
+    last_update_id: int
     message_output_time: Optional[int] = field(default=None, metadata={"key": "E"})
     transaction_time: Optional[int] = field(default=None, metadata={"key": "T"})
-    bids: Optional[list[PriceLevel]] = None
-    asks: Optional[list[PriceLevel]] = None
+    bids: list[PriceLevel]
+    asks: list[PriceLevel]
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class PriceTickerResult:
     """Latest price of one symbol (``ticker.price``; a list of them without ``symbol``).
 
@@ -660,12 +666,12 @@ class PriceTickerResult:
         time: Transaction time.
     """
 
-    symbol: Optional[str] = None
-    price: Optional[Decimal] = None
-    time: Optional[int] = None
+    symbol: str
+    price: Decimal
+    time: int
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class BookTickerResult:
     """Best bid and ask of one symbol (``ticker.book``; a list of them without ``symbol``).
 
@@ -679,20 +685,20 @@ class BookTickerResult:
         time: Transaction time.
     """
 
-    last_update_id: Optional[int] = None
-    symbol: Optional[str] = None
-    bid_price: Optional[Decimal] = None
-    bid_qty: Optional[Decimal] = None
-    ask_price: Optional[Decimal] = None
-    ask_qty: Optional[Decimal] = None
-    time: Optional[int] = None
+    last_update_id: int
+    symbol: str
+    bid_price: Decimal
+    bid_qty: Decimal
+    ask_price: Decimal
+    ask_qty: Decimal
+    time: int
 
 
 # --------------------------------------------------------------------------------------------
 # Session: session.logon, session.status, session.logout
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class SessionStatusResult:
     """Result of ``session.logon``, ``session.status`` and ``session.logout``.
 
@@ -707,9 +713,9 @@ class SessionStatusResult:
 
     api_key: Optional[str] = field(default=None, repr=mask_repr, metadata=SECRET)
     authorized_since: Optional[int] = None
-    connected_since: Optional[int] = None
+    connected_since: int
     return_rate_limits: Optional[bool] = None
-    server_time: Optional[int] = None
+    server_time: int
 
 
 # --------------------------------------------------------------------------------------------

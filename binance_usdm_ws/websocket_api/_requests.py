@@ -180,16 +180,23 @@ def _result_hook(
 class Response(Generic[T]):
     """A successful reply: ``raw`` as received, ``typed`` decoded into attrs models on demand.
 
-    Decoding a successful reply never turns a done deed (a placed order) into an exception
-    because one field is odd: a field whose value does not fit its model is ``None`` in
-    ``typed`` (a list item that does not fit is left out), ``decode_problems`` says which and
-    why, a WARNING is logged on the ``binance_usdm_ws`` logger (paths and value types, never
-    values), and ``raw`` keeps the value as received. Optional numbers, bools and enums sent as
-    ``"null"``, ``"None"`` or ``""`` are simply absent (``None``), not a problem. Members the
-    server puts beside ``result`` (the official connectors' ``depth`` has ``bids`` and ``asks``
-    there) are read as part of the result. Only a reply whose shape is wrong (say ``result`` is
-    a string where an object is expected) raises :class:`~binance_usdm_ws.errors.DecodeError`;
-    ``raw`` stays readable.
+    ``execute()`` returns it as soon as the reply arrives; decoding happens on first use of
+    ``typed``/``result`` and never hides a done deed (a placed order):
+
+    * an **optional** field (typed ``Optional``) whose value does not fit its model is ``None``
+      in ``typed`` (a list item that does not fit is left out), ``decode_problems`` says which
+      and why, a WARNING is logged on the ``binance_usdm_ws`` logger (paths and value types,
+      never values), and ``raw`` keeps the value as received. Optional numbers, bools and
+      enums sent as ``"null"``, ``"None"`` or ``""`` are simply absent (``None``).
+    * a **required** field (typed without ``None``: one Binance always sends, such as an
+      order's ``order_id`` or a ticker's ``price``) that is missing or does not fit, or a reply
+      whose shape is wrong (``result`` a string where an object is expected), raises
+      :class:`~binance_usdm_ws.errors.DecodeError` from ``typed``/``result``: its ``errors``
+      name every problem, its ``raw`` is the whole reply, and ``resp.raw`` stays readable.
+      Never a wrong value, never a ``None`` the type denies.
+
+    Members the server puts beside ``result`` (the official connectors' ``depth`` has ``bids``
+    and ``asks`` there) are read as part of the result.
 
     Attributes:
         raw: the decoded JSON object as received (``id``, ``status``, ``result``, ``rateLimits``).
@@ -223,8 +230,10 @@ class Response(Generic[T]):
         ``typed.result`` is the method's result model, never ``None``.
 
         Raises:
-            DecodeError: the reply has no ``result``, or its shape does not fit the model (a
-                field that does not fit is ``None`` and listed in :attr:`decode_problems`).
+            DecodeError: the reply has no ``result``, its shape does not fit the model, or a
+                required field is missing or does not fit (``raw``: the whole reply). An
+                optional field that does not fit is ``None`` and listed in
+                :attr:`decode_problems`.
         """
         if self._typed is None:
             decode, response, limits_hook, limits_type, limits_fast = _decoders()
@@ -253,7 +262,19 @@ class Response(Generic[T]):
                 try:
                     decoded = hook(result, result_type)
                 except Exception:
-                    decoded, found = decode(result, result_type, path="$.result")
+                    try:
+                        decoded, found = decode(result, result_type, path="$.result")
+                    except DecodeError as exc:
+                        # A wrong shape, or a field the model says is always there that is
+                        # missing or does not fit: no typed reply, the whole reply in ``raw``.
+                        logger.warning(
+                            "reply id=%r (status %s) does not fit %s: %s",
+                            raw.get("id"),
+                            raw.get("status"),
+                            getattr(result_type, "__name__", result_type),
+                            "; ".join(exc.errors),
+                        )
+                        raise DecodeError(str(exc), errors=exc.errors, payload=raw) from exc
                     problems += found
             result = decoded
             limits = raw.get("rateLimits")

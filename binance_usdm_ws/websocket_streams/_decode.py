@@ -20,11 +20,12 @@ import attrs
 from .._core._converter import converter, decode
 from .._core._fast import fast_decoder as _fast
 from .._core._models import UnknownEvent, _unknown
+from ..errors import DecodeError
 from . import _models as m
 
 logger = logging.getLogger("binance_usdm_ws")
 
-__all__ = ["EVENT_MODELS", "decode_market_event", "decoder_for"]
+__all__ = ["EVENT_MODELS", "decode_leniently", "decode_market_event", "decoder_for"]
 
 #: ``e`` → model, for payloads whose stream is not known (a frame of an unnamed ``/ws`` socket).
 EVENT_MODELS: dict[str, type] = {
@@ -77,17 +78,34 @@ def _one(payload: dict[str, Any], cls: type) -> Any:
     try:
         event = _hook(cls)(payload, cls)
     except Exception:
-        # One field that does not fit does not lose the event (the rule of replies and user
-        # data events): it is None and said; only a payload of the wrong shape raises.
-        event, problems = decode(payload, cls)
-        object.__setattr__(event, "decode_problems", problems)
-        logger.warning(
-            "%s event: %d value(s) did not fit the model (None or left out): %s",
-            cls.__name__,
-            len(problems),
-            "; ".join(problems),
-        )
+        event = decode_leniently(payload, cls)
     object.__setattr__(event, "raw", payload)
+    return event
+
+
+def decode_leniently(payload: dict[str, Any], cls: type) -> Any:
+    """Decode an event the converter's hook refused: never lost, never a None its type denies.
+
+    An optional field that does not fit is ``None``, said in ``decode_problems``. A required
+    field (typed without ``None``) that is missing or does not fit: the event arrives as an
+    :class:`UnknownEvent` with the payload in ``raw`` and the problems in ``decode_problems``.
+    Both are logged at WARNING (paths and types, never values). Shared by the market streams
+    and :func:`~binance_usdm_ws.decode_event`.
+    """
+    try:
+        event, problems = decode(payload, cls)
+        kind = "did not fit the model (None or left out)"
+    except DecodeError as exc:
+        event, problems = _unknown(payload), tuple(exc.errors)
+        kind = f"did not fit {cls.__name__}: delivered as UnknownEvent"
+    object.__setattr__(event, "decode_problems", problems)
+    logger.warning(
+        "%s event: %d value(s) %s: %s",
+        payload.get("e", cls.__name__),
+        len(problems),
+        kind,
+        "; ".join(problems),
+    )
     return event
 
 
@@ -127,11 +145,10 @@ def decode_market_event(payload: Any, model: Optional[type] = None) -> Any:
 
     Returns:
         The typed event; an :class:`~binance_usdm_ws.UnknownEvent` holding the payload when
-        neither the stream nor ``e`` is known. A list nobody can type arrives as an
-        ``UnknownEvent`` whose ``raw`` is ``{"items": payload}``.
-
-    Raises:
-        DecodeError: a known payload does not fit its model.
+        neither the stream nor ``e`` is known, or when a field its model says is always there
+        is missing or does not fit (then ``decode_problems`` says which). A list nobody can
+        type arrives as an ``UnknownEvent`` whose ``raw`` is ``{"items": payload}``; so does an
+        array frame one element of which cannot be typed.
     """
     if type(payload) is dict and "stream" in payload and "data" in payload:
         payload = payload["data"]
@@ -142,7 +159,22 @@ def decode_market_event(payload: Any, model: Optional[type] = None) -> Any:
         array = _ARRAYS.get(element) if element is not None else None
         if array is None or element is None:
             return UnknownEvent(raw={"items": payload})
-        items = [_one(item, element) for item in payload]
+        items: list[Any] = []
+        problems: list[str] = []
+        for i, item in enumerate(payload):
+            if type(item) is not dict:
+                problems.append(f"$[{i}]: expected {element.__name__}, got {type(item).__name__}")
+                continue
+            one = _one(item, element)
+            if type(one) is not element:  # a required field did not fit
+                problems += (f"$[{i}]{p[1:]}" for p in one.decode_problems)
+            items.append(one)
+        if problems:
+            # An element that cannot be typed makes the frame untyped too (``items`` holds
+            # only its model): the frame arrives raw, with the elements' problems.
+            whole = UnknownEvent(raw={"items": payload})
+            object.__setattr__(whole, "decode_problems", tuple(problems))
+            return whole
         return array(raw=payload, items=items)
     if type(payload) is not dict:
         return UnknownEvent(raw={"data": payload})

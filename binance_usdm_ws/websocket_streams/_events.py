@@ -2,12 +2,15 @@
 
 The wire uses one- and two-letter keys (``"X"``, ``"ap"``); the models use readable names, and
 each key is declared once, on its field (``field(metadata={"key": "X"})``). Every event has
-``event_type`` (``e``) and ``event_time`` (``E``, ms). Every field is optional, except the one
-object an event is about (``OrderTradeUpdate.order``, ``AccountUpdate.data``, ``AlgoUpdate.order``,
-``StrategyUpdate.strategy``, ``GridUpdate.grid``, ``ConditionalOrderTriggerReject.reject``): it is
-typed without ``None``, and an event without it does not fit its model (``DecodeError``; a stream
-delivers it as an :class:`UnknownEvent`). Money is ``Decimal``; enum fields hold the member, or
-the raw string for a value this version does not know.
+``event_type`` (``e``) and ``event_time`` (``E``, ms). Fields every event of its type carries
+(the docs' tables, spec: the object an event is about — ``OrderTradeUpdate.order``,
+``AccountUpdate.data``, ``AlgoUpdate.order``, ... — its transaction time, an order's ids, symbol,
+side, type, status, prices and quantities, a balance's figures) are typed without ``None``;
+fields Binance sends only sometimes (commissions, ``modify_id``, trailing-stop fields, a funding
+fee's positions, ``ma``, ``ia``) are ``Optional``. An event whose required field is missing or
+does not fit arrives as an :class:`UnknownEvent` with ``raw`` and ``decode_problems`` (models
+are keyword-only). Money is ``Decimal``; enum fields hold the member, or the raw string for a
+value this version does not know.
 
 :func:`decode_event` dispatches on ``e`` through :data:`EVENT_TYPES`. An event type it does not
 know becomes an :class:`UnknownEvent` carrying the raw payload: new events are never an error and
@@ -22,8 +25,8 @@ from typing import Any, Callable, Optional, Union
 
 from attrs import define, field
 
-from .._core._converter import converter, decode
-from .._core._models import UnknownEvent, _Event, _key, _unknown
+from .._core._converter import converter
+from .._core._models import UnknownEvent, _key, _TypedEvent, _unknown
 from .._core._redact import SECRET, mask_repr
 from ..enums import (
     AccountUpdateReason,
@@ -43,6 +46,7 @@ from ..enums import (
     WorkingType,
 )
 from ..errors import DecodeError
+from ._decode import decode_leniently
 
 __all__ = [
     "EVENT_TYPES",
@@ -80,8 +84,8 @@ logger = logging.getLogger("binance_usdm_ws")
 # listenKeyExpired
 
 
-@define(frozen=True)
-class ListenKeyExpired(_Event):
+@define(frozen=True, kw_only=True)
+class ListenKeyExpired(_TypedEvent):
     """``listenKeyExpired``: the stream's listenKey expired; no more events until a new key.
 
     Not a disconnection. ``event_time`` arrives as a string in the docs sample and as an int from
@@ -93,14 +97,14 @@ class ListenKeyExpired(_Event):
         listen_key: The expired key (shortened in ``repr``).
     """
 
-    listen_key: Optional[str] = field(default=None, repr=mask_repr, metadata=SECRET)
+    listen_key: str = field(repr=mask_repr, metadata=SECRET)
 
 
 # --------------------------------------------------------------------------------------------
 # ACCOUNT_UPDATE
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class Balance:
     """A changed balance in ``ACCOUNT_UPDATE`` (``a.B[]``).
 
@@ -108,16 +112,17 @@ class Balance:
         asset: Asset (``a``).
         wallet_balance: Wallet balance (``wb``).
         cross_wallet_balance: Cross wallet balance (``cw``).
-        balance_change: Balance change except PnL and commission (``bc``).
+        balance_change: Balance change except PnL and commission (``bc``; absent from older
+            live frames, so ``Optional``).
     """
 
-    asset: Optional[str] = field(default=None, metadata=_key("a"))
-    wallet_balance: Optional[Decimal] = field(default=None, metadata=_key("wb"))
-    cross_wallet_balance: Optional[Decimal] = field(default=None, metadata=_key("cw"))
+    asset: str = field(metadata=_key("a"))
+    wallet_balance: Decimal = field(metadata=_key("wb"))
+    cross_wallet_balance: Decimal = field(metadata=_key("cw"))
     balance_change: Optional[Decimal] = field(default=None, metadata=_key("bc"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class Position:
     """A changed position in ``ACCOUNT_UPDATE`` (``a.P[]``).
 
@@ -135,19 +140,19 @@ class Position:
             by live frames, not in the docs sample; ``None`` in frames without it).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    position_amount: Optional[Decimal] = field(default=None, metadata=_key("pa"))
-    entry_price: Optional[Decimal] = field(default=None, metadata=_key("ep"))
+    symbol: str = field(metadata=_key("s"))
+    position_amount: Decimal = field(metadata=_key("pa"))
+    entry_price: Decimal = field(metadata=_key("ep"))
     breakeven_price: Optional[Decimal] = field(default=None, metadata=_key("bep"))
     accumulated_realized: Optional[Decimal] = field(default=None, metadata=_key("cr"))
-    unrealized_pnl: Optional[Decimal] = field(default=None, metadata=_key("up"))
-    margin_type: Optional[Union[MarginType, str]] = field(default=None, metadata=_key("mt"))
+    unrealized_pnl: Decimal = field(metadata=_key("up"))
+    margin_type: Union[MarginType, str] = field(metadata=_key("mt"))
     isolated_wallet: Optional[Decimal] = field(default=None, metadata=_key("iw"))
-    position_side: Optional[Union[PositionSide, str]] = field(default=None, metadata=_key("ps"))
+    position_side: Union[PositionSide, str] = field(metadata=_key("ps"))
     margin_asset: Optional[str] = field(default=None, metadata=_key("ma"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AccountUpdateData:
     """The ``a`` object of ``ACCOUNT_UPDATE``.
 
@@ -161,14 +166,14 @@ class AccountUpdateData:
         positions: Changed positions only (``P``).
     """
 
-    reason: Optional[Union[AccountUpdateReason, str]] = field(default=None, metadata=_key("m"))
+    reason: Union[AccountUpdateReason, str] = field(metadata=_key("m"))
     symbol: Optional[str] = field(default=None, metadata=_key("S"))
-    balances: Optional[list[Balance]] = field(default=None, metadata=_key("B"))
+    balances: list[Balance] = field(metadata=_key("B"))
     positions: Optional[list[Position]] = field(default=None, metadata=_key("P"))
 
 
-@define(frozen=True)
-class AccountUpdate(_Event):
+@define(frozen=True, kw_only=True)
+class AccountUpdate(_TypedEvent):
     """``ACCOUNT_UPDATE``: balances or positions changed (not for unfilled or cancelled orders).
 
     Attributes:
@@ -178,15 +183,15 @@ class AccountUpdate(_Event):
         data: What changed (``a``).
     """
 
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    data: AccountUpdateData = field(kw_only=True, metadata=_key("a"))
+    transaction_time: int = field(metadata=_key("T"))
+    data: AccountUpdateData = field(metadata=_key("a"))
 
 
 # --------------------------------------------------------------------------------------------
 # MARGIN_CALL
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class MarginCallPosition:
     """A position at risk in ``MARGIN_CALL`` (``p[]``).
 
@@ -201,18 +206,18 @@ class MarginCallPosition:
         maintenance_margin_required: Maintenance margin required (``mm``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    position_side: Optional[Union[PositionSide, str]] = field(default=None, metadata=_key("ps"))
-    position_amount: Optional[Decimal] = field(default=None, metadata=_key("pa"))
-    margin_type: Optional[Union[MarginType, str]] = field(default=None, metadata=_key("mt"))
+    symbol: str = field(metadata=_key("s"))
+    position_side: Union[PositionSide, str] = field(metadata=_key("ps"))
+    position_amount: Decimal = field(metadata=_key("pa"))
+    margin_type: Union[MarginType, str] = field(metadata=_key("mt"))
     isolated_wallet: Optional[Decimal] = field(default=None, metadata=_key("iw"))
-    mark_price: Optional[Decimal] = field(default=None, metadata=_key("mp"))
-    unrealized_pnl: Optional[Decimal] = field(default=None, metadata=_key("up"))
-    maintenance_margin_required: Optional[Decimal] = field(default=None, metadata=_key("mm"))
+    mark_price: Decimal = field(metadata=_key("mp"))
+    unrealized_pnl: Decimal = field(metadata=_key("up"))
+    maintenance_margin_required: Decimal = field(metadata=_key("mm"))
 
 
-@define(frozen=True)
-class MarginCall(_Event):
+@define(frozen=True, kw_only=True)
+class MarginCall(_TypedEvent):
     """``MARGIN_CALL``: risk guidance; the position may already be liquidated.
 
     Attributes:
@@ -223,14 +228,14 @@ class MarginCall(_Event):
     """
 
     cross_wallet_balance: Optional[Decimal] = field(default=None, metadata=_key("cw"))
-    positions: Optional[list[MarginCallPosition]] = field(default=None, metadata=_key("p"))
+    positions: list[MarginCallPosition] = field(metadata=_key("p"))
 
 
 # --------------------------------------------------------------------------------------------
 # ORDER_TRADE_UPDATE
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class OrderUpdate:
     """The order of an ``ORDER_TRADE_UPDATE`` (``o``).
 
@@ -283,33 +288,33 @@ class OrderUpdate:
             cancelled.
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    client_order_id: Optional[str] = field(default=None, metadata=_key("c"))
-    side: Optional[Union[Side, str]] = field(default=None, metadata=_key("S"))
-    order_type: Optional[Union[OrderType, str]] = field(default=None, metadata=_key("o"))
-    time_in_force: Optional[Union[TimeInForce, str]] = field(default=None, metadata=_key("f"))
-    original_quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
-    original_price: Optional[Decimal] = field(default=None, metadata=_key("p"))
-    average_price: Optional[Decimal] = field(default=None, metadata=_key("ap"))
+    symbol: str = field(metadata=_key("s"))
+    client_order_id: str = field(metadata=_key("c"))
+    side: Union[Side, str] = field(metadata=_key("S"))
+    order_type: Union[OrderType, str] = field(metadata=_key("o"))
+    time_in_force: Union[TimeInForce, str] = field(metadata=_key("f"))
+    original_quantity: Decimal = field(metadata=_key("q"))
+    original_price: Decimal = field(metadata=_key("p"))
+    average_price: Decimal = field(metadata=_key("ap"))
     stop_price: Optional[Decimal] = field(default=None, metadata=_key("sp"))
-    execution_type: Optional[Union[ExecutionType, str]] = field(default=None, metadata=_key("x"))
-    status: Optional[Union[OrderStatus, str]] = field(default=None, metadata=_key("X"))
-    order_id: Optional[int] = field(default=None, metadata=_key("i"))
+    execution_type: Union[ExecutionType, str] = field(metadata=_key("x"))
+    status: Union[OrderStatus, str] = field(metadata=_key("X"))
+    order_id: int = field(metadata=_key("i"))
     modify_id: Optional[int] = field(default=None, metadata=_key("M"))
-    last_filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("l"))
-    filled_accumulated_quantity: Optional[Decimal] = field(default=None, metadata=_key("z"))
-    last_filled_price: Optional[Decimal] = field(default=None, metadata=_key("L"))
+    last_filled_quantity: Decimal = field(metadata=_key("l"))
+    filled_accumulated_quantity: Decimal = field(metadata=_key("z"))
+    last_filled_price: Decimal = field(metadata=_key("L"))
     commission_asset: Optional[str] = field(default=None, metadata=_key("N"))
     commission: Optional[Decimal] = field(default=None, metadata=_key("n"))
-    trade_time: Optional[int] = field(default=None, metadata=_key("T"))
-    trade_id: Optional[int] = field(default=None, metadata=_key("t"))
+    trade_time: int = field(metadata=_key("T"))
+    trade_id: int = field(metadata=_key("t"))
     bids_notional: Optional[Decimal] = field(default=None, metadata=_key("b"))
     ask_notional: Optional[Decimal] = field(default=None, metadata=_key("a"))
-    is_maker: Optional[bool] = field(default=None, metadata=_key("m"))
-    is_reduce_only: Optional[bool] = field(default=None, metadata=_key("R"))
+    is_maker: bool = field(metadata=_key("m"))
+    is_reduce_only: bool = field(metadata=_key("R"))
     working_type: Optional[Union[WorkingType, str]] = field(default=None, metadata=_key("wt"))
     original_order_type: Optional[Union[OrderType, str]] = field(default=None, metadata=_key("ot"))
-    position_side: Optional[Union[PositionSide, str]] = field(default=None, metadata=_key("ps"))
+    position_side: Union[PositionSide, str] = field(metadata=_key("ps"))
     close_all: Optional[bool] = field(default=None, metadata=_key("cp"))
     activation_price: Optional[Decimal] = field(default=None, metadata=_key("AP"))
     callback_rate: Optional[Decimal] = field(default=None, metadata=_key("cr"))
@@ -330,8 +335,8 @@ class OrderUpdate:
         return self.status
 
 
-@define(frozen=True)
-class OrderTradeUpdate(_Event):
+@define(frozen=True, kw_only=True)
+class OrderTradeUpdate(_TypedEvent):
     """``ORDER_TRADE_UPDATE``: an order was created, filled, modified, cancelled or expired.
 
     Attributes:
@@ -341,16 +346,16 @@ class OrderTradeUpdate(_Event):
         order: The order (``o``).
     """
 
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    order: OrderUpdate = field(kw_only=True, metadata=_key("o"))
+    transaction_time: int = field(metadata=_key("T"))
+    order: OrderUpdate = field(metadata=_key("o"))
 
 
 # --------------------------------------------------------------------------------------------
 # TRADE_LITE
 
 
-@define(frozen=True)
-class TradeLite(_Event):
+@define(frozen=True, kw_only=True)
+class TradeLite(_TypedEvent):
     """``TRADE_LITE``: a faster, smaller notice of a trade (``TRADE`` executions only).
 
     Attributes:
@@ -369,24 +374,24 @@ class TradeLite(_Event):
         order_id: Order id (``i``).
     """
 
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    original_quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
-    original_price: Optional[Decimal] = field(default=None, metadata=_key("p"))
-    is_maker: Optional[bool] = field(default=None, metadata=_key("m"))
-    client_order_id: Optional[str] = field(default=None, metadata=_key("c"))
-    side: Optional[Union[Side, str]] = field(default=None, metadata=_key("S"))
-    last_filled_price: Optional[Decimal] = field(default=None, metadata=_key("L"))
-    last_filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("l"))
-    trade_id: Optional[int] = field(default=None, metadata=_key("t"))
-    order_id: Optional[int] = field(default=None, metadata=_key("i"))
+    transaction_time: int = field(metadata=_key("T"))
+    symbol: str = field(metadata=_key("s"))
+    original_quantity: Decimal = field(metadata=_key("q"))
+    original_price: Decimal = field(metadata=_key("p"))
+    is_maker: bool = field(metadata=_key("m"))
+    client_order_id: str = field(metadata=_key("c"))
+    side: Union[Side, str] = field(metadata=_key("S"))
+    last_filled_price: Decimal = field(metadata=_key("L"))
+    last_filled_quantity: Decimal = field(metadata=_key("l"))
+    trade_id: int = field(metadata=_key("t"))
+    order_id: int = field(metadata=_key("i"))
 
 
 # --------------------------------------------------------------------------------------------
 # ACCOUNT_CONFIG_UPDATE
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class LeverageUpdate:
     """A leverage change (``ac``).
 
@@ -395,11 +400,11 @@ class LeverageUpdate:
         leverage: New leverage (``l``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    leverage: Optional[int] = field(default=None, metadata=_key("l"))
+    symbol: str = field(metadata=_key("s"))
+    leverage: int = field(metadata=_key("l"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class MultiAssetsUpdate:
     """A multi-assets mode change (``ai``).
 
@@ -407,11 +412,11 @@ class MultiAssetsUpdate:
         multi_assets_mode: Whether multi-assets mode is now on (``j``).
     """
 
-    multi_assets_mode: Optional[bool] = field(default=None, metadata=_key("j"))
+    multi_assets_mode: bool = field(metadata=_key("j"))
 
 
-@define(frozen=True)
-class AccountConfigUpdate(_Event):
+@define(frozen=True, kw_only=True)
+class AccountConfigUpdate(_TypedEvent):
     """``ACCOUNT_CONFIG_UPDATE``: leverage changed (``leverage``) or multi-assets mode changed.
 
     One of ``leverage`` and ``multi_assets`` is set, the other is ``None``.
@@ -424,7 +429,7 @@ class AccountConfigUpdate(_Event):
         multi_assets: The multi-assets mode change (``ai``).
     """
 
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
+    transaction_time: int = field(metadata=_key("T"))
     leverage: Optional[LeverageUpdate] = field(default=None, metadata=_key("ac"))
     multi_assets: Optional[MultiAssetsUpdate] = field(default=None, metadata=_key("ai"))
 
@@ -433,7 +438,7 @@ class AccountConfigUpdate(_Event):
 # STRATEGY_UPDATE, GRID_UPDATE
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class StrategyUpdateData:
     """The strategy of a ``STRATEGY_UPDATE`` (``su``).
 
@@ -451,16 +456,16 @@ class StrategyUpdateData:
             position empty or liquidated.
     """
 
-    strategy_id: Optional[int] = field(default=None, metadata=_key("si"))
+    strategy_id: int = field(metadata=_key("si"))
     strategy_type: Optional[str] = field(default=None, metadata=_key("st"))
-    strategy_status: Optional[Union[StrategyStatus, str]] = field(default=None, metadata=_key("ss"))
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    strategy_status: Union[StrategyStatus, str] = field(metadata=_key("ss"))
+    symbol: str = field(metadata=_key("s"))
     update_time: Optional[int] = field(default=None, metadata=_key("ut"))
     op_code: Optional[int] = field(default=None, metadata=_key("c"))
 
 
-@define(frozen=True)
-class StrategyUpdate(_Event):
+@define(frozen=True, kw_only=True)
+class StrategyUpdate(_TypedEvent):
     """``STRATEGY_UPDATE``: a trading strategy changed.
 
     Attributes:
@@ -470,11 +475,11 @@ class StrategyUpdate(_Event):
         strategy: The strategy (``su``).
     """
 
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    strategy: StrategyUpdateData = field(kw_only=True, metadata=_key("su"))
+    transaction_time: int = field(metadata=_key("T"))
+    strategy: StrategyUpdateData = field(metadata=_key("su"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class GridUpdateData:
     """The grid of a ``GRID_UPDATE`` (``gu``).
 
@@ -491,10 +496,10 @@ class GridUpdateData:
         update_time: Update time (``ut``).
     """
 
-    strategy_id: Optional[int] = field(default=None, metadata=_key("si"))
+    strategy_id: int = field(metadata=_key("si"))
     strategy_type: Optional[str] = field(default=None, metadata=_key("st"))
-    strategy_status: Optional[Union[StrategyStatus, str]] = field(default=None, metadata=_key("ss"))
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    strategy_status: Union[StrategyStatus, str] = field(metadata=_key("ss"))
+    symbol: str = field(metadata=_key("s"))
     realized_pnl: Optional[Decimal] = field(default=None, metadata=_key("r"))
     unmatched_average_price: Optional[Decimal] = field(default=None, metadata=_key("up"))
     unmatched_quantity: Optional[Decimal] = field(default=None, metadata=_key("uq"))
@@ -503,8 +508,8 @@ class GridUpdateData:
     update_time: Optional[int] = field(default=None, metadata=_key("ut"))
 
 
-@define(frozen=True)
-class GridUpdate(_Event):
+@define(frozen=True, kw_only=True)
+class GridUpdate(_TypedEvent):
     """``GRID_UPDATE``: a grid strategy changed (deprecated in the 2026 docs).
 
     Attributes:
@@ -514,15 +519,15 @@ class GridUpdate(_Event):
         grid: The grid (``gu``).
     """
 
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    grid: GridUpdateData = field(kw_only=True, metadata=_key("gu"))
+    transaction_time: int = field(metadata=_key("T"))
+    grid: GridUpdateData = field(metadata=_key("gu"))
 
 
 # --------------------------------------------------------------------------------------------
 # CONDITIONAL_ORDER_TRIGGER_REJECT
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class OrderReject:
     """The rejected order of a ``CONDITIONAL_ORDER_TRIGGER_REJECT`` (``or``).
 
@@ -532,13 +537,13 @@ class OrderReject:
         reason: Reject reason (``r``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    order_id: Optional[int] = field(default=None, metadata=_key("i"))
-    reason: Optional[str] = field(default=None, metadata=_key("r"))
+    symbol: str = field(metadata=_key("s"))
+    order_id: int = field(metadata=_key("i"))
+    reason: str = field(metadata=_key("r"))
 
 
-@define(frozen=True)
-class ConditionalOrderTriggerReject(_Event):
+@define(frozen=True, kw_only=True)
+class ConditionalOrderTriggerReject(_TypedEvent):
     """``CONDITIONAL_ORDER_TRIGGER_REJECT``: a triggered TP/SL order was rejected.
 
     Deprecated by Binance since 2025-12-15: conditional orders are algo orders since then, and a
@@ -552,15 +557,15 @@ class ConditionalOrderTriggerReject(_Event):
         reject: The rejected order (``or``).
     """
 
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    reject: OrderReject = field(kw_only=True, metadata=_key("or"))
+    transaction_time: int = field(metadata=_key("T"))
+    reject: OrderReject = field(metadata=_key("or"))
 
 
 # --------------------------------------------------------------------------------------------
 # ALGO_UPDATE
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AlgoOrderUpdate:
     """The algo order of an ``ALGO_UPDATE`` (``o``).
 
@@ -597,16 +602,16 @@ class AlgoOrderUpdate:
             ``is_activated`` ``False``: both are real events, neither is a duplicate.
     """
 
-    client_algo_id: Optional[str] = field(default=None, metadata=_key("caid"))
-    algo_id: Optional[int] = field(default=None, metadata=_key("aid"))
-    algo_type: Optional[Union[AlgoType, str]] = field(default=None, metadata=_key("at"))
-    order_type: Optional[Union[AlgoOrderType, str]] = field(default=None, metadata=_key("o"))
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    side: Optional[Union[Side, str]] = field(default=None, metadata=_key("S"))
+    client_algo_id: str = field(metadata=_key("caid"))
+    algo_id: int = field(metadata=_key("aid"))
+    algo_type: Union[AlgoType, str] = field(metadata=_key("at"))
+    order_type: Union[AlgoOrderType, str] = field(metadata=_key("o"))
+    symbol: str = field(metadata=_key("s"))
+    side: Union[Side, str] = field(metadata=_key("S"))
     position_side: Optional[Union[PositionSide, str]] = field(default=None, metadata=_key("ps"))
     time_in_force: Optional[Union[TimeInForce, str]] = field(default=None, metadata=_key("f"))
     quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
-    algo_status: Optional[Union[AlgoStatus, str]] = field(default=None, metadata=_key("X"))
+    algo_status: Union[AlgoStatus, str] = field(metadata=_key("X"))
     matching_order_id: Optional[str] = field(default=None, metadata=_key("ai"))
     average_price: Optional[Decimal] = field(default=None, metadata=_key("ap"))
     executed_quantity: Optional[Decimal] = field(default=None, metadata=_key("aq"))
@@ -627,8 +632,8 @@ class AlgoOrderUpdate:
     is_activated: Optional[bool] = field(default=None, metadata=_key("ia"))
 
 
-@define(frozen=True)
-class AlgoUpdate(_Event):
+@define(frozen=True, kw_only=True)
+class AlgoUpdate(_TypedEvent):
     """``ALGO_UPDATE``: an algo (conditional) order changed.
 
     Once triggered, the resulting order is reported by ``ORDER_TRADE_UPDATE``.
@@ -640,8 +645,8 @@ class AlgoUpdate(_Event):
         order: The algo order (``o``).
     """
 
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    order: AlgoOrderUpdate = field(kw_only=True, metadata=_key("o"))
+    transaction_time: int = field(metadata=_key("T"))
+    order: AlgoOrderUpdate = field(metadata=_key("o"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -692,10 +697,12 @@ def decode_event(payload: dict[str, Any]) -> UserDataEvent:
         The event's model, chosen by its ``e``; an :class:`UnknownEvent` with the raw payload
         when ``e`` is missing or not one of ``EVENT_TYPES``.
 
-    A field whose value does not fit its model does not lose the event: the field is ``None``
-    (a list item that does not fit is left out), the event's ``decode_problems`` says which and
-    why, a WARNING is logged on the ``binance_usdm_ws`` logger (paths and value types, never
-    values), and ``raw`` keeps the payload as received.
+    A value that does not fit its model never loses the event, and never becomes a ``None``
+    the type denies. An optional field that does not fit is ``None`` (a list item that does not
+    fit is left out); a required one (typed without ``None``) missing or not fitting turns the
+    whole event into an :class:`UnknownEvent`. Either way the event's ``decode_problems`` says
+    which and why, a WARNING is logged on the ``binance_usdm_ws`` logger (paths and value
+    types, never values), and ``raw`` keeps the payload as received.
 
     Raises:
         DecodeError: ``payload`` is not an object.
@@ -712,14 +719,7 @@ def decode_event(payload: dict[str, Any]) -> UserDataEvent:
     try:
         event: UserDataEvent = hook(payload, cls)
     except Exception:
-        event, problems = decode(payload, cls)
-        object.__setattr__(event, "decode_problems", problems)
-        logger.warning(
-            "%s event: %d value(s) did not fit the model (None or left out): %s",
-            payload["e"],
-            len(problems),
-            "; ".join(problems),
-        )
+        event = decode_leniently(payload, cls)
     # Keep the payload: fields Binance adds before this version models them are not lost.
     object.__setattr__(event, "raw", payload)
     return event

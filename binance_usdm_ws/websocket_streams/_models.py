@@ -1,9 +1,13 @@
 """Typed events of the market streams, decoded by the package's one converter.
 
 Models follow the user data stream events (``websocket_streams._events``): frozen attrs
-classes with readable snake_case names, the one- or two-letter wire key declared once on each
-field, every field optional, money and quantities as exact ``Decimal``, and ``.raw`` holding the
-payload as received (with any field this version does not model).
+classes (keyword-only) with readable snake_case names, the one- or two-letter wire key declared
+once on each field, money and quantities as exact ``Decimal``, and ``.raw`` holding the payload as
+received (with any field this version does not model). A field every payload of the stream
+carries (the docs' payload; ``e``, ``E``, the symbol, prices, quantities, ids, times) is typed
+without ``None``; fields only some payloads carry (``ps``, ``st``, ``nq``, ``ap``, a contract's
+brackets, ...) are ``Optional``. A payload whose required field is missing or does not fit
+arrives as an :class:`~binance_usdm_ws.UnknownEvent` with ``raw`` and ``decode_problems``.
 
 An array stream (``!ticker@arr``, ``!miniTicker@arr``, ``!markPrice@arr``, ``!assetIndex@arr``)
 yields **one item per frame** holding the list (``.items``), as Go's ``Items``; each element keeps
@@ -19,7 +23,7 @@ from typing import Any, Optional, Union
 
 from attrs import define, field
 
-from .._core._models import PriceLevel, UnknownEvent, _Event, _key
+from .._core._models import PriceLevel, UnknownEvent, _key, _TypedEvent
 from ..enums import OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
@@ -51,8 +55,8 @@ __all__ = [
 ]
 
 
-@define(frozen=True)
-class _Pair(_Event):
+@define(frozen=True, kw_only=True)
+class _Pair(_TypedEvent):
     """Fields many payloads carry since the CM/UM integration.
 
     Attributes:
@@ -64,7 +68,7 @@ class _Pair(_Event):
     st: Optional[int] = field(default=None, metadata=_key("st"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AggregateTrade(_Pair):
     """``<symbol>@aggTrade``: trades aggregated by price, side and time.
 
@@ -81,18 +85,18 @@ class AggregateTrade(_Pair):
         is_buyer_maker: The buyer was the maker (``m``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    aggregate_trade_id: Optional[int] = field(default=None, metadata=_key("a"))
-    price: Optional[Decimal] = field(default=None, metadata=_key("p"))
-    quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    symbol: str = field(metadata=_key("s"))
+    aggregate_trade_id: int = field(metadata=_key("a"))
+    price: Decimal = field(metadata=_key("p"))
+    quantity: Decimal = field(metadata=_key("q"))
     normal_quantity: Optional[Decimal] = field(default=None, metadata=_key("nq"))
-    first_trade_id: Optional[int] = field(default=None, metadata=_key("f"))
-    last_trade_id: Optional[int] = field(default=None, metadata=_key("l"))
-    trade_time: Optional[int] = field(default=None, metadata=_key("T"))
-    is_buyer_maker: Optional[bool] = field(default=None, metadata=_key("m"))
+    first_trade_id: int = field(metadata=_key("f"))
+    last_trade_id: int = field(metadata=_key("l"))
+    trade_time: int = field(metadata=_key("T"))
+    is_buyer_maker: bool = field(metadata=_key("m"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class Trade(_Pair):
     """``<symbol>@trade``: every fill, one frame each (not aggregated).
 
@@ -118,13 +122,13 @@ class Trade(_Pair):
         is_buyer_maker: The buyer was the maker (``m``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    trade_id: Optional[int] = field(default=None, metadata=_key("t"))
-    price: Optional[Decimal] = field(default=None, metadata=_key("p"))
-    quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    symbol: str = field(metadata=_key("s"))
+    trade_id: int = field(metadata=_key("t"))
+    price: Decimal = field(metadata=_key("p"))
+    quantity: Decimal = field(metadata=_key("q"))
     trade_type: Optional[str] = field(default=None, metadata=_key("X"))
-    trade_time: Optional[int] = field(default=None, metadata=_key("T"))
-    is_buyer_maker: Optional[bool] = field(default=None, metadata=_key("m"))
+    trade_time: int = field(metadata=_key("T"))
+    is_buyer_maker: bool = field(metadata=_key("m"))
 
     @property
     def is_placeholder(self) -> bool:
@@ -132,7 +136,7 @@ class Trade(_Pair):
         return self.price == 0 and self.quantity == 0
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class MarkPriceUpdate(_Pair):
     """``<symbol>@markPrice[@1s]`` (and each element of ``!markPrice@arr``).
 
@@ -147,16 +151,16 @@ class MarkPriceUpdate(_Pair):
         next_funding_time: Next funding time, ms (``T``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    mark_price: Optional[Decimal] = field(default=None, metadata=_key("p"))
-    index_price: Optional[Decimal] = field(default=None, metadata=_key("i"))
-    estimated_settle_price: Optional[Decimal] = field(default=None, metadata=_key("P"))
-    funding_rate: Optional[Decimal] = field(default=None, metadata=_key("r"))
+    symbol: str = field(metadata=_key("s"))
+    mark_price: Decimal = field(metadata=_key("p"))
+    index_price: Decimal = field(metadata=_key("i"))
+    estimated_settle_price: Decimal = field(metadata=_key("P"))
+    funding_rate: Decimal = field(metadata=_key("r"))
     average_price: Optional[Decimal] = field(default=None, metadata=_key("ap"))
-    next_funding_time: Optional[int] = field(default=None, metadata=_key("T"))
+    next_funding_time: int = field(metadata=_key("T"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class Kline:
     """The candle of a kline event (``k``).
 
@@ -180,26 +184,26 @@ class Kline:
         taker_buy_quote_volume: Taker buy quote asset volume (``Q``).
     """
 
-    start_time: Optional[int] = field(default=None, metadata=_key("t"))
-    close_time: Optional[int] = field(default=None, metadata=_key("T"))
+    start_time: int = field(metadata=_key("t"))
+    close_time: int = field(metadata=_key("T"))
     symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    interval: Optional[str] = field(default=None, metadata=_key("i"))
-    first_trade_id: Optional[int] = field(default=None, metadata=_key("f"))
-    last_trade_id: Optional[int] = field(default=None, metadata=_key("L"))
-    open: Optional[Decimal] = field(default=None, metadata=_key("o"))
-    close: Optional[Decimal] = field(default=None, metadata=_key("c"))
-    high: Optional[Decimal] = field(default=None, metadata=_key("h"))
-    low: Optional[Decimal] = field(default=None, metadata=_key("l"))
-    volume: Optional[Decimal] = field(default=None, metadata=_key("v"))
-    number_of_trades: Optional[int] = field(default=None, metadata=_key("n"))
-    is_closed: Optional[bool] = field(default=None, metadata=_key("x"))
-    quote_volume: Optional[Decimal] = field(default=None, metadata=_key("q"))
-    taker_buy_volume: Optional[Decimal] = field(default=None, metadata=_key("V"))
-    taker_buy_quote_volume: Optional[Decimal] = field(default=None, metadata=_key("Q"))
+    interval: str = field(metadata=_key("i"))
+    first_trade_id: int = field(metadata=_key("f"))
+    last_trade_id: int = field(metadata=_key("L"))
+    open: Decimal = field(metadata=_key("o"))
+    close: Decimal = field(metadata=_key("c"))
+    high: Decimal = field(metadata=_key("h"))
+    low: Decimal = field(metadata=_key("l"))
+    volume: Decimal = field(metadata=_key("v"))
+    number_of_trades: int = field(metadata=_key("n"))
+    is_closed: bool = field(metadata=_key("x"))
+    quote_volume: Decimal = field(metadata=_key("q"))
+    taker_buy_volume: Decimal = field(metadata=_key("V"))
+    taker_buy_quote_volume: Decimal = field(metadata=_key("Q"))
 
 
-@define(frozen=True)
-class KlineUpdate(_Event):
+@define(frozen=True, kw_only=True)
+class KlineUpdate(_TypedEvent):
     """``<symbol>@kline_<interval>``.
 
     Attributes:
@@ -207,12 +211,12 @@ class KlineUpdate(_Event):
         kline: The candle (``k``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    kline: Optional[Kline] = field(default=None, metadata=_key("k"))
+    symbol: str = field(metadata=_key("s"))
+    kline: Kline = field(metadata=_key("k"))
 
 
-@define(frozen=True)
-class ContinuousKlineUpdate(_Event):
+@define(frozen=True, kw_only=True)
+class ContinuousKlineUpdate(_TypedEvent):
     """``<pair>_<contractType>@continuousKline_<interval>`` (``e`` = ``continuous_kline``).
 
     Attributes:
@@ -221,12 +225,12 @@ class ContinuousKlineUpdate(_Event):
         kline: The candle (``k``).
     """
 
-    pair: Optional[str] = field(default=None, metadata=_key("ps"))
-    contract_type: Optional[str] = field(default=None, metadata=_key("ct"))
-    kline: Optional[Kline] = field(default=None, metadata=_key("k"))
+    pair: str = field(metadata=_key("ps"))
+    contract_type: str = field(metadata=_key("ct"))
+    kline: Kline = field(metadata=_key("k"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class MiniTicker(_Pair):
     """``<symbol>@miniTicker`` (and each element of ``!miniTicker@arr``): rolling 24 h.
 
@@ -240,16 +244,16 @@ class MiniTicker(_Pair):
         quote_volume: Quote asset volume (``q``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    close: Optional[Decimal] = field(default=None, metadata=_key("c"))
-    open: Optional[Decimal] = field(default=None, metadata=_key("o"))
-    high: Optional[Decimal] = field(default=None, metadata=_key("h"))
-    low: Optional[Decimal] = field(default=None, metadata=_key("l"))
-    volume: Optional[Decimal] = field(default=None, metadata=_key("v"))
-    quote_volume: Optional[Decimal] = field(default=None, metadata=_key("q"))
+    symbol: str = field(metadata=_key("s"))
+    close: Decimal = field(metadata=_key("c"))
+    open: Decimal = field(metadata=_key("o"))
+    high: Decimal = field(metadata=_key("h"))
+    low: Decimal = field(metadata=_key("l"))
+    volume: Decimal = field(metadata=_key("v"))
+    quote_volume: Decimal = field(metadata=_key("q"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class Ticker(_Pair):
     """``<symbol>@ticker`` (and each element of ``!ticker@arr``): rolling 24 h statistics.
 
@@ -272,25 +276,25 @@ class Ticker(_Pair):
         number_of_trades: Number of trades (``n``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    price_change: Optional[Decimal] = field(default=None, metadata=_key("p"))
-    price_change_percent: Optional[Decimal] = field(default=None, metadata=_key("P"))
-    weighted_average_price: Optional[Decimal] = field(default=None, metadata=_key("w"))
-    last_price: Optional[Decimal] = field(default=None, metadata=_key("c"))
-    last_quantity: Optional[Decimal] = field(default=None, metadata=_key("Q"))
-    open: Optional[Decimal] = field(default=None, metadata=_key("o"))
-    high: Optional[Decimal] = field(default=None, metadata=_key("h"))
-    low: Optional[Decimal] = field(default=None, metadata=_key("l"))
-    volume: Optional[Decimal] = field(default=None, metadata=_key("v"))
-    quote_volume: Optional[Decimal] = field(default=None, metadata=_key("q"))
-    open_time: Optional[int] = field(default=None, metadata=_key("O"))
-    close_time: Optional[int] = field(default=None, metadata=_key("C"))
-    first_trade_id: Optional[int] = field(default=None, metadata=_key("F"))
-    last_trade_id: Optional[int] = field(default=None, metadata=_key("L"))
-    number_of_trades: Optional[int] = field(default=None, metadata=_key("n"))
+    symbol: str = field(metadata=_key("s"))
+    price_change: Decimal = field(metadata=_key("p"))
+    price_change_percent: Decimal = field(metadata=_key("P"))
+    weighted_average_price: Decimal = field(metadata=_key("w"))
+    last_price: Decimal = field(metadata=_key("c"))
+    last_quantity: Decimal = field(metadata=_key("Q"))
+    open: Decimal = field(metadata=_key("o"))
+    high: Decimal = field(metadata=_key("h"))
+    low: Decimal = field(metadata=_key("l"))
+    volume: Decimal = field(metadata=_key("v"))
+    quote_volume: Decimal = field(metadata=_key("q"))
+    open_time: int = field(metadata=_key("O"))
+    close_time: int = field(metadata=_key("C"))
+    first_trade_id: int = field(metadata=_key("F"))
+    last_trade_id: int = field(metadata=_key("L"))
+    number_of_trades: int = field(metadata=_key("n"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class LiquidationOrder:
     """The liquidation order of a ``forceOrder`` event (``o``).
 
@@ -311,22 +315,22 @@ class LiquidationOrder:
         st: Product line: 1 = USDⓈ-M, 2 = COIN-M (``st``; as ``pair``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    side: Optional[Union[Side, str]] = field(default=None, metadata=_key("S"))
-    order_type: Optional[Union[OrderType, str]] = field(default=None, metadata=_key("o"))
-    time_in_force: Optional[Union[TimeInForce, str]] = field(default=None, metadata=_key("f"))
-    quantity: Optional[Decimal] = field(default=None, metadata=_key("q"))
-    price: Optional[Decimal] = field(default=None, metadata=_key("p"))
-    average_price: Optional[Decimal] = field(default=None, metadata=_key("ap"))
-    status: Optional[Union[OrderStatus, str]] = field(default=None, metadata=_key("X"))
-    last_filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("l"))
-    filled_quantity: Optional[Decimal] = field(default=None, metadata=_key("z"))
-    trade_time: Optional[int] = field(default=None, metadata=_key("T"))
+    symbol: str = field(metadata=_key("s"))
+    side: Union[Side, str] = field(metadata=_key("S"))
+    order_type: Union[OrderType, str] = field(metadata=_key("o"))
+    time_in_force: Union[TimeInForce, str] = field(metadata=_key("f"))
+    quantity: Decimal = field(metadata=_key("q"))
+    price: Decimal = field(metadata=_key("p"))
+    average_price: Decimal = field(metadata=_key("ap"))
+    status: Union[OrderStatus, str] = field(metadata=_key("X"))
+    last_filled_quantity: Decimal = field(metadata=_key("l"))
+    filled_quantity: Decimal = field(metadata=_key("z"))
+    trade_time: int = field(metadata=_key("T"))
     pair: Optional[str] = field(default=None, metadata=_key("ps"))
     st: Optional[int] = field(default=None, metadata=_key("st"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class ForceOrder(_Pair):
     """``<symbol>@forceOrder`` and ``!forceOrder@arr``: the latest liquidation (one per frame).
 
@@ -334,10 +338,10 @@ class ForceOrder(_Pair):
         order: The liquidation order (``o``).
     """
 
-    order: Optional[LiquidationOrder] = field(default=None, metadata=_key("o"))
+    order: LiquidationOrder = field(metadata=_key("o"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class BookTickerUpdate(_Pair):
     """``<symbol>@bookTicker`` and ``!bookTicker``: best bid and ask.
 
@@ -351,16 +355,16 @@ class BookTickerUpdate(_Pair):
         ask_quantity: Best ask quantity (``A``).
     """
 
-    update_id: Optional[int] = field(default=None, metadata=_key("u"))
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    bid_price: Optional[Decimal] = field(default=None, metadata=_key("b"))
-    bid_quantity: Optional[Decimal] = field(default=None, metadata=_key("B"))
-    ask_price: Optional[Decimal] = field(default=None, metadata=_key("a"))
-    ask_quantity: Optional[Decimal] = field(default=None, metadata=_key("A"))
+    update_id: int = field(metadata=_key("u"))
+    transaction_time: int = field(metadata=_key("T"))
+    symbol: str = field(metadata=_key("s"))
+    bid_price: Decimal = field(metadata=_key("b"))
+    bid_quantity: Decimal = field(metadata=_key("B"))
+    ask_price: Decimal = field(metadata=_key("a"))
+    ask_quantity: Decimal = field(metadata=_key("A"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class DepthUpdate(_Pair):
     """``<symbol>@depth[@speed]``, ``<symbol>@depth<levels>[@speed]`` and
     ``<symbol>@rpiDepth@500ms`` (``e`` = ``depthUpdate``).
@@ -379,16 +383,16 @@ class DepthUpdate(_Pair):
         asks: Ask levels to update (``a``).
     """
 
-    transaction_time: Optional[int] = field(default=None, metadata=_key("T"))
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    first_update_id: Optional[int] = field(default=None, metadata=_key("U"))
-    final_update_id: Optional[int] = field(default=None, metadata=_key("u"))
-    previous_final_update_id: Optional[int] = field(default=None, metadata=_key("pu"))
-    bids: Optional[list[PriceLevel]] = field(default=None, metadata=_key("b"))
-    asks: Optional[list[PriceLevel]] = field(default=None, metadata=_key("a"))
+    transaction_time: int = field(metadata=_key("T"))
+    symbol: str = field(metadata=_key("s"))
+    first_update_id: int = field(metadata=_key("U"))
+    final_update_id: int = field(metadata=_key("u"))
+    previous_final_update_id: int = field(metadata=_key("pu"))
+    bids: list[PriceLevel] = field(metadata=_key("b"))
+    asks: list[PriceLevel] = field(metadata=_key("a"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class CompositeIndexConstituent:
     """One constituent of a composite index (``c[]``).
 
@@ -407,8 +411,8 @@ class CompositeIndexConstituent:
     index_price: Optional[Decimal] = field(default=None, metadata=_key("i"))
 
 
-@define(frozen=True)
-class CompositeIndex(_Event):
+@define(frozen=True, kw_only=True)
+class CompositeIndex(_TypedEvent):
     """``<symbol>@compositeIndex``: a composite index and its constituents.
 
     Attributes:
@@ -418,13 +422,13 @@ class CompositeIndex(_Event):
         composition: Constituents (``c``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    price: Optional[Decimal] = field(default=None, metadata=_key("p"))
+    symbol: str = field(metadata=_key("s"))
+    price: Decimal = field(metadata=_key("p"))
     asset_type: Optional[str] = field(default=None, metadata=_key("C"))
     composition: Optional[list[CompositeIndexConstituent]] = field(default=None, metadata=_key("c"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class ContractBracket:
     """One notional bracket of a ``contractInfo`` event (``bks[]``).
 
@@ -447,7 +451,7 @@ class ContractBracket:
     max_leverage: Optional[int] = field(default=None, metadata=_key("ma"))
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class ContractInfo(_Pair):
     """``!contractInfo``: a contract was listed, settled or its brackets changed.
 
@@ -460,16 +464,16 @@ class ContractInfo(_Pair):
         brackets: Notional brackets (``bks``; only when they changed).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
+    symbol: str = field(metadata=_key("s"))
     contract_type: Optional[str] = field(default=None, metadata=_key("ct"))
     delivery_date: Optional[int] = field(default=None, metadata=_key("dt"))
     onboard_date: Optional[int] = field(default=None, metadata=_key("ot"))
-    contract_status: Optional[str] = field(default=None, metadata=_key("cs"))
+    contract_status: str = field(metadata=_key("cs"))
     brackets: Optional[list[ContractBracket]] = field(default=None, metadata=_key("bks"))
 
 
-@define(frozen=True)
-class AssetIndexUpdate(_Event):
+@define(frozen=True, kw_only=True)
+class AssetIndexUpdate(_TypedEvent):
     """One element of ``!assetIndex@arr`` (multi-assets mode collateral rates).
 
     Attributes:
@@ -485,20 +489,20 @@ class AssetIndexUpdate(_Event):
         auto_exchange_ask_rate: Auto exchange ask rate (``G``).
     """
 
-    symbol: Optional[str] = field(default=None, metadata=_key("s"))
-    index_price: Optional[Decimal] = field(default=None, metadata=_key("i"))
-    bid_buffer: Optional[Decimal] = field(default=None, metadata=_key("b"))
-    ask_buffer: Optional[Decimal] = field(default=None, metadata=_key("a"))
-    bid_rate: Optional[Decimal] = field(default=None, metadata=_key("B"))
-    ask_rate: Optional[Decimal] = field(default=None, metadata=_key("A"))
+    symbol: str = field(metadata=_key("s"))
+    index_price: Decimal = field(metadata=_key("i"))
+    bid_buffer: Decimal = field(metadata=_key("b"))
+    ask_buffer: Decimal = field(metadata=_key("a"))
+    bid_rate: Decimal = field(metadata=_key("B"))
+    ask_rate: Decimal = field(metadata=_key("A"))
     auto_exchange_bid_buffer: Optional[Decimal] = field(default=None, metadata=_key("q"))
     auto_exchange_ask_buffer: Optional[Decimal] = field(default=None, metadata=_key("g"))
     auto_exchange_bid_rate: Optional[Decimal] = field(default=None, metadata=_key("Q"))
     auto_exchange_ask_rate: Optional[Decimal] = field(default=None, metadata=_key("G"))
 
 
-@define(frozen=True)
-class TradingSession(_Event):
+@define(frozen=True, kw_only=True)
+class TradingSession(_TypedEvent):
     """``tradingSession``: the trading session of a TradFi market (``e`` is ``EquityUpdate``,
     ``CommodityUpdate`` or a regional ``KR_``/``HK_``/``CN_EquityUpdate``).
 
@@ -508,22 +512,22 @@ class TradingSession(_Event):
         session_type: Session type, e.g. ``OVERNIGHT`` (``S``).
     """
 
-    start_time: Optional[int] = field(default=None, metadata=_key("t"))
-    end_time: Optional[int] = field(default=None, metadata=_key("T"))
-    session_type: Optional[str] = field(default=None, metadata=_key("S"))
+    start_time: int = field(metadata=_key("t"))
+    end_time: int = field(metadata=_key("T"))
+    session_type: str = field(metadata=_key("S"))
 
 
 # ------------------------------------------------------------------------------ array streams
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class _Items:
     """Base of the array streams: one frame, its elements in ``items``, the list in ``raw``."""
 
     raw: list[Any] = field(factory=list, eq=False, repr=False)
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class MiniTickers(_Items):
     """``!miniTicker@arr``: the mini tickers that changed (one frame).
 
@@ -534,7 +538,7 @@ class MiniTickers(_Items):
     items: list[MiniTicker] = field(factory=list)
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class Tickers(_Items):
     """``!ticker@arr``: the tickers that changed (one frame).
 
@@ -545,7 +549,7 @@ class Tickers(_Items):
     items: list[Ticker] = field(factory=list)
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class MarkPriceUpdates(_Items):
     """``!markPrice@arr[@1s]``: mark prices of every symbol (one frame).
 
@@ -556,7 +560,7 @@ class MarkPriceUpdates(_Items):
     items: list[MarkPriceUpdate] = field(factory=list)
 
 
-@define(frozen=True)
+@define(frozen=True, kw_only=True)
 class AssetIndexUpdates(_Items):
     """``!assetIndex@arr``: asset indexes (one frame).
 

@@ -34,7 +34,7 @@ def client() -> BinanceDerivativesTradingUsdsFuturesClient:
     )
 
 
-def show(handle: StreamHandle, events: int = 3) -> None:
+def show(handle: StreamHandle[Any], events: int = 3) -> None:
     """Print up to ``events`` typed events (and any gap) within ``EXAMPLE_SECONDS``."""
     print(f"subscribed (acknowledged): {', '.join(handle.streams)}")
     seconds = float(os.environ.get("EXAMPLE_SECONDS", "10"))
