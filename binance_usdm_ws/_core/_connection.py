@@ -32,6 +32,7 @@ they wake the reader: by shutting the socket down.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
@@ -40,7 +41,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol, Union
 
 import websocket
 
@@ -63,13 +64,32 @@ MAX_MESSAGE = 64 * 1024 * 1024
 #: directly: ``json.loads`` adds three Python calls and a regex to every message.
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
+_fast_loads: Optional[Callable[[Union[bytes, str]], Any]]
+try:  # the optional accelerator (the ``fast`` extra)
+    from msgspec.json import Decoder as _Decoder
 
-def parse_json(text: str) -> Any:
-    """``json.loads(text)``, faster for the usual frame (a document with no surrounding space).
+    _fast_loads = _Decoder().decode  # thread-safe: it keeps no state between calls
+except ImportError:  # pragma: no cover - depends on the environment
+    _fast_loads = None
+#: msgspec's JSON decoder when installed, else None. It reads bytes (UTF-8 checked) straight
+#: into the same values as the standard library: the same ``int``\s (of any size), the same
+#: ``str``\s, and for a number with a fraction or an exponent the same correctly rounded
+#: ``float`` (a Decimal field reads it through ``str()``: exact up to 15 significant digits, on
+#: both paths alike). What it refuses (``NaN``, ``1e400``, a lone surrogate) goes to the
+#: standard library, which decides, so a frame never reads differently with it than without.
+accelerated_loads: Optional[Callable[[Union[bytes, str]], Any]] = _fast_loads
+
+
+def parse_json_std(data: Union[bytes, str]) -> Any:
+    """``json.loads(data)`` by the standard library, faster for the usual frame (a document
+    with no surrounding space).
 
     Raises:
-        ValueError: ``text`` is not one JSON document.
+        ValueError: ``data`` is not UTF-8 or not one JSON document.
     """
+    # Decoding first is cheaper than json.loads(bytes), which sniffs the encoding; and it is
+    # the UTF-8 validation that websocket-client was told to skip.
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
     try:
         value, end = _scan(text, 0)
     except StopIteration:  # not a value at 0 (leading space or not JSON): json.loads decides
@@ -79,9 +99,29 @@ def parse_json(text: str) -> Any:
     return value
 
 
+def parse_json(data: Union[bytes, str]) -> Any:
+    """One frame's JSON document: the accelerator's reading if installed, else the standard
+    library's (the same values either way, see ``accelerated_loads``).
+
+    Raises:
+        ValueError: ``data`` is not UTF-8 or not one JSON document.
+    """
+    loads = accelerated_loads
+    if loads is not None:
+        try:
+            return loads(data)
+        except ValueError:
+            pass  # refused: the standard library decides (a value, or the error)
+    return parse_json_std(data)
+
+
+#: What ``_parse`` returns for a frame that is not JSON.
+_GARBAGE: Any = object()
+
 _TRANSPORT_ERRORS = (websocket.WebSocketException, OSError, ValueError)
 
 MessageHandler = Callable[[Any], None]
+BatchHandler = Callable[[list[Any]], None]
 CloseHandler = Callable[["Connection", Optional[BaseException]], None]
 
 
@@ -160,6 +200,10 @@ class Connection:
             with every decoded message that is not the reply to a pending request (events,
             ``"id": null`` notices; replies for unknown ids are dropped instead). It must not
             block; exceptions it raises are logged.
+        on_messages: instead of ``on_message``: called with a list of such messages, in order,
+            all those of one read from the socket that came between replies and control
+            frames (the reader thread takes a burst in one call; a leading caller's messages
+            come one per call). Same rules as ``on_message``.
         on_close: called once, in the thread that ended the connection, after every waiter failed.
         ping_interval: send a ping after this many idle seconds; ``None`` disables the heartbeat.
         dead_after: declare the connection dead after this many seconds without any frame.
@@ -181,6 +225,7 @@ class Connection:
         *,
         open_timeout: Optional[float] = 10.0,
         on_message: Optional[MessageHandler] = None,
+        on_messages: Optional[BatchHandler] = None,
         on_close: Optional[CloseHandler] = None,
         ping_interval: Optional[float] = None,
         dead_after: Optional[float] = None,
@@ -191,7 +236,14 @@ class Connection:
     ) -> None:
         self.url = url
         self.name = name
+        if on_messages is not None and on_message is None:
+            batch = on_messages
+
+            def on_message(message: Any) -> None:
+                batch([message])
+
         self._on_message = on_message
+        self._on_messages = on_messages
         self._on_close = on_close
         self._lock = threading.Lock()
         self._pending: dict[RequestId, Waiter] = {}
@@ -222,7 +274,9 @@ class Connection:
             ws.settimeout(None)
         except Exception as exc:
             ws.shutdown()  # type: ignore[no-untyped-call]
-            raise open_error(mask_text(url), exc) from exc
+            proxy = options.get("http_proxy_host")
+            via = f"{proxy}:{options.get('http_proxy_port')}" if proxy else None
+            raise open_error(mask_text(url), exc, via) from exc
         self._ws = ws
         self._frames = _FrameReader(ws.sock)
         #: Held by the one thread that reads the socket (the reader, or a leading caller).
@@ -455,19 +509,65 @@ class Connection:
             self._teardown(self._end_cause)
 
     def _read_alone(self) -> None:
-        """The reader is the only reader: block in ``recv()``."""
+        """The reader is the only reader: block in ``recv()``; handle each read's frames."""
         frames = self._frames
         while not self._ended:
-            message = self._pop()
-            if message is not None:
-                self._handle(*message)
-                continue
-            if self._ended:
+            try:
+                batch = frames.pop_all()
+            except _TRANSPORT_ERRORS as exc:
+                self._end(exc)
                 break
+            if batch:
+                self._handle_batch(batch)
+                continue
             try:
                 frames.fill()
             except _TRANSPORT_ERRORS as exc:
                 self._end(exc)
+
+    def _handle_batch(self, batch: collections.deque[tuple[int, bytes]]) -> None:
+        """The frames of one read, in order: as ``_handle`` each, with the messages for the
+        handler gathered into one ``on_messages`` call (a reply or a control frame first hands
+        over those before it, so the order of everything stays the order on the wire)."""
+        self.last_frame_at = time.monotonic()
+        on_messages = self._on_messages
+        if on_messages is None:
+            for frame in batch:
+                if self._ended:
+                    return
+                self._handle(*frame)
+            return
+        out: list[Any] = []
+        for opcode, data in batch:
+            if opcode == _TEXT or opcode == _BINARY:
+                message = self._parse(data)
+                if message is _GARBAGE:
+                    continue
+                if type(message) is dict:
+                    request_id = message.get("id")
+                    if request_id is not None and type(request_id) is not bool:
+                        if out:
+                            self._emit(out)
+                            out = []
+                        if self._route(message, request_id):
+                            continue
+                out.append(message)
+            else:
+                if out:
+                    self._emit(out)
+                    out = []
+                self._handle(opcode, data)
+                if self._ended:
+                    return
+        if out:
+            self._emit(out)
+
+    def _emit(self, messages: list[Any]) -> None:
+        assert self._on_messages is not None
+        try:
+            self._on_messages(messages)
+        except Exception:
+            logger.exception("%s: message handler failed", self.name)
 
     def _read_shared(self, epoll: Any) -> None:
         """Read what arrives while no caller leads (the token decides who reads)."""
@@ -536,38 +636,50 @@ class Connection:
         # Pong: only refreshes liveness (last_frame_at).
 
     def _dispatch(self, data: bytes) -> None:
-        try:
-            # Decoding first is cheaper than json.loads(bytes), which sniffs the encoding; and
-            # it is the UTF-8 validation that websocket-client was told to skip.
-            message = parse_json(data.decode("utf-8"))
-        except ValueError:
-            self.garbage_frames += 1
-            logger.warning("%s: dropped a frame that is not JSON (%d bytes)", self.name, len(data))
+        message = self._parse(data)
+        if message is _GARBAGE:
             return
-        if self._debug:
-            text = mask_text(data.decode("utf-8", "replace"))
-            logger.debug("%s < %.500s", self.name, text)
         if type(message) is dict:
             request_id = message.get("id")
             if request_id is not None and type(request_id) is not bool:
-                # dict.pop is atomic: no lock needed against forget() or the close sweep,
-                # which swaps the whole dict under the lock.
-                waiter = self._pending.pop(request_id, None)
-                if waiter is not None:
-                    try:
-                        waiter.deliver(message)
-                    except Exception:  # pragma: no cover - waiters must not raise
-                        logger.exception("%s: waiter failed", self.name)
-                    return
-                if "status" in message or "result" in message:
-                    self.unknown_replies += 1
-                    logger.debug("%s: dropped a reply for unknown id %r", self.name, request_id)
+                if self._route(message, request_id):
                     return
         if self._on_message is not None:
             try:
                 self._on_message(message)
             except Exception:
                 logger.exception("%s: message handler failed", self.name)
+
+    def _parse(self, data: bytes) -> Any:
+        """The frame's JSON value, or ``_GARBAGE`` (counted and logged) if it is none."""
+        try:
+            message = parse_json(data)
+        except ValueError:
+            self.garbage_frames += 1
+            logger.warning("%s: dropped a frame that is not JSON (%d bytes)", self.name, len(data))
+            return _GARBAGE
+        if self._debug:
+            text = mask_text(data.decode("utf-8", "replace"))
+            logger.debug("%s < %.500s", self.name, text)
+        return message
+
+    def _route(self, message: dict[str, Any], request_id: Any) -> bool:
+        """A message with an id: True if it was a reply (delivered to its waiter, or dropped
+        for an unknown id); False if it is for the message handler."""
+        # dict.pop is atomic: no lock needed against forget() or the close sweep, which swaps
+        # the whole dict under the lock.
+        waiter = self._pending.pop(request_id, None)
+        if waiter is not None:
+            try:
+                waiter.deliver(message)
+            except Exception:  # pragma: no cover - waiters must not raise
+                logger.exception("%s: waiter failed", self.name)
+            return True
+        if "status" in message or "result" in message:
+            self.unknown_replies += 1
+            logger.debug("%s: dropped a reply for unknown id %r", self.name, request_id)
+            return True
+        return False
 
     # ------------------------------------------------------------------ heartbeat
 
@@ -684,18 +796,27 @@ class _FrameReader:
 
     websocket-client's own reader makes a system call for each part of each frame (header,
     length, payload); under load that is most of the reader thread's time. This one reads
-    whatever is there (up to 64 KiB) with ``fill()`` and ``pop()`` parses whole frames out of
-    its buffer. Server frames are never masked (RFC 6455 §5.1); fragmented messages are
-    reassembled. Only the holder of the connection's read token touches it.
+    whatever is there (up to 64 KiB) with ``fill()``, splits every whole frame out of it in one
+    loop, and hands them out one by one (``pop()``) or all at once (``pop_all()``). The bytes of
+    a frame still incomplete wait as received chunks and are joined once it is whole, so a large
+    message costs a copy or two, never one per read. Server frames are never masked (RFC 6455
+    §5.1); fragmented messages are reassembled, counting their size as the parts come (linear
+    in their number). Only the holder of the connection's read token touches it.
     """
 
-    __slots__ = ("_sock", "_buf", "_parts", "_size", "_opcode")
+    __slots__ = (
+        "_sock", "_chunks", "_have", "_need", "_ready", "_error", "_parts", "_size", "_opcode"
+    )  # fmt: skip
 
     def __init__(self, sock: Any) -> None:
         self._sock = sock
-        self._buf = bytearray()
+        self._chunks: list[bytes] = []  # received bytes not yet split into frames
+        self._have = 0  # their total length
+        self._need = 2  # bytes needed before the next frame can be whole (2: its header)
+        self._ready: collections.deque[tuple[int, bytes]] = collections.deque()
+        self._error: Optional[Exception] = None  # a framing error, raised after `_ready`
         self._parts: list[bytes] = []
-        self._size = 0  # bytes in ``_parts``, kept as they come: linear in the fragments
+        self._size = 0  # bytes in ``_parts``
         self._opcode = 0
 
     def fileno(self) -> int:
@@ -704,11 +825,14 @@ class _FrameReader:
         return fd
 
     def fill(self) -> None:
-        """Read once from the socket (blocking) into the buffer."""
+        """Read once from the socket (blocking); split the frames made whole by it."""
         chunk = self._sock.recv(65536)
         if not chunk:
             raise websocket.WebSocketConnectionClosedException("connection closed (EOF)")
-        self._buf += chunk
+        self._chunks.append(chunk)
+        self._have += len(chunk)
+        if self._have >= self._need and self._error is None:
+            self._split()
 
     def pending(self) -> bool:
         """True if TLS holds decrypted bytes that the socket's readiness does not show."""
@@ -716,61 +840,97 @@ class _FrameReader:
         return bool(pending is not None and pending())
 
     def pop(self) -> Optional[tuple[int, bytes]]:
-        """Return the next whole message or control frame in the buffer, or None.
+        """Return the next whole message or control frame read, or None.
 
         Raises:
-            WebSocketProtocolException: the server broke the framing rules.
+            WebSocketProtocolException: the server broke the framing rules (after every frame
+                read before the offending one was returned).
         """
-        while True:
-            frame = self._next_frame()
-            if frame is None:
-                return None
-            fin, opcode, payload = frame
-            if opcode >= 0x8:  # control frames may come between fragments
-                return opcode, payload
-            if opcode == _CONT:
-                if not self._parts:
-                    raise websocket.WebSocketProtocolException("continuation without a start")
-            elif self._parts:
-                raise websocket.WebSocketProtocolException("new message inside a fragmented one")
-            else:
-                self._opcode = opcode
-            if fin and not self._parts:
-                return opcode, payload
-            self._parts.append(payload)
-            self._size += len(payload)
-            if self._size > MAX_MESSAGE:
-                raise websocket.WebSocketProtocolException("message too large")
-            if fin:
-                data = b"".join(self._parts)
-                self._parts.clear()
-                self._size = 0
-                return self._opcode, data
+        if self._ready:
+            return self._ready.popleft()
+        if self._error is not None:
+            raise self._error
+        return None
 
-    def _next_frame(self) -> Optional[tuple[bool, int, bytes]]:
-        buf = self._buf
-        have = len(buf)
-        if have < 2:
+    def pop_all(self) -> collections.deque[tuple[int, bytes]]:
+        """Return every whole message and control frame read, in order (maybe none).
+
+        Raises:
+            WebSocketProtocolException: as :meth:`pop`, once the frames before it are taken.
+        """
+        ready = self._ready
+        if ready:
+            self._ready = collections.deque()
+            return ready
+        if self._error is not None:
+            raise self._error
+        return ready
+
+    def _split(self) -> None:
+        """Move every whole frame of the received bytes to ``_ready``; keep the rest."""
+        chunks = self._chunks
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        have = len(data)
+        ready = self._ready
+        pos = 0
+        need = 2
+        try:
+            while have - pos >= 2:
+                b0 = data[pos]
+                b1 = data[pos + 1]
+                if b1 & 0x80:
+                    raise websocket.WebSocketProtocolException("masked frame from the server")
+                length = b1 & 0x7F
+                head = pos + 2
+                if length >= 126:
+                    head = pos + (4 if length == 126 else 10)
+                    if have < head:
+                        need = head - pos
+                        break
+                    length = int.from_bytes(data[pos + 2 : head], "big")
+                    if length > MAX_MESSAGE:
+                        raise websocket.WebSocketProtocolException("frame too large")
+                end = head + length
+                if end > have:
+                    need = end - pos
+                    break
+                pos = end
+                opcode = b0 & 0x0F
+                if (b0 & 0x80 and opcode != _CONT and not self._parts) or opcode >= 0x8:
+                    # A whole message (the usual frame), or a control frame, which may come
+                    # between the fragments of a message.
+                    ready.append((opcode, data[head:end]))
+                else:
+                    message = self._fragment(bool(b0 & 0x80), opcode, data[head:end])
+                    if message is not None:
+                        ready.append(message)
+        except websocket.WebSocketProtocolException as exc:
+            self._error = exc
+            need = 1 << 62  # nothing more is split: the stream is over
+        rest = data[pos:] if pos else data
+        self._chunks = [rest] if rest else []
+        self._have = len(rest)
+        self._need = need
+
+    def _fragment(self, fin: bool, opcode: int, payload: bytes) -> Optional[tuple[int, bytes]]:
+        """One frame of a fragmented message; the whole message once its last part is in."""
+        if opcode == _CONT:
+            if not self._parts:
+                raise websocket.WebSocketProtocolException("continuation without a start")
+        elif self._parts:
+            raise websocket.WebSocketProtocolException("new message inside a fragmented one")
+        else:
+            self._opcode = opcode
+        self._parts.append(payload)
+        self._size += len(payload)
+        if self._size > MAX_MESSAGE:
+            raise websocket.WebSocketProtocolException("message too large")
+        if not fin:
             return None
-        b1 = buf[1]
-        if b1 & 0x80:
-            raise websocket.WebSocketProtocolException("masked frame from the server")
-        length = b1 & 0x7F
-        head = 2
-        if length == 126:
-            head = 4
-            length = int.from_bytes(buf[2:4], "big") if have >= 4 else -1
-        elif length == 127:
-            head = 10
-            length = int.from_bytes(buf[2:10], "big") if have >= 10 else -1
-        if length > MAX_MESSAGE:
-            raise websocket.WebSocketProtocolException("frame too large")
-        if length < 0 or have < head + length:
-            return None
-        b0 = buf[0]
-        payload = bytes(buf[head : head + length])
-        del buf[: head + length]
-        return bool(b0 & 0x80), b0 & 0x0F, payload
+        data = b"".join(self._parts)
+        self._parts.clear()
+        self._size = 0
+        return self._opcode, data
 
 
 def _chunks(data: bytes, size: int) -> Iterator[bytes]:

@@ -303,7 +303,9 @@ class Supervisor:
         link.conn = Connection(
             url,
             open_timeout=cfg.connect_timeout,
-            on_message=functools.partial(self._accept, slot, link),  # no Python frame between
+            # A burst read at once is delivered under one hold of the lock; no Python frame
+            # between the reader and `_accept_many`.
+            on_messages=functools.partial(self._accept_many, slot, link),
             on_close=lambda conn, cause: self._closed(slot, link, conn, cause),
             # Ping when idle for half the silence timeout: a live socket answers, so only a
             # dead or half-open one stays silent for the whole `silence_timeout`.
@@ -380,16 +382,29 @@ class Supervisor:
 
     def _accept(self, slot: Slot, link: Link, message: Any) -> None:
         """Reader thread: deliver, hold back or drop one message (under the slot's lock)."""
+        self._accept_many(slot, link, [message])
+
+    def _accept_many(self, slot: Slot, link: Link, messages: list[Any]) -> None:
+        """Reader thread: deliver, hold back or drop messages, in order, under one hold of the
+        slot's lock."""
         with slot.lock:
             state = link.state
             if state is RETIRED:
                 return
             if state is PENDING:
-                link.buffer.append(message)
-            elif slot.seen is None or self._fresh(slot, message):
-                self._owner._deliver(slot, message)
+                link.buffer += messages
+            else:
+                deliver = self._owner._deliver
+                if slot.seen is None:
+                    for message in messages:
+                        deliver(slot, message)
+                else:
+                    for message in messages:
+                        if self._fresh(slot, message):
+                            deliver(slot, message)
         if self._inspect is not None:
-            self._inspect(slot, link, message)
+            for message in messages:
+                self._inspect(slot, link, message)
 
     def _fresh(self, slot: Slot, message: Any) -> bool:
         """Under the lock: False for a copy of a message delivered during an overlap."""
