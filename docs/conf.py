@@ -54,6 +54,7 @@ html_css_files = ["custom.css"]
 html_copy_source = False  # no _sources/*.txt beside the pages
 html_show_sourcelink = False
 
+python_use_unqualified_type_names = True  # "Side", not "binance_usdm_ws.enums.Side"
 nitpicky = True  # every cross-reference must resolve
 # Standard library types are not documented here (no network access to the Python inventory),
 # nor are a type variable and two names imported only for annotations.
@@ -174,10 +175,22 @@ PAGES = {
     "errors": Page("Errors", "", "binance_usdm_ws.errors"),
     "enums": Page("Enums", "", "binance_usdm_ws.enums"),
     "testing": Page("The local exchange", "", "binance_usdm_ws.testing"),
+    "check": Page(
+        "The live check",
+        "``binance-usdm-ws check`` from Python: ``run_check()`` and its report.",
+        "binance_usdm_ws.check",
+    ),
 }
 
 #: The hand-written guides (docs/*.md) in this order; any other docs/*.md follows, by name.
-GUIDES = ("methods", "websocket_streams", "user_data_stream", "local_order_book", "production")
+GUIDES = (
+    "methods",
+    "websocket_streams",
+    "user_data_stream",
+    "local_order_book",
+    "production",
+    "check",
+)
 
 #: Defining module (or package) -> page; the longest matching prefix wins.
 MODULE_PAGES = {
@@ -200,6 +213,7 @@ MODULE_PAGES = {
     "binance_usdm_ws.errors": "errors",
     "binance_usdm_ws.enums": "enums",
     "binance_usdm_ws.testing": "testing",
+    "binance_usdm_ws.check": "check",
 }
 #: Names whose defining module is shared by several pages.
 NAME_PAGES = {
@@ -236,7 +250,7 @@ def _owner(name: str) -> str:
 def public_names() -> dict[str, str]:
     """Every public name, short name -> the full name under which it is documented."""
     out = {name: f"{_owner(name)}.{name}" for name in binance_usdm_ws.__all__}
-    for module in (*PUBLIC_MODULES, "binance_usdm_ws.testing"):
+    for module in (*PUBLIC_MODULES, "binance_usdm_ws.testing", "binance_usdm_ws.check"):
         for name in importlib.import_module(module).__all__:
             out.setdefault(name, f"{module}.{name}")
     return out
@@ -634,6 +648,36 @@ def model_signature(
     return None
 
 
+def attribute_types(
+    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    """Put each napoleon attribute's ``:type:`` into its signature (``price: Decimal``).
+
+    Napoleon writes the type of an ``Attributes:`` entry as a field below its description, a
+    block of its own per field; as the directive's option it shares the name's line.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        out.append(line)
+        i += 1
+        if not line.startswith(".. attribute:: "):
+            continue
+        j = i
+        while j < len(lines) and (not lines[j] or lines[j].startswith("   ")):
+            if lines[j].startswith("   :type: "):
+                out.append(lines[j])
+                block = lines[i:j]
+                while block and not block[-1]:
+                    block.pop()
+                out += block
+                i = j + 1
+                break
+            j += 1
+    lines[:] = out
+
+
 def setup(app: Any) -> None:
     app.connect("builder-inited", write_pages)
     # Before napoleon (priority 500), which would read the plain-text reference as prose.
@@ -641,5 +685,6 @@ def setup(app: Any) -> None:
     app.connect("autodoc-process-docstring", config_tables, priority=400)
     app.connect("autodoc-process-docstring", prose_first_line, priority=600)  # after napoleon
     app.connect("autodoc-process-docstring", data_docstring)
+    app.connect("autodoc-process-docstring", attribute_types, priority=600)
     app.connect("autodoc-process-signature", model_signature)
     app.connect("missing-reference", resolve_private)

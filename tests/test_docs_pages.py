@@ -88,3 +88,32 @@ def test_the_docstring_reference_is_replaced_by_the_tables(conf: ModuleType) -> 
     assert "Place a LIMIT or MARKET order." in text  # the prose stays
     assert text.count(".. list-table::") == 3  # facts, parameters, rules
     assert "``required_when``" in text and "``not_together``" in text
+
+
+def test_an_attribute_type_moves_into_its_signature(conf: ModuleType) -> None:
+    lines = [
+        "An order.",
+        "",
+        ".. attribute:: price",
+        "",
+        "   Price (``p``).",
+        "",
+        "   :type: decimal.Decimal",
+        "",
+        ".. attribute:: side",
+        "",
+        "   Side.",
+    ]
+    conf.attribute_types(None, "class", "X", None, None, lines)
+    assert lines == [
+        "An order.",
+        "",
+        ".. attribute:: price",
+        "   :type: decimal.Decimal",
+        "",
+        "   Price (``p``).",
+        "",
+        ".. attribute:: side",
+        "",
+        "   Side.",
+    ]

@@ -26,6 +26,7 @@ from binance_usdm_ws import (
     OrderNotPlaced,
     OrderStatus,
     OutcomeUnknown,
+    RequestTimeout,
 )
 from binance_usdm_ws.testing import LocalExchange
 from binance_usdm_ws.websocket_api._outcome import _judge
@@ -146,8 +147,10 @@ def test_query_errors_only_give_outcome_unknown(exchange, make_client):
     exchange.faults.error_reply("order.status", 400, -2011, "Unknown order sent.", times=10)
     with pytest.raises(OutcomeUnknown) as info:
         limit_buy(api).execute(resolve_outcome=True)
-    assert len(info.value.findings) == 4
-    assert all("-2011" in f for f in info.value.findings)
+    assert info.value.findings == [
+        f"query {i}: BadRequest -2011 Unknown order sent." for i in range(1, 5)
+    ]
+    assert str(info.value).startswith("order.place: outcome still unknown after 4 queries")
 
 
 # ------------------------------------------------------------------- modify and cancel
@@ -177,6 +180,10 @@ def test_modify_judged_on_price_and_quantity(exchange, make_client, price, quant
     with pytest.raises(NotExecuted) as info:
         modify(api, placed.client_order_id, price, quantity).execute(resolve_outcome=True)
     assert info.value.order["price"] == "59000.00" and info.value.order["origQty"] == "0.010"
+    assert str(info.value).startswith(
+        f"order.modify: the order was not modified: order {placed.order_id} NEW "
+        "price 59000.00 qty 0.010"
+    )
 
 
 def test_modify_applied_late_is_found(exchange, make_client):
@@ -224,6 +231,53 @@ def test_cancel_of_a_filled_order_is_not_done(exchange, make_client):
             .execute(resolve_outcome=True)
         )
     assert info.value.order["status"] == "FILLED"
+    assert str(info.value).startswith("order.cancel: the order was not cancelled: order ")
+    assert info.value.method == "order.cancel" and info.value.params["symbol"] == "BTCUSDT"
+
+
+def test_what_each_query_found_is_reported(exchange, make_client):
+    """Not decided in time: OutcomeUnknown lists what each query saw, and the order found."""
+    api = make_client(**{**WINDOW, "recv_window": 60000, "resolve_attempts": 1}).websocket_api
+    exchange.faults.unknown_outcome("order.place", executed=False, then="drop")
+    with pytest.raises(OutcomeUnknown) as info:
+        limit_buy(api).execute(resolve_outcome=True)
+    assert info.value.findings == ["query 1: order not found (-2013)"]
+    assert info.value.order is None
+    placed = limit_buy(api).execute().result
+    exchange.faults.unknown_outcome("order.modify", executed=False, then="drop")
+    with pytest.raises(OutcomeUnknown) as info:
+        modify(api, placed.client_order_id, "59100.00", "0.010").execute(resolve_outcome=True)
+    assert info.value.findings == [f"query 1: order {placed.order_id} NEW price 59000.00 qty 0.010"]
+    assert info.value.order["status"] == "NEW" and info.value.method == "order.modify"
+    assert info.value.request_id == info.value.original.request_id
+
+
+def test_order_not_placed_says_why(exchange, make_client):
+    api = make_client(**{**WINDOW, "recv_window": 200}).websocket_api
+    exchange.faults.unknown_outcome("order.place", executed=False, then="drop")
+    with pytest.raises(OrderNotPlaced) as info:
+        limit_buy(api).execute(resolve_outcome=True)
+    assert str(info.value).startswith(
+        "order.place: the order was not placed (not found after its recvWindow)"
+    )
+    assert info.value.method == "order.place" and info.value.request_id is not None
+
+
+def test_resolve_timeout_argument_bounds_the_resolution(exchange, make_client):
+    """``exc.resolve(timeout=...)`` bounds that resolution, not the configured 30 s."""
+    options = dict(timeout=0.3, recv_window=300, resolve_timeout=30.0, resolve_attempts=50)
+    api = make_client(**options).websocket_api
+    exchange.faults.unknown_outcome("order.place", executed=False, then="no_reply")
+    with pytest.raises(RequestTimeout) as info:
+        limit_buy(api).execute()
+    exchange.faults.never_reply("order.status")
+    with pytest.raises(OutcomeUnknown) as first:
+        info.value.resolve(timeout=1.0)
+    assert 1 <= len(first.value.findings) <= 4  # 30 s would be dozens of 0.3 s queries
+    with pytest.raises(OutcomeUnknown) as second:
+        first.value.resolve(timeout=0.5)  # an OutcomeUnknown resolves again, as bounded
+    assert 1 <= len(second.value.findings) <= 3
+    assert second.value.original is info.value
 
 
 # ---------------------------------------------------------------- the rule, as properties

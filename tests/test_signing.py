@@ -104,3 +104,56 @@ def test_bad_keys_are_typed_errors_without_secrets():
     assert "right" not in str(info.value)
     assert "s3cret" not in repr(HmacSigner("s3cret"))
     assert load_signer() is None
+
+
+def test_payload_renders_every_value_type():
+    """true/false for booleans, str() for numbers and decimals; strings as they are."""
+    from decimal import Decimal
+
+    params = {"b": False, "a": True, "c": 5, "d": Decimal("0.010"), "e": "x y", "f": None}
+    assert signature_payload(params) == "a=true&b=false&c=5&d=0.010&e=x y&f=None"
+
+
+def test_signer_reprs_name_the_type_and_hide_the_key():
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ed_key = ed25519.Ed25519PrivateKey.generate()
+    assert repr(HmacSigner("s3cret-value")) == "HmacSigner(secret=***)"
+    assert repr(RsaSigner(rsa_key)) == "RsaSigner(private_key=***)"
+    assert repr(Ed25519Signer(ed_key)) == "Ed25519Signer(private_key=***)"
+    assert [HmacSigner("k").key_type, RsaSigner(rsa_key).key_type] == ["HMAC", "RSA"]
+    assert Ed25519Signer(ed_key).key_type == "Ed25519"
+
+
+def test_key_errors_name_the_parameter(tmp_path):
+    """Every key problem is an InvalidRequest about ``private_key``, saying which problem."""
+    with pytest.raises(InvalidRequest) as info:
+        load_signer(private_key="not a key and not a file")
+    assert info.value.param == "private_key"
+    assert "neither PEM text nor the path of a file" in str(info.value)
+    with pytest.raises(InvalidRequest) as info:
+        load_signer(private_key=b"-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----")
+    assert info.value.param == "private_key"
+    assert "could not be loaded (ValueError): wrong format or passphrase" in str(info.value)
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ec_pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(InvalidRequest) as info:
+        load_signer(private_key=ec_pem)
+    assert info.value.param == "private_key"
+    assert "unsupported private key type" in str(info.value) and "RSA or Ed25519" in str(info.value)
+    # A path given as bytes loads too; an HMAC secret alone gives the HMAC signer.
+    ed_pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path = tmp_path / "ed.pem"
+    path.write_bytes(ed_pem)
+    assert isinstance(load_signer(private_key=str(path).encode()), Ed25519Signer)
+    hmac_signer = load_signer(api_secret="abc")
+    assert isinstance(hmac_signer, HmacSigner)
+    assert hmac_signer.sign("x=1") == HmacSigner("abc").sign("x=1")

@@ -299,19 +299,20 @@ def test_raw_fast_path_hands_over_payloads_undecoded(exchange, streams):
     assert [p["a"] for p in handle.raw()] == [3]  # what was received stays readable
 
 
-def test_the_readme_market_streams_snippet_runs(exchange):
+def test_the_readme_market_streams_snippet_runs():
     import re
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "market_api" in b]
-    code = block.replace(
-        "base_path=DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL",
-        f"base_path={exchange.streams_url!r}",
-    )
     namespace: dict[str, Any] = {}
-    exec(compile(code, "README market streams", "exec"), namespace)
-    assert namespace["item"] is not None  # the engine's book, as a first depth diff
+    with LocalExchange(ping_interval=1.0, ping_timeout=3.0) as exchange:  # a live market
+        code = block.replace(
+            "base_path=DERIVATIVES_TRADING_USDS_FUTURES_WS_STREAMS_TESTNET_URL",
+            f"base_path={exchange.streams_url!r}",
+        )
+        exec(compile(code, "README market streams", "exec"), namespace)
+    assert namespace["item"] is not None  # a depth diff of the live market
     assert sorted(namespace["both"].streams) == ["btcusdt@markPrice@1s", "ethusdt@bookTicker"]
 
 

@@ -39,7 +39,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "binance_usdm_ws/websocket_streams/_order_book.py",
         ["tests/test_order_book.py", "tests/test_order_book_property.py"],
     ),
-    "redact": ("binance_usdm_ws/_core/_redact.py", ["tests/test_secrets.py"]),
+    "redact": (
+        "binance_usdm_ws/_core/_redact.py",
+        ["tests/test_redact.py", "tests/test_secrets.py"],
+    ),
     "signing": ("binance_usdm_ws/_core/_signing.py", ["tests/test_signing.py"]),
     "supervisor": (
         "binance_usdm_ws/_core/_supervisor.py",

@@ -274,7 +274,9 @@ class Connection:
             ws.settimeout(None)
         except Exception as exc:
             ws.shutdown()  # type: ignore[no-untyped-call]
-            raise open_error(mask_text(url), exc) from exc
+            proxy = options.get("http_proxy_host")
+            via = f"{proxy}:{options.get('http_proxy_port')}" if proxy else None
+            raise open_error(mask_text(url), exc, via) from exc
         self._ws = ws
         self._frames = _FrameReader(ws.sock)
         #: Held by the one thread that reads the socket (the reader, or a leading caller).

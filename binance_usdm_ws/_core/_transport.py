@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import ssl
 import urllib.request
 from typing import Any, Optional, Union
@@ -131,10 +132,12 @@ def tls_context(
     return ssl.create_default_context(cafile=path)
 
 
-def open_error(where: str, exc: BaseException) -> ConnectionClosed:
+def open_error(where: str, exc: BaseException, proxy: Optional[str] = None) -> ConnectionClosed:
     """The typed error for a socket to ``where`` (a URL safe to show) that could not be opened.
 
     The exception's own text is masked too: it may quote the URL, whose path holds a listenKey.
+    ``proxy`` is the proxy's ``host:port`` when one was used: a refused or unreachable TCP
+    connection is then the proxy's (it is the only host this machine dialled).
     """
     text = mask_text(str(exc))
     if isinstance(exc, ssl.SSLCertVerificationError):
@@ -148,4 +151,6 @@ def open_error(where: str, exc: BaseException) -> ConnectionClosed:
     module = type(exc).__module__ or ""
     if isinstance(exc, websocket.WebSocketProxyException) or module.startswith("python_socks"):
         return ProxyError(f"cannot connect to {where} through the proxy: {text}")
+    if proxy is not None and isinstance(exc, (ConnectionRefusedError, socket.gaierror)):
+        return ProxyError(f"cannot connect to {where}: the proxy {proxy} is unreachable ({text})")
     return ConnectionClosed(f"cannot connect to {where}: {text}")

@@ -183,6 +183,9 @@ class LocalExchange:
         self._engine.on_placeholder = self.market.on_placeholder
         #: The live market's order flow (None when ``quiet``).
         self.flow: Optional[MarketFlow] = None if quiet else MarketFlow(self._engine, seed)
+        if self.flow is not None:
+            self.flow.on_liquidation = self.market.on_liquidation
+            self.market.live = True
         self._started = False
 
     # --------------------------------------------------------------------------- lifecycle

@@ -2,7 +2,8 @@
 
 Every symbol has a mid price that wanders (a random walk pulled back toward where it started,
 so it never drifts away over hours). Around it, market makers of nobody's account add and
-cancel limit orders a few ticks out, and now and then a taker sends a small market order.
+cancel limit orders a few ticks out, now and then a taker sends a small market order, and
+once in a while a position is liquidated (a market order reported on ``forceOrder``).
 They go through the engine like any order, so they trade with the accounts' resting orders
 too, and every change reaches the streams as the engine's own changes do: trades, depth
 diffs, book tickers, klines and tickers, consistent with what ``depth`` answers.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import random
 from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 if TYPE_CHECKING:
     from ._book import Book
@@ -44,6 +45,8 @@ class MarketFlow:
         self._anchor: dict[str, Decimal] = {}
         #: Steps taken (one per 100 ms while the exchange runs).
         self.steps = 0
+        #: Called with (symbol, side, quantity, average price, time) for each liquidation.
+        self.on_liquidation: Optional[Callable[[str, str, Decimal, Decimal, int], None]] = None
 
     def step(self) -> None:
         """One step of every symbol's flow (the exchange publishes what it changed)."""
@@ -98,6 +101,12 @@ class MarketFlow:
                 self._cancel(book, side, rng.choice(synthetic))
         if rng.random() < 0.3:  # a taker
             engine.synthetic_order(symbol, rng.choice(("BUY", "SELL")), lot)
+        if rng.random() < 0.05:  # a liquidation: a market order of the exchange, reported
+            side = rng.choice(("BUY", "SELL"))
+            order = engine.synthetic_order(symbol, side, lot)
+            if order.executed_qty and self.on_liquidation is not None:
+                now = engine.now_ms()
+                self.on_liquidation(symbol, side, order.executed_qty, order.avg_price, now)
 
     @staticmethod
     def _cancel(book: Book, side: str, price: Decimal) -> None:

@@ -117,7 +117,7 @@ class MarketHub:
         self._klines: dict[tuple[str, str], dict[str, Any]] = {}
         self._day: dict[str, dict[str, Any]] = {}
         self._next_mark = {"3s": 0.0, "1s": 0.0}
-        self._next_due = {"ticker": 0.0, "arr": 0.0, "": 0.0, "@500ms": 0.0}
+        self._next_due = {"ticker": 0.0, "arr": 0.0, "": 0.0, "@500ms": 0.0, "rpi": 0.0}
         self._closed_klines: list[dict[str, Any]] = []
         self._moved: dict[str, None] = {}  # symbols that traded since the klines went out
         self._ticker_due: dict[str, None] = {}
@@ -125,6 +125,10 @@ class MarketHub:
         #: Diffs waiting for the next 250 ms (``@depth``) / 500 ms (``@depth@500ms``) push.
         self._slow: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._names: set[str] = set()  # every subscribed name (refreshed every tick)
+        self._liquidations: dict[str, dict[str, Any]] = {}  # the latest of the last second
+        self._next_info = 0.0
+        #: Whether the exchange runs its live market (contract info then goes out now and then).
+        self.live = False
         #: Depth-stream faults and the record of published books.
         self.depth = DepthFaults(server)
 
@@ -363,10 +367,24 @@ class MarketHub:
         closed, self._closed_klines = self._closed_klines, []
         moved, self._moved = self._moved, {}
         for k in closed + [k for (sym, _), k in self._klines.items() if sym in moved]:
-            name = f"{str(k['s']).lower()}@kline_{k['i']}"
-            if name in self._names:
+            symbol = str(k["s"])
+            name = f"{symbol.lower()}@kline_{k['i']}"
+            # the perpetual's continuous contract: the same klines under the pair's name
+            cont = f"{symbol.lower()}_perpetual@continuousKline_{k['i']}"
+            if name in self._names or cont in self._names:
                 shown = {a: _text(b) if isinstance(b, Decimal) else b for a, b in k.items()}
-                self.publish(name, {"e": "kline", "E": now, "s": k["s"], "k": shown})
+                self.publish(name, {"e": "kline", "E": now, "s": symbol, "k": shown})
+                del shown["s"]
+                self.publish(
+                    cont,
+                    {
+                        "e": "continuous_kline",
+                        "E": now,
+                        "ps": symbol,
+                        "ct": "PERPETUAL",
+                        "k": shown,
+                    },
+                )
 
     def _tickers(self, symbol: str, now: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """The 24 h mini ticker and ticker of ``symbol`` (which has traded)."""
@@ -386,6 +404,30 @@ class MarketHub:
             Q=_text(day["Q"]), O=day["O"], C=day["C"], F=day["F"], L=day["L"], n=day["n"],
         )  # fmt: skip
         return mini, ticker
+
+    def on_liquidation(self, symbol: str, side: str, qty: Decimal, avg: Decimal, now: int) -> None:
+        """Flow hook: a liquidation order filled; the streams send the latest each second."""
+        fp, fq = self._formats(symbol)
+        self._liquidations[symbol] = {
+            "e": "forceOrder", "E": now,
+            "o": {
+                "s": symbol, "S": side, "o": "LIMIT", "f": "IOC", "q": fq(qty), "p": fp(avg),
+                "ap": fp(avg), "X": "FILLED", "l": fq(qty), "z": fq(qty), "T": now,
+            },
+        }  # fmt: skip
+
+    def publish_contract_info(self, symbol: str, now: int) -> None:
+        """``!contractInfo`` for ``symbol`` (a listing, or its brackets updated)."""
+        self.publish(
+            "!contractInfo",
+            {
+                "e": "contractInfo", "E": now, "s": symbol, "ct": "PERPETUAL",
+                "dt": 4133404800000, "ot": 1569398400000, "cs": "TRADING",
+                "bks": [{"bs": 1, "bnf": 0, "bnc": 50000, "mmr": 0.004, "cf": 0, "mi": 20,
+                         "ma": 125}],
+                "st": 1,
+            },
+        )  # fmt: skip
 
     def _publish_tickers(self, loop_now: float, now: int) -> None:
         """Tickers of the symbols that traded: every 2 s per symbol, every 1 s in arrays."""
@@ -482,16 +524,19 @@ class MarketHub:
         for suffix in ("", "@500ms"):
             if self._wanted(f"{s}@depth{suffix}"):
                 self._slow.setdefault((symbol, suffix), []).append(event)
+        if self._wanted(f"{s}@rpiDepth@500ms"):  # no RPI orders here: the same diffs
+            self._slow.setdefault((symbol, "rpi"), []).append(event)
         return self.publish(f"{s}@depth@100ms", event)
 
     def _publish_slow_depth(self, loop_now: float) -> None:
-        for suffix, period in (("", 0.25), ("@500ms", 0.5)):
+        for suffix, period in (("", 0.25), ("@500ms", 0.5), ("rpi", 0.5)):
             if loop_now < self._next_due[suffix]:
                 continue
             self._next_due[suffix] = loop_now + period - 0.01
             for symbol in [sym for sym, suf in self._slow if suf == suffix]:
                 events = self._slow.pop((symbol, suffix))
-                self.publish(f"{symbol.lower()}@depth{suffix}", _merged(events))
+                name = "@rpiDepth@500ms" if suffix == "rpi" else f"@depth{suffix}"
+                self.publish(f"{symbol.lower()}{name}", _merged(events))
 
     def tick(self) -> None:
         """About four times a second: book changes, the slower depth speeds, klines (250 ms),
@@ -526,6 +571,58 @@ class MarketHub:
             for mark_event in marks:
                 self.publish(f"{str(mark_event['s']).lower()}@markPrice{suffix}", mark_event)
             self.publish(f"!markPrice@arr{suffix}", marks)
+            if speed == "1s":
+                self._publish_indexes(now, marks)
+                for symbol, event in self._liquidations.items():  # the latest of the second
+                    self.publish(f"{symbol.lower()}@forceOrder", event)
+                    self.publish("!forceOrder@arr", event)
+                self._liquidations = {}
+        if self.live and loop_now >= self._next_info and "!contractInfo" in self._names:
+            self._next_info = loop_now + 5.0  # the live market's contracts change now and then
+            symbols = sorted(engine.books)
+            self.publish_contract_info(symbols[int(loop_now / 5) % len(symbols)], now)
+
+    def _publish_indexes(self, now: int, marks: list[dict[str, Any]]) -> None:
+        """Every second, as Binance: asset indexes, one composite index (``DEFIUSDT``, of every
+        listed symbol), and the TradFi trading session."""
+        names = self._names
+        assets = []
+        for mark in marks:
+            symbol = str(mark["s"])
+            if not symbol.endswith("USDT"):
+                continue
+            index = Decimal(str(mark["p"]))
+            asset = {
+                "e": "assetIndexUpdate", "E": now, "s": symbol[:-4] + "USD", "i": _text(index),
+                "b": "0.10000000", "a": "0.10000000", "B": _text(index * Decimal("0.9")),
+                "A": _text(index * Decimal("1.1")), "q": "0.05000000", "g": "0.05000000",
+                "Q": _text(index * Decimal("0.95")), "G": _text(index * Decimal("1.05")),
+            }  # fmt: skip
+            assets.append(asset)
+            self.publish(f"{str(asset['s']).lower()}@assetIndex", asset)
+        if "!assetIndex@arr" in names and assets:
+            self.publish("!assetIndex@arr", assets)
+        if "defiusdt@compositeIndex" in names and marks:
+            weight = Decimal(1) / len(marks)
+            parts = [
+                {"b": str(m["s"])[:-4], "q": "USDT", "w": "1.00000000", "W": _text(weight),
+                 "i": str(m["p"])}
+                for m in marks
+                if str(m["s"]).endswith("USDT")
+            ]  # fmt: skip
+            price = sum((Decimal(str(m["p"])) * weight for m in marks), Decimal(0))
+            self.publish(
+                "defiusdt@compositeIndex",
+                {"e": "compositeIndex", "E": now, "s": "DEFIUSDT", "p": _text(price),
+                 "C": "baseAsset", "c": parts},
+            )  # fmt: skip
+        if "tradingSession" in names:
+            start = now - now % 28_800_000
+            self.publish(
+                "tradingSession",
+                {"e": "EquityUpdate", "E": now, "t": start, "T": start + 28_800_000,
+                 "S": "REGULAR"},
+            )  # fmt: skip
 
 
 def _merged(events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -253,7 +253,7 @@ class Engine:
 
     def synthetic_order(
         self, symbol: str, side: str, qty: Decimal, price: Optional[Decimal] = None
-    ) -> None:
+    ) -> Order:
         """An order of nobody's account (the market flow): a LIMIT one (``price``) trades what
         it crosses and rests the rest; a MARKET one (None) trades and expires."""
         now = self.now_ms()
@@ -262,6 +262,7 @@ class Engine:
         self._match(order, price)
         if price is not None and order.remaining > 0:
             self.books[symbol].add(order)
+        return order
 
     def execute(self, order: Order) -> None:
         """Announce a NEW order, match it, then rest or expire what is left."""

@@ -31,7 +31,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from urllib.parse import quote
 
@@ -105,6 +105,26 @@ def check_events(events: Optional[Iterable[str]]) -> Optional[tuple[str, ...]]:
     if _EXPIRED not in names:
         names.append(_EXPIRED)
     return tuple(names)
+
+
+def user_data_socket_url(
+    base_path: str, form: str, key: str, events: Optional[Sequence[str]] = None
+) -> str:
+    """The socket URL of a listenKey in one of the forms of ``user_data_url``.
+
+    ``"query"``: ``<base>/private/ws?listenKey=<key>[&events=a/b]``; ``"path"``:
+    ``<base>/private/ws/<key>``; ``"subscribe"``: ``<base>/private/stream`` (the key then goes
+    in a ``SUBSCRIBE``). The URL holds a bearer secret: show it only through ``mask_text``.
+    """
+    base = f"{base_path.rstrip('/')}/private"
+    if form == "subscribe":
+        return f"{base}/stream"
+    if form == "path":
+        return f"{base}/ws/{quote(key, safe='')}"
+    url = f"{base}/ws?listenKey={quote(key, safe='')}"
+    if events is not None:
+        url += "&events=" + "/".join(events)
+    return url
 
 
 class UserDataStream(StreamConsumer[StreamItem], Supervised):
@@ -331,15 +351,9 @@ class UserDataStream(StreamConsumer[StreamItem], Supervised):
             key = self._key
         else:
             key = self._fresh_key()
-        base = f"{self._config.base_path.rstrip('/')}/private"
-        form = self._config.user_data_url
-        if form == "subscribe":
-            return f"{base}/stream", key
-        if form == "path":
-            return f"{base}/ws/{quote(key, safe='')}", key
-        url = f"{base}/ws?listenKey={quote(key, safe='')}"
-        if self._events is not None:
-            url += "&events=" + "/".join(self._events)
+        url = user_data_socket_url(
+            self._config.base_path, self._config.user_data_url, key, self._events
+        )
         return url, key
 
     def _prepare_socket(self, slot: Slot, link: Link) -> None:
