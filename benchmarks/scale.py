@@ -52,17 +52,19 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def wakeups() -> int:
-    """Context switches of every thread of this process so far (each is a sleep or a wake)."""
-    total = 0
-    for task in os.listdir("/proc/self/task"):
+def wakeups() -> dict[str, int]:
+    """Context switches (each a sleep or a wake) of the SDK's threads so far, by thread name."""
+    out = {}
+    for thread in threading.enumerate():
+        if not thread.name.startswith("binance-usdm-ws") or thread.native_id is None:
+            continue
         try:
-            with open(f"/proc/self/task/{task}/status") as f:
+            with open(f"/proc/self/task/{thread.native_id}/status") as f:
                 text = f.read()
         except OSError:
             continue
-        total += sum(int(n) for n in re.findall(r"ctxt_switches:\s+(\d+)", text))
-    return total
+        out[thread.name] = sum(int(n) for n in re.findall(r"ctxt_switches:\s+(\d+)", text))
+    return out
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -203,14 +205,17 @@ def idle_child() -> dict[str, Any]:
             ),
             websocket_streams=ConfigurationWebsocketStreams(base_path=streams_url),
         )
-        user = client.user_data_stream()
+        client.websocket_api.connect()
+        user = client.user_data_stream().__enter__()  # started: listenKey, socket, keepalive
         quiet = client.websocket_streams.subscribe([f"idle{i:02d}usdt@aggTrade" for i in range(50)])
         time.sleep(2.0)  # settle: connections made, acknowledgements in
-        threads = threading.active_count()
-        switches = wakeups()
+        threads = sorted(t.name for t in threading.enumerate())
+        before = wakeups()
         cpu, wall = measure(IDLE_SECONDS)
-        switches = wakeups() - switches
+        after = wakeups()
+        switches = {k: v - before.get(k, 0) for k, v in after.items() if v > before.get(k, 0)}
         got = quiet.pending + user.pending
+        user.__exit__(None, None, None)
         client.close()
     finally:
         proc.terminate()
@@ -218,8 +223,10 @@ def idle_child() -> dict[str, Any]:
     return {
         "seconds": wall,
         "cpu": cpu,
-        "wakeups_s": switches / wall,
-        "threads": threads,
+        "wakeups_s": sum(switches.values()) / wall,
+        "woken": switches,
+        "threads": len(threads),
+        "thread_names": threads,
         "items": got,
     }
 
@@ -294,9 +301,11 @@ def main() -> None:
         r = run_child("--idle")
         print(
             f"idle: user data stream + 50 quiet market streams, {r['seconds']:.0f} s with nothing "
-            f"arriving: client CPU {r['cpu']:.3f} % of a core, {r['wakeups_s']:.1f} thread "
-            f"wake-ups/s, {r['threads']} threads"
+            f"arriving: client CPU {r['cpu']:.3f} % of a core, {r['wakeups_s']:.2f} context "
+            f"switches/s in the SDK's threads, {r['threads']} threads"
         )
+        print(f"  threads: {', '.join(r['thread_names'])}")
+        print(f"  context switches by thread: {r['woken'] or 'none'}")
 
 
 if __name__ == "__main__":
