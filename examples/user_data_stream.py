@@ -40,7 +40,7 @@ from binance_usdm_ws import (  # noqa: E402
 
 def show(item: Any) -> None:
     """Print one item of the stream in a line."""
-    if isinstance(item, OrderTradeUpdate) and item.order is not None:
+    if isinstance(item, OrderTradeUpdate):
         o = item.order
         print(
             f"order  {o.symbol} {o.side} {o.order_type} {o.status}: filled"
@@ -50,10 +50,8 @@ def show(item: Any) -> None:
     elif isinstance(item, TradeLite):
         qty, price = item.last_filled_quantity, item.last_filled_price
         print(f"trade  {item.symbol} {item.side} {plain(qty)} @ {plain(price)}")
-    elif isinstance(item, AccountUpdate) and item.data is not None:
-        balances = ", ".join(
-            f"{b.asset}={plain(b.wallet_balance)}" for b in item.data.balances or []
-        )
+    elif isinstance(item, AccountUpdate):
+        balances = ", ".join(f"{b.asset}={plain(b.wallet_balance)}" for b in item.data.balances)
         print(f"account ({item.data.reason}): {balances}")
     elif isinstance(item, StreamGap):
         # Events may be missing: reconcile with account_information() / query_order().

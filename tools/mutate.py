@@ -128,9 +128,13 @@ def run_module(name: str, children: int) -> tuple[str, int, int, list[str]]:
         if ":" in line:
             mutant, _, verdict = line.strip().rpartition(":")
             status[mutant.strip()] = verdict.strip()
-    killed = sum(1 for v in status.values() if v == "killed")
-    survivors = sorted(m for m, v in status.items() if v != "killed")
-    return name, killed, len(status), [f"{m}: {status[m]}" for m in survivors]
+    # An interrupted run leaves mutants "not checked": they count neither way.
+    checked = {m: v for m, v in status.items() if v != "not checked"}
+    killed = sum(1 for v in checked.values() if v == "killed")
+    survivors = sorted(m for m, v in checked.items() if v != "killed")
+    unchecked = len(status) - len(checked)
+    notes = [f"({unchecked} mutants not checked: the run was interrupted)"] if unchecked else []
+    return name, killed, len(checked), notes + [f"{m}: {checked[m]}" for m in survivors]
 
 
 def main() -> int:

@@ -363,7 +363,9 @@ class StreamConsumer(Generic[ItemT]):
         Failed keepalives and reconnect attempts (``ConnectionClosed``, ``ServerError``…),
         messages that are not a JSON object (``DecodeError``) and exceptions raised by
         callbacks. An event with a field that does not fit its model is not an error: it
-        arrives typed, that field ``None``, listed in its ``decode_problems``. Runs in the
+        arrives typed, that field ``None`` (an optional field), or as an ``UnknownEvent`` with
+        its ``raw`` (a field its model says is always there), the problem listed in its
+        ``decode_problems``. Runs in the
         consuming thread (the delivery thread, or the thread iterating the stream). Returns
         ``handler``.
         """
