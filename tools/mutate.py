@@ -25,6 +25,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / ".mutate"
@@ -102,7 +103,9 @@ def _config(source: str, tests: list[str]) -> str:
     )
 
 
-def run_module(name: str, children: int) -> tuple[str, int, int, list[str]]:
+def run_module(
+    name: str, children: int, only: Optional[list[str]] = None
+) -> tuple[str, int, int, list[str]]:
     """Mutate one module; return (name, killed, total, survivors)."""
     source, tests = MODULES[name]
     work = SCRATCH / name
@@ -113,7 +116,7 @@ def run_module(name: str, children: int) -> tuple[str, int, int, list[str]]:
     log = open(work / "mutmut.log", "w", encoding="utf-8")  # noqa: SIM115
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     subprocess.run(
-        [mutmut, "run", "--max-children", str(children)],
+        [mutmut, "run", "--max-children", str(children), *(only or [])],
         cwd=work,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -147,12 +150,18 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", choices=[[], *MODULES], default=[])
     parser.add_argument("-j", "--jobs", type=int, default=1, help="modules at once")
     parser.add_argument("--children", type=int, default=2, help="mutmut workers per module")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="GLOB",
+        help="mutants whose names match (e.g. '*_Side*'); the others are not checked",
+    )
     args = parser.parse_args()
     names = args.modules or list(MODULES)
     total_killed = total = 0
     with ThreadPoolExecutor(args.jobs) as pool:
         for name, killed, count, survivors in pool.map(
-            lambda n: run_module(n, args.children), names
+            lambda n: run_module(n, args.children, args.only), names
         ):
             total_killed += killed
             total += count
