@@ -20,8 +20,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# `make bench BENCH=quick`: every section, smaller (a few minutes); BENCH_SECTIONS picks sections.
+BENCH_QUICK := BENCH_ROUNDS=1 BENCH_SEQUENTIAL=600 BENCH_PIPELINED=4000 \
+	BENCH_STREAM_MESSAGES=10000 BENCH_BOOK_EVENTS=5000 BENCH_SCALE_SECONDS=3 \
+	BENCH_BOOKS=10,50 BENCH_STREAMS=100,500 BENCH_IDLE_SECONDS=10
+
 bench: $(STAMP)
-	$(PY) benchmarks/run.py
+	$(if $(filter quick,$(BENCH)),env $(BENCH_QUICK)) $(PY) benchmarks/run.py
 
 soak: $(STAMP)
 	$(PY) benchmarks/soak.py --minutes $${SOAK_MINUTES:-10}

@@ -33,7 +33,11 @@ that a burst of load from outside lands on both sides, not on one.
 5. The local order book (``benchmarks/order_book.py``): applying one 20-level diff to a
    1000-level book and reading 20 levels, against a plain dict-plus-sort book.
 
-``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams,pool,book``);
+6. Scale and rest (``benchmarks/scale.py``): N local order books and N mixed market streams at
+   Binance's pace (CPU, memory, delay, sync time), and the idle cost of a connected client.
+
+``BENCH_SECTIONS`` picks sections (default ``lean,exchange,drop,events,streams,pool,book,scale``);
+``make bench BENCH=quick`` runs them all smaller (about 3 minutes);
 ``BENCH_ROUNDS``, ``BENCH_SEQUENTIAL``, ``BENCH_PIPELINED``, ``BENCH_WINDOW`` set the sizes.
 ``BENCH_SDK_ROOT`` measures the package of another checkout (e.g. an older commit) with this
 same benchmark.
@@ -370,9 +374,9 @@ def lean_section() -> None:
 # ---------------------------------------------------------------------- local exchange
 
 
-def start_exchange() -> tuple[subprocess.Popen[str], str, str, str]:
+def start_exchange(*args: str) -> tuple[subprocess.Popen[str], str, str, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "binance_usdm_ws.testing", "--port", "0"],
+        [sys.executable, "-m", "binance_usdm_ws.testing", "--port", "0", *args],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": SDK_ROOT},
@@ -512,7 +516,7 @@ def exchange_section() -> None:
 
 
 def main() -> None:
-    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events,streams,pool,book")
+    sections = os.environ.get("BENCH_SECTIONS", "lean,exchange,drop,events,streams,pool,book,scale")
     sections = sections.split(",")
     if "lean" in sections:
         lean_section()
@@ -537,6 +541,11 @@ def main() -> None:
         import order_book  # type: ignore[import-not-found]
 
         order_book.main()
+    if "scale" in sections:
+        sys.path.insert(0, HERE)
+        import scale  # type: ignore[import-not-found]
+
+        scale.main()
 
 
 def pool_section() -> None:

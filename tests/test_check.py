@@ -219,7 +219,10 @@ def test_the_test_order_terms_are_plain_and_far_from_the_market() -> None:
 
 
 def test_inexact_decimals_are_found() -> None:
-    raw = {"e": "bookTicker", "u": 1, "s": "BTCUSDT", "b": "0.00100", "B": "1", "a": "2", "A": "3"}
+    raw = {
+        "e": "bookTicker", "u": 1, "E": 1, "T": 1, "s": "BTCUSDT",
+        "b": "0.00100", "B": "1", "a": "2", "A": "3",
+    }  # fmt: skip
     exact = decode_market_event(raw, BookTickerUpdate)
     assert exact.bid_price == Decimal("0.00100")
     assert inexact_decimals(exact, raw) == []

@@ -38,7 +38,7 @@ def test_start_keepalive_close(make_client, exchange):
     assert resp.typed.rate_limits and resp.typed.rate_limits[0].limit == 2400
     assert api.start_user_data_stream().execute().typed.result.listen_key == key
     assert api.keepalive_user_data_stream().execute().typed.result.listen_key == key
-    assert api.close_user_data_stream().execute(timeout=2.0).typed.result is not None
+    assert api.close_user_data_stream().execute(timeout=2.0).raw["result"] == {}
     with pytest.raises(BadRequest) as info:
         api.keepalive_user_data_stream().execute()
     assert (info.value.status, info.value.code) == (400, -1125)

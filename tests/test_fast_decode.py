@@ -152,9 +152,9 @@ def test_a_required_field_that_does_not_fit_fails_the_reply_with_raw(key, odd):
     """A field typed without None never holds None: the reply raises, the whole reply in raw."""
     raw = dict(ORDER, result=dict(ORDER["result"], **{key: odd}))
     assert fast_decoder(OrderResult) is not None
-    with pytest.raises(Exception) as fast_failed:
+    # int("abc"), Decimal("null"), OrderStatus(None): the fast decoder's own errors
+    with pytest.raises((ValueError, ArithmeticError, TypeError)):
         fast_decoder(OrderResult)(raw["result"])  # type: ignore[misc]
-    assert not isinstance(fast_failed.value, AssertionError)
     response: Response[Any] = Response(raw, OrderResult)
     with pytest.raises(DecodeError) as info:
         response.result  # noqa: B018

@@ -441,7 +441,7 @@ def test_logged_on_session_sends_no_key_or_signature(exchange, api):
     api.account_api.futures_account_balance().with_own_signature().execute()
     assert set(sent(exchange, "account.balance")["params"]) == SIGNING
     status = api.trade_api.query_order().symbol("BTCUSDT").orig_client_order_id("session-1")
-    assert status.execute().result is not None
+    assert status.execute().result.client_order_id == "session-1"
     api.auth_api.session_logout().execute()
     api.account_api.futures_account_balance().execute()  # signed again after logout
     assert set(sent(exchange, "account.balance")["params"]) == SIGNING
@@ -472,7 +472,8 @@ def test_every_key_type_trades_end_to_end(exchange, kind, tmp_path, make_client)
         cancel = api.trade_api.cancel_order().symbol("BTCUSDT").order_id(order.order_id)
         result = cancel.execute().result
         assert result is not None and result.status is OrderStatus.CANCELED
-        assert api.account_api.account_information_v2().execute().result is not None
+        account = api.account_api.account_information_v2().execute().result
+        assert account.total_wallet_balance > 0 and account.assets
     signature = sent(exchange, "order.cancel")["params"]["signature"]
     assert len(signature) == {"hmac": 64, "rsa": 344, "ed25519": 88}[kind]
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from binance_usdm_ws import (
+    BadRequest,
     ConnectionClosed,
     ExecutionStatusUnknown,
     InvalidRequest,
@@ -216,11 +217,12 @@ def test_async_error_resolves_with_the_api(exchange, make_client):
 
 def test_errors_without_unknown_outcome_do_not_resolve(exchange, api):
     """A plain rejection is certain already: resolve() refuses, nothing is queried."""
-    with pytest.raises(Exception) as info:
+    with pytest.raises(BadRequest) as info:
         limit_buy(api).symbol("NOPE").execute(resolve_outcome=True)
-    assert not getattr(info.value, "outcome_unknown", True)
+    assert (info.value.status, info.value.code) == (400, -1121)
+    assert info.value.outcome_unknown is False
     with pytest.raises(InvalidRequest, match="nothing to resolve"):
-        info.value.resolve()  # type: ignore[attr-defined]
+        info.value.resolve()
     assert not [r for r in exchange.requests if r.method == "order.status"]
 
 

@@ -91,8 +91,8 @@ def test_no_secret_anywhere_over_a_real_session(caplog):
         ) as client:
             ws = client.websocket_api
             start = ws.user_data_streams_api.start_user_data_stream().execute()
-            assert start.typed.result is not None
-            keys.append(start.typed.result.listen_key or "")
+            keys.append(start.typed.result.listen_key)
+            assert len(keys[-1]) == 64
             shown += [repr(start), repr(start.typed), str(start.typed.result), repr(client)]
             with client.user_data_stream() as stream:
                 ex.wait_for(lambda: ex.stream_connection_count == 1)

@@ -684,21 +684,28 @@ class Connection:
     # ------------------------------------------------------------------ heartbeat
 
     def _heartbeat_loop(self, ping_interval: float, dead_after: float) -> None:
-        tick = min(ping_interval, dead_after) / 4
+        """Sleep until the next ping or the deadline is due (no ticking while idle): a ping
+        after ``ping_interval`` without a frame (and without a ping of ours), the end after
+        ``dead_after`` without any."""
         last_ping = 0.0
-        while not self._closed_event.wait(tick):
+        wait = min(ping_interval, dead_after)
+        while not self._closed_event.wait(wait):
             now = time.monotonic()
-            idle = now - self.last_frame_at
-            if idle > dead_after:
-                self._abort(DeadConnection(f"no frame received for {idle:.1f} s"))
+            seen = self.last_frame_at
+            if now - seen > dead_after:
+                self._abort(DeadConnection(f"no frame received for {now - seen:.1f} s"))
                 return
-            if idle >= ping_interval and now - last_ping >= ping_interval:
+            if now - seen >= ping_interval and now - last_ping >= ping_interval:
                 last_ping = now
                 try:
                     self._ws.ping()
                 except _TRANSPORT_ERRORS as exc:
                     self._abort(exc)
                     return
+            # Frames that arrive meanwhile move both times on: waking then finds nothing due
+            # and sleeps again, so a busy connection wakes this thread once per interval.
+            due = min(max(seen, last_ping) + ping_interval, seen + dead_after)
+            wait = max(due - now, 0.0) + 0.001
 
     # ------------------------------------------------------------------ closing
 

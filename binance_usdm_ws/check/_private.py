@@ -303,7 +303,7 @@ def _form_row(section: str, w: _FormWatch, verified: bool, working: list[str]) -
         what,
         SILENT,
         f"connected; {len(seen)} of the order's 2 events ({', '.join(seen) or 'none'})",
-        "this environment does not deliver user data on this URL form"
+        "nothing delivered on this URL form here"
         + (
             f'; use ConfigurationWebsocketStreams(user_data_url="{working[0]}"), which did'
             if working

@@ -162,7 +162,7 @@ def _clock_row(section: str, offsets: list[tuple[float, float]]) -> CheckRow:
     if not offsets:
         return CheckRow(section, "clock offset", NOT_VERIFIED, "no depth reply carried E")
     rtt, offset = min(offsets)  # the shortest round trip bounds the error best
-    figure = f"server {offset:+.0f} ms from this machine (± {rtt * 500:.0f} ms)"
+    figure = f"server {round(offset):+d} ms from this machine (± {rtt * 500:.0f} ms)"
     data = {"offset_ms": round(offset), "error_ms": round(rtt * 500)}
     if abs(offset) - rtt * 500 > MAX_CLOCK_OFFSET_MS:
         hint = (
@@ -355,7 +355,7 @@ def _stream_row(section: str, w: _Watch, window: float, base: str, end: float = 
         reports = list(w.silent_reports)
     period = w.cadence.period if w.cadence else None
     data: dict[str, Any] = {"frames": frames, "window_s": window, "cadence_s": period}
-    documented = f"documented {_period(period)}" if period else "event-driven"
+    documented = f"docs: {_period(period)}" if period else "event-driven"
     if frames == 0:
         figure = f"acknowledged, 0 frames in {window:.1f} s ({documented})"
         if w.expect == "rare":
@@ -374,9 +374,9 @@ def _stream_row(section: str, w: _Watch, window: float, base: str, end: float = 
     figure = f"{frames} frame{'s' if frames != 1 else ''} in {window:.1f} s"
     if interval is not None:
         figure += f", every {_period(interval)} ({documented})"
-    figure += (
-        f", {len(problems)} decode problems, decimals {'exact' if not inexact else 'NOT exact'}"
-    )
+    if problems:
+        figure += f", {len(problems)} decode problems"
+    figure += ", decimals NOT exact" if inexact else ", typed, decimals exact"
     if problems or inexact:
         hint = "fields that do not fit: " + "; ".join((problems + inexact)[:3])
         return CheckRow(section, what, FAILED, figure, hint, data)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 import sys
 import textwrap
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 import attrs
 
@@ -78,8 +79,11 @@ class CheckReport:
             out[row.result] += 1
         return out
 
-    def table(self, width: int = 120) -> str:
-        """The report as a plain-text table (hints wrapped under their row)."""
+    def table(self, width: Optional[int] = None) -> str:
+        """The report as a plain-text table (hints wrapped under their row), as wide as the
+        terminal (100 to 160 columns) unless ``width`` is given."""
+        if width is None:
+            width = max(100, min(160, shutil.get_terminal_size((120, 24)).columns))
         return render_table(self.rows, width)
 
     def summary(self) -> str:
@@ -147,8 +151,8 @@ def render_table(rows: Iterable[CheckRow], width: int = 120) -> str:
         indent = " " * (what_w + res_w + 6)
         out.extend(indent + line for line in figure[1:])
         hint = row.hint
-        if not row.required and not row.passed:
-            hint = f"informational, not the form you use. {hint}".strip()
+        if not row.required and row.result not in (OK, NOT_VERIFIED):
+            hint = f"informational (not the form you use): {hint}".strip()
         if hint:
             for line in textwrap.wrap(f"hint: {hint}", width - 4):
                 out.append("    " + line)

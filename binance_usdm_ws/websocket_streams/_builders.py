@@ -144,7 +144,7 @@ class StreamTransport:
 
 
 class Cadence(NamedTuple):
-    """How often Binance publishes a stream (spec §7.1), declared on its builder class.
+    """How often Binance publishes a stream (its documented "update speed"), per builder.
 
     Attributes:
         period: seconds between two frames (the documented "update speed").

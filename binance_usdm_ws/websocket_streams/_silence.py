@@ -3,7 +3,7 @@
 Binance acknowledges a ``SUBSCRIBE`` it will never serve (a symbol it does not list, a stream of
 the other route) and, on a live socket, a stream can stop while the others of that socket go on
 (binance-connector-java#139). Neither closes the socket, so the socket's heartbeat cannot see
-it. Every stream with a cadence (``Cadence`` on its builder, spec §7.1) is therefore watched on
+it. Every stream with a cadence (``Cadence`` on its builder: Binance's update speed) is watched on
 its own, and so is any stream whose handle asked for it (``silence_timeout``).
 
 **When a stream is silent.** After ``limit`` seconds without a frame of it, where ``limit`` is the
