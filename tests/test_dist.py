@@ -93,8 +93,10 @@ def test_wheel_is_the_package_with_license_and_metadata(dist: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         license_text = zf.read(f"{info}/licenses/LICENSE").decode()
-    meta = {f"{info}/{n}" for n in ("METADATA", "WHEEL", "RECORD", "top_level.txt")}
-    assert names == package_files() | meta | {f"{info}/licenses/LICENSE"}
+        entry_points = zf.read(f"{info}/entry_points.txt").decode()
+    meta = ("METADATA", "WHEEL", "RECORD", "top_level.txt", "entry_points.txt")
+    assert names == package_files() | {f"{info}/{n}" for n in meta} | {f"{info}/licenses/LICENSE"}
+    assert "binance-usdm-ws = binance_usdm_ws.check:cli" in entry_points  # the check command
     assert license_text.startswith("MIT License")
     assert "binance_usdm_ws contributors" in license_text
 

@@ -14,6 +14,17 @@ minutes. Usage::
 
 Prints, per module, killed / total and the surviving mutants (``mutmut show <name>`` in the
 module's scratch copy shows the diff of one).
+
+Why mutmut (3.x) rather than cosmic-ray: mutmut compiles every mutant of a module into one
+copy behind a switch, learns from one test run which tests reach each function, and runs each
+mutant in a forked worker with only those tests — no re-import, no collection per mutant —
+so a module takes minutes on two cores and a rerun only redoes the functions that changed.
+cosmic-ray rewrites the file on disk per mutant and runs the whole test command in a fresh
+process each time (our socket tests cost seconds to collect and start), with parallelism only
+through separately started HTTP workers. mutmut's limits, to keep in mind when reading its
+figures: it mutates code inside functions only (module constants such as the outcome
+module's ``WINDOW_MARGIN`` are pinned by tests but not mutated), and it also mutates message
+strings, whose survivors are judged one by one.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / ".mutate"
@@ -50,11 +62,16 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "connection": (
         "binance_usdm_ws/_core/_connection.py",
-        ["tests/test_protocol.py", "tests/test_wire.py", "tests/test_frames.py"],
+        [
+            "tests/test_protocol.py",
+            "tests/test_wire.py",
+            "tests/test_frames.py",
+            "tests/test_threads.py",
+        ],
     ),
     "transport": (
         "binance_usdm_ws/_core/_transport.py",
-        ["tests/test_proxy_tls.py", "tests/test_secrets.py"],
+        ["tests/test_proxy_tls.py", "tests/test_tls_defaults.py", "tests/test_secrets.py"],
     ),
 }
 
@@ -97,7 +114,9 @@ def _config(source: str, tests: list[str]) -> str:
     )
 
 
-def run_module(name: str, children: int) -> tuple[str, int, int, list[str]]:
+def run_module(
+    name: str, children: int, only: Optional[list[str]] = None
+) -> tuple[str, int, int, list[str]]:
     """Mutate one module; return (name, killed, total, survivors)."""
     source, tests = MODULES[name]
     work = SCRATCH / name
@@ -108,7 +127,7 @@ def run_module(name: str, children: int) -> tuple[str, int, int, list[str]]:
     log = open(work / "mutmut.log", "w", encoding="utf-8")  # noqa: SIM115
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     subprocess.run(
-        [mutmut, "run", "--max-children", str(children)],
+        [mutmut, "run", "--max-children", str(children), *(only or [])],
         cwd=work,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -142,12 +161,18 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", choices=[[], *MODULES], default=[])
     parser.add_argument("-j", "--jobs", type=int, default=1, help="modules at once")
     parser.add_argument("--children", type=int, default=2, help="mutmut workers per module")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="GLOB",
+        help="mutants whose names match (e.g. '*_Side*'); the others are not checked",
+    )
     args = parser.parse_args()
     names = args.modules or list(MODULES)
     total_killed = total = 0
     with ThreadPoolExecutor(args.jobs) as pool:
         for name, killed, count, survivors in pool.map(
-            lambda n: run_module(n, args.children), names
+            lambda n: run_module(n, args.children, args.only), names
         ):
             total_killed += killed
             total += count
