@@ -149,8 +149,9 @@ def run_module(
             status[mutant.strip()] = verdict.strip()
     # An interrupted run leaves mutants "not checked": they count neither way.
     checked = {m: v for m, v in status.items() if v != "not checked"}
-    killed = sum(1 for v in checked.values() if v == "killed")
-    survivors = sorted(m for m, v in checked.items() if v != "killed")
+    # A mutant that makes the tests hang ("timeout") was caught too.
+    killed = sum(1 for v in checked.values() if v in ("killed", "timeout"))
+    survivors = sorted(m for m, v in checked.items() if v not in ("killed", "timeout"))
     unchecked = len(status) - len(checked)
     notes = [f"({unchecked} mutants not checked: the run was interrupted)"] if unchecked else []
     return name, killed, len(checked), notes + [f"{m}: {checked[m]}" for m in survivors]
