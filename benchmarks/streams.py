@@ -14,7 +14,8 @@ Measured: the client process's CPU time (all its threads) per frame, from before
 the last item read, so the reader thread's framing, JSON and hand-off count as much as the
 consumer's side. Targets (issue 19): typed ≤ 0.5× raw; ``.raw`` ≤ 0.3× raw. Run
 ``python benchmarks/streams.py`` (``BENCH_STREAM_MESSAGES``, default 20000; ``BENCH_ROUNDS``,
-default 3).
+default 3; ``BENCH_SDK_ROOT`` measures another checkout; ``BENCH_NO_ACCELERATOR=1`` parses with
+the standard library even where msgspec is installed).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ import time
 import timeit
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # standalone run from a checkout
+# The SDK under test: this checkout, unless BENCH_SDK_ROOT names another (to compare versions).
+ROOT = Path(os.environ.get("BENCH_SDK_ROOT") or Path(__file__).resolve().parents[1])
+if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import websocket  # noqa: E402
@@ -47,6 +49,11 @@ from binance_usdm_ws import (  # noqa: E402
     ConfigurationWebsocketStreams,
     decode_market_event,
 )
+
+if os.environ.get("BENCH_NO_ACCELERATOR"):  # the standard library's JSON, to see what msgspec buys
+    import binance_usdm_ws._core._connection as _connection
+
+    _connection.accelerated_loads = None
 
 N = int(os.environ.get("BENCH_STREAM_MESSAGES", "20000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))

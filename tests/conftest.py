@@ -22,7 +22,11 @@ from binance_usdm_ws.testing import LocalExchange
 
 @pytest.fixture
 def exchange() -> Iterator[LocalExchange]:
-    """A fresh local exchange per test (fast to start: one thread, one listening socket)."""
+    """A fresh local exchange per test (fast to start: one thread, one listening socket).
+
+    Quiet (a still market): most tests check exactly what their own orders and faults do to
+    the books and streams. Tests of the live market make their own ``LocalExchange()``.
+    """
     # Pings every second and, like Binance (which allows 10 minutes), a deadline for the pong:
     # a client that stops answering pings is dropped after 3 s, so every test would see it.
     with LocalExchange(quiet=True, ping_interval=1.0, ping_timeout=3.0) as ex:

@@ -353,6 +353,7 @@ def test_duplicate_diffs_are_ignored(exchange, client):
 def test_a_dropped_connection_resyncs_on_the_new_socket(exchange, client):
     book, changes = synced_book(exchange, client)
     rng = random.Random(7)
+    exchange.faults.delay("depth", 1.0)  # the resync's snapshot takes a while: unsynced meanwhile
     exchange.faults.drop_connections("stream")
     wait_until(lambda: any(isinstance(c, BookResync) for c in changes), timeout=10)
     assert not book.synced
@@ -757,3 +758,21 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     assert (first.bids, first.asks) == published(exchange, "BTCUSDT", at)
     assert isinstance(second, BookUpdate) and not second.snapshot
     assert second.previous_update_id == at
+
+
+def test_a_quiet_book_resyncs_after_a_reconnect_without_any_diff(exchange, client):
+    """The reconnect gap comes once the new socket is subscribed (acknowledged): the book asks
+    for a snapshot at once and is in sync at it, though the still market sends no diff."""
+    book = client.local_order_book("BTCUSDT")
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    at = book.wait_synced(timeout=10).last_update_id
+    exchange.faults.drop_connections("stream")
+    wait_until(lambda: any(isinstance(c, BookResync) for c in changes), timeout=10)
+    wait_until(lambda: book.synced and book.resyncs == 1, timeout=10)
+    assert book.last_update_id == at  # nothing changed meanwhile
+    assert_equal_to_exchange(exchange, book)
+    assert [c.reason for c in changes if isinstance(c, (BookResync, StreamGap))] == [
+        "reconnect",
+        "reconnect",
+    ]

@@ -138,9 +138,12 @@ def _frame(first: int, payload: bytes) -> bytes:
     return bytes((first, len(payload))) + payload
 
 
-def _one_frame_server(blob: bytes, pongs: list[bytes]) -> tuple[socket.socket, str]:
-    """A WebSocket server on 127.0.0.1 that writes ``blob`` (ready frames) after the handshake,
-    then records the payloads of the pongs it gets until the client closes."""
+def _one_frame_server(
+    blob: bytes, pongs: list[bytes], after_request: bool = False
+) -> tuple[socket.socket, str]:
+    """A WebSocket server on 127.0.0.1 that writes ``blob`` (ready frames, in one write) after
+    the handshake, or after the client's first text frame; it records the payloads of the
+    pongs it gets until the client closes."""
     server = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
@@ -157,7 +160,9 @@ def _one_frame_server(blob: bytes, pongs: list[bytes]) -> tuple[socket.socket, s
                 b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
             )
-            conn.sendall(blob)
+            sent = not after_request
+            if sent:
+                conn.sendall(blob)
             buf = b""
             while True:  # client frames: 2 header bytes, 4 mask bytes, a short payload
                 chunk = conn.recv(4096)
@@ -169,7 +174,10 @@ def _one_frame_server(blob: bytes, pongs: list[bytes]) -> tuple[socket.socket, s
                     mask, data = buf[2:6], buf[6 : 6 + n]
                     payload = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
                     opcode, buf = buf[0] & 0x0F, buf[6 + n :]
-                    if opcode == 0xA:
+                    if opcode == 0x1 and not sent:
+                        conn.sendall(blob)
+                        sent = True
+                    elif opcode == 0xA:
                         pongs.append(payload)
                     elif opcode == 0x8:
                         conn.sendall(_frame(0x88, payload[:2]))
@@ -208,6 +216,40 @@ def test_a_message_in_300_000_fragments_is_read_in_linear_time():
             assert got[0] == {"e": "note", "x": "y" * (n - 22)} and got[1] == {"e": "after"}
             wait_until(lambda: pongs == [b"mid"])
             assert not conn.closed and conn.garbage_frames == 0
+        finally:
+            conn.close()
+
+
+def test_a_burst_reaches_the_handler_in_one_call_per_run_in_wire_order():
+    """The frames of one read: the messages before a reply go to ``on_messages`` in one call,
+    then the reply to its waiter, then a ping is answered, then the rest in one call — the
+    order on the wire, whatever the batching."""
+    from binance_usdm_ws._core._connection import Connection
+
+    seen: list[Any] = []
+
+    class Waiter:
+        def deliver(self, message: dict[str, Any]) -> None:
+            seen.append(("reply", message["id"]))
+
+        def fail(self, error: BaseException) -> None:
+            seen.append(("failed", repr(error)))
+
+    blob = b"".join(
+        [_frame(0x81, b'{"n":%d}' % i) for i in (0, 1)]
+        + [_frame(0x81, b'{"id":"r1","result":null}'), _frame(0x89, b"p")]
+        + [_frame(0x81, b'{"n":%d}' % i) for i in (2, 3)]
+    )
+    pongs: list[bytes] = []
+    server, url = _one_frame_server(blob, pongs, after_request=True)
+    with server:
+        conn = Connection(
+            url, on_messages=lambda batch: seen.append([m["n"] for m in batch]), name="burst"
+        )
+        try:
+            conn.send_request("r1", '{"id":"r1","method":"x"}', Waiter())
+            wait_until(lambda: len(seen) == 3 and pongs == [b"p"])
+            assert seen == [[0, 1], ("reply", "r1"), [2, 3]]
         finally:
             conn.close()
 

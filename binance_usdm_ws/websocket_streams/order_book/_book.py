@@ -94,7 +94,6 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         self._feed: Optional[_Feed] = None
         self._pending: deque[dict[str, Any]] = deque(maxlen=_MAX_BUFFER)
         self._snap: Optional[tuple[int, Optional[int], Optional[int], list[Any], list[Any]]] = None
-        self._await_event = False  # after a reconnect: snapshot once the new stream is live
         self._generation = 0  # bumped at every resync: older snapshot replies are ignored
         self._joining = False  # synced at a snapshot: the next diff must join it
         self._refusal: Optional[BookRefused] = None  # the exchange refused the book for good
@@ -322,10 +321,7 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
             self._continue(event)
             return
         self._pending.append(event)  # buffer until a snapshot joins
-        if self._await_event:  # the first event on the new subscription proves it is live
-            self._await_event = False
-            self._manager.scheduler.request(self, resync=True)
-        elif self._snap is not None:
+        if self._snap is not None:
             self._join()
 
     def _on_snapshot(self, generation: int, reply: Any) -> None:
@@ -489,7 +485,10 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         self._record(gap)
         if self._refusal is not None:
             return
-        self._resync(gap.reason, gap.detail, wait_for_event=gap.reason == "reconnect")
+        # The stream delivers a reconnect gap once the new socket's SUBSCRIBE was acknowledged:
+        # the subscription is live again, so a snapshot may be asked for at once (a quiet
+        # symbol would never send the event that used to be awaited here).
+        self._resync(gap.reason, gap.detail)
 
     def _refuse(self, generation: int, error: ServerError) -> None:
         """A definite refusal of the book's snapshot: the book fails for good."""
@@ -510,7 +509,6 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         detail: str,
         got: Optional[int] = None,
         keep: Optional[dict[str, Any]] = None,
-        wait_for_event: bool = False,
     ) -> None:
         """Mark the book unsynced, drop what it knows, and sync again."""
         with self._lock:
@@ -528,11 +526,7 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
         self.resyncs += 1
         logger.info("order book %s: resync (%s: %s)", self.symbol, reason, detail)
         self._record(BookResync(self.symbol, reason, detail, expected, got))
-        if wait_for_event:
-            self._await_event = True
-        else:
-            self._await_event = False
-            self._manager.scheduler.request(self, resync=True)
+        self._manager.scheduler.request(self, resync=True)
 
 
 def _same(item: Any) -> Any:
