@@ -23,7 +23,7 @@ from .._core._connection import Connection, Reply
 from .._core._redact import mask
 from .._core._transport import connect_options
 from ..errors import BinanceWsError
-from ..websocket_streams._streams import user_data_socket_url
+from ..websocket_streams.user_data._stream import user_data_socket_url
 from ._hints import hint_for
 from ._report import FAILED, NOT_VERIFIED, OK, SILENT, CheckRow
 

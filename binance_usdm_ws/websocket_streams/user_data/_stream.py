@@ -35,18 +35,24 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from urllib.parse import quote
 
-from .._config import ConfigurationWebsocketStreams
-from .._core._connection import Connection, Reply
-from .._core._redact import mask
-from .._core._scheduler import Scheduler, TimerHandle
-from .._core._stream_delivery import StreamConsumer, StreamGap, now_ms
-from .._core._supervisor import Link, Slot, Supervised, Supervisor
-from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
-from ._client import SubscriptionRejected
-from ._events import UserDataEvent, decode_event
+from ..._config import ConfigurationWebsocketStreams
+from ..._core._connection import Connection, Reply
+from ..._core._redact import mask
+from ..._core._scheduler import Scheduler, TimerHandle
+from ..._core._stream_delivery import StreamConsumer, StreamGap, now_ms
+from ..._core._supervisor import Link, Slot, Supervised, Supervisor
+from ...errors import (
+    BinanceWsError,
+    ConnectionClosed,
+    InvalidRequest,
+    RequestTimeout,
+    ServerError,
+    SubscriptionRejected,
+)
+from ._decode import UserDataEvent, decode_event
 
 if TYPE_CHECKING:
-    from ..websocket_api._websocket_api import WebsocketApi
+    from ...websocket_api._websocket_api import WebsocketApi
 
 __all__ = ["StreamGap", "StreamItem", "UserDataStream"]
 
