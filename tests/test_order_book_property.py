@@ -418,6 +418,7 @@ def test_resync_items_name_the_reason():
     assert [type(c).__name__ for c in changes] == ["BookUpdate", "BookUpdate", "BookResync"]
     assert changes[0].snapshot and not changes[1].snapshot
     resync = changes[2]
+    assert resync.symbol == SYMBOL and "is not the last applied u" in resync.detail
     assert (resync.reason, resync.expected, resync.got) == (
         "gap",
         market.events[0]["u"],
@@ -505,3 +506,13 @@ def test_scheduler_waits_for_retry_after():
     scheduler._done(book, book._generation, done)
     assert (scheduler.limit, scheduler.window, scheduler._count) == (60, 2.0, 7)
     assert scheduler._backoff == 0.5 and scheduler._in_flight == 0
+    # Replies without rateLimits, or with a limit that is not a positive int, teach nothing.
+    for raw in (
+        {"result": {}},
+        {"result": {}, "rateLimits": [dict(limits[1], limit=0, intervalNum=0, count="x")]},
+    ):
+        done = Future()
+        done.set_result(Reply(raw))
+        scheduler._in_flight = 1
+        scheduler._done(book, book._generation, done)
+        assert (scheduler.limit, scheduler.window, scheduler._count) == (60, 2.0, 7)
