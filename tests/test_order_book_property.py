@@ -26,7 +26,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from binance_usdm_ws import BookNotSynced, RateLimited, StreamGap
+from binance_usdm_ws import BookNotSynced, BookResync, RateLimited, StreamGap
 from binance_usdm_ws.websocket_streams.order_book._book import LocalOrderBook
 from binance_usdm_ws.websocket_streams.order_book._scheduler import DEPTH_WEIGHT, SnapshotScheduler
 
@@ -150,6 +150,7 @@ class RefBook:
         self.duplicates = 0
         self.generation = 0
         self.joining = False  # synced at a snapshot: the next event must join it
+        self.resyncs = 0
 
     def event(self, event: dict[str, Any]) -> None:
         if self.synced:
@@ -225,6 +226,7 @@ class RefBook:
 
     def resync(self, reason: str, keep: Optional[dict[str, Any]] = None) -> None:
         self.synced, self.reason = False, reason
+        self.resyncs += 1
         self.generation += 1
         self.joining = False
         self.bids, self.asks = RefSide(True), RefSide(False)
@@ -345,7 +347,7 @@ def test_book_agrees_with_the_reference_over_random_streams(bids, asks, limit, k
             # meanwhile were lost with the old socket.
             sent = len(market.events)
         check(book, ref, market)
-    assert book.duplicates == ref.duplicates
+    assert book.duplicates == ref.duplicates and book.resyncs == ref.resyncs
 
 
 def test_old_snapshot_after_a_resync_is_ignored():
@@ -370,6 +372,7 @@ def test_a_locked_book_resyncs_like_a_crossed_one():
         market = Market({MID - 1: 1}, {MID + 1: 1, MID + 3: 1})
         manager = _Manager()
         book = LocalOrderBook(manager, SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
+        assert book.get(timeout=0) is None  # record changes from now on
         book._on_snapshot(book._generation, Reply(market.snapshot(5)))
         market.change({MID - 2: 1}, {}, 0, 0)
         book._on_event(dict(market.events[-1]))
@@ -379,7 +382,11 @@ def test_a_locked_book_resyncs_like_a_crossed_one():
         assert not book.synced
         with pytest_raises_not_synced() as reason:
             book.best_bid()
-        assert reason == ["crossed"]
+        assert reason == ["crossed"] and book.resyncs == 1
+        items = [book.get(timeout=5) for _ in range(3)]
+        resync = items[-1]
+        assert isinstance(resync, BookResync) and resync.reason == "crossed"
+        assert (resync.expected, resync.got) == (None, None)  # those are for a gap only
         book.close()
 
 
