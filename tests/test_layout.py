@@ -60,7 +60,7 @@ def offending(folder: str, banned: tuple[str, ...]) -> list[str]:
 
 def test_the_parser_sees_relative_imports() -> None:
     names = runtime_imports(PACKAGE / "websocket_streams" / "market" / "_client.py")
-    assert "binance_usdm_ws._core._connection" in names
+    assert "binance_usdm_ws._core._control" in names
     assert "binance_usdm_ws.websocket_streams.market._builders" in names
     # the type-only import of WebsocketApi is skipped, a runtime one would be seen
     streams = runtime_imports(PACKAGE / "websocket_streams" / "user_data" / "_stream.py")

@@ -35,7 +35,6 @@ Rules:
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import threading
 import time
@@ -44,7 +43,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Optional, TypeVar
 
 from ..._config import ConfigurationWebsocketStreams
-from ..._core._connection import Reply
+from ..._core._control import control_request
 from ..._core._params import USE_CLIENT_DEFAULT, Timeout, UseClientDefault
 from ..._core._stream_delivery import StreamGap, now_ms
 from ..._core._supervisor import Link, Slot, Supervised, Supervisor
@@ -53,8 +52,6 @@ from ...errors import (
     ClientClosed,
     ConnectionClosed,
     InvalidRequest,
-    RequestTimeout,
-    SubscriptionRejected,
 )
 from ._builders import MarketApi, PublicApi
 from ._handle import StreamHandle, _shown
@@ -346,33 +343,8 @@ class WebsocketStreams(StreamTransport, Supervised):
         if link is None or conn is None or conn.closed:
             raise ConnectionClosed(f"the /{shard.route.value} stream socket is not connected")
         rid = next(self._ids) if request_id is None else request_id
-        frame: dict[str, Any] = {"method": method}
-        if params is not None:
-            frame["params"] = params
-        frame["id"] = rid
         self._pace(link.sent)
-        reply = Reply()
-        conn.send_request(rid, json.dumps(frame, separators=(",", ":")), reply)
-        if not reply.wait(wait):
-            conn.forget(rid)
-            raise RequestTimeout(
-                f"no answer to {method} on /{shard.route.value} within {wait} s",
-                timeout=wait,
-                method=method,
-                request_id=rid,
-            )
-        message = reply.get()
-        error = message.get("error")
-        if error is not None:
-            err = error if isinstance(error, dict) else {}
-            raise SubscriptionRejected(
-                status=None,
-                code=err.get("code"),
-                msg=str(err.get("msg", error)),
-                method=method,
-                request_id=rid,
-            )
-        return message.get("result")
+        return control_request(conn, rid, method, params, wait, f"/{shard.route.value}")
 
     def _pace(self, sent: deque[float]) -> None:
         """Wait until one more control frame fits the strict sliding window of a socket."""

@@ -3,7 +3,7 @@
 The wire uses one- and two-letter keys (``"X"``, ``"ap"``); the models use readable names, and
 each key is declared once, on its field (``field(metadata={"key": "X"})``). Every event has
 ``event_type`` (``e``) and ``event_time`` (``E``, ms). Fields every event of its type carries
-(the docs' tables, spec: the object an event is about — ``OrderTradeUpdate.order``,
+(the docs' tables: the object an event is about — ``OrderTradeUpdate.order``,
 ``AccountUpdate.data``, ``AlgoUpdate.order``, ... — its transaction time, an order's ids, symbol,
 side, type, status, prices and quantities, a balance's figures) are typed without ``None``;
 fields Binance sends only sometimes (commissions, ``modify_id``, trailing-stop fields, a funding
