@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # standalone run from a checkout
     sys.path.insert(0, str(ROOT))
 
-from binance_usdm_ws.websocket_streams._events import OrderTradeUpdate, decode_event  # noqa: E402
+from binance_usdm_ws.websocket_streams.user_data._decode import decode_event  # noqa: E402
+from binance_usdm_ws.websocket_streams.user_data._events import OrderTradeUpdate  # noqa: E402
 
 SAMPLE = ROOT / "tests" / "data" / "event.ORDER_TRADE_UPDATE.json"  # the docs sample
 

@@ -30,6 +30,8 @@ from ._config import (
     ConfigurationWebsocketApi,
     ConfigurationWebsocketStreams,
 )
+from ._core._models import UnknownEvent
+from ._core._stream_delivery import StreamGap
 from .enums import (
     AlgoOrderType,
     AlgoStatus,
@@ -145,7 +147,7 @@ from .websocket_api._models import (
 )
 from .websocket_api._requests import USE_CLIENT_DEFAULT, Request, Response
 from .websocket_api._websocket_api import WebsocketApi
-from .websocket_streams import (  # the market streams half (Go src/websocketstreams)
+from .websocket_streams import (
     AggregateTrade,
     AggregateTradeStreams,
     AllBookTickersStream,
@@ -218,33 +220,33 @@ from .websocket_streams import (  # the market streams half (Go src/websocketstr
     decode_market_event,
     parse_stream_name,
 )
-from .websocket_streams._events import (
-    AccountConfigUpdate,
-    AccountUpdate,
-    AccountUpdateData,
+from .websocket_streams.user_data._algo_events import (
     AlgoOrderUpdate,
     AlgoUpdate,
-    Balance,
     ConditionalOrderTriggerReject,
     GridUpdate,
     GridUpdateData,
+    OrderReject,
+    StrategyUpdate,
+    StrategyUpdateData,
+)
+from .websocket_streams.user_data._decode import UserDataEvent, decode_event
+from .websocket_streams.user_data._events import (
+    AccountConfigUpdate,
+    AccountUpdate,
+    AccountUpdateData,
+    Balance,
     LeverageUpdate,
     ListenKeyExpired,
     MarginCall,
     MarginCallPosition,
     MultiAssetsUpdate,
-    OrderReject,
     OrderTradeUpdate,
     OrderUpdate,
     Position,
-    StrategyUpdate,
-    StrategyUpdateData,
     TradeLite,
-    UnknownEvent,
-    UserDataEvent,
-    decode_event,
 )
-from .websocket_streams._streams import StreamGap, StreamItem, UserDataStream
+from .websocket_streams.user_data._stream import StreamItem, UserDataStream
 
 __version__ = "0.1.0"
 

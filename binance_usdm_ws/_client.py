@@ -10,10 +10,11 @@ from ._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
 from ._core._scheduler import Scheduler
 from .errors import ClientClosed, InvalidRequest
 from .websocket_api._websocket_api import WebsocketApi
-from .websocket_streams._client import WebsocketStreams
-from .websocket_streams._enums import DepthUpdateSpeed
-from .websocket_streams._order_book import LocalOrderBook, LocalOrderBooks, OrderBookManager
-from .websocket_streams._streams import UserDataStream
+from .websocket_streams.market._client import WebsocketStreams
+from .websocket_streams.market._enums import DepthUpdateSpeed
+from .websocket_streams.order_book._book import LocalOrderBook
+from .websocket_streams.order_book._manager import LocalOrderBooks, OrderBookManager
+from .websocket_streams.user_data._stream import UserDataStream
 
 __all__ = ["BinanceDerivativesTradingUsdsFuturesClient"]
 

@@ -6,7 +6,8 @@ The tree::
     ├── InvalidRequest (ValueError)     bad input, raised before anything is sent
     ├── ConnectionClosed                the socket is gone (or was never opened)
     │   ├── TlsError                        the server's certificate was refused, TLS failed
-    │   └── ProxyError                      the proxy refused or failed the connection
+    │   ├── ProxyError                      the proxy refused or failed the connection
+    │   └── ClientClosed                    the client was closed: close() is final
     ├── RequestTimeout (TimeoutError)   no reply in time; the connection is still usable
     ├── ServerError                     the server answered with an ``error`` envelope
     │   ├── BadRequest                      400
@@ -14,8 +15,9 @@ The tree::
     │   ├── Forbidden                       403 (WAF limit)
     │   ├── RateLimited                     429 (back off; ``retry_after`` when known)
     │   │   └── IpBanned                    418 (banned after repeated 429s)
-    │   └── ServerSideError                 5xx
-    │       └── ExecutionStatusUnknown      5xx, -1006 or -1007 on an order method
+    │   ├── ServerSideError                 5xx
+    │   │   └── ExecutionStatusUnknown      5xx, -1006 or -1007 on an order method
+    │   └── SubscriptionRejected            a stream's SUBSCRIBE refused (``code``, ``msg``)
     ├── DecodeError                     a reply did not fit its model
     ├── OutcomeUnknown                  resolving an unknown outcome found no answer in time
     └── NotExecuted                     resolution: the order change certainly did not happen
@@ -59,6 +61,7 @@ __all__ = [
     "RateLimited",
     "RequestTimeout",
     "ServerError",
+    "SubscriptionRejected",
     "ServerSideError",
     "TlsError",
     "Unauthorized",
@@ -305,6 +308,20 @@ class ExecutionStatusUnknown(ServerSideError):
     """Raised when an order method got 5xx, -1006 or -1007: the order may have executed."""
 
     outcome_unknown = True
+
+
+class SubscriptionRejected(ServerError):
+    """The server answered a stream control frame (``SUBSCRIBE``...) with an error.
+
+    Raised by market stream subscriptions and by the user data stream's ``"subscribe"`` form.
+
+    Attributes:
+        code: Binance's error code (e.g. 2 for an invalid request).
+        msg: Binance's message.
+    """
+
+    def __str__(self) -> str:
+        return f"code {self.code}: {self.msg} [method={self.method} id={self.request_id!r}]"
 
 
 class DecodeError(BinanceWsError):

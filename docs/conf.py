@@ -32,12 +32,8 @@ sys.path.insert(0, str(ROOT))
 import binance_usdm_ws  # noqa: E402
 from binance_usdm_ws._core._params import Builds  # noqa: E402
 from binance_usdm_ws.websocket_api._requests import Request  # noqa: E402
-from binance_usdm_ws.websocket_streams._builders import (  # noqa: E402
-    MarketApi,
-    PublicApi,
-    Route,
-    StreamRequest,
-)
+from binance_usdm_ws.websocket_streams.market._builders import MarketApi, PublicApi  # noqa: E402
+from binance_usdm_ws.websocket_streams.market._request import Route, StreamRequest  # noqa: E402
 
 project = "binance_usdm_ws"
 author = "binance_usdm_ws contributors"
@@ -205,11 +201,11 @@ MODULE_PAGES = {
     "binance_usdm_ws.websocket_api._api.auth": "ws_api_auth",
     "binance_usdm_ws.websocket_api._models": "ws_api_models",
     "binance_usdm_ws.websocket_streams": "streams",
-    "binance_usdm_ws.websocket_streams._enums": "enums",
-    "binance_usdm_ws.websocket_streams._models": "stream_events",
-    "binance_usdm_ws.websocket_streams._events": "user_data_stream",
-    "binance_usdm_ws.websocket_streams._streams": "user_data_stream",
-    "binance_usdm_ws.websocket_streams._order_book": "local_order_book",
+    "binance_usdm_ws.websocket_streams.market._enums": "enums",
+    "binance_usdm_ws.websocket_streams.market._models": "stream_events",
+    "binance_usdm_ws.websocket_streams.market._market_wide_models": "stream_events",
+    "binance_usdm_ws.websocket_streams.user_data": "user_data_stream",
+    "binance_usdm_ws.websocket_streams.order_book": "local_order_book",
     "binance_usdm_ws.errors": "errors",
     "binance_usdm_ws.enums": "enums",
     "binance_usdm_ws.testing": "testing",
@@ -678,13 +674,6 @@ def attribute_types(
     lines[:] = out
 
 
-def skip_tuple_fields(app: Any, what: str, name: str, obj: Any, skip: bool, options: Any) -> Any:
-    """A NamedTuple's fields are in its signature (and its ``Attributes:``), not members."""
-    if (getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
-        return True
-    return None
-
-
 def setup(app: Any) -> None:
     app.connect("builder-inited", write_pages)
     # Before napoleon (priority 500), which would read the plain-text reference as prose.
@@ -694,5 +683,4 @@ def setup(app: Any) -> None:
     app.connect("autodoc-process-docstring", data_docstring)
     app.connect("autodoc-process-docstring", attribute_types, priority=600)
     app.connect("autodoc-process-signature", model_signature)
-    app.connect("autodoc-skip-member", skip_tuple_fields)
     app.connect("missing-reference", resolve_private)

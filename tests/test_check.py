@@ -25,7 +25,7 @@ from binance_usdm_ws.check._private import order_terms
 from binance_usdm_ws.check._public import STREAMS, inexact_decimals
 from binance_usdm_ws.testing import LocalExchange
 from binance_usdm_ws.websocket_streams import decode_market_event
-from binance_usdm_ws.websocket_streams._models import BookTickerUpdate
+from binance_usdm_ws.websocket_streams.market._models import BookTickerUpdate
 
 SECONDS = 3.0
 

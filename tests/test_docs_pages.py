@@ -15,7 +15,7 @@ import pytest
 
 import binance_usdm_ws
 from binance_usdm_ws.websocket_api._requests import Request
-from binance_usdm_ws.websocket_streams._builders import StreamRequest
+from binance_usdm_ws.websocket_streams.market._request import StreamRequest
 
 CONF = Path(__file__).resolve().parents[1] / "docs" / "conf.py"
 

@@ -12,6 +12,7 @@ import attrs
 import pytest
 
 from binance_usdm_ws._core._converter import REQUIRED, make_converter, structure
+from binance_usdm_ws._core._models import UnknownEvent
 from binance_usdm_ws.enums import (
     AccountUpdateReason,
     AlgoOrderType,
@@ -30,24 +31,24 @@ from binance_usdm_ws.enums import (
     WorkingType,
 )
 from binance_usdm_ws.errors import DecodeError
-from binance_usdm_ws.websocket_streams._events import (
-    EVENT_TYPES,
-    AccountConfigUpdate,
-    AccountUpdate,
+from binance_usdm_ws.websocket_streams.user_data._algo_events import (
     AlgoUpdate,
-    Balance,
     ConditionalOrderTriggerReject,
     GridUpdate,
+    StrategyUpdate,
+)
+from binance_usdm_ws.websocket_streams.user_data._decode import EVENT_TYPES, decode_event
+from binance_usdm_ws.websocket_streams.user_data._events import (
+    AccountConfigUpdate,
+    AccountUpdate,
+    Balance,
     LeverageUpdate,
     ListenKeyExpired,
     MarginCall,
     MultiAssetsUpdate,
     OrderTradeUpdate,
     Position,
-    StrategyUpdate,
     TradeLite,
-    UnknownEvent,
-    decode_event,
 )
 
 from ._data import DATA

@@ -28,8 +28,8 @@ from binance_usdm_ws import (
 from binance_usdm_ws._core._converter import converter, wire_key
 from binance_usdm_ws._core._fast import fast_decoder
 from binance_usdm_ws.testing import LocalExchange
-from binance_usdm_ws.websocket_streams._decode import EVENT_MODELS
-from binance_usdm_ws.websocket_streams._events import EVENT_TYPES
+from binance_usdm_ws.websocket_streams.market._decode import EVENT_MODELS
+from binance_usdm_ws.websocket_streams.user_data._decode import EVENT_TYPES
 
 from .test_fast_decode import exact
 from .test_streams import stream_client, take

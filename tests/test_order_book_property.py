@@ -26,12 +26,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from binance_usdm_ws import BookNotSynced, RateLimited, StreamGap
-from binance_usdm_ws.websocket_streams._order_book import (
-    DEPTH_WEIGHT,
-    LocalOrderBook,
-    SnapshotScheduler,
-)
+from binance_usdm_ws import BookNotSynced, BookResync, RateLimited, StreamGap
+from binance_usdm_ws.websocket_streams.order_book._book import LocalOrderBook
+from binance_usdm_ws.websocket_streams.order_book._scheduler import DEPTH_WEIGHT, SnapshotScheduler
 
 SYMBOL = "BTCUSDT"
 MID = 1000
@@ -153,6 +150,7 @@ class RefBook:
         self.duplicates = 0
         self.generation = 0
         self.joining = False  # synced at a snapshot: the next event must join it
+        self.resyncs = 0
 
     def event(self, event: dict[str, Any]) -> None:
         if self.synced:
@@ -228,6 +226,7 @@ class RefBook:
 
     def resync(self, reason: str, keep: Optional[dict[str, Any]] = None) -> None:
         self.synced, self.reason = False, reason
+        self.resyncs += 1
         self.generation += 1
         self.joining = False
         self.bids, self.asks = RefSide(True), RefSide(False)
@@ -300,12 +299,6 @@ def check(book: LocalOrderBook, ref: RefBook, market: Market) -> None:
     steps=[("answer", 0), ("change", {MID - 1: 0, MID - 5: 1}, {MID + 1: 0, MID + 5: 1}, 0, 0),
            ("deliver", 1)],
 )  # fmt: skip
-# A snapshot cut at its limit (5 of 6 levels): a change AT its last level is known and applies.
-@example(
-    bids={MID - i: 1 for i in range(1, 7)}, asks={MID + i: 1 for i in range(1, 7)},
-    limit=5, keep=10,
-    steps=[("answer", 0), ("change", {MID - 5: 4}, {MID + 5: 3}, 0, 0), ("deliver", 1)],
-)  # fmt: skip
 @given(
     bids=st.dictionaries(prices_below, st.integers(1, 5), min_size=1, max_size=12),
     asks=st.dictionaries(prices_above, st.integers(1, 5), min_size=1, max_size=12),
@@ -354,7 +347,7 @@ def test_book_agrees_with_the_reference_over_random_streams(bids, asks, limit, k
             # meanwhile were lost with the old socket.
             sent = len(market.events)
         check(book, ref, market)
-    assert book.duplicates == ref.duplicates
+    assert book.duplicates == ref.duplicates and book.resyncs == ref.resyncs
 
 
 def test_old_snapshot_after_a_resync_is_ignored():
@@ -379,6 +372,7 @@ def test_a_locked_book_resyncs_like_a_crossed_one():
         market = Market({MID - 1: 1}, {MID + 1: 1, MID + 3: 1})
         manager = _Manager()
         book = LocalOrderBook(manager, SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
+        assert book.get(timeout=0) is None  # record changes from now on
         book._on_snapshot(book._generation, Reply(market.snapshot(5)))
         market.change({MID - 2: 1}, {}, 0, 0)
         book._on_event(dict(market.events[-1]))
@@ -388,7 +382,11 @@ def test_a_locked_book_resyncs_like_a_crossed_one():
         assert not book.synced
         with pytest_raises_not_synced() as reason:
             book.best_bid()
-        assert reason == ["crossed"]
+        assert reason == ["crossed"] and book.resyncs == 1
+        items = [book.get(timeout=5) for _ in range(3)]
+        resync = items[-1]
+        assert isinstance(resync, BookResync) and resync.reason == "crossed"
+        assert (resync.expected, resync.got) == (None, None)  # those are for a gap only
         book.close()
 
 
@@ -420,6 +418,7 @@ def test_resync_items_name_the_reason():
     assert [type(c).__name__ for c in changes] == ["BookUpdate", "BookUpdate", "BookResync"]
     assert changes[0].snapshot and not changes[1].snapshot
     resync = changes[2]
+    assert resync.symbol == SYMBOL and "is not the last applied u" in resync.detail
     assert (resync.reason, resync.expected, resync.got) == (
         "gap",
         market.events[0]["u"],
@@ -445,16 +444,6 @@ WEIGHTS = st.sampled_from(sorted(set(DEPTH_WEIGHT.values())))
     in_flight=st.integers(0, 10),
     paused=st.one_of(st.just(0.0), st.floats(0.01, 30.0)),
 )
-# The user's calls took the window's count to 85 of 100: 10 more would pass the 90 % ceiling.
-@example(
-    limit=100, share=1.0, window=2.0, log=[], count=85, count_age=0.5,
-    weight=10, in_flight=0, paused=0.0,
-)  # fmt: skip
-# The snapshots' own 20 of a 25 share: 10 more would pass it.
-@example(
-    limit=100, share=0.25, window=2.0, log=[(1.0, 20)], count=0, count_age=0.5,
-    weight=10, in_flight=0, paused=0.0,
-)  # fmt: skip
 def test_scheduler_sends_only_within_its_share_and_below_the_ceiling(
     limit, share, window, log, count, count_age, weight, in_flight, paused
 ):
@@ -517,3 +506,13 @@ def test_scheduler_waits_for_retry_after():
     scheduler._done(book, book._generation, done)
     assert (scheduler.limit, scheduler.window, scheduler._count) == (60, 2.0, 7)
     assert scheduler._backoff == 0.5 and scheduler._in_flight == 0
+    # Replies without rateLimits, or with a limit that is not a positive int, teach nothing.
+    for raw in (
+        {"result": {}},
+        {"result": {}, "rateLimits": [dict(limits[1], limit=0, intervalNum=0, count="x")]},
+    ):
+        done = Future()
+        done.set_result(Reply(raw))
+        scheduler._in_flight = 1
+        scheduler._done(book, book._generation, done)
+        assert (scheduler.limit, scheduler.window, scheduler._count) == (60, 2.0, 7)

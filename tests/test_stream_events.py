@@ -36,7 +36,7 @@ from binance_usdm_ws import (
 )
 from binance_usdm_ws._core._converter import REQUIRED, converter, wire_key
 from binance_usdm_ws._core._fast import fast_decoder as _fast
-from binance_usdm_ws.websocket_streams._models import GO_MODELS
+from binance_usdm_ws.websocket_streams.market._market_wide_models import GO_MODELS
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,7 +7,6 @@ It runs only when keys are given, and places an order only when allowed to (test
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -19,11 +18,12 @@ import attrs
 
 from .._client import BinanceDerivativesTradingUsdsFuturesClient
 from .._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
-from .._core._connection import Connection, Reply
+from .._core._connection import Connection
+from .._core._control import control_request
 from .._core._redact import mask
 from .._core._transport import connect_options
 from ..errors import BinanceWsError
-from ..websocket_streams._streams import user_data_socket_url
+from ..websocket_streams.user_data._stream import user_data_socket_url
 from ._hints import hint_for
 from ._report import FAILED, NOT_VERIFIED, OK, SILENT, CheckRow
 
@@ -204,14 +204,7 @@ def _open_form(
             connect_options=connect_options(url, cfg, cfg.connect_timeout),
         )
         if subscribe:
-            reply = Reply()
-            frame = json.dumps({"method": "SUBSCRIBE", "params": [key], "id": 1})
-            watch.conn.send_request(1, frame, reply)
-            if not reply.wait(cfg.timeout or 10.0):
-                raise BinanceWsError("SUBSCRIBE <listenKey> not acknowledged in time")
-            answer = reply.get()
-            if answer.get("error") is not None:
-                raise BinanceWsError(f"SUBSCRIBE <listenKey> refused: {answer['error']}")
+            control_request(watch.conn, 1, "SUBSCRIBE", [key], cfg.timeout or 10.0, "/private")
     except BaseException as exc:  # report it on the row, whatever it was
         if not isinstance(exc, Exception):
             raise

@@ -15,10 +15,9 @@ from .._client import BinanceDerivativesTradingUsdsFuturesClient
 from .._config import ConfigurationWebsocketApi, ConfigurationWebsocketStreams
 from .._core._converter import wire_key
 from .._core._stream_delivery import StreamGap
-from ..errors import BinanceWsError, InvalidRequest, RequestTimeout
-from ..websocket_streams._builders import Cadence, parse_stream_name
-from ..websocket_streams._client import SubscriptionRejected
-from ..websocket_streams._silence import StreamSilent
+from ..errors import BinanceWsError, InvalidRequest, RequestTimeout, SubscriptionRejected
+from ..websocket_streams.market._request import Cadence, parse_stream_name
+from ..websocket_streams.market._silence import StreamSilent
 from ._hints import hint_for
 from ._report import FAILED, NOT_VERIFIED, OK, SILENT, CheckRow
 

@@ -1,24 +1,27 @@
-"""WebSocket market streams: the Go connector's ``src/websocketstreams`` half.
+"""WebSocket Streams: the Go connector's ``src/websocketstreams`` half, on the shared core.
 
-* :mod:`._builders` — the 20 stream builders of the Go connector and ``trade_streams``
-  (``market_api``/``public_api``), declared as data, and the routing of raw stream names;
-* :mod:`._models` — the typed events; :mod:`._decode` — decoding them;
-* :mod:`._enums` — the builders' enum params;
-* :mod:`._client` — ``client.websocket_streams``: sockets per route, acknowledged and paced
-  control frames, handles;
-* :mod:`._silence` — one silent stream reported (``StreamSilent``) and repaired.
+Three parts, each a package of its own, over ``binance_usdm_ws._core`` (connection, supervisor,
+delivery):
+
+* :mod:`.market` — market streams on ``/market`` and ``/public``: builders, routing, cadences,
+  events, the client and its handles, silence detection;
+* :mod:`.user_data` — the user data stream on ``/private`` and its events;
+* :mod:`.order_book` — local order books: the diff-depth stream joined to WS API snapshots.
+
+Imports go one way: ``order_book`` uses ``market``, ``market`` decodes listenKey streams with
+``user_data``'s events, ``user_data`` uses neither.
 """
 
 from __future__ import annotations
 
-from ._builders import (
+from ..errors import SubscriptionRejected
+from .market._builders import (
     AggregateTradeStreams,
     AllBookTickersStream,
     AllMarketLiquidationOrderStreams,
     AllMarketMiniTickersStream,
     AllMarketTickersStreams,
     AssetIndex,
-    Cadence,
     CompositeIndexSymbolInformationStreams,
     ContinuousContractKlineCandlestickStreams,
     ContractInfoStream,
@@ -33,17 +36,13 @@ from ._builders import (
     MarkPriceStreamForAllMarket,
     PartialBookDepthStreams,
     PublicApi,
-    Route,
     RpiDiffBookDepthStreams,
-    StreamRequest,
-    StreamRoute,
     TradeStreams,
     TradingSessionStream,
-    parse_stream_name,
 )
-from ._client import StreamHandle, SubscriptionRejected, WebsocketStreams
-from ._decode import decode_market_event
-from ._enums import (
+from .market._client import WebsocketStreams
+from .market._decode import decode_market_event
+from .market._enums import (
     ContinuousKlineInterval,
     ContractType,
     DepthLevels,
@@ -51,43 +50,47 @@ from ._enums import (
     KlineInterval,
     MarkPriceUpdateSpeed,
 )
-from ._models import (
-    AggregateTrade,
+from .market._handle import StreamHandle
+from .market._market_wide_models import (
     AssetIndexUpdate,
     AssetIndexUpdates,
-    BookTickerUpdate,
     CompositeIndex,
     CompositeIndexConstituent,
-    ContinuousKlineUpdate,
     ContractBracket,
     ContractInfo,
+    MarketStreamEvent,
+    MarkPriceUpdates,
+    MiniTickers,
+    Tickers,
+    TradingSession,
+)
+from .market._models import (
+    AggregateTrade,
+    BookTickerUpdate,
+    ContinuousKlineUpdate,
     DepthUpdate,
     ForceOrder,
     Kline,
     KlineUpdate,
     LiquidationOrder,
-    MarketStreamEvent,
     MarkPriceUpdate,
-    MarkPriceUpdates,
     MiniTicker,
-    MiniTickers,
     Ticker,
-    Tickers,
     Trade,
-    TradingSession,
 )
-from ._order_book import (
+from .market._request import Cadence, Route, StreamRequest, StreamRoute, parse_stream_name
+from .market._silence import StreamSilent
+from .order_book._book import LocalOrderBook
+from .order_book._items import (
     BookNotSynced,
     BookRefused,
     BookResync,
     BookSnapshot,
     BookUpdate,
     Level,
-    LocalOrderBook,
-    LocalOrderBooks,
-    SnapshotScheduler,
 )
-from ._silence import StreamSilent
+from .order_book._manager import LocalOrderBooks
+from .order_book._scheduler import SnapshotScheduler
 
 __all__ = [
     "AggregateTrade",

@@ -17,44 +17,65 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from .._core._converter import converter, decode
-from .._core._fast import fast_decoder as _fast
-from .._core._models import UnknownEvent, _unknown
-from ..errors import DecodeError
-from . import _models as m
+from ..._core._converter import converter
+from ..._core._fast import fast_decoder as _fast
+from ..._core._lenient import decode_leniently
+from ..._core._models import UnknownEvent, _unknown
+from ._market_wide_models import (
+    AssetIndexUpdate,
+    AssetIndexUpdates,
+    CompositeIndex,
+    ContractInfo,
+    MarkPriceUpdates,
+    MiniTickers,
+    Tickers,
+    TradingSession,
+)
+from ._models import (
+    AggregateTrade,
+    BookTickerUpdate,
+    ContinuousKlineUpdate,
+    DepthUpdate,
+    ForceOrder,
+    KlineUpdate,
+    MarkPriceUpdate,
+    MiniTicker,
+    Ticker,
+    Trade,
+)
 
 logger = logging.getLogger("binance_usdm_ws")
 
-__all__ = ["EVENT_MODELS", "decode_leniently", "decode_market_event", "decoder_for"]
+__all__ = ["EVENT_MODELS", "decode_market_event", "decoder_for"]
 
 #: ``e`` → model, for payloads whose stream is not known (a frame of an unnamed ``/ws`` socket).
 EVENT_MODELS: dict[str, type] = {
-    "aggTrade": m.AggregateTrade,
-    "trade": m.Trade,
-    "markPriceUpdate": m.MarkPriceUpdate,
-    "kline": m.KlineUpdate,
-    "continuous_kline": m.ContinuousKlineUpdate,
-    "24hrMiniTicker": m.MiniTicker,
-    "24hrTicker": m.Ticker,
-    "forceOrder": m.ForceOrder,
-    "bookTicker": m.BookTickerUpdate,
-    "depthUpdate": m.DepthUpdate,
-    "compositeIndex": m.CompositeIndex,
-    "contractInfo": m.ContractInfo,
-    "assetIndexUpdate": m.AssetIndexUpdate,
-    "EquityUpdate": m.TradingSession,
-    "CommodityUpdate": m.TradingSession,
-    "KR_EquityUpdate": m.TradingSession,
-    "HK_EquityUpdate": m.TradingSession,
-    "CN_EquityUpdate": m.TradingSession,
+    "aggTrade": AggregateTrade,
+    "trade": Trade,
+    "markPriceUpdate": MarkPriceUpdate,
+    "kline": KlineUpdate,
+    "continuous_kline": ContinuousKlineUpdate,
+    "24hrMiniTicker": MiniTicker,
+    "24hrTicker": Ticker,
+    "forceOrder": ForceOrder,
+    "bookTicker": BookTickerUpdate,
+    "depthUpdate": DepthUpdate,
+    "compositeIndex": CompositeIndex,
+    "contractInfo": ContractInfo,
+    "assetIndexUpdate": AssetIndexUpdate,
+    "EquityUpdate": TradingSession,
+    "CommodityUpdate": TradingSession,
+    "KR_EquityUpdate": TradingSession,
+    "HK_EquityUpdate": TradingSession,
+    "CN_EquityUpdate": TradingSession,
 }
 
 #: element model → its array model
 _ARRAYS: dict[type, type] = {
-    m.MiniTicker: m.MiniTickers,
-    m.Ticker: m.Tickers,
-    m.MarkPriceUpdate: m.MarkPriceUpdates,
-    m.AssetIndexUpdate: m.AssetIndexUpdates,
+    MiniTicker: MiniTickers,
+    Ticker: Tickers,
+    MarkPriceUpdate: MarkPriceUpdates,
+    AssetIndexUpdate: AssetIndexUpdates,
 }
 _ELEMENT = {array: one for one, array in _ARRAYS.items()}
 
@@ -80,32 +101,6 @@ def _one(payload: dict[str, Any], cls: type) -> Any:
     except Exception:
         event = decode_leniently(payload, cls)
     object.__setattr__(event, "raw", payload)
-    return event
-
-
-def decode_leniently(payload: dict[str, Any], cls: type) -> Any:
-    """Decode an event the converter's hook refused: never lost, never a None its type denies.
-
-    An optional field that does not fit is ``None``, said in ``decode_problems``. A required
-    field (typed without ``None``) that is missing or does not fit: the event arrives as an
-    :class:`UnknownEvent` with the payload in ``raw`` and the problems in ``decode_problems``.
-    Both are logged at WARNING (paths and types, never values). Shared by the market streams
-    and :func:`~binance_usdm_ws.decode_event`.
-    """
-    try:
-        event, problems = decode(payload, cls)
-        kind = "did not fit the model (None or left out)"
-    except DecodeError as exc:
-        event, problems = _unknown(payload), tuple(exc.errors)
-        kind = f"did not fit {cls.__name__}: delivered as UnknownEvent"
-    object.__setattr__(event, "decode_problems", problems)
-    logger.warning(
-        "%s event: %d value(s) %s: %s",
-        payload.get("e", cls.__name__),
-        len(problems),
-        kind,
-        "; ".join(problems),
-    )
     return event
 
 

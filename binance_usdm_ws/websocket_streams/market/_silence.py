@@ -51,8 +51,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import attrs
 
-from .._core._stream_delivery import StreamGap, now_ms
-from ._builders import Cadence, parse_stream_name
+from ..._core._stream_delivery import StreamGap, now_ms
+from ._request import Cadence, parse_stream_name
 
 if TYPE_CHECKING:
     from ._client import WebsocketStreams, _Shard

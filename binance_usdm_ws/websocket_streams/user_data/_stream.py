@@ -25,7 +25,6 @@ thread, only when callbacks are registered (``on``/``on_any``).
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import random
 import re
@@ -35,18 +34,23 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from urllib.parse import quote
 
-from .._config import ConfigurationWebsocketStreams
-from .._core._connection import Connection, Reply
-from .._core._redact import mask
-from .._core._scheduler import Scheduler, TimerHandle
-from .._core._stream_delivery import StreamConsumer, StreamGap, now_ms
-from .._core._supervisor import Link, Slot, Supervised, Supervisor
-from ..errors import BinanceWsError, ConnectionClosed, InvalidRequest, RequestTimeout, ServerError
-from ._client import SubscriptionRejected
-from ._events import UserDataEvent, decode_event
+from ..._config import ConfigurationWebsocketStreams
+from ..._core._connection import Connection
+from ..._core._control import control_request
+from ..._core._redact import mask
+from ..._core._scheduler import Scheduler, TimerHandle
+from ..._core._stream_delivery import StreamConsumer, StreamGap, now_ms
+from ..._core._supervisor import Link, Slot, Supervised, Supervisor
+from ...errors import (
+    BinanceWsError,
+    ConnectionClosed,
+    InvalidRequest,
+    ServerError,
+)
+from ._decode import UserDataEvent, decode_event
 
 if TYPE_CHECKING:
-    from ..websocket_api._websocket_api import WebsocketApi
+    from ...websocket_api._websocket_api import WebsocketApi
 
 __all__ = ["StreamGap", "StreamItem", "UserDataStream"]
 
@@ -363,29 +367,9 @@ class UserDataStream(StreamConsumer[StreamItem], Supervised):
             return
         conn = link.conn
         assert conn is not None
-        rid = next(self._ids)
-        frame = json.dumps({"method": "SUBSCRIBE", "params": [link.tag], "id": rid})
-        reply = Reply()
-        conn.send_request(rid, frame, reply)
-        wait = self._config.timeout
-        if not reply.wait(wait):
-            conn.forget(rid)
-            raise RequestTimeout(
-                f"no answer to SUBSCRIBE on /private/stream within {wait} s",
-                timeout=wait,
-                method="SUBSCRIBE",
-                request_id=rid,
-            )
-        error = reply.get().get("error")
-        if error is not None:
-            err = error if isinstance(error, dict) else {}
-            raise SubscriptionRejected(
-                status=None,
-                code=err.get("code"),
-                msg=str(err.get("msg", error)),
-                method="SUBSCRIBE",
-                request_id=rid,
-            )
+        control_request(
+            conn, next(self._ids), "SUBSCRIBE", [link.tag], self._config.timeout, "/private/stream"
+        )
 
     def _deliver(self, slot: Slot, message: Any) -> None:
         self._buffer.push_raw(message)  # under self._cond, the slot's lock

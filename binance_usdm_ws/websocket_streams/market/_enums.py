@@ -6,7 +6,7 @@ stream name always gets the wire value, never ``KlineInterval.INTERVAL_1m``.
 
 from __future__ import annotations
 
-from ..enums import _WireEnum
+from ...enums import _WireEnum
 
 __all__ = [
     "ContinuousKlineInterval",
