@@ -129,7 +129,9 @@ def order_flow(client: BinanceDerivativesTradingUsdsFuturesClient, symbol: str, 
 
 def test_random_order_flow_keeps_the_book_equal_to_the_exchange(exchange, client):
     books = client.local_order_books(["BTCUSDT", "ETHUSDT"])
-    assert set(books) == {"BTCUSDT", "ETHUSDT"} and books.synced_count == 0
+    # Not synced_count == 0 here: a still book syncs at its snapshot, which may come before
+    # this line on a loaded machine (the count is checked below: 2 once synced, 0 once closed).
+    assert set(books) == {"BTCUSDT", "ETHUSDT"}
     btc, eth = books["BTCUSDT"], books["ETHUSDT"]
     rng = random.Random(11)
     touch(exchange, "ETHUSDT", rng, Decimal("3000"))
@@ -177,6 +179,8 @@ def test_random_order_flow_keeps_the_book_equal_to_the_exchange(exchange, client
     assert all(type(lv.price) is Decimal and type(lv.quantity) is Decimal for lv in bids + asks)
     assert btc.best_bid() == bids[0] and btc.best_ask() == asks[0] and bids[0] < asks[0]
     assert btc.resyncs == 0 and btc.stale_snapshots == 0
+    books.close()
+    assert books.synced_count == 0
 
 
 def test_reads_before_sync_raise_or_return_none(exchange, client):
