@@ -163,7 +163,12 @@ def test_ctrl_c_while_waiting_still_cancels_the_order() -> None:
         argv = [sys.executable, "-m", "binance_usdm_ws", "check", "--api-url", ex.ws_api_url]
         argv += ["--streams-url", ex.streams_url, "--no-streams", "--allow-test-order"]
         argv += ["--seconds", "60"]
-        with subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True) as proc:
+        # A suite run in the background (nohup, `&`) ignores SIGINT, and children inherit
+        # that: give the child the default disposition, so Python raises KeyboardInterrupt.
+        default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+        with subprocess.Popen(
+            argv, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+        ) as proc:
             assert proc.stderr is not None
             for line in proc.stderr:
                 if "test order placed" in line:
