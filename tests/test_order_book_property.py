@@ -299,6 +299,12 @@ def check(book: LocalOrderBook, ref: RefBook, market: Market) -> None:
     steps=[("answer", 0), ("change", {MID - 1: 0, MID - 5: 1}, {MID + 1: 0, MID + 5: 1}, 0, 0),
            ("deliver", 1)],
 )  # fmt: skip
+# A snapshot cut at its limit (5 of 6 levels): a change AT its last level is known and applies.
+@example(
+    bids={MID - i: 1 for i in range(1, 7)}, asks={MID + i: 1 for i in range(1, 7)},
+    limit=5, keep=10,
+    steps=[("answer", 0), ("change", {MID - 5: 4}, {MID + 5: 3}, 0, 0), ("deliver", 1)],
+)  # fmt: skip
 @given(
     bids=st.dictionaries(prices_below, st.integers(1, 5), min_size=1, max_size=12),
     asks=st.dictionaries(prices_above, st.integers(1, 5), min_size=1, max_size=12),
@@ -444,6 +450,16 @@ WEIGHTS = st.sampled_from(sorted(set(DEPTH_WEIGHT.values())))
     in_flight=st.integers(0, 10),
     paused=st.one_of(st.just(0.0), st.floats(0.01, 30.0)),
 )
+# The user's calls took the window's count to 85 of 100: 10 more would pass the 90 % ceiling.
+@example(
+    limit=100, share=1.0, window=2.0, log=[], count=85, count_age=0.5,
+    weight=10, in_flight=0, paused=0.0,
+)  # fmt: skip
+# The snapshots' own 20 of a 25 share: 10 more would pass it.
+@example(
+    limit=100, share=0.25, window=2.0, log=[(1.0, 20)], count=0, count_age=0.5,
+    weight=10, in_flight=0, paused=0.0,
+)  # fmt: skip
 def test_scheduler_sends_only_within_its_share_and_below_the_ceiling(
     limit, share, window, log, count, count_age, weight, in_flight, paused
 ):

@@ -386,3 +386,28 @@ def _never_contradicts(exchange: LocalExchange, clients: dict[str, Client]) -> N
             assert placed
 
     check()
+
+
+def test_algo_cancel_by_algo_id_names_it_and_stays_resolvable(exchange, make_client):
+    """No WS API query for algo orders: OutcomeUnknown names the algo id, keeps the original
+    error, and resolving it again says the same (never a crash, never a guess)."""
+    api = make_client(**WINDOW).websocket_api
+    algo = (
+        api.trade_api.new_algo_order()
+        .algo_type("CONDITIONAL")
+        .symbol("BTCUSDT")
+        .side("SELL")
+        .type("STOP_MARKET")
+        .quantity("0.010")
+        .trigger_price("50000")
+        .execute()
+        .result
+    )
+    exchange.faults.unknown_outcome("algoOrder.cancel", executed=False, then="drop")
+    with pytest.raises(OutcomeUnknown) as info:
+        api.trade_api.cancel_algo_order().algo_id(algo.algo_id).execute(resolve_outcome=True)
+    assert f"look up the algo order {algo.algo_id!r}" in str(info.value)
+    assert info.value.original is not None and info.value.original.outcome_unknown
+    with pytest.raises(OutcomeUnknown) as again:
+        info.value.resolve()
+    assert again.value.original is info.value.original

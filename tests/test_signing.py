@@ -129,7 +129,7 @@ def test_key_errors_name_the_parameter(tmp_path):
     with pytest.raises(InvalidRequest) as info:
         load_signer(private_key="not a key and not a file")
     assert info.value.param == "private_key"
-    assert "neither PEM text nor the path of a file" in str(info.value)
+    assert str(info.value) == "private_key is neither PEM text nor the path of a file"
     with pytest.raises(InvalidRequest) as info:
         load_signer(private_key=b"-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----")
     assert info.value.param == "private_key"
@@ -144,7 +144,8 @@ def test_key_errors_name_the_parameter(tmp_path):
     with pytest.raises(InvalidRequest) as info:
         load_signer(private_key=ec_pem)
     assert info.value.param == "private_key"
-    assert "unsupported private key type" in str(info.value) and "RSA or Ed25519" in str(info.value)
+    ec_type = type(serialization.load_pem_private_key(ec_pem, None)).__name__
+    assert str(info.value) == f"unsupported private key type {ec_type}: use RSA or Ed25519"
     # A path given as bytes loads too; an HMAC secret alone gives the HMAC signer.
     ed_pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
@@ -157,3 +158,18 @@ def test_key_errors_name_the_parameter(tmp_path):
     hmac_signer = load_signer(api_secret="abc")
     assert isinstance(hmac_signer, HmacSigner)
     assert hmac_signer.sign("x=1") == HmacSigner("abc").sign("x=1")
+
+
+def test_without_cryptography_a_private_key_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.serialization", None)
+    with pytest.raises(InvalidRequest) as info:
+        load_signer(private_key="-----BEGIN PRIVATE KEY-----")
+    assert str(info.value) == (
+        "RSA and Ed25519 keys need the 'cryptography' package: "
+        "pip install 'binance-usdm-ws[crypto]'"
+    )
+    assert info.value.param == "private_key"
+    assert isinstance(info.value.__cause__, ImportError)
+    assert isinstance(load_signer(api_secret="s"), HmacSigner)  # HMAC needs nothing more

@@ -14,6 +14,18 @@ minutes. Usage::
 
 Prints, per module, killed / total and the surviving mutants (``mutmut show <name>`` in the
 module's scratch copy shows the diff of one).
+
+Why mutmut (3.x) rather than cosmic-ray: mutmut compiles every mutant of a module into one
+copy behind a switch, learns from one test run which tests reach each function, and runs each
+mutant in a forked worker with only those tests — no re-import, no collection per mutant —
+so a module takes minutes on two cores and a rerun only redoes the functions that changed.
+cosmic-ray rewrites the file on disk per mutant and runs the whole test command in a fresh
+process each time (our socket tests cost seconds to collect and start), with parallelism only
+through separately started HTTP workers. mutmut's limits, to keep in mind when reading its
+figures: it mutates code inside functions only (module constants such as the outcome
+module's ``WINDOW_MARGIN`` are pinned by tests but not mutated), and it also mutates message
+strings, whose survivors are judged one by one. With ``--children 2`` a few mutants were seen
+reported "survived" that a serial rerun (``--children 1``) killed: confirm survivors serially.
 """
 
 from __future__ import annotations
