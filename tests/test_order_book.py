@@ -87,6 +87,19 @@ def settle(exchange: LocalExchange, book: LocalOrderBook) -> None:
     wait_until(lambda: book.synced and book.last_update_id == latest[0], timeout=10)
 
 
+def delivered(book: LocalOrderBook, changes: list[Any]) -> None:
+    """Wait until the handler has been given every change up to the book's update id: the
+    handlers run in the book's delivery thread, which may be behind the book itself."""
+    wait_until(
+        lambda: (
+            changes
+            and isinstance(changes[-1], BookUpdate)
+            and changes[-1].last_update_id == book.last_update_id
+        ),
+        timeout=10,
+    )
+
+
 def touch(exchange: LocalExchange, symbol: str, rng: random.Random, mid: Decimal) -> None:
     """Replace the maker levels of ``symbol`` with a random book around ``mid``."""
     bids = [(mid - TICK * rng.randint(1, 40), Decimal(rng.randint(1, 9))) for _ in range(8)]
@@ -216,6 +229,7 @@ def test_a_quiet_book_is_synced_at_its_snapshot(exchange, client):
     settle(exchange, book)  # the next diff joins it
     assert book.last_update_id > at and book.resyncs == 0
     assert_equal_to_exchange(exchange, book)
+    delivered(book, changes)
     first = changes[0]
     assert isinstance(first, BookUpdate) and first.snapshot
     assert first.first_update_id == first.last_update_id == at
@@ -289,6 +303,7 @@ def test_a_missing_diff_is_a_gap_then_a_resync(exchange, client):
     settle(exchange, book)
     assert_equal_to_exchange(exchange, book)
     assert book.resyncs == 1
+    delivered(book, changes)
     # In order: updates, the resync, then a snapshot update before any further diff.
     kinds = [type(c).__name__ + ("*" if getattr(c, "snapshot", False) else "") for c in changes]
     at = kinds.index("BookResync")
