@@ -138,7 +138,7 @@ def sync_many() -> None:
         asks = [(Decimal(100) + Decimal(i) / 10, rng.randint(1, 9)) for i in range(1, 21)]
         ex.set_book(symbol, levels, asks)
 
-    with LocalExchange(weight_limit_per_minute=10**6) as ex:
+    with LocalExchange(quiet=True, weight_limit_per_minute=10**6) as ex:
         for symbol in symbols:
             touch(ex, symbol)
         ex.faults.delay("depth", RTT)  # each snapshot takes a network round trip
@@ -157,7 +157,7 @@ def sync_many() -> None:
                 serial = time.perf_counter() - start
             stop = threading.Event()
 
-            def churn() -> None:  # each book needs a diff after its snapshot to join it
+            def churn() -> None:  # the books change while they sync
                 while not stop.is_set():
                     for symbol in symbols:
                         touch(ex, symbol)

@@ -67,7 +67,7 @@ def soak(orders: int, seconds: float, seed: int = 1, fault_share: float = 0.5) -
     """Run up to ``orders`` orders or ``seconds`` seconds, whichever ends first."""
     rnd = random.Random(seed)
     result = Result()
-    with LocalExchange(ping_interval=None) as ex:
+    with LocalExchange(quiet=True, ping_interval=None) as ex:
         config = ConfigurationWebsocketApi(
             base_path=ex.ws_api_url,
             api_key=ex.api_key,

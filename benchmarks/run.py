@@ -590,7 +590,7 @@ def drop_latency() -> None:
     """How fast waiting calls fail when the server drops the socket (a real abort)."""
     from binance_usdm_ws.testing import LocalExchange
 
-    with LocalExchange() as ex:
+    with LocalExchange(quiet=True) as ex:
         cfg = ConfigurationWebsocketApi(
             base_path=ex.ws_api_url, api_key=ex.api_key, timeout=30, reconnect=False
         )

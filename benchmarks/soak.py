@@ -179,7 +179,7 @@ def main() -> int:
     stats = Stats()
     stop = threading.Event()
     chaos_counts: collections.Counter[str] = collections.Counter()
-    with LocalExchange(ping_interval=5.0) as ex:
+    with LocalExchange(quiet=True, ping_interval=5.0) as ex:
         api_cfg = ConfigurationWebsocketApi(
             base_path=ex.ws_api_url,
             api_key=ex.api_key,

@@ -674,6 +674,13 @@ def attribute_types(
     lines[:] = out
 
 
+def skip_tuple_fields(app: Any, what: str, name: str, obj: Any, skip: bool, options: Any) -> Any:
+    """A NamedTuple's fields are in its signature (and its ``Attributes:``), not members."""
+    if (getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
+        return True
+    return None
+
+
 def setup(app: Any) -> None:
     app.connect("builder-inited", write_pages)
     # Before napoleon (priority 500), which would read the plain-text reference as prose.
@@ -683,4 +690,5 @@ def setup(app: Any) -> None:
     app.connect("autodoc-process-docstring", data_docstring)
     app.connect("autodoc-process-docstring", attribute_types, priority=600)
     app.connect("autodoc-process-signature", model_signature)
+    app.connect("autodoc-skip-member", skip_tuple_fields)
     app.connect("missing-reference", resolve_private)

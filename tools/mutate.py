@@ -52,6 +52,14 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "binance_usdm_ws/websocket_streams/order_book/_book.py",
         ["tests/test_order_book.py", "tests/test_order_book_property.py"],
     ),
+    "order_book_side": (
+        "binance_usdm_ws/websocket_streams/order_book/_side.py",
+        ["tests/test_order_book.py", "tests/test_order_book_property.py"],
+    ),
+    "snapshot_scheduler": (
+        "binance_usdm_ws/websocket_streams/order_book/_scheduler.py",
+        ["tests/test_order_book.py", "tests/test_order_book_property.py"],
+    ),
     "redact": (
         "binance_usdm_ws/_core/_redact.py",
         ["tests/test_redact.py", "tests/test_secrets.py"],
