@@ -13,8 +13,9 @@ import pytest
 from binance_usdm_ws.websocket_api._requests import Request
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "websocket_api"
-#: A number in exponent notation, as ``str(Decimal("0E-8"))`` prints it.
-EXPONENT = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?E[-+]?\d+(?![\w.])")
+#: A number in exponent notation, as ``str(Decimal("0E-8"))`` prints it; not the shown part of
+#: a masked secret (``"8E54…"``: a random key can begin like a number).
+EXPONENT = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?E[-+]?\d+(?![\w.…])")
 # The listenKey examples act on the key that start_user_data_stream makes: run them in order.
 USER_DATA_STREAMS = [
     "start_user_data_stream",
@@ -56,6 +57,8 @@ def test_exponent_pattern():
     assert EXPONENT.search("price 1.5E+3")
     assert not EXPONENT.search('"total_initial_margin": "0.00000000", "id": "8c3aeea6437e4795-1"')
     assert not EXPONENT.search('"client_order_id": "hGAujrOZjc01E75s6FuaYy"')
+    assert not EXPONENT.search('"api_key": "8E54…",')  # a masked key, seen in a run
+    assert EXPONENT.search('"balance": "8E54",')
 
 
 def test_demo_runs_and_prints_plain_decimals():
