@@ -26,6 +26,7 @@ import socket
 import sys
 import threading
 import time
+from typing import Optional
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _FIELD = re.compile(rb'"(id|method)"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
@@ -76,6 +77,33 @@ class _Stats:
     seconds = 0.0
 
 
+def client_frames(buf: bytearray) -> list[tuple[int, bytes]]:
+    """Take every whole masked client frame off the front of ``buf``: (first byte, payload)."""
+    frames = []
+    while len(buf) >= 2:
+        b0, b1 = buf[0], buf[1]
+        length, pos = b1 & 0x7F, 2
+        if length == 126:
+            if len(buf) < 4:
+                break
+            length, pos = int.from_bytes(buf[2:4], "big"), 4
+        elif length == 127:
+            if len(buf) < 10:
+                break
+            length, pos = int.from_bytes(buf[2:10], "big"), 10
+        if len(buf) < pos + 4 + length:
+            break
+        mask = bytes(buf[pos : pos + 4])
+        data = buf[pos + 4 : pos + 4 + length]
+        del buf[: pos + 4 + length]
+        payload = (
+            int.from_bytes(data, "little")
+            ^ int.from_bytes((mask * (length // 4 + 1))[:length], "little")
+        ).to_bytes(length, "little")
+        frames.append((b0, payload))
+    return frames
+
+
 def _answer(payload: bytes) -> bytes:
     found = dict(m.groups() for m in _FIELD.finditer(payload, 0, 200))
     rid = found.get(b"id")
@@ -86,25 +114,38 @@ def _answer(payload: bytes) -> bytes:
     return server_frame(0x1, b'{"id":' + rid + _TAILS.get(found.get(b"method", b""), _UNKNOWN))
 
 
-def _serve(conn: socket.socket) -> None:
+def accept_websocket(conn: socket.socket) -> Optional[tuple[bytes, bytearray]]:
+    """Read the HTTP upgrade request and answer 101 (or 400 without a key).
+
+    Returns:
+        The request head and the bytes read after it; None if the client went away or sent no
+        key.
+    """
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = conn.recv(4096)
         if not chunk:
-            return
+            return None
         head += chunk
-    head, _, buf_start = head.partition(b"\r\n\r\n")
+    head, _, rest = head.partition(b"\r\n\r\n")
     key = re.search(rb"(?i)sec-websocket-key:\s*(\S+)", head)
     if key is None:
         conn.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
-        return
+        return None
     accept = base64.b64encode(hashlib.sha1(key.group(1) + _GUID).digest())
     conn.sendall(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
     )
-    buf = bytearray(buf_start)
+    return head, bytearray(rest)
+
+
+def _serve(conn: socket.socket) -> None:
+    accepted = accept_websocket(conn)
+    if accepted is None:
+        return
+    buf = accepted[1]
     parts: list[bytes] = []
     perf = time.perf_counter
     while True:
@@ -115,27 +156,7 @@ def _serve(conn: socket.socket) -> None:
         buf += chunk
         out = []
         answered = 0
-        while len(buf) >= 2:
-            b0, b1 = buf[0], buf[1]
-            length = b1 & 0x7F
-            pos = 2
-            if length == 126:
-                if len(buf) < 4:
-                    break
-                length, pos = int.from_bytes(buf[2:4], "big"), 4
-            elif length == 127:
-                if len(buf) < 10:
-                    break
-                length, pos = int.from_bytes(buf[2:10], "big"), 10
-            if len(buf) < pos + 4 + length:
-                break
-            mask = bytes(buf[pos : pos + 4])
-            data = buf[pos + 4 : pos + 4 + length]
-            del buf[: pos + 4 + length]
-            payload = (
-                int.from_bytes(data, "little")
-                ^ int.from_bytes((mask * (length // 4 + 1))[:length], "little")
-            ).to_bytes(length, "little")
+        for b0, payload in client_frames(buf):
             opcode = b0 & 0x0F
             if not b0 & 0x80 or opcode == 0x0:  # fragments: gather, answer the whole
                 parts.append(payload)

@@ -20,11 +20,8 @@ Run in its own process (``python benchmarks/market_server.py``): it prints
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import random
-import re
 import socket
 import sys
 import threading
@@ -33,9 +30,8 @@ from collections import deque
 from typing import Any
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from lean_server import server_frame  # noqa: E402
+from lean_server import accept_websocket, client_frames, server_frame  # noqa: E402
 
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TICK = 0.1
 DEPTH = 1000
 CHURN = 20  # levels changed per diff (both sides)
@@ -203,53 +199,20 @@ def read_frames(sock: socket.socket, buf: bytearray) -> list[tuple[int, bytes]]:
     if not chunk:
         raise ConnectionError("closed")
     buf += chunk
-    frames = []
-    while len(buf) >= 2:
-        b0, b1 = buf[0], buf[1]
-        length, pos = b1 & 0x7F, 2
-        if length == 126:
-            if len(buf) < 4:
-                break
-            length, pos = int.from_bytes(buf[2:4], "big"), 4
-        elif length == 127:
-            if len(buf) < 10:
-                break
-            length, pos = int.from_bytes(buf[2:10], "big"), 10
-        if len(buf) < pos + 4 + length:
-            break
-        mask = bytes(buf[pos : pos + 4])
-        data = buf[pos + 4 : pos + 4 + length]
-        del buf[: pos + 4 + length]
-        payload = (
-            int.from_bytes(data, "little")
-            ^ int.from_bytes((mask * (length // 4 + 1))[:length], "little")
-        ).to_bytes(length, "little")
-        frames.append((b0 & 0x0F, payload))
-    return frames
+    return [(b0 & 0x0F, payload) for b0, payload in client_frames(buf)]
 
 
 def serve(market: Market, sock: socket.socket) -> None:
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(4096)
-        if not chunk:
-            return
-        head += chunk
-    key = re.search(rb"(?i)sec-websocket-key:\s*(\S+)", head)
+    accepted = accept_websocket(sock)
+    if accepted is None:
+        return
+    head, buf = accepted
     path = head.split(b" ", 2)[1].decode()
-    assert key is not None
-    accept = base64.b64encode(hashlib.sha1(key.group(1) + _GUID).digest())
-    sock.sendall(
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
-    )
     api = "ws-fapi" in path
     conn = StreamConn(sock)
     if not api:
         with market.lock:
             market.conns.append(conn)
-    buf = bytearray()
     try:
         while True:
             for opcode, payload in read_frames(sock, buf):
