@@ -280,3 +280,34 @@ def test_user_agent_names_the_sdk_its_version_and_python(exchange):
     # No compression is offered (websocket-client cannot do permessage-deflate).
     names = [{k.lower() for k in h} for _, h in exchange.handshakes]
     assert all("sec-websocket-key" in n and "sec-websocket-extensions" not in n for n in names)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_unreachable_proxy_is_a_proxy_error_and_a_refused_server_is_not(exchange):
+    """With a proxy, the only host dialled is the proxy: a refusal there is a ProxyError naming
+    it; without one, a refused server is a plain ConnectionClosed naming the server."""
+    port = _closed_port()
+    client = BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=api_config(exchange, proxy=f"http://127.0.0.1:{port}")
+    )
+    with pytest.raises(ProxyError) as via_proxy:
+        client.websocket_api.connect()
+    client.close()
+    text = str(via_proxy.value)
+    assert f"the proxy 127.0.0.1:{port} is unreachable" in text
+    assert exchange.ws_api_url in text and "Connection refused" in text
+    assert exchange.api_connection_count == 0
+
+    direct = ConfigurationWebsocketApi(base_path=f"ws://127.0.0.1:{port}/ws-fapi/v1")
+    client = BinanceDerivativesTradingUsdsFuturesClient(websocket_api=direct)
+    with pytest.raises(ConnectionClosed) as no_proxy:
+        client.websocket_api.connect()
+    client.close()
+    assert not isinstance(no_proxy.value, ProxyError)
+    assert str(no_proxy.value).startswith(f"cannot connect to ws://127.0.0.1:{port}/ws-fapi/v1: ")
+    assert "Connection refused" in str(no_proxy.value)
