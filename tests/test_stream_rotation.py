@@ -1,4 +1,4 @@
-"""Rotation meeting a network failure, and the order it must keep.
+"""Rotations and reconnects meeting failures, and the order they must keep.
 
 A rotation opens the new socket while the old one still delivers; the new one's messages are
 held back until the old one is closed. If the old socket dies uncleanly meanwhile (a TCP drop,
@@ -20,12 +20,14 @@ from typing import Any
 import pytest
 
 from binance_usdm_ws import (
+    ListenKeyExpired,
     AggregateTrade,
     BinanceDerivativesTradingUsdsFuturesClient,
     ConfigurationWebsocketApi,
     ConfigurationWebsocketStreams,
     StreamGap,
 )
+from binance_usdm_ws._core._supervisor import DEDUPE_GRACE
 from binance_usdm_ws.testing import LocalExchange
 
 from ._data import sample_event
@@ -40,12 +42,17 @@ def ex() -> Iterator[LocalExchange]:
         yield exchange
 
 
-def stream_client(ex: LocalExchange, **options: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+def stream_client(
+    ex: LocalExchange, api_timeout: float = 5.0, **options: Any
+) -> BinanceDerivativesTradingUsdsFuturesClient:
     options.setdefault("reconnect_delay", 0.02)
     options.setdefault("reconnect_max_delay", 0.2)
     return BinanceDerivativesTradingUsdsFuturesClient(
         websocket_api=ConfigurationWebsocketApi(
-            base_path=ex.ws_api_url, api_key=ex.api_key, api_secret=ex.api_secret
+            base_path=ex.ws_api_url,
+            api_key=ex.api_key,
+            api_secret=ex.api_secret,
+            timeout=api_timeout,
         ),
         websocket_streams=ConfigurationWebsocketStreams(base_path=ex.streams_url, **options),
     )
@@ -142,3 +149,53 @@ def test_a_reconnect_puts_the_gap_before_what_it_held_back(exchange, streams):  
     exchange.publish("btcusdt@aggTrade", dict(TRADE, a=3))
     assert handle.get(timeout=10).aggregate_trade_id == 3
     assert handle.get(timeout=0.2) is None
+
+
+def test_a_stream_reconnects_on_its_key_while_the_ws_api_is_down(ex):
+    """A reconnect checks the listenKey on the WS API; when that cannot answer (half-open), the
+    socket still comes back on the current key, with its gap, instead of failing until the WS
+    API is back."""
+    with stream_client(ex, api_timeout=0.5, rotation_interval=None) as client:
+        with client.user_data_stream() as stream:
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            key = stream.listen_key
+            assert ex.faults.silence("api") == 1  # no answer to anything any more
+            assert ex.faults.drop_connections("stream") == 1
+            gap = take(stream)
+            assert isinstance(gap, StreamGap) and gap.reason == "reconnect"
+            assert stream.reconnects == 1 and stream.listen_key == key
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            ex.push_event(event(5))
+            assert take(stream).trade_id == 5
+            ex.faults.reset()  # the WS API answers again: closing stops the key at once
+
+
+def test_a_renewal_while_the_old_socket_still_delivers_removes_the_copies(ex):
+    """An expired key is replaced while its socket still delivers: what both sockets carry is
+    delivered once. The new socket's handshake is held so that the old one delivers event 2
+    meanwhile; the new one then carries 2 again, and 3."""
+    with stream_client(ex, rotation_interval=None) as client:
+        with client.user_data_stream() as stream:
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            key = stream.listen_key
+            ex.push_event(event(1))
+            assert take(stream).trade_id == 1
+            shaken = len(ex.handshakes)
+            ex.faults.stall_handshakes(1.0)
+            ex.faults.drop_when_replaced("stream", send=[event(2), event(3)])
+            ex.push_event({"e": "listenKeyExpired", "E": now_ms(), "listenKey": key})
+            assert isinstance(take(stream), ListenKeyExpired)
+            ex.wait_for(lambda: len(ex.handshakes) > shaken)  # the new socket is opening
+            ex.push_event(event(2), listen_key=key)
+            items = [take(stream) for _ in range(3)]
+            gaps = [i for i in items if isinstance(i, StreamGap)]
+            assert [g.reason for g in gaps] == ["listen_key_expired"], items
+            assert [i.trade_id for i in items if i not in gaps] == [2, 3]
+            assert stream.get(0.3) is None  # no copy of 2 after them
+            assert stream.duplicates >= 1
+            # Copies are looked for only until a grace after the switch: then two identical
+            # payloads (Binance may send them) are two events again.
+            time.sleep(DEDUPE_GRACE + 0.5)
+            ex.push_event(event(4))
+            ex.push_event(event(4))
+            assert [take(stream).trade_id for _ in range(2)] == [4, 4]
