@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from binance_usdm_ws import (
-    ListenKeyExpired,
     AggregateTrade,
     BinanceDerivativesTradingUsdsFuturesClient,
     ConfigurationWebsocketApi,
     ConfigurationWebsocketStreams,
+    ListenKeyExpired,
     StreamGap,
 )
 from binance_usdm_ws._core._supervisor import DEDUPE_GRACE
