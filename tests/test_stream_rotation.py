@@ -13,6 +13,7 @@ at once, so they are held back for the whole overlap.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,7 @@ from binance_usdm_ws import (
     BinanceDerivativesTradingUsdsFuturesClient,
     ConfigurationWebsocketApi,
     ConfigurationWebsocketStreams,
+    ConnectionClosed,
     ListenKeyExpired,
     StreamGap,
 )
@@ -199,3 +201,52 @@ def test_a_renewal_while_the_old_socket_still_delivers_removes_the_copies(ex):
             ex.push_event(event(4))
             ex.push_event(event(4))
             assert [take(stream).trade_id for _ in range(2)] == [4, 4]
+
+
+def test_each_loss_is_one_reconnect_and_one_gap_and_the_log_says_how_many_attempts(ex, caplog):
+    caplog.set_level(logging.INFO, logger="binance_usdm_ws")
+    errors: list[BaseException] = []
+    with stream_client(ex, rotation_interval=None) as client:
+        with client.user_data_stream() as stream:
+            stream.on_error(errors.append)
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            for n in (1, 2):
+                if n == 2:  # the second time, three attempts fail first (the key check)
+                    ex.faults.error_reply("userDataStream.ping", 503, -1001, "Internal error", 3)
+                assert ex.faults.drop_connections("stream") == 1
+                gap = take(stream)
+                assert isinstance(gap, StreamGap) and gap.reason == "reconnect"
+                assert stream.reconnects == n
+                ex.wait_for(lambda: ex.stream_connection_count == 1)
+                ex.push_event(event(n))
+                assert take(stream).trade_id == n
+            assert [getattr(e, "code", None) for e in errors] == [-1001] * 3
+    name = stream._name
+    lost = [r.getMessage() for r in caplog.records if "reconnecting" in r.getMessage()]
+    assert len(lost) == 2 and all(m.startswith(f"{name}: stream connection lost") for m in lost)
+    back = [r.getMessage() for r in caplog.records if "back after" in r.getMessage()]
+    assert [m.split(", gap")[0] for m in back] == [
+        f"{name}: back after 1 attempt(s)",
+        f"{name}: back after 4 attempt(s)",
+    ]
+
+
+def test_failed_market_reconnect_attempts_reach_the_handles_then_it_is_back(
+    exchange,
+    streams,  # noqa: F811
+):
+    ws = streams(connect_timeout=0.3, reconnect_delay=0.02, reconnect_max_delay=0.1)
+    handle = ws.subscribe(["btcusdt@aggTrade"])
+    errors: list[BaseException] = []
+    handle.on_error(errors.append)
+    exchange.faults.stall_handshakes(5.0)  # every attempt times out in its handshake
+    assert exchange.faults.drop_connections("stream") == 1
+    # Errors reach on_error in the consuming thread: here, in get() (no gap comes meanwhile).
+    wait_until(lambda: handle.get(timeout=0.05) is None and len(errors) >= 2, 10)
+    assert all(isinstance(e, ConnectionClosed) for e in errors)
+    exchange.faults.stall_handshakes(0)
+    gap = handle.get(timeout=10)
+    assert isinstance(gap, StreamGap) and gap.reason == "reconnect"
+    wait_until(lambda: ws.reconnects == 1, 10)
+    wait_until(lambda: exchange.publish("btcusdt@aggTrade", dict(TRADE, a=7)) == 1, 10)
+    assert handle.get(timeout=10).aggregate_trade_id == 7
