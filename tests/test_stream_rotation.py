@@ -250,3 +250,27 @@ def test_failed_market_reconnect_attempts_reach_the_handles_then_it_is_back(
     wait_until(lambda: ws.reconnects == 1, 10)
     wait_until(lambda: exchange.publish("btcusdt@aggTrade", dict(TRADE, a=7)) == 1, 10)
     assert handle.get(timeout=10).aggregate_trade_id == 7
+
+
+def test_a_failed_rotation_keeps_the_old_socket_reports_and_is_retried(ex):
+    """The new socket cannot open (its handshake hangs past ``connect_timeout``): the old one
+    goes on delivering without a gap, the failure reaches ``on_error``, and the rotation is
+    tried again until it succeeds."""
+    errors: list[BaseException] = []
+    with stream_client(ex, rotation_interval=0.2, connect_timeout=0.3) as client:
+        with client.user_data_stream() as stream:
+            stream.on_error(errors.append)
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            first = stream.connection
+            ex.faults.stall_handshakes(5.0)
+            shaken = len(ex.handshakes)
+            ex.wait_for(lambda: len(ex.handshakes) >= shaken + 2)  # two rotations tried
+            ex.push_event(event(1))
+            assert take(stream).trade_id == 1  # on the old socket, no gap before it
+            assert stream.rotations == 0 and stream.connection is first
+            assert errors and all(isinstance(e, ConnectionClosed) for e in errors)
+            ex.faults.stall_handshakes(0)
+            wait_until(lambda: stream.rotations >= 1, 10)
+            ex.push_event(event(2))
+            assert take(stream).trade_id == 2
+            assert stream.reconnects == 0 and stream.get(0.2) is None
