@@ -114,6 +114,8 @@ def test_a_clean_rotation_has_no_gap_and_keeps_the_held_back_messages(ex):
             ex.push_event(event(2))
             assert take(stream).trade_id == 2
             assert stream.reconnects == 0 and stream.get(0.2) is None
+            # A rotation reuses the key it has: no WS API call (a reconnect checks the key).
+            assert [r.method for r in ex.requests] == ["userDataStream.start"]
 
 
 def test_an_unclean_close_in_a_market_rotation_gaps_every_handle(exchange, streams):  # noqa: F811
