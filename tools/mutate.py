@@ -96,7 +96,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "transport": (
         "binance_usdm_ws/_core/_transport.py",
-        ["tests/test_proxy_tls.py", "tests/test_tls_defaults.py", "tests/test_secrets.py"],
+        [
+            "tests/test_proxy_tls.py",
+            "tests/test_transport.py",
+            "tests/test_tls_defaults.py",
+            "tests/test_secrets.py",
+        ],
     ),
 }
 
