@@ -87,7 +87,8 @@ def test_an_unclean_close_during_rotation_puts_a_gap_before_the_held_back_messag
             gap = take(stream)
             taken = now_ms()
             assert isinstance(gap, StreamGap), gap  # before the messages held back
-            assert gap.reason == "reconnect" and "rotation" in gap.detail
+            assert gap.reason == "reconnect"
+            assert gap.detail == "the replaced socket did not close cleanly during rotation"
             # From the old socket's last frame to the opening of the new socket.
             assert before - 5 <= gap.start <= received + 5
             assert gap.start < gap.end <= taken + 5
@@ -218,6 +219,7 @@ def test_each_loss_is_one_reconnect_and_one_gap_and_the_log_says_how_many_attemp
                 assert ex.faults.drop_connections("stream") == 1
                 gap = take(stream)
                 assert isinstance(gap, StreamGap) and gap.reason == "reconnect"
+                assert gap.detail.startswith("stream connection lost: ")
                 assert stream.reconnects == n
                 ex.wait_for(lambda: ex.stream_connection_count == 1)
                 ex.push_event(event(n))
@@ -254,10 +256,11 @@ def test_failed_market_reconnect_attempts_reach_the_handles_then_it_is_back(
     assert handle.get(timeout=10).aggregate_trade_id == 7
 
 
-def test_a_failed_rotation_keeps_the_old_socket_reports_and_is_retried(ex):
+def test_a_failed_rotation_keeps_the_old_socket_reports_and_is_retried(ex, caplog):
     """The new socket cannot open (its handshake hangs past ``connect_timeout``): the old one
     goes on delivering without a gap, the failure reaches ``on_error``, and the rotation is
     tried again until it succeeds."""
+    caplog.set_level(logging.INFO, logger="binance_usdm_ws")
     errors: list[BaseException] = []
     with stream_client(ex, rotation_interval=0.2, connect_timeout=0.3) as client:
         with client.user_data_stream() as stream:
@@ -276,3 +279,7 @@ def test_a_failed_rotation_keeps_the_old_socket_reports_and_is_retried(ex):
             ex.push_event(event(2))
             assert take(stream).trade_id == 2
             assert stream.reconnects == 0 and stream.get(0.2) is None
+    logged = [r.getMessage() for r in caplog.records if r.name == "binance_usdm_ws"]
+    failed = [m for m in logged if "rotation failed" in m]
+    assert set(failed) == {f"{stream._name}: rotation failed; retrying"}
+    assert f"{stream._name}: stream connection rotated" in logged
