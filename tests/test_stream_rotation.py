@@ -283,3 +283,19 @@ def test_a_failed_rotation_keeps_the_old_socket_reports_and_is_retried(ex, caplo
     failed = [m for m in logged if "rotation failed" in m]
     assert set(failed) == {f"{stream._name}: rotation failed; retrying"}
     assert f"{stream._name}: stream connection rotated" in logged
+
+
+def test_the_copies_looked_for_are_the_last_10000_payloads_compared_whole():
+    """White-box, the overlap's memory: bounded, and a copy means the same payload, keys in any
+    order; one differing value is a different message."""
+    from binance_usdm_ws._core._supervisor import _Seen
+
+    seen = _Seen()
+    assert seen.add({"a": 1, "b": [1, 2]}) and not seen.add({"b": [1, 2], "a": 1})
+    assert seen.add({"a": 1, "b": [1, 3]}) and seen.add({"a": 2, "b": [1, 2]})
+    for n in range(10_000 - 3):
+        assert seen.add({"n": n})
+    assert not seen.add({"a": 1, "b": [1, 2]})  # still among the last 10 000
+    assert seen.add({"n": -1})  # the 10 001st: the oldest is forgotten
+    assert seen.add({"a": 1, "b": [1, 2]})  # it was forgotten; now the second oldest goes
+    assert seen.add({"a": 1, "b": [1, 3]}) and not seen.add({"n": 5})
