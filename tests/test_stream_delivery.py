@@ -114,9 +114,17 @@ def test_what_is_not_an_object_is_reported_and_skipped():
     c = consumer()
     errors: list[BaseException] = []
     c.on_error(errors.append)
-    push(c, [1, 2], "text", {"stream": "s", "data": [3]}, {"n": 4})
+    push(c, [1, 2], "stream data", {"stream": "s", "data": [3]}, {"n": 4})
     assert ns(drain(c)) == [4]  # the three that hold no object are not events
     assert len(errors) == 3 and all(isinstance(e, DecodeError) for e in errors)
+
+
+def test_an_object_naming_a_stream_without_data_is_delivered_whole():
+    c = consumer()
+    odd = {"stream": "btcusdt@x", "e": "y"}
+    push(c, odd)
+    raw = c.get(0)
+    assert isinstance(raw, UnknownEvent) and raw.raw is odd and raw.event_type == "y"
 
 
 # ---------------------------------------------------------------------------- overflow
@@ -241,8 +249,12 @@ def test_callbacks_by_type_then_any_in_order_in_the_delivery_thread():
     wait_until(lambda: len(got) == 5)
     assert got == [("any", 1), ("other", 2), ("any", 2), ("gap", "reconnect"), ("any", None)]
     assert threads == {"test-consumer-delivery"}
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(InvalidRequest) as info:
         c.get(0)  # callbacks consume it: iterating too is refused
+    assert str(info.value).startswith(
+        "this stream delivers to callbacks (on/on_any); do not also iterate it"
+    )
+    assert c._delivery is not None and c._delivery.daemon  # never keeps a program alive
     c._end_delivery()
     assert c._delivery is not None and not c._delivery.is_alive()
 
