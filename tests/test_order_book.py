@@ -479,25 +479,82 @@ def test_a_snapshot_of_exactly_limit_levels_is_cut(exchange, client):
     assert [lv.price for lv in asks_now] == [Decimal("10000.1") + i for i in range(5)]
 
 
-def test_a_snapshot_joins_the_next_diff_by_its_pu(exchange, client):
-    """The first diff after the snapshot may start after it (U > lastUpdateId, futures ids
-    skip): ``pu == lastUpdateId`` alone joins it — no refetch, no resync."""
+@pytest.mark.parametrize(
+    "first, previous, joins",
+    [
+        (3, 0, True),  # U > lastUpdateId (futures ids skip): pu == lastUpdateId alone joins it
+        (0, -7, True),  # U == lastUpdateId <= u, pu elsewhere: joins by U <= lastUpdateId <= u
+        (-1, -9, True),  # U < lastUpdateId < u
+        (1, -1, False),  # neither: a diff was missed between the snapshot and this one
+    ],
+    ids=["pu", "U-at-last", "U-below-last", "gap"],
+)
+def test_a_quiet_snapshot_joins_the_next_diff_by_the_join_rule(
+    exchange, client, first, previous, joins
+):
+    """Synced at its snapshot with nothing buffered, the first diff must join it: ``U <=
+    lastUpdateId <= u``, or ``pu == lastUpdateId`` — else the book resyncs (reason "gap")."""
     touch(exchange, "BTCUSDT", random.Random(17), Decimal("60000"))
     exchange.depth.publish_changes()
     exchange.depth.hold("BTCUSDT")  # the exchange's own diffs stay back
     book = client.local_order_book("BTCUSDT")
+    changes: list[Any] = []
+    book.on_any(changes.append)
     book.wait_synced(timeout=10)  # in sync at its snapshot: nothing newer was buffered
     last = book.last_update_id
     assert last is not None
     event = {
-        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": last + 3, "u": last + 5,
-        "pu": last, "b": [["59000.00", "7.000"]], "a": [],
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": last + first, "u": last + 5,
+        "pu": last + previous, "b": [["59000.00", "7.000"]], "a": [],
     }  # fmt: skip
     exchange.publish("btcusdt@depth@100ms", event)
-    wait_until(lambda: book.last_update_id == last + 5)
-    assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
-    assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
+    if joins:
+        wait_until(lambda: book.last_update_id == last + 5)
+        assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
+        assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
+    else:
+        resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+        assert (resync.reason, resync.expected, resync.got) == ("gap", last, last - 1)
+        assert book.resyncs == 1
     exchange.depth.clear()
+
+
+def test_after_the_first_diff_only_pu_continues_the_book(exchange, client):
+    """The join rule is for the first diff after a snapshot only: later, a diff whose range
+    covers the book's update id but whose ``pu`` is not it follows a missed diff (a gap)."""
+    book, changes = synced_book(exchange, client)  # a diff from the stream was applied
+    u = book.last_update_id
+    assert u is not None
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u, "u": u + 5, "pu": u - 3,
+        "b": [["59000.00", "7.000"]], "a": [],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert (resync.reason, resync.expected, resync.got) == ("gap", u, u - 3)
+
+
+def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
+    """The diff that showed a gap is kept; the snapshot answered for the resync ends exactly
+    where that diff starts (``U`` = lastUpdateId + 1): it joins by ``pu == lastUpdateId``
+    alone — the book syncs on that snapshot, no second one is fetched."""
+    book, changes = synced_book(exchange, client)
+    rng = random.Random(21)
+    exchange.depth.skip_next("BTCUSDT")  # the next diff is lost...
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    at = exchange.depth.stale_snapshot("BTCUSDT")  # ...and the resync's snapshot ends with it
+    assert exchange.depth.skipped["BTCUSDT"] == [at]
+    depth_before = depth_requests(exchange, "BTCUSDT")
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()  # pu == at != the book's u: a gap, kept for the join
+    joined = exchange.depth.book("BTCUSDT")
+    assert joined is not None
+    wait_until(lambda: book.synced and book.last_update_id == joined[0], timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    assert (book.resyncs, book.stale_snapshots) == (1, 0)
+    assert depth_requests(exchange, "BTCUSDT") == depth_before + 1
+    assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
 
 
 def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
