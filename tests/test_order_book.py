@@ -11,6 +11,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +20,9 @@ from typing import Any, Callable
 import pytest
 
 from binance_usdm_ws import (
+    BadRequest,
     BinanceDerivativesTradingUsdsFuturesClient,
+    BinanceWsError,
     BookNotSynced,
     BookRefused,
     BookResync,
@@ -30,6 +33,8 @@ from binance_usdm_ws import (
     Level,
     LocalOrderBook,
     OrderType,
+    RateLimited,
+    ServerSideError,
     Side,
     StreamGap,
     SubscriptionRejected,
@@ -42,12 +47,14 @@ from .conftest import wait_until
 TICK = Decimal("0.10")
 
 
-def make(exchange: LocalExchange, **streams: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+def make(
+    exchange: LocalExchange, timeout: float = 5.0, **streams: Any
+) -> BinanceDerivativesTradingUsdsFuturesClient:
     api = ConfigurationWebsocketApi(
         base_path=exchange.ws_api_url,
         api_key=exchange.api_key,
         api_secret=exchange.api_secret,
-        timeout=5.0,
+        timeout=timeout,
         reconnect_delay=0.05,
     )
     options: dict[str, Any] = dict(base_path=exchange.streams_url, reconnect_delay=0.05)
@@ -875,6 +882,130 @@ def test_an_unreadable_event_resyncs_a_book_nobody_consumes(exchange, client, na
     settle(exchange, book)
     assert_equal_to_exchange(exchange, book)
     assert book.resyncs == 1
+
+
+@pytest.mark.parametrize(
+    "replace, named",
+    [
+        ({"lastUpdateId": "x"}, "'x'"),
+        ({"lastUpdateId": None}, "NoneType"),
+        ({"bids": [["abc", "1.000"]]}, "ConversionSyntax"),
+        ({"bids": [["59000.00", "-1"]]}, "'-1'"),
+        ({"asks": [["Infinity", "1.000"]]}, "'Infinity'"),
+        ({"bids": [["59000.00", "NaN"]]}, "'NaN'"),
+        ({"asks": None}, "NoneType"),
+    ],
+    ids=[
+        "id-text",
+        "id-null",
+        "price-text",
+        "negative-qty",
+        "infinite-price",
+        "nan-qty",
+        "no-asks",
+    ],
+)
+def test_an_unreadable_snapshot_is_reported_and_another_fetched(exchange, client, replace, named):
+    """A ``depth`` reply the book cannot read never loads: ``on_error`` gets a
+    ``BinanceWsError`` naming the symbol and what was wrong, and another snapshot syncs it."""
+    touch(exchange, "BTCUSDT", random.Random(22), Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.stale_snapshot("BTCUSDT", replace)
+    book = client.local_order_book("BTCUSDT")
+    errors: list[BaseException] = []
+    book.on_error(errors.append)
+    book.on_any(lambda item: None)
+    book.wait_synced(timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    assert (book.snapshots, book.resyncs) == (1, 0)  # the unreadable one does not count
+    assert depth_requests(exchange, "BTCUSDT") == 2
+    error = wait_until(lambda: errors and errors[0])
+    assert type(error) is BinanceWsError and len(errors) == 1
+    assert str(error).startswith("BTCUSDT: unreadable depth snapshot") and named in str(error)
+
+
+def test_zero_quantity_levels_of_a_snapshot_are_not_levels(exchange, client):
+    touch(exchange, "BTCUSDT", random.Random(23), Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.hold("BTCUSDT")  # the book stays at its snapshot
+    bids = [["59990.00", "1.000"], ["59980.00", "0"], ["59970.00", "0.000"], ["59960.00", "2"]]
+    exchange.depth.stale_snapshot("BTCUSDT", {"bids": bids})
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    assert book.bids() == (
+        Level(Decimal("59990.00"), Decimal("1.000")),
+        Level(Decimal("59960.00"), Decimal("2")),
+    )
+    exchange.depth.clear()
+
+
+@pytest.mark.parametrize(
+    "status, code, kind",
+    [(503, -1001, ServerSideError), (400, -1000, BadRequest), (429, -1003, RateLimited)],
+    ids=["server-side", "transient-400", "rate-limited"],
+)
+def test_a_failed_snapshot_request_is_reported_and_retried(exchange, client, status, code, kind):
+    """A ``depth`` that fails for a passing reason (5xx, a transient code, a 429 with
+    ``retryAfter``) is retried after a pause — never fatal — and reported to ``on_error``."""
+    touch(exchange, "BTCUSDT", random.Random(24), Decimal("60000"))
+    exchange.depth.publish_changes()
+    data = {"retryAfter": int(time.time() * 1000) + 200} if status == 429 else None
+    exchange.faults.error_reply("depth", status, code, "try again", times=1, data=data)
+    book = client.local_order_book("BTCUSDT")
+    errors: list[BaseException] = []
+    book.on_error(errors.append)
+    book.on_any(lambda item: None)
+    book.wait_synced(timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    assert depth_requests(exchange, "BTCUSDT") == 2 and book.snapshots == 1
+    error = wait_until(lambda: errors and errors[0])
+    assert type(error) is kind and (error.status, error.code) == (status, code)
+    scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+    assert scheduler.rate_limited == (1 if status == 429 else 0)
+    # The snapshots' thread is named for what it does, and never keeps a program alive.
+    thread = next(t for t in threading.enumerate() if t.name == "binance-usdm-ws-book-snapshots")
+    assert thread.daemon
+
+
+def test_weight_share_bounds_the_snapshots_of_a_window(no_thread_leak):
+    """``weight_share=0.25`` of a 40 a minute: 10, five snapshots of weight 2 — the other
+    books wait for the next window (a minute away: not within this test)."""
+    with LocalExchange(
+        quiet=True, enforce_rate_limits=True, weight_limit_per_minute=40
+    ) as exchange:
+        symbols = [f"V{i}USDT" for i in range(8)]
+        rng = random.Random(25)
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        with make(exchange) as client:
+            books = client.local_order_books(symbols, limit=20, weight_share=0.25)
+
+            def sent() -> int:
+                return sum(1 for r in exchange.requests if r.method == "depth")
+
+            wait_until(lambda: books.synced_count == 5 and sent() == 5, timeout=20)
+            scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+            assert scheduler.queued == 3 and scheduler.limit == 40
+            assert sent() == 5 and books.synced_count == 5 and scheduler.rate_limited == 0
+
+
+def test_up_to_eight_snapshots_are_in_flight_at_once(exchange):
+    """Once the limit is known, snapshot requests go out concurrently, eight at most: with
+    no answer coming, eight are sent and the other books wait."""
+    with make(exchange, timeout=120.0) as client:
+        client.local_order_book("BTCUSDT").wait_synced(timeout=10)  # the limit is known
+        exchange.faults.never_reply("depth")
+        symbols = [f"F{i}USDT" for i in range(10)]
+        rng = random.Random(26)
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        client.local_order_books(symbols, limit=20)
+        scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+
+        def sent() -> int:
+            return sum(1 for r in exchange.requests if r.method == "depth")
+
+        wait_until(lambda: sent() == 9 and scheduler.queued == 2, timeout=20)
+        assert scheduler.sent == 9 and scheduler.queued == 2 and sent() == 9
 
 
 def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
