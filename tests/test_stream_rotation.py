@@ -299,3 +299,21 @@ def test_the_copies_looked_for_are_the_last_10000_payloads_compared_whole():
     assert seen.add({"n": -1})  # the 10 001st: the oldest is forgotten
     assert seen.add({"a": 1, "b": [1, 2]})  # it was forgotten; now the second oldest goes
     assert seen.add({"a": 1, "b": [1, 3]}) and not seen.add({"n": 5})
+
+
+def test_a_failed_market_rotation_reaches_the_handles_and_the_socket_stays(
+    exchange,
+    streams,  # noqa: F811
+):
+    ws = streams(rotation_interval=0.2, connect_timeout=0.3)
+    handle = ws.subscribe(["btcusdt@aggTrade"])
+    errors: list[BaseException] = []
+    handle.on_error(errors.append)
+    exchange.faults.stall_handshakes(5.0)  # no new socket can open: every rotation fails
+    wait_until(lambda: handle.get(timeout=0.05) is None and len(errors) >= 1, 10)
+    assert all(isinstance(e, ConnectionClosed) for e in errors)
+    exchange.publish("btcusdt@aggTrade", dict(TRADE, a=5))  # the old socket still delivers
+    assert handle.get(timeout=10).aggregate_trade_id == 5
+    assert ws.rotations == 0 and ws.reconnects == 0
+    exchange.faults.stall_handshakes(0)
+    wait_until(lambda: ws.rotations >= 1, 10)
