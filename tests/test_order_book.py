@@ -155,6 +155,10 @@ def test_random_order_flow_keeps_the_book_equal_to_the_exchange(exchange, client
 
     def check() -> None:  # mid-flow: whatever update id the book is at, it is exact
         compared.add(assert_equal_to_exchange(exchange, btc))
+        for n in (1, 3):  # a view of n levels is the exchange's best n, no more, no fewer
+            view = btc.snapshot(n)
+            bids, asks = published(exchange, "BTCUSDT", view.last_update_id)
+            assert (view.bids, view.asks) == (bids[:n], asks[:n]) and len(bids) > n
 
     # Readers in other threads meanwhile: every copy is one whole, published book.
     stop = threading.Event()
@@ -468,8 +472,8 @@ def test_a_snapshot_of_exactly_limit_levels_is_cut(exchange, client):
     assert u is not None
     event = {
         "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
-        # at the horizon (known: applied), and beyond it (unknown: not stored)
-        "b": [["9995.9", "7"], ["9990.0", "1"]], "a": [["10004.1", "8"], ["10010.0", "1"]],
+        # beyond the horizon (unknown: not stored), then at it (known: applied)
+        "b": [["9990.0", "1"], ["9995.9", "7"]], "a": [["10010.0", "1"], ["10004.1", "8"]],
     }  # fmt: skip
     exchange.publish("btcusdt@depth@100ms", event)
     wait_until(lambda: book.last_update_id == u + 1)
@@ -477,6 +481,106 @@ def test_a_snapshot_of_exactly_limit_levels_is_cut(exchange, client):
     assert [lv.price for lv in bids] == [Decimal("9999.9") - i for i in range(5)]
     assert bids[-1].quantity == 7 and asks_now[-1].quantity == 8
     assert [lv.price for lv in asks_now] == [Decimal("10000.1") + i for i in range(5)]
+
+
+def assert_top_of_exchange(exchange: LocalExchange, book: LocalOrderBook) -> Any:
+    """Each side of the book is the best levels of the exchange's book at its update id."""
+    view = book.snapshot()
+    bids, asks = published(exchange, book.symbol, view.last_update_id)
+    assert (view.bids, view.asks) == (bids[: len(view.bids)], asks[: len(view.asks)])
+    return view
+
+
+BIDS = [Decimal("9999.9") - i for i in range(12)]  # best first
+ASKS = [Decimal("10000.1") + i for i in range(12)]
+
+
+def ladder(prices: list[Decimal], qty: dict[int, int]) -> list[tuple[Decimal, Decimal]]:
+    """``(price, quantity)`` of the levels numbered in ``qty`` (index into ``prices``)."""
+    return [(prices[i], Decimal(q)) for i, q in sorted(qty.items()) if q]
+
+
+def test_a_trimmed_side_keeps_its_worst_level_as_the_horizon(exchange, client):
+    """``levels`` below the snapshot's depth: each side keeps its best ``levels``; the worst
+    kept is the horizon — a change at it applies, one beyond it is never stored, a new best
+    level pushes the worst out and moves the horizon in."""
+    book_of = dict.fromkeys(range(1, 12), 1)  # levels 1..11 of each ladder, quantity 1
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    book = client.local_order_book("BTCUSDT", limit=20, levels=3)
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+
+    def sides() -> tuple[list[Any], list[Any]]:
+        view = assert_top_of_exchange(exchange, book)
+        return [(lv.price, lv.quantity) for lv in view.bids], [
+            (lv.price, lv.quantity) for lv in view.asks
+        ]
+
+    assert sides() == (ladder(BIDS, {1: 1, 2: 1, 3: 1}), ladder(ASKS, {1: 1, 2: 1, 3: 1}))
+    # At the horizon (level 3): applied; beyond it (level 4): not stored.
+    book_of.update({3: 5, 4: 6})
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    settle(exchange, book)
+    assert sides() == (ladder(BIDS, {1: 1, 2: 1, 3: 5}), ladder(ASKS, {1: 1, 2: 1, 3: 5}))
+    # A new best level (0): level 3 goes, level 2 is the horizon now.
+    book_of[0] = 2
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    settle(exchange, book)
+    assert sides() == (ladder(BIDS, {0: 2, 1: 1, 2: 1}), ladder(ASKS, {0: 2, 1: 1, 2: 1}))
+    # The best goes again: two levels are known; level 3 (changed) is beyond the horizon.
+    book_of.update({0: 0, 3: 9})
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    settle(exchange, book)
+    assert sides() == (ladder(BIDS, {1: 1, 2: 1}), ladder(ASKS, {1: 1, 2: 1}))
+    assert book.resyncs == 0
+
+
+@pytest.mark.parametrize(
+    "limit, levels, count", [(20, 3, 3), (5, 5, 4)], ids=["exactly-levels", "below-limit"]
+)
+def test_a_whole_side_has_no_horizon(exchange, client, limit, levels, count):
+    """A snapshot side of fewer than ``limit`` levels is the whole side (even with exactly
+    ``levels`` of them): a new level past its worst one is known and kept."""
+    book_of = dict.fromkeys(range(1, count + 1), 1)
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    book = client.local_order_book("BTCUSDT", limit=limit, levels=levels)
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+    # The best level goes, a new one comes past the worst: the side is still whole.
+    book_of.update({1: 0, count + 1: 3})
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert len(book.bids()) == len(book.asks()) == count and book.resyncs == 0
+
+
+def test_a_cut_side_left_with_too_few_known_levels_resyncs(exchange, client):
+    """A side cut at its ``limit`` that loses levels: while half of ``min(levels, limit)``
+    are known it stays synced (the unknown levels beyond are never shown); below that it
+    resyncs (reason "horizon") and is whole again."""
+    book_of = dict.fromkeys(range(12), 1)
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    book = client.local_order_book("BTCUSDT", limit=5, levels=20)  # at least 2 known
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+    assert len(book.bids()) == 5
+    book_of.update({0: 0, 1: 0, 2: 0})  # levels 3 and 4 are known, 5... are not
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, dict.fromkeys(range(12), 1)))
+    settle(exchange, book)
+    view = assert_top_of_exchange(exchange, book)
+    assert [lv.price for lv in view.bids] == BIDS[3:5] and len(view.asks) == 5
+    assert book.resyncs == 0
+    book_of[3] = 0  # one known level is left: too few
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, dict.fromkeys(range(12), 1)))
+    exchange.depth.publish_changes()
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert resync.reason == "horizon"
+    settle(exchange, book)
+    view = assert_top_of_exchange(exchange, book)
+    assert [lv.price for lv in view.bids] == BIDS[4:9]  # the resync's snapshot: 5 again
+    assert book.resyncs == 1
 
 
 @pytest.mark.parametrize(
@@ -717,21 +821,60 @@ def test_a_socket_rotation_keeps_the_book_synced(exchange):
         assert book.resyncs == 0 and not any(isinstance(c, BookResync) for c in changes)
 
 
-@pytest.mark.parametrize(
-    "levels", [[["abc", "1.000"]], [["59000.00", "-1"]], [["59000.00", "NaN"]], [["59000.00"]]]
-)
-def test_an_unreadable_event_unsyncs_then_resyncs(exchange, client, levels):
+GOOD = ["59100.00", "1.000"]
+BAD_EVENTS = {  # name: (what the event has instead, what BookResync.detail must name)
+    "unparsable-price": ({"b": [GOOD, ["abc", "1.000"]]}, "InvalidOperation"),
+    "negative-qty": ({"b": [GOOD, ["59000.00", "-1"]]}, "'-1'"),
+    "nan-qty": ({"b": [GOOD, ["59000.00", "NaN"]]}, "'NaN'"),
+    "infinite-price": ({"b": [GOOD, ["Infinity", "1.000"]]}, "'Infinity'"),
+    "no-qty": ({"b": [GOOD, ["59000.00"]]}, "unpack"),
+    "U-after-u": ({"U": 2, "b": [GOOD]}, "> u"),
+}
+
+
+def bad_event(u: int, name: str) -> dict[str, Any]:
+    change, _ = BAD_EVENTS[name]
+    event = {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
+             "a": []}  # fmt: skip
+    event.update(change)
+    if name == "U-after-u":
+        event["U"] = u + 2
+    return event
+
+
+@pytest.mark.parametrize("name", list(BAD_EVENTS))
+def test_an_unreadable_event_unsyncs_then_resyncs(exchange, client, name):
     book, changes = synced_book(exchange, client)
     u = book.last_update_id
     assert u is not None
-    bad = {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
-           "b": [["59100.00", "1.000"], *levels], "a": []}  # fmt: skip
-    exchange.publish("btcusdt@depth@100ms", bad)
+    exchange.publish("btcusdt@depth@100ms", bad_event(u, name))
     resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
     assert resync.reason == "invalid"
+    assert resync.detail.startswith("unreadable depth event") and BAD_EVENTS[name][1] in (
+        resync.detail
+    )  # what was wrong with it
     touch(exchange, "BTCUSDT", random.Random(15), Decimal("60000"))
     settle(exchange, book)
     assert_equal_to_exchange(exchange, book)  # the half-read event left nothing behind
+
+
+@pytest.mark.parametrize("name", list(BAD_EVENTS))
+def test_an_unreadable_event_resyncs_a_book_nobody_consumes(exchange, client, name):
+    """The check is the book's own, not a side effect of describing the change to a
+    consumer: a book nobody iterates resyncs on the same events."""
+    book = client.local_order_book("BTCUSDT")
+    touch(exchange, "BTCUSDT", random.Random(2), Decimal("60000"))
+    book.wait_synced(timeout=10)
+    touch(exchange, "BTCUSDT", random.Random(20), Decimal("60000"))
+    settle(exchange, book)
+    u = book.last_update_id
+    assert u is not None and book.resyncs == 0
+    exchange.publish("btcusdt@depth@100ms", bad_event(u, name))
+    wait_until(lambda: book.resyncs == 1)
+    touch(exchange, "BTCUSDT", random.Random(15), Decimal("60000"))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert book.resyncs == 1
 
 
 def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
