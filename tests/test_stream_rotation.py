@@ -317,3 +317,24 @@ def test_a_failed_market_rotation_reaches_the_handles_and_the_socket_stays(
     assert ws.rotations == 0 and ws.reconnects == 0
     exchange.faults.stall_handshakes(0)
     wait_until(lambda: ws.rotations >= 1, 10)
+
+
+def test_no_rotation_before_its_interval_even_after_a_reconnect(ex):
+    """``rotation_interval`` counts from when the current socket was installed: a stream an
+    hour from its rotation does not rotate, before a reconnect or after it."""
+    with stream_client(ex, rotation_interval=3600) as client:
+        with client.user_data_stream() as stream:
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            first = stream.connection
+            ex.push_event(event(1))
+            assert take(stream).trade_id == 1
+            assert ex.faults.drop_connections("stream") == 1
+            assert isinstance(take(stream), StreamGap)
+            second = stream.connection
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            ex.push_event(event(2))
+            assert take(stream).trade_id == 2
+            time.sleep(0.5)  # room for a rotation that should not happen
+            assert stream.rotations == 0 and stream.connection is second is not first
+            sockets = [path for path, _ in ex.handshakes if path != "/ws-fapi/v1"]
+            assert ex.stream_connection_count == 1 and len(sockets) == 2
