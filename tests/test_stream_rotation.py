@@ -299,3 +299,42 @@ def test_the_copies_looked_for_are_the_last_10000_payloads_compared_whole():
     assert seen.add({"n": -1})  # the 10 001st: the oldest is forgotten
     assert seen.add({"a": 1, "b": [1, 2]})  # it was forgotten; now the second oldest goes
     assert seen.add({"a": 1, "b": [1, 3]}) and not seen.add({"n": 5})
+
+
+def test_a_failed_market_rotation_reaches_the_handles_and_the_socket_stays(
+    exchange,
+    streams,  # noqa: F811
+):
+    ws = streams(rotation_interval=0.2, connect_timeout=0.3)
+    handle = ws.subscribe(["btcusdt@aggTrade"])
+    errors: list[BaseException] = []
+    handle.on_error(errors.append)
+    exchange.faults.stall_handshakes(5.0)  # no new socket can open: every rotation fails
+    wait_until(lambda: handle.get(timeout=0.05) is None and len(errors) >= 1, 10)
+    assert all(isinstance(e, ConnectionClosed) for e in errors)
+    exchange.publish("btcusdt@aggTrade", dict(TRADE, a=5))  # the old socket still delivers
+    assert handle.get(timeout=10).aggregate_trade_id == 5
+    assert ws.rotations == 0 and ws.reconnects == 0
+    exchange.faults.stall_handshakes(0)
+    wait_until(lambda: ws.rotations >= 1, 10)
+
+
+def test_no_rotation_before_its_interval_even_after_a_reconnect(ex):
+    """``rotation_interval`` counts from when the current socket was installed: a stream an
+    hour from its rotation does not rotate, before a reconnect or after it."""
+    with stream_client(ex, rotation_interval=3600) as client:
+        with client.user_data_stream() as stream:
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            first = stream.connection
+            ex.push_event(event(1))
+            assert take(stream).trade_id == 1
+            assert ex.faults.drop_connections("stream") == 1
+            assert isinstance(take(stream), StreamGap)
+            second = stream.connection
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            ex.push_event(event(2))
+            assert take(stream).trade_id == 2
+            time.sleep(0.5)  # room for a rotation that should not happen
+            assert stream.rotations == 0 and stream.connection is second is not first
+            sockets = [path for path, _ in ex.handshakes if path != "/ws-fapi/v1"]
+            assert ex.stream_connection_count == 1 and len(sockets) == 2
