@@ -7,6 +7,7 @@ correct book again.
 
 from __future__ import annotations
 
+import logging
 import random
 import subprocess
 import sys
@@ -401,6 +402,7 @@ def test_a_dropped_connection_resyncs_on_the_new_socket(exchange, client):
     assert changes[gap_at].reason == "reconnect"
     assert isinstance(changes[gap_at + 1], BookResync)
     assert changes[gap_at + 1].reason == "reconnect"
+    assert changes[gap_at + 1].detail == changes[gap_at].detail and changes[gap_at].detail
 
 
 @pytest.mark.parametrize("above", [Decimal(0), TICK], ids=["locked", "crossed"])
@@ -524,6 +526,12 @@ def test_a_trimmed_side_keeps_its_worst_level_as_the_horizon(exchange, client):
         ]
 
     assert sides() == (ladder(BIDS, {1: 1, 2: 1, 3: 1}), ladder(ASKS, {1: 1, 2: 1, 3: 1}))
+    # Views of fewer levels: the best ones (the book is still here).
+    assert [lv.price for lv in book.bids(2)] == BIDS[1:3]
+    assert [lv.price for lv in book.asks(2)] == ASKS[1:3]
+    assert book.best_bid() == Level(BIDS[1], Decimal(1)) and book.best_ask() == (ASKS[1], 1)
+    view = book.snapshot(1)
+    assert (len(view.bids), len(view.asks)) == (1, 1) and book.bids(0) == book.asks(0) == ()
     # At the horizon (level 3): applied; beyond it (level 4): not stored.
     book_of.update({3: 5, 4: 6})
     exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
@@ -615,13 +623,17 @@ def test_a_quiet_snapshot_joins_the_next_diff_by_the_join_rule(
     last = book.last_update_id
     assert last is not None
     event = {
-        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": last + first, "u": last + 5,
-        "pu": last + previous, "b": [["59000.00", "7.000"]], "a": [],
+        "e": "depthUpdate", "E": 1234, "T": 1233, "s": "BTCUSDT", "U": last + first,
+        "u": last + 5, "pu": last + previous, "b": [["59000.00", "7.000"]], "a": [],
     }  # fmt: skip
     exchange.publish("btcusdt@depth@100ms", event)
     if joins:
         wait_until(lambda: book.last_update_id == last + 5)
         assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
+        view = book.snapshot()
+        assert (view.symbol, view.last_update_id) == ("BTCUSDT", last + 5)
+        assert (view.event_time, view.transaction_time) == (1234, 1233)
+        assert repr(book) == f"<LocalOrderBook BTCUSDT synced u={last + 5} resyncs=0>"
         assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
     else:
         resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
@@ -1096,8 +1108,10 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     """Consumption may start before or after the book syncs (a race under load, which made
     ``test_a_missing_diff…`` flaky): either way its first item is the whole book, then diffs
     that continue it."""
-    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
-    at = book.last_update_id
+    book = client.local_order_book("BTCUSDT").wait_synced()  # no timeout: until synced
+    view = book.snapshot()
+    at = view.last_update_id
+    assert view.symbol == "BTCUSDT" and view.event_time and view.transaction_time
     changes: list[Any] = []
     book.on_any(changes.append)
     touch(exchange, "BTCUSDT", random.Random(14), Decimal("60000"))
@@ -1106,8 +1120,75 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     first, second = changes[:2]
     assert isinstance(first, BookUpdate) and first.snapshot and first.last_update_id == at
     assert (first.bids, first.asks) == published(exchange, "BTCUSDT", at)
+    assert (first.symbol, first.first_update_id, first.previous_update_id) == ("BTCUSDT", at, None)
+    assert (first.event_time, first.transaction_time) == (view.event_time, view.transaction_time)
     assert isinstance(second, BookUpdate) and not second.snapshot
     assert second.previous_update_id == at
+
+
+def test_an_empty_side_has_no_best_level(exchange, client):
+    exchange.set_book("BTCUSDT", [], [(Decimal("60000.1"), Decimal(1))])
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    assert book.best_bid() is None and book.bids() == ()
+    assert book.best_ask() == Level(Decimal("60000.1"), Decimal(1))
+
+
+def test_closing_a_book_wakes_its_waiters_and_ends_its_subscription(exchange, client):
+    """``close()`` while another thread waits in ``wait_synced()`` (no timeout): the waiter
+    gets ``BookNotSynced("closed")`` at once; the book's stream is unsubscribed; reads,
+    ``get`` and ``repr`` say closed."""
+    exchange.faults.never_reply("depth")  # the book never syncs by itself
+    book = client.local_order_book("BTCUSDT")
+    assert repr(book) == "<LocalOrderBook BTCUSDT not synced (syncing) resyncs=0>"
+    assert [streams for _, streams in exchange.market_subscriptions()] == [["btcusdt@depth@100ms"]]
+    assert book.get(timeout=0.01) is None  # nothing happened yet: None, not a hang
+    failures: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            book.wait_synced()
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    wait_until(lambda: any(r.method == "depth" for r in exchange.requests))
+    book.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert len(failures) == 1 and type(failures[0]) is BookNotSynced
+    assert failures[0].reason == "closed"
+    with pytest.raises(BookNotSynced) as info:
+        book.wait_synced(timeout=10)
+    assert info.value.reason == "closed" and "within" not in str(info.value)
+    wait_until(lambda: not any(streams for _, streams in exchange.market_subscriptions()))
+    assert repr(book) == "<LocalOrderBook BTCUSDT not synced (closed) resyncs=0>"
+
+
+def test_resyncs_and_refusals_are_logged_with_the_symbol_and_reason(exchange, client, caplog):
+    """Without a consumer the log is the trace of a resync or a refusal: it names the symbol,
+    the reason and what happened."""
+    caplog.set_level(logging.INFO, logger="binance_usdm_ws")
+    book, changes = synced_book(exchange, client)
+    exchange.depth.skip_next("BTCUSDT")
+    rng = random.Random(27)
+    for _ in range(2):
+        touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+        exchange.depth.publish_changes()
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    nope = client.local_order_book("NOPEUSDT")
+    with pytest.raises(BookRefused):
+        nope.wait_synced(timeout=10)
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"order book BTCUSDT: resync (gap: {resync.detail})" in messages
+    refused = wait_until(  # logged just after the refusal is raised
+        lambda: [
+            r.getMessage()
+            for r in caplog.records
+            if r.getMessage().startswith("order book NOPEUSDT: refused (")
+        ]
+    )
+    assert len(refused) == 1 and "-1121" in refused[0] and "Invalid symbol." in refused[0]
 
 
 def test_a_quiet_book_resyncs_after_a_reconnect_without_any_diff(exchange, client):

@@ -462,6 +462,12 @@ WEIGHTS = st.sampled_from(sorted(set(DEPTH_WEIGHT.values())))
     limit=100, share=1.0, window=2.0, log=[], count=85, count_age=0.5,
     weight=10, in_flight=0, paused=0.0,
 )  # fmt: skip
+# The count of 75 was taken 0.5 s ago; a snapshot of 10 sent since is not in it: 10 more
+# would pass the ceiling.
+@example(
+    limit=100, share=1.0, window=2.0, log=[(0.2, 10)], count=75, count_age=0.5,
+    weight=10, in_flight=0, paused=0.0,
+)  # fmt: skip
 # The snapshots' own 20 of a 25 share: 10 more would pass it.
 @example(
     limit=100, share=0.25, window=2.0, log=[(1.0, 20)], count=0, count_age=0.5,
