@@ -114,9 +114,17 @@ def test_what_is_not_an_object_is_reported_and_skipped():
     c = consumer()
     errors: list[BaseException] = []
     c.on_error(errors.append)
-    push(c, [1, 2], "text", {"stream": "s", "data": [3]}, {"n": 4})
+    push(c, [1, 2], "stream data", {"stream": "s", "data": [3]}, {"n": 4})
     assert ns(drain(c)) == [4]  # the three that hold no object are not events
     assert len(errors) == 3 and all(isinstance(e, DecodeError) for e in errors)
+
+
+def test_an_object_naming_a_stream_without_data_is_delivered_whole():
+    c = consumer()
+    odd = {"stream": "btcusdt@x", "e": "y"}
+    push(c, odd)
+    raw = c.get(0)
+    assert isinstance(raw, UnknownEvent) and raw.raw is odd and raw.event_type == "y"
 
 
 # ---------------------------------------------------------------------------- overflow
@@ -131,6 +139,8 @@ def test_overflow_gap_names_the_count_the_times_and_the_queue_size():
     assert (g.start, g.end) == (1000, 1004)  # the event times of the first and last dropped
     assert g.detail == "consumer too slow: 5 message(s) dropped (queue_size 3)"
     assert ns(rest) == [5, 6, 7]
+    push(c, {"n": 8}, {"n": 9}, {"n": 10})  # room for three again: nothing more is dropped
+    assert c.dropped == 5 and ns(drain(c)) == [8, 9, 10]
 
 
 def test_overflow_gap_times_read_digits_and_fall_back_to_the_time_of_the_drop():
@@ -153,6 +163,7 @@ def test_overflow_gaps_count_separately_around_a_notice_and_the_total_goes_on():
     push(c, {"n": 0, "E": 10}, {"n": 1, "E": 11})
     gap(c, StreamGap("reconnect", 1, 2))
     push(c, {"n": 2, "E": 12}, {"n": 3, "E": 13}, {"n": 4, "E": 14}, {"n": 5, "E": 15})
+    assert c.pending == 5  # two gaps moved ahead, the one pending, two messages
     items = drain(c)
     # 0 and 1 were dropped before the reconnect gap, 2 and 3 after it.
     shown = [
@@ -200,7 +211,8 @@ def test_after_close_iteration_drains_what_is_left_then_ends():
     assert c.get(None) is None  # closed and empty: no wait
 
 
-def test_errors_reported_reach_on_error_in_order_with_the_items():
+def test_errors_reported_reach_on_error_in_order_with_the_items(caplog):
+    caplog.set_level(logging.WARNING, logger="binance_usdm_ws")
     c = consumer()
     seen: list[Any] = []
     c.on_error(lambda e: seen.append(str(e)))
@@ -212,6 +224,9 @@ def test_errors_reported_reach_on_error_in_order_with_the_items():
     c._end_delivery()
     c._report(ValueError("late"))  # after close: nowhere to go
     assert c.get(0) is None and seen == ["boom"]
+    # Each is logged, named by its stream.
+    logged = [r.getMessage() for r in caplog.records]
+    assert logged == ["test-consumer: boom", "test-consumer: late"]
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -234,8 +249,12 @@ def test_callbacks_by_type_then_any_in_order_in_the_delivery_thread():
     wait_until(lambda: len(got) == 5)
     assert got == [("any", 1), ("other", 2), ("any", 2), ("gap", "reconnect"), ("any", None)]
     assert threads == {"test-consumer-delivery"}
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(InvalidRequest) as info:
         c.get(0)  # callbacks consume it: iterating too is refused
+    assert str(info.value).startswith(
+        "this stream delivers to callbacks (on/on_any); do not also iterate it"
+    )
+    assert c._delivery is not None and c._delivery.daemon  # never keeps a program alive
     c._end_delivery()
     assert c._delivery is not None and not c._delivery.is_alive()
 
@@ -261,9 +280,11 @@ def test_a_failing_callback_goes_to_on_error_and_delivery_goes_on(caplog):
     wait_until(lambda: got == [2])
     c._end_delivery()
     assert [type(e) for e in errors] == [KeyError]  # the second handler still ran
-    failed = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert any("callback" in r.getMessage() for r in failed)
-    assert any("on_error handler" in r.getMessage() for r in failed)
+    failed = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert failed == [
+        f"test-consumer: callback {handler!r} failed",
+        f"test-consumer: on_error handler {bad_handler!r} failed",
+    ]
 
 
 def test_the_delivery_thread_starts_only_once_the_stream_has_started_and_not_after_close():

@@ -87,7 +87,8 @@ def test_an_unclean_close_during_rotation_puts_a_gap_before_the_held_back_messag
             gap = take(stream)
             taken = now_ms()
             assert isinstance(gap, StreamGap), gap  # before the messages held back
-            assert gap.reason == "reconnect" and "rotation" in gap.detail
+            assert gap.reason == "reconnect"
+            assert gap.detail == "the replaced socket did not close cleanly during rotation"
             # From the old socket's last frame to the opening of the new socket.
             assert before - 5 <= gap.start <= received + 5
             assert gap.start < gap.end <= taken + 5
@@ -114,6 +115,8 @@ def test_a_clean_rotation_has_no_gap_and_keeps_the_held_back_messages(ex):
             ex.push_event(event(2))
             assert take(stream).trade_id == 2
             assert stream.reconnects == 0 and stream.get(0.2) is None
+            # A rotation reuses the key it has: no WS API call (a reconnect checks the key).
+            assert [r.method for r in ex.requests] == ["userDataStream.start"]
 
 
 def test_an_unclean_close_in_a_market_rotation_gaps_every_handle(exchange, streams):  # noqa: F811
@@ -216,6 +219,7 @@ def test_each_loss_is_one_reconnect_and_one_gap_and_the_log_says_how_many_attemp
                 assert ex.faults.drop_connections("stream") == 1
                 gap = take(stream)
                 assert isinstance(gap, StreamGap) and gap.reason == "reconnect"
+                assert gap.detail.startswith("stream connection lost: ")
                 assert stream.reconnects == n
                 ex.wait_for(lambda: ex.stream_connection_count == 1)
                 ex.push_event(event(n))
@@ -252,10 +256,11 @@ def test_failed_market_reconnect_attempts_reach_the_handles_then_it_is_back(
     assert handle.get(timeout=10).aggregate_trade_id == 7
 
 
-def test_a_failed_rotation_keeps_the_old_socket_reports_and_is_retried(ex):
+def test_a_failed_rotation_keeps_the_old_socket_reports_and_is_retried(ex, caplog):
     """The new socket cannot open (its handshake hangs past ``connect_timeout``): the old one
     goes on delivering without a gap, the failure reaches ``on_error``, and the rotation is
     tried again until it succeeds."""
+    caplog.set_level(logging.INFO, logger="binance_usdm_ws")
     errors: list[BaseException] = []
     with stream_client(ex, rotation_interval=0.2, connect_timeout=0.3) as client:
         with client.user_data_stream() as stream:
@@ -274,3 +279,62 @@ def test_a_failed_rotation_keeps_the_old_socket_reports_and_is_retried(ex):
             ex.push_event(event(2))
             assert take(stream).trade_id == 2
             assert stream.reconnects == 0 and stream.get(0.2) is None
+    logged = [r.getMessage() for r in caplog.records if r.name == "binance_usdm_ws"]
+    failed = [m for m in logged if "rotation failed" in m]
+    assert set(failed) == {f"{stream._name}: rotation failed; retrying"}
+    assert f"{stream._name}: stream connection rotated" in logged
+
+
+def test_the_copies_looked_for_are_the_last_10000_payloads_compared_whole():
+    """White-box, the overlap's memory: bounded, and a copy means the same payload, keys in any
+    order; one differing value is a different message."""
+    from binance_usdm_ws._core._supervisor import _Seen
+
+    seen = _Seen()
+    assert seen.add({"a": 1, "b": [1, 2]}) and not seen.add({"b": [1, 2], "a": 1})
+    assert seen.add({"a": 1, "b": [1, 3]}) and seen.add({"a": 2, "b": [1, 2]})
+    for n in range(10_000 - 3):
+        assert seen.add({"n": n})
+    assert not seen.add({"a": 1, "b": [1, 2]})  # still among the last 10 000
+    assert seen.add({"n": -1})  # the 10 001st: the oldest is forgotten
+    assert seen.add({"a": 1, "b": [1, 2]})  # it was forgotten; now the second oldest goes
+    assert seen.add({"a": 1, "b": [1, 3]}) and not seen.add({"n": 5})
+
+
+def test_a_failed_market_rotation_reaches_the_handles_and_the_socket_stays(
+    exchange,
+    streams,  # noqa: F811
+):
+    ws = streams(rotation_interval=0.2, connect_timeout=0.3)
+    handle = ws.subscribe(["btcusdt@aggTrade"])
+    errors: list[BaseException] = []
+    handle.on_error(errors.append)
+    exchange.faults.stall_handshakes(5.0)  # no new socket can open: every rotation fails
+    wait_until(lambda: handle.get(timeout=0.05) is None and len(errors) >= 1, 10)
+    assert all(isinstance(e, ConnectionClosed) for e in errors)
+    exchange.publish("btcusdt@aggTrade", dict(TRADE, a=5))  # the old socket still delivers
+    assert handle.get(timeout=10).aggregate_trade_id == 5
+    assert ws.rotations == 0 and ws.reconnects == 0
+    exchange.faults.stall_handshakes(0)
+    wait_until(lambda: ws.rotations >= 1, 10)
+
+
+def test_no_rotation_before_its_interval_even_after_a_reconnect(ex):
+    """``rotation_interval`` counts from when the current socket was installed: a stream an
+    hour from its rotation does not rotate, before a reconnect or after it."""
+    with stream_client(ex, rotation_interval=3600) as client:
+        with client.user_data_stream() as stream:
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            first = stream.connection
+            ex.push_event(event(1))
+            assert take(stream).trade_id == 1
+            assert ex.faults.drop_connections("stream") == 1
+            assert isinstance(take(stream), StreamGap)
+            second = stream.connection
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            ex.push_event(event(2))
+            assert take(stream).trade_id == 2
+            time.sleep(0.5)  # room for a rotation that should not happen
+            assert stream.rotations == 0 and stream.connection is second is not first
+            sockets = [path for path, _ in ex.handshakes if path != "/ws-fapi/v1"]
+            assert ex.stream_connection_count == 1 and len(sockets) == 2

@@ -74,6 +74,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_streams.py",
             "tests/test_websocket_streams.py",
             "tests/test_stream_silence.py",
+            "tests/test_resilience.py",  # the stream's reconnect backoff
         ],
     ),
     "stream_delivery": (
