@@ -7,10 +7,12 @@ correct book again.
 
 from __future__ import annotations
 
+import logging
 import random
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +21,9 @@ from typing import Any, Callable
 import pytest
 
 from binance_usdm_ws import (
+    BadRequest,
     BinanceDerivativesTradingUsdsFuturesClient,
+    BinanceWsError,
     BookNotSynced,
     BookRefused,
     BookResync,
@@ -30,6 +34,8 @@ from binance_usdm_ws import (
     Level,
     LocalOrderBook,
     OrderType,
+    RateLimited,
+    ServerSideError,
     Side,
     StreamGap,
     SubscriptionRejected,
@@ -42,12 +48,14 @@ from .conftest import wait_until
 TICK = Decimal("0.10")
 
 
-def make(exchange: LocalExchange, **streams: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+def make(
+    exchange: LocalExchange, timeout: float = 5.0, **streams: Any
+) -> BinanceDerivativesTradingUsdsFuturesClient:
     api = ConfigurationWebsocketApi(
         base_path=exchange.ws_api_url,
         api_key=exchange.api_key,
         api_secret=exchange.api_secret,
-        timeout=5.0,
+        timeout=timeout,
         reconnect_delay=0.05,
     )
     options: dict[str, Any] = dict(base_path=exchange.streams_url, reconnect_delay=0.05)
@@ -155,6 +163,10 @@ def test_random_order_flow_keeps_the_book_equal_to_the_exchange(exchange, client
 
     def check() -> None:  # mid-flow: whatever update id the book is at, it is exact
         compared.add(assert_equal_to_exchange(exchange, btc))
+        for n in (1, 3):  # a view of n levels is the exchange's best n, no more, no fewer
+            view = btc.snapshot(n)
+            bids, asks = published(exchange, "BTCUSDT", view.last_update_id)
+            assert (view.bids, view.asks) == (bids[:n], asks[:n]) and len(bids) > n
 
     # Readers in other threads meanwhile: every copy is one whole, published book.
     stop = threading.Event()
@@ -326,6 +338,7 @@ def test_a_snapshot_older_than_the_stream_is_fetched_again(exchange, client):
     assert_equal_to_exchange(exchange, book)
     assert book.last_update_id > stale_id
     assert sum(1 for r in exchange.requests if r.method == "depth") == depth_requests + 2
+    delivered(book, changes)  # the handler runs in the delivery thread, maybe behind
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
 
 
@@ -390,6 +403,7 @@ def test_a_dropped_connection_resyncs_on_the_new_socket(exchange, client):
     assert changes[gap_at].reason == "reconnect"
     assert isinstance(changes[gap_at + 1], BookResync)
     assert changes[gap_at + 1].reason == "reconnect"
+    assert changes[gap_at + 1].detail == changes[gap_at].detail and changes[gap_at].detail
 
 
 @pytest.mark.parametrize("above", [Decimal(0), TICK], ids=["locked", "crossed"])
@@ -468,8 +482,8 @@ def test_a_snapshot_of_exactly_limit_levels_is_cut(exchange, client):
     assert u is not None
     event = {
         "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
-        # at the horizon (known: applied), and beyond it (unknown: not stored)
-        "b": [["9995.9", "7"], ["9990.0", "1"]], "a": [["10004.1", "8"], ["10010.0", "1"]],
+        # beyond the horizon (unknown: not stored), then at it (known: applied)
+        "b": [["9990.0", "1"], ["9995.9", "7"]], "a": [["10010.0", "1"], ["10004.1", "8"]],
     }  # fmt: skip
     exchange.publish("btcusdt@depth@100ms", event)
     wait_until(lambda: book.last_update_id == u + 1)
@@ -479,25 +493,193 @@ def test_a_snapshot_of_exactly_limit_levels_is_cut(exchange, client):
     assert [lv.price for lv in asks_now] == [Decimal("10000.1") + i for i in range(5)]
 
 
-def test_a_snapshot_joins_the_next_diff_by_its_pu(exchange, client):
-    """The first diff after the snapshot may start after it (U > lastUpdateId, futures ids
-    skip): ``pu == lastUpdateId`` alone joins it — no refetch, no resync."""
+def assert_top_of_exchange(exchange: LocalExchange, book: LocalOrderBook) -> Any:
+    """Each side of the book is the best levels of the exchange's book at its update id."""
+    view = book.snapshot()
+    bids, asks = published(exchange, book.symbol, view.last_update_id)
+    assert (view.bids, view.asks) == (bids[: len(view.bids)], asks[: len(view.asks)])
+    return view
+
+
+BIDS = [Decimal("9999.9") - i for i in range(12)]  # best first
+ASKS = [Decimal("10000.1") + i for i in range(12)]
+
+
+def ladder(prices: list[Decimal], qty: dict[int, int]) -> list[tuple[Decimal, Decimal]]:
+    """``(price, quantity)`` of the levels numbered in ``qty`` (index into ``prices``)."""
+    return [(prices[i], Decimal(q)) for i, q in sorted(qty.items()) if q]
+
+
+def test_a_trimmed_side_keeps_its_worst_level_as_the_horizon(exchange, client):
+    """``levels`` below the snapshot's depth: each side keeps its best ``levels``; the worst
+    kept is the horizon — a change at it applies, one beyond it is never stored, a new best
+    level pushes the worst out and moves the horizon in."""
+    book_of = dict.fromkeys(range(1, 12), 1)  # levels 1..11 of each ladder, quantity 1
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    book = client.local_order_book("BTCUSDT", limit=20, levels=3)
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+
+    def sides() -> tuple[list[Any], list[Any]]:
+        view = assert_top_of_exchange(exchange, book)
+        return [(lv.price, lv.quantity) for lv in view.bids], [
+            (lv.price, lv.quantity) for lv in view.asks
+        ]
+
+    assert sides() == (ladder(BIDS, {1: 1, 2: 1, 3: 1}), ladder(ASKS, {1: 1, 2: 1, 3: 1}))
+    # Views of fewer levels: the best ones (the book is still here).
+    assert [lv.price for lv in book.bids(2)] == BIDS[1:3]
+    assert [lv.price for lv in book.asks(2)] == ASKS[1:3]
+    assert book.best_bid() == Level(BIDS[1], Decimal(1)) and book.best_ask() == (ASKS[1], 1)
+    view = book.snapshot(1)
+    assert (len(view.bids), len(view.asks)) == (1, 1) and book.bids(0) == book.asks(0) == ()
+    # At the horizon (level 3): applied; beyond it (level 4): not stored.
+    book_of.update({3: 5, 4: 6})
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    settle(exchange, book)
+    assert sides() == (ladder(BIDS, {1: 1, 2: 1, 3: 5}), ladder(ASKS, {1: 1, 2: 1, 3: 5}))
+    # A new best level (0): level 3 goes, level 2 is the horizon now.
+    book_of[0] = 2
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    settle(exchange, book)
+    assert sides() == (ladder(BIDS, {0: 2, 1: 1, 2: 1}), ladder(ASKS, {0: 2, 1: 1, 2: 1}))
+    # The best goes again: two levels are known; level 3 (changed) is beyond the horizon.
+    book_of.update({0: 0, 3: 9})
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    settle(exchange, book)
+    assert sides() == (ladder(BIDS, {1: 1, 2: 1}), ladder(ASKS, {1: 1, 2: 1}))
+    assert book.resyncs == 0
+
+
+@pytest.mark.parametrize(
+    "limit, levels, count", [(20, 3, 3), (5, 5, 4)], ids=["exactly-levels", "below-limit"]
+)
+def test_a_whole_side_has_no_horizon(exchange, client, limit, levels, count):
+    """A snapshot side of fewer than ``limit`` levels is the whole side (even with exactly
+    ``levels`` of them): a new level past its worst one is known and kept."""
+    book_of = dict.fromkeys(range(1, count + 1), 1)
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    book = client.local_order_book("BTCUSDT", limit=limit, levels=levels)
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+    # The best level goes, a new one comes past the worst: the side is still whole.
+    book_of.update({1: 0, count + 1: 3})
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert len(book.bids()) == len(book.asks()) == count and book.resyncs == 0
+
+
+def test_a_cut_side_left_with_too_few_known_levels_resyncs(exchange, client):
+    """A side cut at its ``limit`` that loses levels: while half of ``min(levels, limit)``
+    are known it stays synced (the unknown levels beyond are never shown); below that it
+    resyncs (reason "horizon") and is whole again."""
+    book_of = dict.fromkeys(range(12), 1)
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
+    book = client.local_order_book("BTCUSDT", limit=5, levels=20)  # at least 2 known
+    changes: list[Any] = []
+    book.on_any(changes.append)
+    book.wait_synced(timeout=10)
+    settle(exchange, book)
+    assert len(book.bids()) == 5
+    book_of.update({0: 0, 1: 0, 2: 0})  # levels 3 and 4 are known, 5... are not
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, dict.fromkeys(range(12), 1)))
+    settle(exchange, book)
+    view = assert_top_of_exchange(exchange, book)
+    assert [lv.price for lv in view.bids] == BIDS[3:5] and len(view.asks) == 5
+    assert book.resyncs == 0
+    book_of[3] = 0  # one known level is left: too few
+    exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, dict.fromkeys(range(12), 1)))
+    exchange.depth.publish_changes()
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert resync.reason == "horizon"
+    settle(exchange, book)
+    view = assert_top_of_exchange(exchange, book)
+    assert [lv.price for lv in view.bids] == BIDS[4:9]  # the resync's snapshot: 5 again
+    assert book.resyncs == 1
+
+
+@pytest.mark.parametrize(
+    "first, previous, joins",
+    [
+        (3, 0, True),  # U > lastUpdateId (futures ids skip): pu == lastUpdateId alone joins it
+        (0, -7, True),  # U == lastUpdateId <= u, pu elsewhere: joins by U <= lastUpdateId <= u
+        (-1, -9, True),  # U < lastUpdateId < u
+        (1, -1, False),  # neither: a diff was missed between the snapshot and this one
+    ],
+    ids=["pu", "U-at-last", "U-below-last", "gap"],
+)
+def test_a_quiet_snapshot_joins_the_next_diff_by_the_join_rule(
+    exchange, client, first, previous, joins
+):
+    """Synced at its snapshot with nothing buffered, the first diff must join it: ``U <=
+    lastUpdateId <= u``, or ``pu == lastUpdateId`` — else the book resyncs (reason "gap")."""
     touch(exchange, "BTCUSDT", random.Random(17), Decimal("60000"))
     exchange.depth.publish_changes()
     exchange.depth.hold("BTCUSDT")  # the exchange's own diffs stay back
     book = client.local_order_book("BTCUSDT")
+    changes: list[Any] = []
+    book.on_any(changes.append)
     book.wait_synced(timeout=10)  # in sync at its snapshot: nothing newer was buffered
     last = book.last_update_id
     assert last is not None
     event = {
-        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": last + 3, "u": last + 5,
-        "pu": last, "b": [["59000.00", "7.000"]], "a": [],
+        "e": "depthUpdate", "E": 1234, "T": 1233, "s": "BTCUSDT", "U": last + first,
+        "u": last + 5, "pu": last + previous, "b": [["59000.00", "7.000"]], "a": [],
     }  # fmt: skip
     exchange.publish("btcusdt@depth@100ms", event)
-    wait_until(lambda: book.last_update_id == last + 5)
-    assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
-    assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
+    if joins:
+        wait_until(lambda: book.last_update_id == last + 5)
+        assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
+        view = book.snapshot()
+        assert (view.symbol, view.last_update_id) == ("BTCUSDT", last + 5)
+        assert (view.event_time, view.transaction_time) == (1234, 1233)
+        assert repr(book) == f"<LocalOrderBook BTCUSDT synced u={last + 5} resyncs=0>"
+        assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
+    else:
+        resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+        assert (resync.reason, resync.expected, resync.got) == ("gap", last, last - 1)
+        assert book.resyncs == 1
     exchange.depth.clear()
+
+
+def test_after_the_first_diff_only_pu_continues_the_book(exchange, client):
+    """The join rule is for the first diff after a snapshot only: later, a diff whose range
+    covers the book's update id but whose ``pu`` is not it follows a missed diff (a gap)."""
+    book, changes = synced_book(exchange, client)  # a diff from the stream was applied
+    u = book.last_update_id
+    assert u is not None
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u, "u": u + 5, "pu": u - 3,
+        "b": [["59000.00", "7.000"]], "a": [],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert (resync.reason, resync.expected, resync.got) == ("gap", u, u - 3)
+
+
+def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
+    """The diff that showed a gap is kept; the snapshot answered for the resync ends exactly
+    where that diff starts (``U`` = lastUpdateId + 1): it joins by ``pu == lastUpdateId``
+    alone — the book syncs on that snapshot, no second one is fetched."""
+    book, changes = synced_book(exchange, client)
+    rng = random.Random(21)
+    exchange.depth.skip_next("BTCUSDT")  # the next diff is lost...
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()
+    at = exchange.depth.stale_snapshot("BTCUSDT")  # ...and the resync's snapshot ends with it
+    assert exchange.depth.skipped["BTCUSDT"] == [at]
+    depth_before = depth_requests(exchange, "BTCUSDT")
+    touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+    exchange.depth.publish_changes()  # pu == at != the book's u: a gap, kept for the join
+    joined = exchange.depth.book("BTCUSDT")
+    assert joined is not None
+    wait_until(lambda: book.synced and book.last_update_id == joined[0], timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    assert (book.resyncs, book.stale_snapshots) == (1, 0)
+    assert depth_requests(exchange, "BTCUSDT") == depth_before + 1
+    delivered(book, changes)
+    assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
 
 
 def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
@@ -660,21 +842,184 @@ def test_a_socket_rotation_keeps_the_book_synced(exchange):
         assert book.resyncs == 0 and not any(isinstance(c, BookResync) for c in changes)
 
 
-@pytest.mark.parametrize(
-    "levels", [[["abc", "1.000"]], [["59000.00", "-1"]], [["59000.00", "NaN"]], [["59000.00"]]]
-)
-def test_an_unreadable_event_unsyncs_then_resyncs(exchange, client, levels):
+GOOD = ["59100.00", "1.000"]
+BAD_EVENTS = {  # name: (what the event has instead, what BookResync.detail must name)
+    "unparsable-price": ({"b": [GOOD, ["abc", "1.000"]]}, "InvalidOperation"),
+    "negative-qty": ({"b": [GOOD, ["59000.00", "-1"]]}, "'-1'"),
+    "nan-qty": ({"b": [GOOD, ["59000.00", "NaN"]]}, "'NaN'"),
+    "infinite-price": ({"b": [GOOD, ["Infinity", "1.000"]]}, "'Infinity'"),
+    "no-qty": ({"b": [GOOD, ["59000.00"]]}, "unpack"),
+    "U-after-u": ({"U": 2, "b": [GOOD]}, "> u"),
+}
+
+
+def bad_event(u: int, name: str) -> dict[str, Any]:
+    change, _ = BAD_EVENTS[name]
+    event = {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
+             "a": []}  # fmt: skip
+    event.update(change)
+    if name == "U-after-u":
+        event["U"] = u + 2
+    return event
+
+
+@pytest.mark.parametrize("name", list(BAD_EVENTS))
+def test_an_unreadable_event_unsyncs_then_resyncs(exchange, client, name):
     book, changes = synced_book(exchange, client)
     u = book.last_update_id
     assert u is not None
-    bad = {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
-           "b": [["59100.00", "1.000"], *levels], "a": []}  # fmt: skip
-    exchange.publish("btcusdt@depth@100ms", bad)
+    exchange.publish("btcusdt@depth@100ms", bad_event(u, name))
     resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
     assert resync.reason == "invalid"
+    assert resync.detail.startswith("unreadable depth event") and BAD_EVENTS[name][1] in (
+        resync.detail
+    )  # what was wrong with it
     touch(exchange, "BTCUSDT", random.Random(15), Decimal("60000"))
     settle(exchange, book)
     assert_equal_to_exchange(exchange, book)  # the half-read event left nothing behind
+
+
+@pytest.mark.parametrize("name", list(BAD_EVENTS))
+def test_an_unreadable_event_resyncs_a_book_nobody_consumes(exchange, client, name):
+    """The check is the book's own, not a side effect of describing the change to a
+    consumer: a book nobody iterates resyncs on the same events."""
+    book = client.local_order_book("BTCUSDT")
+    touch(exchange, "BTCUSDT", random.Random(2), Decimal("60000"))
+    book.wait_synced(timeout=10)
+    touch(exchange, "BTCUSDT", random.Random(20), Decimal("60000"))
+    settle(exchange, book)
+    u = book.last_update_id
+    assert u is not None and book.resyncs == 0
+    exchange.publish("btcusdt@depth@100ms", bad_event(u, name))
+    wait_until(lambda: book.resyncs == 1)
+    touch(exchange, "BTCUSDT", random.Random(15), Decimal("60000"))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert book.resyncs == 1
+
+
+@pytest.mark.parametrize(
+    "replace, named",
+    [
+        ({"lastUpdateId": "x"}, "'x'"),
+        ({"lastUpdateId": None}, "NoneType"),
+        ({"bids": [["abc", "1.000"]]}, "ConversionSyntax"),
+        ({"bids": [["59000.00", "-1"]]}, "'-1'"),
+        ({"asks": [["Infinity", "1.000"]]}, "'Infinity'"),
+        ({"bids": [["59000.00", "NaN"]]}, "'NaN'"),
+        ({"asks": None}, "NoneType"),
+    ],
+    ids=[
+        "id-text",
+        "id-null",
+        "price-text",
+        "negative-qty",
+        "infinite-price",
+        "nan-qty",
+        "no-asks",
+    ],
+)
+def test_an_unreadable_snapshot_is_reported_and_another_fetched(exchange, client, replace, named):
+    """A ``depth`` reply the book cannot read never loads: ``on_error`` gets a
+    ``BinanceWsError`` naming the symbol and what was wrong, and another snapshot syncs it."""
+    touch(exchange, "BTCUSDT", random.Random(22), Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.stale_snapshot("BTCUSDT", replace)
+    book = client.local_order_book("BTCUSDT")
+    errors: list[BaseException] = []
+    book.on_error(errors.append)
+    book.on_any(lambda item: None)
+    book.wait_synced(timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    assert (book.snapshots, book.resyncs) == (1, 0)  # the unreadable one does not count
+    assert depth_requests(exchange, "BTCUSDT") == 2
+    error = wait_until(lambda: errors and errors[0])
+    assert type(error) is BinanceWsError and len(errors) == 1
+    assert str(error).startswith("BTCUSDT: unreadable depth snapshot") and named in str(error)
+
+
+def test_zero_quantity_levels_of_a_snapshot_are_not_levels(exchange, client):
+    touch(exchange, "BTCUSDT", random.Random(23), Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.hold("BTCUSDT")  # the book stays at its snapshot
+    bids = [["59990.00", "1.000"], ["59980.00", "0"], ["59970.00", "0.000"], ["59960.00", "2"]]
+    exchange.depth.stale_snapshot("BTCUSDT", {"bids": bids})
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    assert book.bids() == (
+        Level(Decimal("59990.00"), Decimal("1.000")),
+        Level(Decimal("59960.00"), Decimal("2")),
+    )
+    exchange.depth.clear()
+
+
+@pytest.mark.parametrize(
+    "status, code, kind",
+    [(503, -1001, ServerSideError), (400, -1000, BadRequest), (429, -1003, RateLimited)],
+    ids=["server-side", "transient-400", "rate-limited"],
+)
+def test_a_failed_snapshot_request_is_reported_and_retried(exchange, client, status, code, kind):
+    """A ``depth`` that fails for a passing reason (5xx, a transient code, a 429 with
+    ``retryAfter``) is retried after a pause — never fatal — and reported to ``on_error``."""
+    touch(exchange, "BTCUSDT", random.Random(24), Decimal("60000"))
+    exchange.depth.publish_changes()
+    data = {"retryAfter": int(time.time() * 1000) + 200} if status == 429 else None
+    exchange.faults.error_reply("depth", status, code, "try again", times=1, data=data)
+    book = client.local_order_book("BTCUSDT")
+    errors: list[BaseException] = []
+    book.on_error(errors.append)
+    book.on_any(lambda item: None)
+    book.wait_synced(timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    assert depth_requests(exchange, "BTCUSDT") == 2 and book.snapshots == 1
+    error = wait_until(lambda: errors and errors[0])
+    assert type(error) is kind and (error.status, error.code) == (status, code)
+    scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+    assert scheduler.rate_limited == (1 if status == 429 else 0)
+    # The snapshots' thread is named for what it does, and never keeps a program alive.
+    thread = next(t for t in threading.enumerate() if t.name == "binance-usdm-ws-book-snapshots")
+    assert thread.daemon
+
+
+def test_weight_share_bounds_the_snapshots_of_a_window(no_thread_leak):
+    """``weight_share=0.25`` of a 40 a minute: 10, five snapshots of weight 2 — the other
+    books wait for the next window (a minute away: not within this test)."""
+    with LocalExchange(
+        quiet=True, enforce_rate_limits=True, weight_limit_per_minute=40
+    ) as exchange:
+        symbols = [f"V{i}USDT" for i in range(8)]
+        rng = random.Random(25)
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        with make(exchange) as client:
+            books = client.local_order_books(symbols, limit=20, weight_share=0.25)
+
+            def sent() -> int:
+                return sum(1 for r in exchange.requests if r.method == "depth")
+
+            wait_until(lambda: books.synced_count == 5 and sent() == 5, timeout=20)
+            scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+            assert scheduler.queued == 3 and scheduler.limit == 40
+            assert sent() == 5 and books.synced_count == 5 and scheduler.rate_limited == 0
+
+
+def test_up_to_eight_snapshots_are_in_flight_at_once(exchange):
+    """Once the limit is known, snapshot requests go out concurrently, eight at most: with
+    no answer coming, eight are sent and the other books wait."""
+    with make(exchange, timeout=120.0) as client:
+        client.local_order_book("BTCUSDT").wait_synced(timeout=10)  # the limit is known
+        exchange.faults.never_reply("depth")
+        symbols = [f"F{i}USDT" for i in range(10)]
+        rng = random.Random(26)
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        client.local_order_books(symbols, limit=20)
+        scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+
+        def sent() -> int:
+            return sum(1 for r in exchange.requests if r.method == "depth")
+
+        wait_until(lambda: sent() == 9 and scheduler.queued == 2, timeout=20)
+        assert scheduler.sent == 9 and scheduler.queued == 2 and sent() == 9
 
 
 def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
@@ -765,8 +1110,10 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     """Consumption may start before or after the book syncs (a race under load, which made
     ``test_a_missing_diff…`` flaky): either way its first item is the whole book, then diffs
     that continue it."""
-    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
-    at = book.last_update_id
+    book = client.local_order_book("BTCUSDT").wait_synced()  # no timeout: until synced
+    view = book.snapshot()
+    at = view.last_update_id
+    assert view.symbol == "BTCUSDT" and view.event_time and view.transaction_time
     changes: list[Any] = []
     book.on_any(changes.append)
     touch(exchange, "BTCUSDT", random.Random(14), Decimal("60000"))
@@ -775,8 +1122,75 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     first, second = changes[:2]
     assert isinstance(first, BookUpdate) and first.snapshot and first.last_update_id == at
     assert (first.bids, first.asks) == published(exchange, "BTCUSDT", at)
+    assert (first.symbol, first.first_update_id, first.previous_update_id) == ("BTCUSDT", at, None)
+    assert (first.event_time, first.transaction_time) == (view.event_time, view.transaction_time)
     assert isinstance(second, BookUpdate) and not second.snapshot
     assert second.previous_update_id == at
+
+
+def test_an_empty_side_has_no_best_level(exchange, client):
+    exchange.set_book("BTCUSDT", [], [(Decimal("60000.1"), Decimal(1))])
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    assert book.best_bid() is None and book.bids() == ()
+    assert book.best_ask() == Level(Decimal("60000.1"), Decimal(1))
+
+
+def test_closing_a_book_wakes_its_waiters_and_ends_its_subscription(exchange, client):
+    """``close()`` while another thread waits in ``wait_synced()`` (no timeout): the waiter
+    gets ``BookNotSynced("closed")`` at once; the book's stream is unsubscribed; reads,
+    ``get`` and ``repr`` say closed."""
+    exchange.faults.never_reply("depth")  # the book never syncs by itself
+    book = client.local_order_book("BTCUSDT")
+    assert repr(book) == "<LocalOrderBook BTCUSDT not synced (syncing) resyncs=0>"
+    assert [streams for _, streams in exchange.market_subscriptions()] == [["btcusdt@depth@100ms"]]
+    assert book.get(timeout=0.01) is None  # nothing happened yet: None, not a hang
+    failures: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            book.wait_synced()
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    wait_until(lambda: any(r.method == "depth" for r in exchange.requests))
+    book.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert len(failures) == 1 and type(failures[0]) is BookNotSynced
+    assert failures[0].reason == "closed"
+    with pytest.raises(BookNotSynced) as info:
+        book.wait_synced(timeout=10)
+    assert info.value.reason == "closed" and "within" not in str(info.value)
+    wait_until(lambda: not any(streams for _, streams in exchange.market_subscriptions()))
+    assert repr(book) == "<LocalOrderBook BTCUSDT not synced (closed) resyncs=0>"
+
+
+def test_resyncs_and_refusals_are_logged_with_the_symbol_and_reason(exchange, client, caplog):
+    """Without a consumer the log is the trace of a resync or a refusal: it names the symbol,
+    the reason and what happened."""
+    caplog.set_level(logging.INFO, logger="binance_usdm_ws")
+    book, changes = synced_book(exchange, client)
+    exchange.depth.skip_next("BTCUSDT")
+    rng = random.Random(27)
+    for _ in range(2):
+        touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+        exchange.depth.publish_changes()
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    nope = client.local_order_book("NOPEUSDT")
+    with pytest.raises(BookRefused):
+        nope.wait_synced(timeout=10)
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"order book BTCUSDT: resync (gap: {resync.detail})" in messages
+    refused = wait_until(  # logged just after the refusal is raised
+        lambda: [
+            r.getMessage()
+            for r in caplog.records
+            if r.getMessage().startswith("order book NOPEUSDT: refused (")
+        ]
+    )
+    assert len(refused) == 1 and "-1121" in refused[0] and "Invalid symbol." in refused[0]
 
 
 def test_a_quiet_book_resyncs_after_a_reconnect_without_any_diff(exchange, client):

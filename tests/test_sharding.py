@@ -81,3 +81,15 @@ def test_a_call_waiting_for_the_reconnect_keeps_its_own_deadline(exchange, make_
     wait_until(lambda: api.connected, 10)
     price = api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").execute().result
     assert price.symbol == "BTCUSDT"
+
+
+def test_by_default_a_socket_holds_1024_streams_and_the_1025th_opens_another(
+    exchange,
+    streams,  # noqa: F811
+):
+    ws = streams()
+    names = [f"s{i}usdt@aggTrade" for i in range(1025)]
+    handle = ws.subscribe(names)
+    assert shard_sizes(exchange) == [1024, 1] and ws.connection_count == 2
+    exchange.publish(names[-1], TRADE)  # the one on the second socket delivers
+    assert handle.get(timeout=10).symbol == "BTCUSDT"

@@ -67,11 +67,34 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "signing": ("binance_usdm_ws/_core/_signing.py", ["tests/test_signing.py"]),
     "supervisor": (
         "binance_usdm_ws/_core/_supervisor.py",
-        ["tests/test_streams.py", "tests/test_stream_gaps.py", "tests/test_sharding.py"],
+        [
+            "tests/test_stream_rotation.py",
+            "tests/test_stream_gaps.py",
+            "tests/test_sharding.py",
+            "tests/test_streams.py",
+            "tests/test_websocket_streams.py",
+            "tests/test_stream_silence.py",
+            "tests/test_resilience.py",  # the stream's reconnect backoff
+        ],
+    ),
+    "stream_delivery": (
+        "binance_usdm_ws/_core/_stream_delivery.py",
+        [
+            "tests/test_stream_delivery.py",
+            "tests/test_streams.py",
+            "tests/test_websocket_streams.py",
+            "tests/test_stream_gaps.py",
+        ],
     ),
     "connection": (
         "binance_usdm_ws/_core/_connection.py",
         [
+            "tests/test_connection.py",
+            "tests/test_client.py",
+            "tests/test_faults.py",
+            "tests/test_resilience.py",
+            "tests/test_sharding.py",
+            "tests/test_closed_client.py",
             "tests/test_protocol.py",
             "tests/test_wire.py",
             "tests/test_frames.py",
@@ -80,7 +103,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "transport": (
         "binance_usdm_ws/_core/_transport.py",
-        ["tests/test_proxy_tls.py", "tests/test_tls_defaults.py", "tests/test_secrets.py"],
+        [
+            "tests/test_proxy_tls.py",
+            "tests/test_transport.py",
+            "tests/test_tls_defaults.py",
+            "tests/test_secrets.py",
+        ],
     ),
 }
 

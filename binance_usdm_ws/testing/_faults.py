@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -52,6 +53,9 @@ class FaultRules:
     pad_to: dict[str, int] = field(default_factory=dict)
     fragment_size: dict[str, int] = field(default_factory=dict)
     stall_handshakes: float = 0.0
+    #: kind -> what to send first on the next connection of that kind, whose handshake drops
+    #: the connections of that kind open before it (``Faults.drop_when_replaced``).
+    replace_next: dict[str, list[str]] = field(default_factory=dict)
 
     @staticmethod
     def _lookup(table: dict[str, Any], method: Optional[str]) -> Any:
@@ -112,6 +116,7 @@ class FaultRules:
         self.pad_to.clear()
         self.fragment_size.clear()
         self.stall_handshakes = 0.0
+        self.replace_next.clear()
 
 
 class Faults:
@@ -200,6 +205,21 @@ class Faults:
         waits: a client opening a socket meanwhile hangs in its handshake.
         """
         self._server.call(lambda: setattr(self._rules, "stall_handshakes", float(seconds)))
+
+    def drop_when_replaced(self, kind: Kind = "stream", send: Sequence[Any] = ()) -> None:
+        """Drop the old connections when a new one opens: a rotation meeting a network failure.
+
+        When the next connection of ``kind`` (``"api"`` or ``"stream"``) asks for its
+        handshake, every connection of ``kind`` open before it is aborted (no close frame, as
+        :meth:`drop_connections`), before that handshake is answered; then ``send`` (objects,
+        JSON-encoded, in order) is sent to the new connection ahead of anything else. A client
+        rotating make-before-break sees its old socket die while the new one is being opened,
+        and the new one carry messages the old one never delivered. Fires once.
+        """
+        if kind not in ("api", "stream"):
+            raise ValueError(f"kind must be 'api' or 'stream', not {kind!r}")
+        texts = [dumps(obj) for obj in send]
+        self._server.call(lambda: self._rules.replace_next.__setitem__(kind, texts))
 
     def stall_stream(self, name: str, *, heal: str = "resume") -> int:
         """Stop one market stream while its sockets and the other streams on them go on.

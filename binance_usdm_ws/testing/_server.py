@@ -160,6 +160,8 @@ class Server:
         self._thread = threading.Thread(target=self._run, name="local-exchange", daemon=True)
         self._ws_server: Optional[WsServer] = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: What a connection being opened gets first (``Faults.drop_when_replaced``).
+        self._welcome: dict[ServerConnection, list[str]] = {}
 
     # ----------------------------------------------------------------- thread & loop plumbing
 
@@ -262,11 +264,14 @@ class Server:
         while stalled < self.rules.stall_handshakes:  # set back to 0: released at once
             await asyncio.sleep(0.02)
             stalled += 0.02
-        if path == API_PATH or self.private.accepts(path):
-            return None
-        if self.market.accepts(path):
-            return None
-        return ws.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
+        if not (path == API_PATH or self.private.accepts(path) or self.market.accepts(path)):
+            return ws.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
+        kind = "api" if path == API_PATH else "stream"
+        welcome = self.rules.replace_next.pop(kind, None)
+        if welcome is not None:  # Faults.drop_when_replaced: the old ones die first
+            self.drop(kind)
+            self._welcome[ws] = welcome
+        return None
 
     async def _handler(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -285,6 +290,8 @@ class Server:
         self.conns[conn.cid] = conn
         self.market.attach(conn, path, qs)
         writer = self._spawn(self._writer(conn))
+        for text in self._welcome.pop(ws, ()):
+            self.enqueue(conn, text)
         pinger = self._spawn(self._pinger(conn)) if self.ping_interval else None
         try:
             async for message in ws:

@@ -57,7 +57,7 @@ class _Side:
         book, prices, horizon, is_bid = self.qty, self.prices, self.horizon, self.is_bid
         for raw_price, raw_qty in levels:
             price, qty = Decimal(raw_price), Decimal(raw_qty)
-            if qty < 0 or not (price.is_finite() and qty.is_finite()):  # NaN raises here
+            if not (price.is_finite() and qty.is_finite()) or qty < 0:  # named, NaN too
                 raise ValueError(f"bad level {raw_price!r} {raw_qty!r}")
             if horizon is not None and (price < horizon if is_bid else price > horizon):
                 continue  # beyond what is known: storing it would make the book look deeper
