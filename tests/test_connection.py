@@ -29,6 +29,7 @@ from binance_usdm_ws import (
     ConfigurationWebsocketApi,
     ConnectionClosed,
     InvalidRequest,
+    RequestTimeout,
 )
 from binance_usdm_ws._core._connection import MAX_MESSAGE, Connection, DeadConnection
 
@@ -56,11 +57,14 @@ def text(value: Any) -> bytes:
 class RawServer:
     """A WebSocket server for one client on 127.0.0.1: it completes the handshake, records the
     client's frames, answers pings (unless ``pongs`` is False) and close frames, writes
-    ``after_text`` once the client's first text frame is in, and writes whatever ``send()``
-    is given."""
+    ``after_text`` once ``after`` text frames of the client are in, and writes whatever
+    ``send()`` is given. It never pings: nothing arrives that the test did not write."""
 
-    def __init__(self, after_text: bytes = b"", pongs: bool = True, read: bool = True) -> None:
+    def __init__(
+        self, after_text: bytes = b"", pongs: bool = True, read: bool = True, after: int = 1
+    ) -> None:
         self.after_text = after_text
+        self.after = after  # how many text frames to wait for before writing ``after_text``
         self.pongs = pongs
         self.read = read
         self.frames: list[tuple[int, bytes]] = []
@@ -111,7 +115,8 @@ class RawServer:
                     payload = (int.from_bytes(data, "little") ^ key).to_bytes(n, "little")
                     opcode, buf = buf[0] & 0x0F, buf[pos + 4 + n :]
                     self.frames.append((opcode, payload))
-                    if opcode == 0x1 and self.after_text:
+                    texts = sum(1 for o, _ in self.frames if o == 0x1)
+                    if opcode == 0x1 and self.after_text and texts >= self.after:
                         blob, self.after_text = self.after_text, b""
                         conn.sendall(blob)
                     elif opcode == 0x9 and self.pongs:
@@ -235,6 +240,55 @@ def test_calls_without_timeout_wait_as_long_as_their_replies_take(make_client, e
     assert conn.pending_count == 0 and conn.unknown_replies == 0 and not conn.closed
 
 
+def test_frames_read_with_a_callers_reply_are_handled_before_it_returns():
+    """Two calls at once, both replies and an event in one write: the caller that reads the
+    socket takes its reply and hands over everything else it read before returning (the
+    server sends nothing more that would wake the reader thread)."""
+    replies = [
+        text({"id": rid, "status": 200, "result": {"symbol": "BTCUSDT"}}) for rid in ("a", "b")
+    ]
+    server = RawServer(after_text=b"".join(replies) + text({"e": "later"}), after=2)
+    seen: list[Any] = []
+    try:
+        client = raw_client(server, timeout=20.0)
+        client.websocket_api.on_notice(lambda n: seen.append(n.raw))
+        with ThreadPoolExecutor(2) as pool:
+            got = list(pool.map(lambda rid: ticker_call(client, rid).raw["id"], ["a", "b"]))
+        assert got == ["a", "b"]
+        wait_until(lambda: seen == [{"e": "later"}], timeout=15)
+        client.close()
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("timeout", [0.0, 1e-6, 1e-4, 5e-4, 9e-4, 0.05])
+def test_a_call_with_a_tiny_timeout_times_out_without_waiting_for_traffic(timeout):
+    """Whatever the time left, a caller reading the socket itself stops at its deadline:
+    RequestTimeout, with nothing arriving to wake it (the server never answers)."""
+    server = RawServer()
+    failed: list[BaseException] = []
+    try:
+        client = raw_client(server)
+
+        def call() -> None:
+            try:
+                market = client.websocket_api.market_data_api
+                market.symbol_price_ticker().symbol("BTCUSDT").id("tiny").execute(timeout=timeout)
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=call, daemon=True)
+        thread.start()
+        thread.join(30)  # generous: the call's timeout is at most 50 ms
+        assert not thread.is_alive(), "the call waits past its deadline"
+        [error] = failed
+        assert isinstance(error, RequestTimeout) and error.request_id == "tiny"
+        assert client.websocket_api.connection.pending_count == 0
+        client.close()
+    finally:
+        server.close()
+
+
 def test_a_duplicate_id_is_refused_with_its_parameter_before_sending(make_client, exchange):
     api = make_client().websocket_api.user_data_streams_api
     exchange.faults.never_reply("userDataStream.start")
@@ -246,6 +300,31 @@ def test_a_duplicate_id_is_refused_with_its_parameter_before_sending(make_client
     assert info.value.param == "id"
     assert str(info.value) == "a request with id 'twice' is already in flight"
     assert len(exchange.requests) == before
+
+
+def test_bad_input_is_refused_as_such_connected_or_not(exchange):
+    """A request missing a required parameter is an InvalidRequest naming it, before any
+    connection is looked for: not a ConnectionClosed on a client not (or no longer) connected,
+    and nothing reaches the exchange."""
+    client = BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=ConfigurationWebsocketApi(
+            base_path=exchange.ws_api_url, api_key=exchange.api_key, api_secret=exchange.api_secret
+        )
+    )
+    api = client.websocket_api
+    for state in ("never connected", "connected", "disconnected"):
+        if state == "connected":
+            api.connect()
+        elif state == "disconnected":
+            api.close_websocket_connection()
+        order = api.trade_api.new_order().symbol("BTCUSDT").type("MARKET").quantity("1")
+        for call in (order.execute, order.execute_async):
+            with pytest.raises(InvalidRequest) as info:
+                call()
+            assert info.value.param == "side", state
+            assert str(info.value) == "NewOrder: missing required parameter side"
+    client.close()
+    assert not [r for r in exchange.requests if r.method == "order.place"]
 
 
 @pytest.mark.parametrize(
