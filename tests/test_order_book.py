@@ -7,10 +7,12 @@ correct book again.
 
 from __future__ import annotations
 
+import logging
 import random
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +21,9 @@ from typing import Any, Callable
 import pytest
 
 from binance_usdm_ws import (
+    BadRequest,
     BinanceDerivativesTradingUsdsFuturesClient,
+    BinanceWsError,
     BookNotSynced,
     BookRefused,
     BookResync,
@@ -30,6 +34,8 @@ from binance_usdm_ws import (
     Level,
     LocalOrderBook,
     OrderType,
+    RateLimited,
+    ServerSideError,
     Side,
     StreamGap,
     SubscriptionRejected,
@@ -42,12 +48,14 @@ from .conftest import wait_until
 TICK = Decimal("0.10")
 
 
-def make(exchange: LocalExchange, **streams: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+def make(
+    exchange: LocalExchange, timeout: float = 5.0, **streams: Any
+) -> BinanceDerivativesTradingUsdsFuturesClient:
     api = ConfigurationWebsocketApi(
         base_path=exchange.ws_api_url,
         api_key=exchange.api_key,
         api_secret=exchange.api_secret,
-        timeout=5.0,
+        timeout=timeout,
         reconnect_delay=0.05,
     )
     options: dict[str, Any] = dict(base_path=exchange.streams_url, reconnect_delay=0.05)
@@ -330,6 +338,7 @@ def test_a_snapshot_older_than_the_stream_is_fetched_again(exchange, client):
     assert_equal_to_exchange(exchange, book)
     assert book.last_update_id > stale_id
     assert sum(1 for r in exchange.requests if r.method == "depth") == depth_requests + 2
+    delivered(book, changes)  # the handler runs in the delivery thread, maybe behind
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
 
 
@@ -394,6 +403,7 @@ def test_a_dropped_connection_resyncs_on_the_new_socket(exchange, client):
     assert changes[gap_at].reason == "reconnect"
     assert isinstance(changes[gap_at + 1], BookResync)
     assert changes[gap_at + 1].reason == "reconnect"
+    assert changes[gap_at + 1].detail == changes[gap_at].detail and changes[gap_at].detail
 
 
 @pytest.mark.parametrize("above", [Decimal(0), TICK], ids=["locked", "crossed"])
@@ -517,6 +527,12 @@ def test_a_trimmed_side_keeps_its_worst_level_as_the_horizon(exchange, client):
         ]
 
     assert sides() == (ladder(BIDS, {1: 1, 2: 1, 3: 1}), ladder(ASKS, {1: 1, 2: 1, 3: 1}))
+    # Views of fewer levels: the best ones (the book is still here).
+    assert [lv.price for lv in book.bids(2)] == BIDS[1:3]
+    assert [lv.price for lv in book.asks(2)] == ASKS[1:3]
+    assert book.best_bid() == Level(BIDS[1], Decimal(1)) and book.best_ask() == (ASKS[1], 1)
+    view = book.snapshot(1)
+    assert (len(view.bids), len(view.asks)) == (1, 1) and book.bids(0) == book.asks(0) == ()
     # At the horizon (level 3): applied; beyond it (level 4): not stored.
     book_of.update({3: 5, 4: 6})
     exchange.set_book("BTCUSDT", ladder(BIDS, book_of), ladder(ASKS, book_of))
@@ -608,13 +624,17 @@ def test_a_quiet_snapshot_joins_the_next_diff_by_the_join_rule(
     last = book.last_update_id
     assert last is not None
     event = {
-        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": last + first, "u": last + 5,
-        "pu": last + previous, "b": [["59000.00", "7.000"]], "a": [],
+        "e": "depthUpdate", "E": 1234, "T": 1233, "s": "BTCUSDT", "U": last + first,
+        "u": last + 5, "pu": last + previous, "b": [["59000.00", "7.000"]], "a": [],
     }  # fmt: skip
     exchange.publish("btcusdt@depth@100ms", event)
     if joins:
         wait_until(lambda: book.last_update_id == last + 5)
         assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
+        view = book.snapshot()
+        assert (view.symbol, view.last_update_id) == ("BTCUSDT", last + 5)
+        assert (view.event_time, view.transaction_time) == (1234, 1233)
+        assert repr(book) == f"<LocalOrderBook BTCUSDT synced u={last + 5} resyncs=0>"
         assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
     else:
         resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
@@ -658,6 +678,7 @@ def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
     assert_equal_to_exchange(exchange, book)
     assert (book.resyncs, book.stale_snapshots) == (1, 0)
     assert depth_requests(exchange, "BTCUSDT") == depth_before + 1
+    delivered(book, changes)
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
 
 
@@ -877,6 +898,130 @@ def test_an_unreadable_event_resyncs_a_book_nobody_consumes(exchange, client, na
     assert book.resyncs == 1
 
 
+@pytest.mark.parametrize(
+    "replace, named",
+    [
+        ({"lastUpdateId": "x"}, "'x'"),
+        ({"lastUpdateId": None}, "NoneType"),
+        ({"bids": [["abc", "1.000"]]}, "ConversionSyntax"),
+        ({"bids": [["59000.00", "-1"]]}, "'-1'"),
+        ({"asks": [["Infinity", "1.000"]]}, "'Infinity'"),
+        ({"bids": [["59000.00", "NaN"]]}, "'NaN'"),
+        ({"asks": None}, "NoneType"),
+    ],
+    ids=[
+        "id-text",
+        "id-null",
+        "price-text",
+        "negative-qty",
+        "infinite-price",
+        "nan-qty",
+        "no-asks",
+    ],
+)
+def test_an_unreadable_snapshot_is_reported_and_another_fetched(exchange, client, replace, named):
+    """A ``depth`` reply the book cannot read never loads: ``on_error`` gets a
+    ``BinanceWsError`` naming the symbol and what was wrong, and another snapshot syncs it."""
+    touch(exchange, "BTCUSDT", random.Random(22), Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.stale_snapshot("BTCUSDT", replace)
+    book = client.local_order_book("BTCUSDT")
+    errors: list[BaseException] = []
+    book.on_error(errors.append)
+    book.on_any(lambda item: None)
+    book.wait_synced(timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    assert (book.snapshots, book.resyncs) == (1, 0)  # the unreadable one does not count
+    assert depth_requests(exchange, "BTCUSDT") == 2
+    error = wait_until(lambda: errors and errors[0])
+    assert type(error) is BinanceWsError and len(errors) == 1
+    assert str(error).startswith("BTCUSDT: unreadable depth snapshot") and named in str(error)
+
+
+def test_zero_quantity_levels_of_a_snapshot_are_not_levels(exchange, client):
+    touch(exchange, "BTCUSDT", random.Random(23), Decimal("60000"))
+    exchange.depth.publish_changes()
+    exchange.depth.hold("BTCUSDT")  # the book stays at its snapshot
+    bids = [["59990.00", "1.000"], ["59980.00", "0"], ["59970.00", "0.000"], ["59960.00", "2"]]
+    exchange.depth.stale_snapshot("BTCUSDT", {"bids": bids})
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    assert book.bids() == (
+        Level(Decimal("59990.00"), Decimal("1.000")),
+        Level(Decimal("59960.00"), Decimal("2")),
+    )
+    exchange.depth.clear()
+
+
+@pytest.mark.parametrize(
+    "status, code, kind",
+    [(503, -1001, ServerSideError), (400, -1000, BadRequest), (429, -1003, RateLimited)],
+    ids=["server-side", "transient-400", "rate-limited"],
+)
+def test_a_failed_snapshot_request_is_reported_and_retried(exchange, client, status, code, kind):
+    """A ``depth`` that fails for a passing reason (5xx, a transient code, a 429 with
+    ``retryAfter``) is retried after a pause — never fatal — and reported to ``on_error``."""
+    touch(exchange, "BTCUSDT", random.Random(24), Decimal("60000"))
+    exchange.depth.publish_changes()
+    data = {"retryAfter": int(time.time() * 1000) + 200} if status == 429 else None
+    exchange.faults.error_reply("depth", status, code, "try again", times=1, data=data)
+    book = client.local_order_book("BTCUSDT")
+    errors: list[BaseException] = []
+    book.on_error(errors.append)
+    book.on_any(lambda item: None)
+    book.wait_synced(timeout=10)
+    assert_equal_to_exchange(exchange, book)
+    assert depth_requests(exchange, "BTCUSDT") == 2 and book.snapshots == 1
+    error = wait_until(lambda: errors and errors[0])
+    assert type(error) is kind and (error.status, error.code) == (status, code)
+    scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+    assert scheduler.rate_limited == (1 if status == 429 else 0)
+    # The snapshots' thread is named for what it does, and never keeps a program alive.
+    thread = next(t for t in threading.enumerate() if t.name == "binance-usdm-ws-book-snapshots")
+    assert thread.daemon
+
+
+def test_weight_share_bounds_the_snapshots_of_a_window(no_thread_leak):
+    """``weight_share=0.25`` of a 40 a minute: 10, five snapshots of weight 2 — the other
+    books wait for the next window (a minute away: not within this test)."""
+    with LocalExchange(
+        quiet=True, enforce_rate_limits=True, weight_limit_per_minute=40
+    ) as exchange:
+        symbols = [f"V{i}USDT" for i in range(8)]
+        rng = random.Random(25)
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        with make(exchange) as client:
+            books = client.local_order_books(symbols, limit=20, weight_share=0.25)
+
+            def sent() -> int:
+                return sum(1 for r in exchange.requests if r.method == "depth")
+
+            wait_until(lambda: books.synced_count == 5 and sent() == 5, timeout=20)
+            scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+            assert scheduler.queued == 3 and scheduler.limit == 40
+            assert sent() == 5 and books.synced_count == 5 and scheduler.rate_limited == 0
+
+
+def test_up_to_eight_snapshots_are_in_flight_at_once(exchange):
+    """Once the limit is known, snapshot requests go out concurrently, eight at most: with
+    no answer coming, eight are sent and the other books wait."""
+    with make(exchange, timeout=120.0) as client:
+        client.local_order_book("BTCUSDT").wait_synced(timeout=10)  # the limit is known
+        exchange.faults.never_reply("depth")
+        symbols = [f"F{i}USDT" for i in range(10)]
+        rng = random.Random(26)
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        client.local_order_books(symbols, limit=20)
+        scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+
+        def sent() -> int:
+            return sum(1 for r in exchange.requests if r.method == "depth")
+
+        wait_until(lambda: sent() == 9 and scheduler.queued == 2, timeout=20)
+        assert scheduler.sent == 9 and scheduler.queued == 2 and sent() == 9
+
+
 def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
     # The user's own calls have used 95 of the window's 100: snapshots must wait for the next
     # window rather than take the count past the limit (a 429).
@@ -965,8 +1110,10 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     """Consumption may start before or after the book syncs (a race under load, which made
     ``test_a_missing_diff…`` flaky): either way its first item is the whole book, then diffs
     that continue it."""
-    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
-    at = book.last_update_id
+    book = client.local_order_book("BTCUSDT").wait_synced()  # no timeout: until synced
+    view = book.snapshot()
+    at = view.last_update_id
+    assert view.symbol == "BTCUSDT" and view.event_time and view.transaction_time
     changes: list[Any] = []
     book.on_any(changes.append)
     touch(exchange, "BTCUSDT", random.Random(14), Decimal("60000"))
@@ -975,8 +1122,75 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     first, second = changes[:2]
     assert isinstance(first, BookUpdate) and first.snapshot and first.last_update_id == at
     assert (first.bids, first.asks) == published(exchange, "BTCUSDT", at)
+    assert (first.symbol, first.first_update_id, first.previous_update_id) == ("BTCUSDT", at, None)
+    assert (first.event_time, first.transaction_time) == (view.event_time, view.transaction_time)
     assert isinstance(second, BookUpdate) and not second.snapshot
     assert second.previous_update_id == at
+
+
+def test_an_empty_side_has_no_best_level(exchange, client):
+    exchange.set_book("BTCUSDT", [], [(Decimal("60000.1"), Decimal(1))])
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    assert book.best_bid() is None and book.bids() == ()
+    assert book.best_ask() == Level(Decimal("60000.1"), Decimal(1))
+
+
+def test_closing_a_book_wakes_its_waiters_and_ends_its_subscription(exchange, client):
+    """``close()`` while another thread waits in ``wait_synced()`` (no timeout): the waiter
+    gets ``BookNotSynced("closed")`` at once; the book's stream is unsubscribed; reads,
+    ``get`` and ``repr`` say closed."""
+    exchange.faults.never_reply("depth")  # the book never syncs by itself
+    book = client.local_order_book("BTCUSDT")
+    assert repr(book) == "<LocalOrderBook BTCUSDT not synced (syncing) resyncs=0>"
+    assert [streams for _, streams in exchange.market_subscriptions()] == [["btcusdt@depth@100ms"]]
+    assert book.get(timeout=0.01) is None  # nothing happened yet: None, not a hang
+    failures: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            book.wait_synced()
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    wait_until(lambda: any(r.method == "depth" for r in exchange.requests))
+    book.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert len(failures) == 1 and type(failures[0]) is BookNotSynced
+    assert failures[0].reason == "closed"
+    with pytest.raises(BookNotSynced) as info:
+        book.wait_synced(timeout=10)
+    assert info.value.reason == "closed" and "within" not in str(info.value)
+    wait_until(lambda: not any(streams for _, streams in exchange.market_subscriptions()))
+    assert repr(book) == "<LocalOrderBook BTCUSDT not synced (closed) resyncs=0>"
+
+
+def test_resyncs_and_refusals_are_logged_with_the_symbol_and_reason(exchange, client, caplog):
+    """Without a consumer the log is the trace of a resync or a refusal: it names the symbol,
+    the reason and what happened."""
+    caplog.set_level(logging.INFO, logger="binance_usdm_ws")
+    book, changes = synced_book(exchange, client)
+    exchange.depth.skip_next("BTCUSDT")
+    rng = random.Random(27)
+    for _ in range(2):
+        touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+        exchange.depth.publish_changes()
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    nope = client.local_order_book("NOPEUSDT")
+    with pytest.raises(BookRefused):
+        nope.wait_synced(timeout=10)
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"order book BTCUSDT: resync (gap: {resync.detail})" in messages
+    refused = wait_until(  # logged just after the refusal is raised
+        lambda: [
+            r.getMessage()
+            for r in caplog.records
+            if r.getMessage().startswith("order book NOPEUSDT: refused (")
+        ]
+    )
+    assert len(refused) == 1 and "-1121" in refused[0] and "Invalid symbol." in refused[0]
 
 
 def test_a_quiet_book_resyncs_after_a_reconnect_without_any_diff(exchange, client):

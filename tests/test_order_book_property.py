@@ -26,7 +26,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from binance_usdm_ws import BookNotSynced, BookResync, RateLimited, StreamGap
+from binance_usdm_ws import (
+    BadRequest,
+    BookNotSynced,
+    BookResync,
+    ConnectionClosed,
+    RateLimited,
+    StreamGap,
+)
 from binance_usdm_ws.websocket_streams.order_book._book import LocalOrderBook
 from binance_usdm_ws.websocket_streams.order_book._scheduler import DEPTH_WEIGHT, SnapshotScheduler
 
@@ -455,6 +462,12 @@ WEIGHTS = st.sampled_from(sorted(set(DEPTH_WEIGHT.values())))
     limit=100, share=1.0, window=2.0, log=[], count=85, count_age=0.5,
     weight=10, in_flight=0, paused=0.0,
 )  # fmt: skip
+# The count of 75 was taken 0.5 s ago; a snapshot of 10 sent since is not in it: 10 more
+# would pass the ceiling.
+@example(
+    limit=100, share=1.0, window=2.0, log=[(0.2, 10)], count=75, count_age=0.5,
+    weight=10, in_flight=0, paused=0.0,
+)  # fmt: skip
 # The snapshots' own 20 of a 25 share: 10 more would pass it.
 @example(
     limit=100, share=0.25, window=2.0, log=[(1.0, 20)], count=0, count_age=0.5,
@@ -494,22 +507,47 @@ def test_scheduler_sends_only_within_its_share_and_below_the_ceiling(
         assert wait == 0
 
 
-def test_scheduler_waits_for_retry_after():
-    """A 429 with retryAfter pauses every snapshot until then (with jitter of ±25 %)."""
-    scheduler = SnapshotScheduler(None)  # type: ignore[arg-type]
+def failed(scheduler: SnapshotScheduler, error: BaseException) -> float:
+    """Hand a failed ``depth`` to the scheduler; return the pause it takes (seconds)."""
     book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
-    for retry_after, expected in ((8.0, 8.0), (None, 1.0)):  # 0.5 doubled by the first
-        future: Future[Any] = Future()
-        data = {} if retry_after is None else {"retryAfter": int((time.time() + 8.0) * 1000)}
-        future.set_exception(RateLimited(status=429, code=-1003, msg="too many", data=data))
-        scheduler._in_flight = 1
-        before = time.monotonic()
-        scheduler._done(book, book._generation, future)
-        pause = scheduler._pause_until - before
-        assert expected * 0.75 - 0.2 <= pause <= expected * 1.25
-        assert scheduler._in_flight == 0
-        assert scheduler._wait_needed(2, before) == pytest.approx(pause)
+    future: Future[Any] = Future()
+    future.set_exception(error)
+    scheduler._in_flight = 1
+    before = time.monotonic()
+    scheduler._done(book, book._generation, future)
+    assert scheduler._in_flight == 0
+    return scheduler._pause_until - before
+
+
+def too_many(retry_in: Optional[float]) -> RateLimited:
+    data = {} if retry_in is None else {"retryAfter": int((time.time() + retry_in) * 1000)}
+    return RateLimited(status=429, code=-1003, msg="too many", data=data)
+
+
+def test_scheduler_waits_for_retry_after():
+    """A 429 with retryAfter pauses every snapshot until then — never before it (up to 25 %
+    after); without it, the backoff (0.5 s, doubled by each failure) with jitter of ±25 %."""
+    scheduler = SnapshotScheduler(None)  # type: ignore[arg-type]
+    pause = failed(scheduler, too_many(8.0))
+    assert 8.0 - 0.01 <= pause <= 8.0 * 1.25
+    assert scheduler._wait_needed(2, scheduler._pause_until - pause) == pytest.approx(pause)
+    assert scheduler._backoff == 1.0
+    pause = failed(scheduler, too_many(None))  # no retryAfter: the backoff, 1.0 by now
+    assert 0.75 - 0.01 <= pause <= 1.25
     assert scheduler.rate_limited == 2 and scheduler._backoff == 2.0
+    # A retryAfter shorter than the backoff is still the server's word; one already passed
+    # is not (the backoff then).
+    assert failed(scheduler, too_many(0.4)) <= 0.5 and scheduler._backoff == 4.0
+    assert 4.0 * 0.75 - 0.01 <= failed(scheduler, too_many(-5.0)) <= 4.0 * 1.25
+    # Any other passing failure backs off the same way, up to 30 s.
+    for _ in range(5):
+        failed(scheduler, ConnectionClosed("gone"))
+    assert scheduler._backoff == 30.0 and scheduler.rate_limited == 4
+    # A definite refusal of one book is no reason to pause the others.
+    scheduler._pause_until = 0.0
+    assert failed(scheduler, BadRequest(status=400, code=-1121, msg="Invalid symbol.")) < 0
+    assert scheduler._backoff == 30.0
+    book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
     # A reply teaches the limit, its window and the count, and ends the backoff.
     limits = [
         {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1, "count": 1},
@@ -532,3 +570,44 @@ def test_scheduler_waits_for_retry_after():
         scheduler._in_flight = 1
         scheduler._done(book, book._generation, done)
         assert (scheduler.limit, scheduler.window, scheduler._count) == (60, 2.0, 7)
+    # The smallest that are: a limit of 1 over 1 minute.
+    done = Future()
+    done.set_result(Reply({"rateLimits": [dict(limits[1], interval="MINUTE", intervalNum=1,
+                                               limit=1, count=0)]}))  # fmt: skip
+    scheduler._in_flight = 1
+    scheduler._done(book, book._generation, done)
+    assert (scheduler.limit, scheduler.window, scheduler._count) == (1, 60.0, 0)
+
+
+def test_scheduler_jitter_spreads_evenly_over_its_range():
+    """Backoff pauses spread over 75 %..125 % of the backoff, retryAfter pauses over
+    100 %..125 % of it: the whole range, not a narrower or shifted one."""
+    backoff, retry = [], []
+    for _ in range(500):
+        scheduler = SnapshotScheduler(None)  # type: ignore[arg-type]
+        scheduler._backoff = 1000.0
+        backoff.append(failed(scheduler, ConnectionClosed("gone")) / 1000.0)
+        retry.append(failed(scheduler, too_many(1000.0)) / 1000.0)
+    for ratios, low, high in ((backoff, 0.75, 1.25), (retry, 1.0, 1.25)):
+        assert low - 0.01 <= min(ratios) < low + 0.04 and high - 0.04 < max(ratios) <= high
+        middle = (low + high) / 2
+        assert 150 < sum(1 for r in ratios if r < middle) < 350  # as many early as late
+
+
+def test_scheduler_queues_a_book_once():
+    """A book waiting for its snapshot request is not queued again (one request, not two);
+    once sent, it may be queued anew; a closed scheduler queues nothing."""
+    scheduler = SnapshotScheduler(None)  # type: ignore[arg-type]
+    scheduler._pause_until = time.monotonic() + 1000  # nothing is sent meanwhile
+    book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
+    other = LocalOrderBook(_Manager(), "ETHUSDT", 5, 5, 1000)  # type: ignore[arg-type]
+    scheduler.request(book, resync=False)
+    scheduler.request(book, resync=True)
+    assert scheduler.queued == 1
+    scheduler.request(other, resync=False)
+    assert scheduler.queued == 2
+    scheduler.close()
+    assert scheduler.queued == 0
+    book._queued = False
+    scheduler.request(book, resync=True)
+    assert scheduler.queued == 0

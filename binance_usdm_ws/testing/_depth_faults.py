@@ -85,9 +85,10 @@ class DepthFaults:
 
         return int(self._server.call_async(run()))
 
-    def stale_snapshot(self, symbol: str) -> int:
+    def stale_snapshot(self, symbol: str, replace: Optional[dict[str, Any]] = None) -> int:
         """Answer the next ``depth`` of ``symbol`` with its book as it is now; returns its
-        ``lastUpdateId``."""
+        ``lastUpdateId``. ``replace`` sets fields of that reply (an odd or unreadable
+        snapshot: e.g. ``{"bids": [["1.0", "-1"]]}`` or ``{"lastUpdateId": "x"}``)."""
 
         def arm() -> int:
             hub = self._server.market
@@ -99,6 +100,7 @@ class DepthFaults:
                 "asks": [
                     [book.fmt_price(p), book.fmt_qty(q)] for p, q in book.levels("SELL", 1000)
                 ],
+                **(replace or {}),
             }
             return book.update_id
 

@@ -89,8 +89,11 @@ def _depth(ctx: Ctx) -> dict[str, Any]:
         raise invalid("limit")
     stale = ctx.d.engine.depth_faults.snapshot(book.symbol) if ctx.d.engine.depth_faults else None
     if stale is not None:  # a fault: the book as it was when the fault was armed
-        cut = {side: stale[side][:limit] for side in ("bids", "asks")}
-        return {"lastUpdateId": stale["lastUpdateId"], "E": ctx.now_ms, "T": ctx.now_ms, **cut}
+        reply = {"E": ctx.now_ms, "T": ctx.now_ms, **stale}
+        for side in ("bids", "asks"):
+            if isinstance(reply.get(side), list):
+                reply[side] = reply[side][:limit]
+        return reply
     return {
         "lastUpdateId": book.update_id,
         "E": ctx.now_ms,

@@ -47,7 +47,9 @@ class SnapshotScheduler:
     ``weight_share`` of the ``REQUEST_WEIGHT`` limit, and the window's whole count (the user's
     calls included, from the latest reply) stays below 90 % of it. The limit and the window
     come from the replies' ``rateLimits``; until the first reply, one request at a time. A
-    failed request (disconnected, timed out, 429) is retried after a backoff — never fatal.
+    failed request (disconnected, timed out, 429) is retried after a backoff (0.5 s doubling
+    up to 30 s, ±25 %) or, after a 429/418 with ``retryAfter``, never before that time (up
+    to 25 % after it) — never fatal.
 
     Attributes:
         weight_share: Fraction of the ``REQUEST_WEIGHT`` limit the snapshots may use (0.5).
@@ -174,8 +176,11 @@ class SnapshotScheduler:
                 if isinstance(error, RateLimited):
                     self.rate_limited += 1
                 retry = getattr(error, "retry_after", None)
-                delay = retry if isinstance(retry, (int, float)) and retry > 0 else self._backoff
-                self._pause_until = time.monotonic() + delay * (0.75 + random.random() / 2)
+                if isinstance(retry, (int, float)) and retry > 0:  # never before the server's
+                    pause = retry * (1 + random.random() / 4)  # time (0 to 25 % later)
+                else:
+                    pause = self._backoff * (0.75 + random.random() / 2)  # ±25 %
+                self._pause_until = time.monotonic() + pause
                 self._backoff = min(self._backoff * 2, 30.0)
             self._cond.notify_all()
         feed = book._feed
