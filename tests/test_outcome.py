@@ -202,6 +202,24 @@ def test_resolution_deadline_bounds_the_wait(exchange, make_client):
     assert again.value.findings and again.value.original is info.value
 
 
+def test_resolution_with_no_reply_timeout_is_bounded_by_its_own(exchange, make_client):
+    """``timeout=None`` (wait forever for replies): each query still gets only what is left.
+
+    A query that never answers must not hold the resolution past ``resolve_timeout``; once
+    the exchange answers again, the order is found.
+    """
+    api = make_client(**{**FAST, "timeout": None, "resolve_timeout": 1.0}).websocket_api
+    exchange.faults.unknown_outcome("order.place", executed=True, then="error")
+    exchange.faults.never_reply("order.status")
+    with pytest.raises(OutcomeUnknown) as info:
+        limit_buy(api).execute(resolve_outcome=True)
+    assert isinstance(info.value.original, ExecutionStatusUnknown)
+    assert info.value.findings and all("RequestTimeout" in f for f in info.value.findings)
+    exchange.faults.reset()
+    resp = info.value.resolve(timeout=10.0)
+    assert resp.resolved and exchange.client_order_ids() == [resp.result.client_order_id]
+
+
 def test_async_error_resolves_with_the_api(exchange, make_client):
     """Errors from execute_async() futures resolve with ``exc.resolve(api=...)``."""
     api = make_client(**FAST).websocket_api

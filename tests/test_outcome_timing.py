@@ -103,16 +103,18 @@ def test_server_default_recv_window_is_5000_ms(exchange, make_client):
     assert len(exchange.client_order_ids()) == 1
 
 
-def test_clock_offset_is_applied_with_the_right_sign(exchange, make_client):
-    """Server clock 20 s ahead: the window ends 20 s "later" locally; found/decided in time.
+@pytest.mark.parametrize("ahead", [20.0, 36_000.0])
+def test_clock_offset_is_applied_with_the_right_sign(exchange, make_client, ahead):
+    """Server clock 20 s (or 10 h: a local clock set by hand) ahead: decided in time.
 
     With the offset ignored or applied the wrong way round, the SDK would think the window
-    ends 20 or 40 s later than it does and run out of its 8 s resolution time.
+    ends 20 or 40 s later than it does and run out of its 8 s resolution time; at 10 h even
+    a 0.1 % error in the offset's scale is 36 s, past that time too.
     """
-    exchange.clock.advance(20.0)
+    exchange.clock.advance(ahead)
     api = make_client(**{**WINDOW, "resolve_timeout": 8.0}).websocket_api
     api.auth_api.session_status().execute()  # learns the server's clock
-    assert api.time_offset_ms > 19_000
+    assert api.time_offset_ms > ahead * 1000 - 1000
     exchange.faults.unknown_outcome("order.place", executed=False, then="drop")
     with pytest.raises(OrderNotPlaced):
         limit_buy(api).execute(resolve_outcome=True)

@@ -233,6 +233,7 @@ def test_each_loss_is_one_reconnect_and_one_gap_and_the_log_says_how_many_attemp
         f"{name}: back after 1 attempt(s)",
         f"{name}: back after 4 attempt(s)",
     ]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_failed_market_reconnect_attempts_reach_the_handles_then_it_is_back(
@@ -283,6 +284,7 @@ def test_a_failed_rotation_keeps_the_old_socket_reports_and_is_retried(ex, caplo
     failed = [m for m in logged if "rotation failed" in m]
     assert set(failed) == {f"{stream._name}: rotation failed; retrying"}
     assert f"{stream._name}: stream connection rotated" in logged
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_the_copies_looked_for_are_the_last_10000_payloads_compared_whole():

@@ -89,6 +89,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "connection": (
         "binance_usdm_ws/_core/_connection.py",
         [
+            "tests/test_connection.py",
+            "tests/test_client.py",
+            "tests/test_faults.py",
+            "tests/test_resilience.py",
+            "tests/test_sharding.py",
+            "tests/test_closed_client.py",
             "tests/test_protocol.py",
             "tests/test_wire.py",
             "tests/test_frames.py",

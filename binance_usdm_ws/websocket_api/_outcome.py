@@ -156,9 +156,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def _window_end(params: dict[str, Any]) -> float:
     """Server time (s) after which the request can no longer be accepted, plus the margin."""
-    ts = params.get("timestamp")
-    if not isinstance(ts, int):
-        return 0.0
+    ts = int(params["timestamp"])  # every order method is signed: the SDK always sets it
     if ts > 10**14:  # timeUnit=MICROSECOND
         ts //= 1000
     window = params.get("recvWindow", SERVER_RECV_WINDOW)

@@ -1,0 +1,560 @@
+"""The WS API connection over real sockets: how waiting calls end (a server close, a framing
+violation, a dead socket, a failed send), calls that wait without a deadline, the frame size
+limits, and the batching reader of stream sockets.
+
+Most tests go through the public client against the local exchange or against ``RawServer``, a
+WebSocket server on 127.0.0.1 that writes exactly the bytes a test gives it (the faults a real
+exchange cannot be made to produce). The stream-socket tests drive ``Connection`` itself, as
+``test_wire.py`` does. Written against the gaps mutation testing found in
+``_core/_connection.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import re
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Optional
+
+import pytest
+import websocket
+
+from binance_usdm_ws import (
+    BinanceDerivativesTradingUsdsFuturesClient,
+    ConfigurationWebsocketApi,
+    ConnectionClosed,
+    InvalidRequest,
+    RequestTimeout,
+)
+from binance_usdm_ws._core._connection import MAX_MESSAGE, Connection, DeadConnection
+
+from .conftest import wait_until
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def frame(first: int, payload: bytes) -> bytes:
+    """One unmasked server frame (any length class); ``first`` is FIN/opcode byte."""
+    n = len(payload)
+    if n < 126:
+        head = bytes((first, n))
+    elif n < 65536:
+        head = bytes((first, 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((first, 127)) + n.to_bytes(8, "big")
+    return head + payload
+
+
+def text(value: Any) -> bytes:
+    return frame(0x81, json.dumps(value, separators=(",", ":")).encode())
+
+
+class RawServer:
+    """A WebSocket server for one client on 127.0.0.1: it completes the handshake, records the
+    client's frames, answers pings (unless ``pongs`` is False) and close frames, writes
+    ``after_text`` once ``after`` text frames of the client are in, and writes whatever
+    ``send()`` is given. It never pings: nothing arrives that the test did not write."""
+
+    def __init__(
+        self, after_text: bytes = b"", pongs: bool = True, read: bool = True, after: int = 1
+    ) -> None:
+        self.after_text = after_text
+        self.after = after  # how many text frames to wait for before writing ``after_text``
+        self.pongs = pongs
+        self.read = read
+        self.frames: list[tuple[int, bytes]] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ws://127.0.0.1:{self._server.getsockname()[1]}/ws-fapi/v1"
+        self.sock: Optional[socket.socket] = None
+        self.connected = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self._server.accept()
+        except OSError:
+            return
+        self.sock = conn
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += conn.recv(4096)
+        match = re.search(rb"(?i)sec-websocket-key:\s*(\S+)", head)
+        assert match is not None
+        accept = base64.b64encode(hashlib.sha1(match.group(1) + GUID).digest())
+        conn.sendall(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        self.connected.set()
+        if not self.read:
+            return
+        buf = b""
+        try:
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+                while len(buf) >= 2:
+                    n, pos = buf[1] & 0x7F, 2
+                    if n >= 126:
+                        pos = 4 if n == 126 else 10
+                        if len(buf) < pos:
+                            break
+                        n = int.from_bytes(buf[2:pos], "big")
+                    if len(buf) < pos + 4 + n:
+                        break
+                    mask, data = buf[pos : pos + 4], buf[pos + 4 : pos + 4 + n]
+                    key = int.from_bytes((mask * (n // 4 + 1))[:n], "little")
+                    payload = (int.from_bytes(data, "little") ^ key).to_bytes(n, "little")
+                    opcode, buf = buf[0] & 0x0F, buf[pos + 4 + n :]
+                    self.frames.append((opcode, payload))
+                    texts = sum(1 for o, _ in self.frames if o == 0x1)
+                    if opcode == 0x1 and self.after_text and texts >= self.after:
+                        blob, self.after_text = self.after_text, b""
+                        conn.sendall(blob)
+                    elif opcode == 0x9 and self.pongs:
+                        conn.sendall(frame(0x8A, payload))
+                    elif opcode == 0x8:
+                        conn.sendall(frame(0x88, payload[:2]))
+                        return
+        except OSError:
+            return
+
+    def send(self, blob: bytes) -> None:
+        assert self.connected.wait(10)
+        assert self.sock is not None
+        self.sock.sendall(blob)
+
+    def pings(self) -> list[bytes]:
+        return [payload for opcode, payload in self.frames if opcode == 0x9]
+
+    def reset(self) -> None:
+        """Abort the TCP connection (RST, no close frame)."""
+        assert self.sock is not None
+        self.sock.shutdown(socket.SHUT_RD)  # wakes our reader thread, sends nothing
+        self.sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+        )
+        self.sock.close()
+
+    def close(self) -> None:
+        self._server.close()
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self._thread.join(10)
+
+
+def raw_client(server: RawServer, **kw: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+    options: dict[str, Any] = dict(
+        base_path=server.url, reconnect=False, timeout=30.0, heartbeat_interval=None
+    )
+    options.update(kw)
+    client = BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=ConfigurationWebsocketApi(**options)
+    )
+    client.websocket_api.connect()
+    return client
+
+
+def ticker_call(client: BinanceDerivativesTradingUsdsFuturesClient, rid: str) -> Any:
+    api = client.websocket_api.market_data_api
+    return api.symbol_price_ticker().symbol("BTCUSDT").id(rid).execute()
+
+
+# ------------------------------------------------------------- how waiting calls end
+
+
+@pytest.mark.parametrize(
+    "code,reason,shown",
+    [(4000, "maintenance", "code 4000, 'maintenance'"), (1001, "", "code 1001")],
+    ids=["with-reason", "without-reason"],
+)
+def test_a_server_close_fails_every_waiting_call_with_its_code_and_reason(
+    make_client, exchange, code, reason, shown
+):
+    """A close frame ends every waiting call at once (not by their timeout), each with its own
+    method and id, the server's code and reason, and the close as cause."""
+    client = make_client(timeout=20.0, reconnect=False)
+    api = client.websocket_api
+    exchange.faults.never_reply("userDataStream.start")
+    with ThreadPoolExecutor(3) as pool:
+        calls = [
+            pool.submit(api.user_data_streams_api.start_user_data_stream().id(f"c{i}").execute)
+            for i in range(3)
+        ]
+        # Sent, not only registered: a call still writing when the socket closes fails as
+        # "send failed" instead (nothing went out whole).
+        wait_until(lambda: {r.id for r in exchange.requests} >= {"c0", "c1", "c2"})
+        conn = api.connection
+        assert conn is not None and conn.pending_count == 3
+        exchange.faults.close_connections(code=code, reason=reason)
+        for i, call in enumerate(calls):
+            with pytest.raises(ConnectionClosed) as info:
+                call.result(15)  # generous; the calls' own timeout is 20 s
+            error = info.value
+            assert (error.code, error.reason) == (code, reason)
+            assert (error.method, error.request_id) == ("userDataStream.start", f"c{i}")
+            assert str(error) == (
+                f"connection is closed: closed by the server ({shown})"
+                f" [method=userDataStream.start id='c{i}']"
+            )
+            assert isinstance(error.__cause__, ConnectionError)
+            assert str(error.__cause__) == f"closed by the server ({shown})"
+            assert not error.outcome_unknown  # not an order method
+    assert conn is not None and conn.closed and conn.pending_count == 0
+    assert conn.cause is error.__cause__
+    assert re.fullmatch(
+        rf"<Connection binance-usdm-ws-api-\d+ {exchange.ws_api_url} closed pending=0>", repr(conn)
+    )
+
+
+def test_calls_without_timeout_wait_as_long_as_their_replies_take(make_client, exchange):
+    """``timeout=None``: each caller waits until its reply comes, however late (here past a
+    second), whether it reads the socket itself or another caller does."""
+    client = make_client(timeout=None)
+    api = client.websocket_api
+    exchange.faults.delay("ticker.price", 1.5)
+    conn = api.connection
+    assert conn is not None
+    assert re.fullmatch(
+        rf"<Connection binance-usdm-ws-api-\d+ {exchange.ws_api_url} open pending=0>", repr(conn)
+    )
+
+    def call(i: int) -> Any:
+        market = api.market_data_api
+        return market.symbol_price_ticker().symbol("BTCUSDT").id(f"slow-{i}").execute(timeout=None)
+
+    with ThreadPoolExecutor(3) as pool:
+        got = [r.id for r in pool.map(call, range(3))]
+    assert got == ["slow-0", "slow-1", "slow-2"]
+    assert conn.pending_count == 0 and conn.unknown_replies == 0 and not conn.closed
+
+
+def test_frames_read_with_a_callers_reply_are_handled_before_it_returns():
+    """Two calls at once, both replies and an event in one write: the caller that reads the
+    socket takes its reply and hands over everything else it read before returning (the
+    server sends nothing more that would wake the reader thread)."""
+    replies = [
+        text({"id": rid, "status": 200, "result": {"symbol": "BTCUSDT"}}) for rid in ("a", "b")
+    ]
+    server = RawServer(after_text=b"".join(replies) + text({"e": "later"}), after=2)
+    seen: list[Any] = []
+    try:
+        client = raw_client(server, timeout=20.0)
+        client.websocket_api.on_notice(lambda n: seen.append(n.raw))
+        with ThreadPoolExecutor(2) as pool:
+            got = list(pool.map(lambda rid: ticker_call(client, rid).raw["id"], ["a", "b"]))
+        assert got == ["a", "b"]
+        wait_until(lambda: seen == [{"e": "later"}], timeout=15)
+        client.close()
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("timeout", [0.0, 1e-6, 1e-4, 5e-4, 9e-4, 0.05])
+def test_a_call_with_a_tiny_timeout_times_out_without_waiting_for_traffic(timeout):
+    """Whatever the time left, a caller reading the socket itself stops at its deadline:
+    RequestTimeout, with nothing arriving to wake it (the server never answers)."""
+    server = RawServer()
+    failed: list[BaseException] = []
+    try:
+        client = raw_client(server)
+
+        def call() -> None:
+            try:
+                market = client.websocket_api.market_data_api
+                market.symbol_price_ticker().symbol("BTCUSDT").id("tiny").execute(timeout=timeout)
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=call, daemon=True)
+        thread.start()
+        thread.join(30)  # generous: the call's timeout is at most 50 ms
+        assert not thread.is_alive(), "the call waits past its deadline"
+        [error] = failed
+        assert isinstance(error, RequestTimeout) and error.request_id == "tiny"
+        assert client.websocket_api.connection.pending_count == 0
+        client.close()
+    finally:
+        server.close()
+
+
+def test_a_duplicate_id_is_refused_with_its_parameter_before_sending(make_client, exchange):
+    api = make_client().websocket_api.user_data_streams_api
+    exchange.faults.never_reply("userDataStream.start")
+    api.start_user_data_stream().id("twice").execute_async()
+    wait_until(lambda: any(r.id == "twice" for r in exchange.requests))
+    before = len(exchange.requests)
+    with pytest.raises(InvalidRequest) as info:
+        api.start_user_data_stream().id("twice").execute()
+    assert info.value.param == "id"
+    assert str(info.value) == "a request with id 'twice' is already in flight"
+    assert len(exchange.requests) == before
+
+
+def test_bad_input_is_refused_as_such_connected_or_not(exchange):
+    """A request missing a required parameter is an InvalidRequest naming it, before any
+    connection is looked for: not a ConnectionClosed on a client not (or no longer) connected,
+    and nothing reaches the exchange."""
+    client = BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=ConfigurationWebsocketApi(
+            base_path=exchange.ws_api_url, api_key=exchange.api_key, api_secret=exchange.api_secret
+        )
+    )
+    api = client.websocket_api
+    for state in ("never connected", "connected", "disconnected"):
+        if state == "connected":
+            api.connect()
+        elif state == "disconnected":
+            api.close_websocket_connection()
+        order = api.trade_api.new_order().symbol("BTCUSDT").type("MARKET").quantity("1")
+        for call in (order.execute, order.execute_async):
+            with pytest.raises(InvalidRequest) as info:
+                call()
+            assert info.value.param == "side", state
+            assert str(info.value) == "NewOrder: missing required parameter side"
+    client.close()
+    assert not [r for r in exchange.requests if r.method == "order.place"]
+
+
+@pytest.mark.parametrize(
+    "blob,why",
+    [
+        (frame(0x80, b"x"), "continuation without a start"),
+        (frame(0x01, b'{"a":') + frame(0x81, b"{}"), "new message inside a fragmented one"),
+        (bytes((0x81, 0x82)) + b"mask" + b"{}", "masked frame from the server"),
+        (bytes((0x81, 127)) + (MAX_MESSAGE + 1).to_bytes(8, "big"), "frame too large"),
+    ],
+    ids=["lone-continuation", "message-in-fragments", "masked", "frame-too-large"],
+)
+def test_a_framing_violation_fails_the_waiting_call_with_it_as_cause(blob, why):
+    """The server breaks RFC 6455: the stream is over; the call fails with ConnectionClosed
+    at once, its cause saying what was wrong."""
+    server = RawServer(after_text=blob)
+    try:
+        client = raw_client(server)
+        with pytest.raises(ConnectionClosed) as info:
+            ticker_call(client, "v1")
+        client.close()
+    finally:
+        server.close()
+    assert isinstance(info.value.__cause__, websocket.WebSocketProtocolException)
+    assert str(info.value.__cause__) == why
+    assert str(info.value).startswith(f"connection is closed: {why} [method=ticker.price")
+
+
+def _big_message(size: int) -> bytes:
+    """A JSON notice of exactly ``size`` bytes."""
+    head = b'{"e":"big","x":"'
+    return head + b"y" * (size - len(head) - 2) + b'"}'
+
+
+def _fragments(message: bytes, parts: int) -> bytes:
+    step = -(-len(message) // parts)
+    pieces = [message[i : i + step] for i in range(0, len(message), step)]
+    out = [frame(0x01, pieces[0])]
+    out += [frame(0x00, p) for p in pieces[1:-1]]
+    return b"".join(out) + frame(0x80, pieces[-1])
+
+
+def test_a_message_of_exactly_the_limit_in_fragments_is_read_whole():
+    """64 MiB (the Go connector's limit) in four fragments, after a small fragmented message:
+    both arrive whole (the size count starts again for each message), then the reply."""
+    small = _fragments(b'{"e":"small"}', 3)
+    big = _big_message(MAX_MESSAGE)
+    reply = text({"id": "after-big", "status": 200, "result": {"symbol": "BTCUSDT"}})
+    server = RawServer(after_text=small + _fragments(big, 4) + reply)
+    seen: list[Any] = []
+    try:
+        client = raw_client(server)
+        client.websocket_api.on_notice(lambda n: seen.append(n.raw))
+        assert ticker_call(client, "after-big").raw["id"] == "after-big"
+        wait_until(lambda: len(seen) == 2)
+        assert seen[0] == {"e": "small"}
+        assert seen[1]["e"] == "big" and len(seen[1]["x"]) == MAX_MESSAGE - 18
+        seen.clear()
+        client.close()
+    finally:
+        server.close()
+
+
+def test_a_fragmented_message_over_the_limit_ends_the_connection():
+    """One byte over 64 MiB, in fragments each under the limit: refused as too large."""
+    server = RawServer(after_text=_fragments(_big_message(MAX_MESSAGE + 1), 4))
+    try:
+        client = raw_client(server)
+        with pytest.raises(ConnectionClosed) as info:
+            ticker_call(client, "v2")
+        client.close()
+    finally:
+        server.close()
+    assert isinstance(info.value.__cause__, websocket.WebSocketProtocolException)
+    assert str(info.value.__cause__) == "message too large"
+
+
+def test_a_silent_server_is_declared_dead_after_pings_go_unanswered():
+    """Heartbeat: the client pings an idle connection; a server that stops answering anything
+    is declared dead (DeadConnection, saying for how long nothing came) and the waiting call
+    fails with it, long before the call's own timeout."""
+    server = RawServer(pongs=False)
+    try:
+        client = raw_client(server, heartbeat_interval=0.1, heartbeat_timeout=0.3, timeout=60.0)
+        with pytest.raises(ConnectionClosed) as info:
+            ticker_call(client, "void")  # never answered
+        client.close()
+    finally:
+        server.close()
+    cause = info.value.__cause__
+    assert isinstance(cause, DeadConnection) and isinstance(cause, TimeoutError)
+    match = re.fullmatch(r"no frame received for (\d+\.\d) s", str(cause))
+    assert match is not None, str(cause)
+    assert 0.4 <= float(match.group(1)) < 60.0  # dead_after = 0.1 + 0.3 s
+    assert server.pings(), "the idle connection was never pinged"
+    assert str(info.value).startswith(f"connection is closed: {cause} [method=ticker.price")
+
+
+def test_an_idle_connection_whose_pings_are_answered_stays_open():
+    """Pongs keep an idle connection alive across many heartbeat periods."""
+    server = RawServer(pongs=True)
+    try:
+        client = raw_client(server, heartbeat_interval=0.05, heartbeat_timeout=10.0)
+        conn = client.websocket_api.connection
+        assert conn is not None
+        wait_until(lambda: len(server.pings()) >= 10, timeout=30)
+        assert not conn.closed and client.websocket_api.connected
+        client.close()
+    finally:
+        server.close()
+
+
+def test_a_send_that_fails_midway_is_a_known_outcome_and_ends_the_connection():
+    """The server stops reading and resets the connection while a large order request is
+    being written: the call fails at once with ConnectionClosed "send failed" (not outcome
+    unknown: a partial frame is never executed), and the connection is over."""
+    server = RawServer(read=False)
+    try:
+        client = raw_client(server, api_key="k" * 64, api_secret="s" * 64)
+        api = client.websocket_api
+        conn = api.connection
+        assert conn is not None
+        failed: list[BaseException] = []
+
+        def place() -> None:
+            symbol = "B" * (32 << 20)  # a 32 MiB frame: more than the socket buffers hold
+            order = api.trade_api.new_order().symbol(symbol).side("BUY").type("MARKET")
+            try:
+                order.quantity("1").id("send-1").execute()
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=place)
+        thread.start()
+        wait_until(lambda: conn.pending_count == 1, timeout=30)
+        server.reset()
+        thread.join(60)
+        assert not thread.is_alive()
+        [error] = failed
+        assert type(error) is ConnectionClosed and not error.outcome_unknown
+        assert str(error).startswith("send failed: ")
+        assert (error.method, error.request_id) == ("order.place", "send-1")
+        assert isinstance(error.__cause__, OSError)
+        wait_until(lambda: conn.closed)
+        assert conn.pending_count == 0
+        client.close()
+    finally:
+        server.close()
+
+
+# ------------------------------------------------------------------- stream sockets
+
+
+def test_a_stream_sockets_batches_skip_garbage_and_keep_wire_order():
+    """The reader of a stream socket (no caller ever reads it) hands each read's messages over
+    in one call per run between control frames: a frame that is not JSON is skipped without
+    losing what follows it, an ``"id": true`` message is an event (not a reply), a ping is
+    answered in its place."""
+    server = RawServer()
+    seen: list[Any] = []
+    try:
+        conn = Connection(server.url, on_messages=lambda batch: seen.append(batch), name="batch")
+        try:
+            server.send(
+                frame(0x81, b"not json")
+                + text({"n": 0})
+                + text({"id": True, "result": 1})
+                + frame(0x89, b"p1")
+                + text({"n": 1})
+                + frame(0x81, b"{broken")
+                + text({"n": 2})
+            )
+            wait_until(lambda: sum(len(b) for b in seen) == 4 and server.pings() == [])
+            wait_until(lambda: [p for o, p in server.frames if o == 0xA] == [b"p1"])
+            assert seen == [[{"n": 0}, {"id": True, "result": 1}], [{"n": 1}, {"n": 2}]]
+            assert conn.garbage_frames == 2 and conn.unknown_replies == 0
+        finally:
+            conn.close()
+    finally:
+        server.close()
+
+
+def test_a_failing_stream_handler_is_logged_by_connection_and_reading_goes_on(caplog):
+    server = RawServer()
+    seen: list[Any] = []
+
+    def handler(batch: list[Any]) -> None:
+        seen.append(batch)
+        if len(seen) == 1:
+            raise RuntimeError("user bug")
+
+    caplog.set_level(logging.ERROR, logger="binance_usdm_ws")
+    try:
+        conn = Connection(server.url, on_messages=handler, name="stream-7")
+        try:
+            server.send(text({"n": 0}))
+            wait_until(lambda: len(seen) == 1)
+            server.send(text({"n": 1}))
+            wait_until(lambda: len(seen) == 2)
+            assert seen == [[{"n": 0}], [{"n": 1}]] and not conn.closed
+        finally:
+            conn.close()
+    finally:
+        server.close()
+    [record] = [r for r in caplog.records if "handler" in r.getMessage()]
+    assert record.getMessage() == "stream-7: message handler failed"
+    assert record.exc_info is not None and str(record.exc_info[1]) == "user bug"
+
+
+def test_a_stream_socket_that_ends_reports_why_to_its_owner():
+    """EOF without a close frame: the owner's ``on_close`` is told the cause (not ``None``,
+    which means a close asked for), and ``send_text`` then refuses with ConnectionClosed."""
+    server = RawServer()
+    ended: list[Any] = []
+    try:
+        conn = Connection(
+            server.url, on_messages=lambda b: None, on_close=lambda c, why: ended.append(why)
+        )
+        conn.send_text('{"method":"SUBSCRIBE","params":["a@b"],"id":1}')
+        wait_until(lambda: [o for o, _ in server.frames] == [0x1])
+        assert server.frames[0][1] == b'{"method":"SUBSCRIBE","params":["a@b"],"id":1}'
+        server.reset()
+        assert conn.wait_closed(30)
+        [why] = ended
+        assert isinstance(why, (websocket.WebSocketConnectionClosedException, OSError))
+        assert conn.cause is why
+        with pytest.raises(ConnectionClosed) as info:
+            conn.send_text("{}")
+        assert info.value.__cause__ is why
+        assert str(info.value) == f"connection is closed: {why}"
+        conn.close()
+    finally:
+        server.close()
