@@ -218,8 +218,10 @@ def test_reads_before_sync_raise_or_return_none(exchange, client):
             read()
         assert info.value.symbol == "BTCUSDT" and info.value.reason == "syncing"
         assert read(strict=False) is None
-    with pytest.raises(BookNotSynced):
+    with pytest.raises(BookNotSynced) as info:
         book.wait_synced(timeout=0.05)
+    assert (info.value.symbol, info.value.reason) == ("BTCUSDT", "syncing")
+    assert str(info.value) == "the BTCUSDT order book was not synced within 0.05 s (syncing)"
     book.wait_synced(timeout=10)
     assert_equal_to_exchange(exchange, book)
     book.close()
@@ -957,13 +959,16 @@ def test_zero_quantity_levels_of_a_snapshot_are_not_levels(exchange, client):
     [(503, -1001, ServerSideError), (400, -1000, BadRequest), (429, -1003, RateLimited)],
     ids=["server-side", "transient-400", "rate-limited"],
 )
-def test_a_failed_snapshot_request_is_reported_and_retried(exchange, client, status, code, kind):
+def test_a_failed_snapshot_request_is_reported_and_retried(
+    exchange, client, status, code, kind, caplog
+):
     """A ``depth`` that fails for a passing reason (5xx, a transient code, a 429 with
     ``retryAfter``) is retried after a pause — never fatal — and reported to ``on_error``."""
     touch(exchange, "BTCUSDT", random.Random(24), Decimal("60000"))
     exchange.depth.publish_changes()
     data = {"retryAfter": int(time.time() * 1000) + 200} if status == 429 else None
     exchange.faults.error_reply("depth", status, code, "try again", times=1, data=data)
+    caplog.set_level(logging.WARNING, logger="binance_usdm_ws")
     book = client.local_order_book("BTCUSDT")
     errors: list[BaseException] = []
     book.on_error(errors.append)
@@ -973,6 +978,7 @@ def test_a_failed_snapshot_request_is_reported_and_retried(exchange, client, sta
     assert depth_requests(exchange, "BTCUSDT") == 2 and book.snapshots == 1
     error = wait_until(lambda: errors and errors[0])
     assert type(error) is kind and (error.status, error.code) == (status, code)
+    assert f"depth snapshot of BTCUSDT failed: {error}" in [r.getMessage() for r in caplog.records]
     scheduler = client._order_books.scheduler  # type: ignore[union-attr]
     assert scheduler.rate_limited == (1 if status == 429 else 0)
     # The snapshots' thread is named for what it does, and never keeps a program alive.
@@ -1090,10 +1096,17 @@ def test_an_unknown_symbol_fails_its_book_at_once_and_the_others_sync(exchange, 
 
 def test_a_single_unknown_symbol_book_raises_the_servers_error(exchange, client):
     book = client.local_order_book("nopeusdt")
+    errors: list[BaseException] = []
+    book.on_error(errors.append)
+    book.on_any(lambda item: None)
     with pytest.raises(BookRefused) as info:
         book.wait_synced(timeout=20)
+    reported = wait_until(lambda: errors and errors[0])  # the server's answer, to on_error too
+    assert type(reported) is BadRequest and reported.code == -1121
     assert (info.value.code, info.value.msg) == (-1121, "Invalid symbol.")
     assert info.value.__cause__ is info.value.error
+    assert (info.value.symbol, info.value.reason, info.value.status) == ("NOPEUSDT", "refused", 400)
+    assert repr(book) == "<LocalOrderBook NOPEUSDT not synced (refused) resyncs=0>"
 
 
 def test_a_rejected_subscription_fails_the_call_with_the_servers_error(exchange, client):
@@ -1152,14 +1165,14 @@ def test_closing_a_book_wakes_its_waiters_and_ends_its_subscription(exchange, cl
         except BaseException as exc:
             failures.append(exc)
 
-    thread = threading.Thread(target=waiter)
+    thread = threading.Thread(target=waiter, daemon=True)  # a regression must not hang pytest
     thread.start()
     wait_until(lambda: any(r.method == "depth" for r in exchange.requests))
     book.close()
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert len(failures) == 1 and type(failures[0]) is BookNotSynced
-    assert failures[0].reason == "closed"
+    assert (failures[0].symbol, failures[0].reason) == ("BTCUSDT", "closed")
     with pytest.raises(BookNotSynced) as info:
         book.wait_synced(timeout=10)
     assert info.value.reason == "closed" and "within" not in str(info.value)
