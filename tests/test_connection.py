@@ -218,6 +218,35 @@ def test_a_server_close_fails_every_waiting_call_with_its_code_and_reason(
     )
 
 
+def test_closing_fails_waiting_calls_with_no_cause(make_client, exchange):
+    """Our own close (from another thread) fails every waiting call at once with the plain
+    "connection is closed": nothing went wrong, so no cause; the code is the normal closure
+    the server echoed."""
+    client = make_client(timeout=20.0)
+    api = client.websocket_api
+    exchange.faults.never_reply("userDataStream.ping")
+    with ThreadPoolExecutor(2) as pool:
+        calls = [
+            pool.submit(api.user_data_streams_api.keepalive_user_data_stream().id(rid).execute)
+            for rid in ("k0", "k1")
+        ]
+        wait_until(lambda: {r.id for r in exchange.requests} >= {"k0", "k1"})
+        conn = api.connection
+        assert conn is not None
+        closer = threading.Thread(target=api.close_websocket_connection)
+        closer.start()
+        closer.join(15)
+        assert not closer.is_alive()
+        for rid, call in zip(("k0", "k1"), calls):
+            with pytest.raises(ConnectionClosed) as info:
+                call.result(15)
+            assert str(info.value) == (
+                f"connection is closed [method=userDataStream.ping id='{rid}']"
+            )
+            assert info.value.__cause__ is None and info.value.code == 1000  # the echoed close
+    assert conn.cause is None and conn.closed
+
+
 def test_calls_without_timeout_wait_as_long_as_their_replies_take(make_client, exchange):
     """``timeout=None``: each caller waits until its reply comes, however late (here past a
     second), whether it reads the socket itself or another caller does."""
