@@ -318,6 +318,38 @@ def test_a_call_with_a_tiny_timeout_times_out_without_waiting_for_traffic(timeou
         server.close()
 
 
+def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
+    """Replies are matched by id exactly: ``"id": true`` is not id 1 (though ``True == 1`` in
+    Python) and ``"1"`` is not 1; such frames never settle the waiting call. A frame with an
+    unknown id is dropped (and counted) if it is a reply (``status`` or ``result``), else it is
+    a message for the notice handler."""
+    client = make_client()
+    api = client.websocket_api
+    notices: list[Any] = []
+    api.on_notice(lambda n: notices.append(n.raw))
+    conn = api.connection
+    assert conn is not None
+    exchange.faults.never_reply("userDataStream.start")
+    future = api.user_data_streams_api.start_user_data_stream().id(1).execute_async()
+    wait_until(lambda: any(r.id == 1 for r in exchange.requests))
+    fakes = [
+        {"id": True, "status": 200, "result": {"listenKey": "fake-true"}},
+        {"id": "1", "status": 200, "result": {"listenKey": "fake-string"}},
+        {"id": "other", "status": 200, "result": {}},
+        {"id": "other", "e": "event with an id"},
+        {"id": "other", "result": {}},  # a reply without status is still a reply
+        {"id": "other", "status": 400},
+    ]
+    for fake in fakes:
+        exchange.faults.send_raw(json.dumps(fake))
+    wait_until(lambda: len(notices) == 2 and conn.unknown_replies == 4)
+    assert notices == [fakes[0], fakes[3]]  # True is not an id; the event has no reply keys
+    assert not future.done()
+    exchange.faults.send_raw(json.dumps({"id": 1, "status": 200, "result": {"listenKey": "k"}}))
+    assert future.result(15).raw["result"] == {"listenKey": "k"}
+    assert conn.pending_count == 0
+
+
 def test_a_duplicate_id_is_refused_with_its_parameter_before_sending(make_client, exchange):
     api = make_client().websocket_api.user_data_streams_api
     exchange.faults.never_reply("userDataStream.start")
