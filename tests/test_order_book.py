@@ -1028,6 +1028,26 @@ def test_up_to_eight_snapshots_are_in_flight_at_once(exchange):
         assert scheduler.sent == 9 and scheduler.queued == 2 and sent() == 9
 
 
+def test_a_book_closed_while_queued_is_never_asked_for(exchange, client):
+    """A book closed while it waits for its turn costs no ``depth`` request; the books queued
+    after it still get theirs."""
+    client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+    with scheduler._cond:
+        scheduler._pause_until = time.monotonic() + 1000  # hold every request back
+    rng = random.Random(28)
+    for symbol in ("C1USDT", "C2USDT"):
+        touch(exchange, symbol, rng, Decimal("100"))
+    books = client.local_order_books(["C1USDT", "C2USDT"], limit=20)
+    assert scheduler.queued == 2
+    books["C1USDT"].close()
+    with scheduler._cond:
+        scheduler._pause_until = 0.0
+        scheduler._cond.notify_all()
+    assert_equal_to_exchange(exchange, books["C2USDT"].wait_synced(timeout=10))
+    assert depth_requests(exchange, "C1USDT") == 0 and scheduler.queued == 0
+
+
 def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
     # The user's own calls have used 95 of the window's 100: snapshots must wait for the next
     # window rather than take the count past the limit (a 429).
