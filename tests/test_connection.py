@@ -432,6 +432,11 @@ def test_an_idle_connection_whose_pings_are_answered_stays_open():
         assert conn is not None
         wait_until(lambda: len(server.pings()) >= 10, timeout=30)
         assert not conn.closed and client.websocket_api.connected
+        # No ticking: the heartbeat sleeps until the next ping is due. Each ping costs a wake,
+        # and its pong (which moves the time of the last frame) at most one more.
+        pings = len(server.pings())  # first: every ping it counts was a wake before
+        wakes = conn.heartbeat_wakes
+        assert pings <= wakes <= 2 * pings + 2, (wakes, pings)
         client.close()
     finally:
         server.close()
