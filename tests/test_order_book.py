@@ -1028,6 +1028,69 @@ def test_up_to_eight_snapshots_are_in_flight_at_once(exchange):
         assert scheduler.sent == 9 and scheduler.queued == 2 and sent() == 9
 
 
+def test_a_book_closed_while_queued_is_never_asked_for(exchange, client):
+    """A book closed while it waits for its turn costs no ``depth`` request; the books queued
+    after it still get theirs."""
+    client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+    with scheduler._cond:
+        scheduler._pause_until = time.monotonic() + 1000  # hold every request back
+    rng = random.Random(28)
+    for symbol in ("C1USDT", "C2USDT"):
+        touch(exchange, symbol, rng, Decimal("100"))
+    books = client.local_order_books(["C1USDT", "C2USDT"], limit=20)
+    assert scheduler.queued == 2
+    books["C1USDT"].close()
+    with scheduler._cond:
+        scheduler._pause_until = 0.0
+        scheduler._cond.notify_all()
+    assert_equal_to_exchange(exchange, books["C2USDT"].wait_synced(timeout=10))
+    assert depth_requests(exchange, "C1USDT") == 0 and scheduler.queued == 0
+
+
+def test_a_depth_event_without_integer_ids_resyncs_and_others_are_ignored(exchange, client):
+    """On the depth stream: an event of another type or symbol changes nothing; a
+    ``depthUpdate`` whose ``U``, ``u`` or ``pu`` is not an integer resyncs the book."""
+    book, changes = synced_book(exchange, client)
+    u = book.last_update_id
+    assert u is not None
+    base = {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
+            "b": [["59000.00", "7.000"]], "a": []}  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", dict(base, e="somethingElse"))
+    exchange.publish("btcusdt@depth@100ms", dict(base, s="ETHUSDT"))
+    touch(exchange, "BTCUSDT", random.Random(29), Decimal("60000"))
+    settle(exchange, book)  # the next real diff continues the book: nothing was applied
+    assert_equal_to_exchange(exchange, book)
+    assert book.resyncs == 0
+    u = book.last_update_id
+    exchange.publish("btcusdt@depth@100ms", dict(base, U=u + 1, u=str(u + 1), pu=u))
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert (resync.reason, resync.detail) == (
+        "invalid",
+        "a depth event without integer U, u and pu",
+    )
+    touch(exchange, "BTCUSDT", random.Random(30), Decimal("60000"))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+
+
+def test_books_wait_synced_names_the_book_that_is_not(exchange, client):
+    """``LocalOrderBooks.wait_synced`` raises ``BookNotSynced`` naming a book that is not
+    synced in time and how many are; after ``close()``, at once with reason "closed"."""
+    exchange.faults.never_reply("depth")
+    books = client.local_order_books(["BTCUSDT", "ETHUSDT"])
+    assert repr(books) == "<LocalOrderBooks 0/2 synced>" and len(books) == 2
+    assert books["btcusdt"] is books["BTCUSDT"] and list(books) == ["BTCUSDT", "ETHUSDT"]
+    with pytest.raises(BookNotSynced) as info:
+        books.wait_synced(timeout=0.3)
+    assert (info.value.symbol, info.value.reason) == ("BTCUSDT", "syncing")
+    assert str(info.value) == "0 of 2 order books synced within 0.3 s; BTCUSDT is not (syncing)"
+    books.close()
+    with pytest.raises(BookNotSynced) as info:
+        books.wait_synced()  # no timeout: closed books never sync, so at once
+    assert info.value.reason == "closed" and books.synced_count == 0
+
+
 def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
     # The user's own calls have used 95 of the window's 100: snapshots must wait for the next
     # window rather than take the count past the limit (a 429).
