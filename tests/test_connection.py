@@ -350,6 +350,53 @@ def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
     assert conn.pending_count == 0
 
 
+def test_a_call_waiting_for_a_reconnect_fails_at_its_own_deadline(make_client, exchange):
+    """The reconnect hangs in its handshake far longer than the call's timeout: the call fails
+    at its deadline with ConnectionClosed (never sent), it does not wait for the reconnect."""
+    api = make_client(timeout=0.5, reconnect_delay=0.01).websocket_api
+    exchange.faults.stall_handshakes(60.0)
+    exchange.faults.drop_connections("api")
+    wait_until(lambda: not api.connected)
+    failed: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").id("w1").execute()
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            failed.append(exc)
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(30)  # generous: the timeout is 0.5 s, the stalled handshake 60 s
+    assert not thread.is_alive(), "the call waits for the reconnect past its deadline"
+    [error] = failed
+    assert type(error) is ConnectionClosed and not error.outcome_unknown
+    assert "no connection within the timeout" in str(error)
+    assert not any(r.id == "w1" for r in exchange.requests)
+    exchange.faults.reset()
+
+
+def test_an_unsent_call_retried_keeps_what_is_left_of_its_deadline(make_client, exchange):
+    """A call made during an outage waits for the reconnect (0.5 s of its 1 s), then meets
+    that connection closed before sending (never sent): it waits for the next reconnect with
+    what is left of its deadline, not a fresh second, so it fails; with a fresh second it
+    would go out on the third connection and succeed."""
+    from .test_resilience import DropBeforeSending
+
+    api = make_client(timeout=1.0, reconnect_delay=0.01).websocket_api
+    exchange.faults.stall_handshakes(0.5)
+    exchange.faults.drop_connections("api")
+    wait_until(lambda: not api.connected)
+    api._signer = DropBeforeSending(api._signer, exchange, api, swapped=False)
+    with pytest.raises((ConnectionClosed, RequestTimeout)) as info:
+        api.account_api.futures_account_balance().id("late-1").execute()
+    assert api._signer.fired
+    assert not info.value.outcome_unknown
+    exchange.faults.reset()
+    wait_until(lambda: api.connected, 15)
+    assert not any(r.id == "late-1" for r in exchange.requests)
+
+
 def test_a_duplicate_id_is_refused_with_its_parameter_before_sending(make_client, exchange):
     api = make_client().websocket_api.user_data_streams_api
     exchange.faults.never_reply("userDataStream.start")
