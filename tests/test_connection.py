@@ -29,6 +29,7 @@ from binance_usdm_ws import (
     ConfigurationWebsocketApi,
     ConnectionClosed,
     InvalidRequest,
+    RequestTimeout,
 )
 from binance_usdm_ws._core._connection import MAX_MESSAGE, Connection, DeadConnection
 
@@ -56,11 +57,14 @@ def text(value: Any) -> bytes:
 class RawServer:
     """A WebSocket server for one client on 127.0.0.1: it completes the handshake, records the
     client's frames, answers pings (unless ``pongs`` is False) and close frames, writes
-    ``after_text`` once the client's first text frame is in, and writes whatever ``send()``
-    is given."""
+    ``after_text`` once ``after`` text frames of the client are in, and writes whatever
+    ``send()`` is given. It never pings: nothing arrives that the test did not write."""
 
-    def __init__(self, after_text: bytes = b"", pongs: bool = True, read: bool = True) -> None:
+    def __init__(
+        self, after_text: bytes = b"", pongs: bool = True, read: bool = True, after: int = 1
+    ) -> None:
         self.after_text = after_text
+        self.after = after  # how many text frames to wait for before writing ``after_text``
         self.pongs = pongs
         self.read = read
         self.frames: list[tuple[int, bytes]] = []
@@ -111,7 +115,8 @@ class RawServer:
                     payload = (int.from_bytes(data, "little") ^ key).to_bytes(n, "little")
                     opcode, buf = buf[0] & 0x0F, buf[pos + 4 + n :]
                     self.frames.append((opcode, payload))
-                    if opcode == 0x1 and self.after_text:
+                    texts = sum(1 for o, _ in self.frames if o == 0x1)
+                    if opcode == 0x1 and self.after_text and texts >= self.after:
                         blob, self.after_text = self.after_text, b""
                         conn.sendall(blob)
                     elif opcode == 0x9 and self.pongs:
@@ -213,6 +218,35 @@ def test_a_server_close_fails_every_waiting_call_with_its_code_and_reason(
     )
 
 
+def test_closing_fails_waiting_calls_with_no_cause(make_client, exchange):
+    """Our own close (from another thread) fails every waiting call at once with the plain
+    "connection is closed": nothing went wrong, so no cause; the code is the normal closure
+    the server echoed."""
+    client = make_client(timeout=20.0)
+    api = client.websocket_api
+    exchange.faults.never_reply("userDataStream.ping")
+    with ThreadPoolExecutor(2) as pool:
+        calls = [
+            pool.submit(api.user_data_streams_api.keepalive_user_data_stream().id(rid).execute)
+            for rid in ("k0", "k1")
+        ]
+        wait_until(lambda: {r.id for r in exchange.requests} >= {"k0", "k1"})
+        conn = api.connection
+        assert conn is not None
+        closer = threading.Thread(target=api.close_websocket_connection)
+        closer.start()
+        closer.join(15)
+        assert not closer.is_alive()
+        for rid, call in zip(("k0", "k1"), calls):
+            with pytest.raises(ConnectionClosed) as info:
+                call.result(15)
+            assert str(info.value) == (
+                f"connection is closed [method=userDataStream.ping id='{rid}']"
+            )
+            assert info.value.__cause__ is None and info.value.code == 1000  # the echoed close
+    assert conn.cause is None and conn.closed
+
+
 def test_calls_without_timeout_wait_as_long_as_their_replies_take(make_client, exchange):
     """``timeout=None``: each caller waits until its reply comes, however late (here past a
     second), whether it reads the socket itself or another caller does."""
@@ -235,6 +269,87 @@ def test_calls_without_timeout_wait_as_long_as_their_replies_take(make_client, e
     assert conn.pending_count == 0 and conn.unknown_replies == 0 and not conn.closed
 
 
+def test_frames_read_with_a_callers_reply_are_handled_before_it_returns():
+    """Two calls at once, both replies and an event in one write: the caller that reads the
+    socket takes its reply and hands over everything else it read before returning (the
+    server sends nothing more that would wake the reader thread)."""
+    replies = [
+        text({"id": rid, "status": 200, "result": {"symbol": "BTCUSDT"}}) for rid in ("a", "b")
+    ]
+    server = RawServer(after_text=b"".join(replies) + text({"e": "later"}), after=2)
+    seen: list[Any] = []
+    try:
+        client = raw_client(server, timeout=20.0)
+        client.websocket_api.on_notice(lambda n: seen.append(n.raw))
+        with ThreadPoolExecutor(2) as pool:
+            got = list(pool.map(lambda rid: ticker_call(client, rid).raw["id"], ["a", "b"]))
+        assert got == ["a", "b"]
+        wait_until(lambda: seen == [{"e": "later"}], timeout=15)
+        client.close()
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("timeout", [0.0, 1e-6, 1e-4, 5e-4, 9e-4, 0.05])
+def test_a_call_with_a_tiny_timeout_times_out_without_waiting_for_traffic(timeout):
+    """Whatever the time left, a caller reading the socket itself stops at its deadline:
+    RequestTimeout, with nothing arriving to wake it (the server never answers)."""
+    server = RawServer()
+    failed: list[BaseException] = []
+    try:
+        client = raw_client(server)
+
+        def call() -> None:
+            try:
+                market = client.websocket_api.market_data_api
+                market.symbol_price_ticker().symbol("BTCUSDT").id("tiny").execute(timeout=timeout)
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=call, daemon=True)
+        thread.start()
+        thread.join(30)  # generous: the call's timeout is at most 50 ms
+        assert not thread.is_alive(), "the call waits past its deadline"
+        [error] = failed
+        assert isinstance(error, RequestTimeout) and error.request_id == "tiny"
+        assert client.websocket_api.connection.pending_count == 0
+        client.close()
+    finally:
+        server.close()
+
+
+def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
+    """Replies are matched by id exactly: ``"id": true`` is not id 1 (though ``True == 1`` in
+    Python) and ``"1"`` is not 1; such frames never settle the waiting call. A frame with an
+    unknown id is dropped (and counted) if it is a reply (``status`` or ``result``), else it is
+    a message for the notice handler."""
+    client = make_client()
+    api = client.websocket_api
+    notices: list[Any] = []
+    api.on_notice(lambda n: notices.append(n.raw))
+    conn = api.connection
+    assert conn is not None
+    exchange.faults.never_reply("userDataStream.start")
+    future = api.user_data_streams_api.start_user_data_stream().id(1).execute_async()
+    wait_until(lambda: any(r.id == 1 for r in exchange.requests))
+    fakes = [
+        {"id": True, "status": 200, "result": {"listenKey": "fake-true"}},
+        {"id": "1", "status": 200, "result": {"listenKey": "fake-string"}},
+        {"id": "other", "status": 200, "result": {}},
+        {"id": "other", "e": "event with an id"},
+        {"id": "other", "result": {}},  # a reply without status is still a reply
+        {"id": "other", "status": 400},
+    ]
+    for fake in fakes:
+        exchange.faults.send_raw(json.dumps(fake))
+    wait_until(lambda: len(notices) == 2 and conn.unknown_replies == 4)
+    assert notices == [fakes[0], fakes[3]]  # True is not an id; the event has no reply keys
+    assert not future.done()
+    exchange.faults.send_raw(json.dumps({"id": 1, "status": 200, "result": {"listenKey": "k"}}))
+    assert future.result(15).raw["result"] == {"listenKey": "k"}
+    assert conn.pending_count == 0
+
+
 def test_a_duplicate_id_is_refused_with_its_parameter_before_sending(make_client, exchange):
     api = make_client().websocket_api.user_data_streams_api
     exchange.faults.never_reply("userDataStream.start")
@@ -246,6 +361,31 @@ def test_a_duplicate_id_is_refused_with_its_parameter_before_sending(make_client
     assert info.value.param == "id"
     assert str(info.value) == "a request with id 'twice' is already in flight"
     assert len(exchange.requests) == before
+
+
+def test_bad_input_is_refused_as_such_connected_or_not(exchange):
+    """A request missing a required parameter is an InvalidRequest naming it, before any
+    connection is looked for: not a ConnectionClosed on a client not (or no longer) connected,
+    and nothing reaches the exchange."""
+    client = BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=ConfigurationWebsocketApi(
+            base_path=exchange.ws_api_url, api_key=exchange.api_key, api_secret=exchange.api_secret
+        )
+    )
+    api = client.websocket_api
+    for state in ("never connected", "connected", "disconnected"):
+        if state == "connected":
+            api.connect()
+        elif state == "disconnected":
+            api.close_websocket_connection()
+        order = api.trade_api.new_order().symbol("BTCUSDT").type("MARKET").quantity("1")
+        for call in (order.execute, order.execute_async):
+            with pytest.raises(InvalidRequest) as info:
+                call()
+            assert info.value.param == "side", state
+            assert str(info.value) == "NewOrder: missing required parameter side"
+    client.close()
+    assert not [r for r in exchange.requests if r.method == "order.place"]
 
 
 @pytest.mark.parametrize(
@@ -353,6 +493,11 @@ def test_an_idle_connection_whose_pings_are_answered_stays_open():
         assert conn is not None
         wait_until(lambda: len(server.pings()) >= 10, timeout=30)
         assert not conn.closed and client.websocket_api.connected
+        # No ticking: the heartbeat sleeps until the next ping is due. Each ping costs a wake,
+        # and its pong (which moves the time of the last frame) at most one more.
+        pings = len(server.pings())  # first: every ping it counts was a wake before
+        wakes = conn.heartbeat_wakes
+        assert pings <= wakes <= 2 * pings + 2, (wakes, pings)
         client.close()
     finally:
         server.close()
