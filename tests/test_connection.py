@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import re
+import select
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -647,9 +648,11 @@ def test_a_failing_stream_handler_is_logged_by_connection_and_reading_goes_on(ca
     assert record.exc_info is not None and str(record.exc_info[1]) == "user bug"
 
 
-def test_a_stream_socket_that_ends_reports_why_to_its_owner():
-    """EOF without a close frame: the owner's ``on_close`` is told the cause (not ``None``,
-    which means a close asked for), and ``send_text`` then refuses with ConnectionClosed."""
+@pytest.mark.parametrize("fault", ["reset", "masked-frame"])
+def test_a_stream_socket_that_ends_reports_why_to_its_owner(fault):
+    """A reset, or a framing violation: the owner's ``on_close`` is told the cause (not
+    ``None``, which means a close asked for), and ``send_text`` then refuses with
+    ConnectionClosed."""
     server = RawServer()
     ended: list[Any] = []
     try:
@@ -659,15 +662,57 @@ def test_a_stream_socket_that_ends_reports_why_to_its_owner():
         conn.send_text('{"method":"SUBSCRIBE","params":["a@b"],"id":1}')
         wait_until(lambda: [o for o, _ in server.frames] == [0x1])
         assert server.frames[0][1] == b'{"method":"SUBSCRIBE","params":["a@b"],"id":1}'
-        server.reset()
+        assert not conn.wait_closed(0)  # open: returns at once
+        if fault == "reset":
+            server.reset()
+        else:
+            server.send(text({"n": 0}) + bytes((0x81, 0x82)) + b"mask" + b"{}")
         assert conn.wait_closed(30)
         [why] = ended
-        assert isinstance(why, (websocket.WebSocketConnectionClosedException, OSError))
+        if fault == "reset":
+            assert isinstance(why, (websocket.WebSocketConnectionClosedException, OSError))
+        else:
+            assert isinstance(why, websocket.WebSocketProtocolException)
+            assert str(why) == "masked frame from the server"
         assert conn.cause is why
         with pytest.raises(ConnectionClosed) as info:
             conn.send_text("{}")
         assert info.value.__cause__ is why
         assert str(info.value) == f"connection is closed: {why}"
+        conn.close()
+    finally:
+        server.close()
+
+
+def test_a_failed_send_on_a_stream_socket_is_connection_closed_and_ends_it():
+    """The server stops reading and resets while a large control message is written:
+    ``send_text`` raises ConnectionClosed "send failed" with the socket error as cause, and
+    the connection is over."""
+    server = RawServer(read=False)
+    failed: list[BaseException] = []
+    try:
+        conn = Connection(server.url, on_messages=lambda b: None)
+
+        def send() -> None:
+            try:
+                conn.send_text('{"pad":"' + "p" * (32 << 20) + '"}')  # 32 MiB
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        assert server.connected.wait(10) and server.sock is not None
+        # Bytes of the message are arriving: the send is under way (and cannot finish, 32 MiB
+        # being more than the socket buffers hold while nobody reads).
+        wait_until(lambda: select.select([server.sock], [], [], 0)[0], timeout=30)
+        server.reset()
+        thread.join(30)
+        assert not thread.is_alive()
+        [error] = failed
+        assert type(error) is ConnectionClosed
+        assert str(error).startswith("send failed: ")
+        assert isinstance(error.__cause__, (OSError, websocket.WebSocketException))
+        assert conn.wait_closed(30) and conn.cause is not None
         conn.close()
     finally:
         server.close()
