@@ -218,8 +218,10 @@ def test_reads_before_sync_raise_or_return_none(exchange, client):
             read()
         assert info.value.symbol == "BTCUSDT" and info.value.reason == "syncing"
         assert read(strict=False) is None
-    with pytest.raises(BookNotSynced):
+    with pytest.raises(BookNotSynced) as info:
         book.wait_synced(timeout=0.05)
+    assert (info.value.symbol, info.value.reason) == ("BTCUSDT", "syncing")
+    assert str(info.value) == "the BTCUSDT order book was not synced within 0.05 s (syncing)"
     book.wait_synced(timeout=10)
     assert_equal_to_exchange(exchange, book)
     book.close()
@@ -957,13 +959,16 @@ def test_zero_quantity_levels_of_a_snapshot_are_not_levels(exchange, client):
     [(503, -1001, ServerSideError), (400, -1000, BadRequest), (429, -1003, RateLimited)],
     ids=["server-side", "transient-400", "rate-limited"],
 )
-def test_a_failed_snapshot_request_is_reported_and_retried(exchange, client, status, code, kind):
+def test_a_failed_snapshot_request_is_reported_and_retried(
+    exchange, client, status, code, kind, caplog
+):
     """A ``depth`` that fails for a passing reason (5xx, a transient code, a 429 with
     ``retryAfter``) is retried after a pause — never fatal — and reported to ``on_error``."""
     touch(exchange, "BTCUSDT", random.Random(24), Decimal("60000"))
     exchange.depth.publish_changes()
     data = {"retryAfter": int(time.time() * 1000) + 200} if status == 429 else None
     exchange.faults.error_reply("depth", status, code, "try again", times=1, data=data)
+    caplog.set_level(logging.WARNING, logger="binance_usdm_ws")
     book = client.local_order_book("BTCUSDT")
     errors: list[BaseException] = []
     book.on_error(errors.append)
@@ -973,6 +978,7 @@ def test_a_failed_snapshot_request_is_reported_and_retried(exchange, client, sta
     assert depth_requests(exchange, "BTCUSDT") == 2 and book.snapshots == 1
     error = wait_until(lambda: errors and errors[0])
     assert type(error) is kind and (error.status, error.code) == (status, code)
+    assert f"depth snapshot of BTCUSDT failed: {error}" in [r.getMessage() for r in caplog.records]
     scheduler = client._order_books.scheduler  # type: ignore[union-attr]
     assert scheduler.rate_limited == (1 if status == 429 else 0)
     # The snapshots' thread is named for what it does, and never keeps a program alive.
@@ -1020,6 +1026,69 @@ def test_up_to_eight_snapshots_are_in_flight_at_once(exchange):
 
         wait_until(lambda: sent() == 9 and scheduler.queued == 2, timeout=20)
         assert scheduler.sent == 9 and scheduler.queued == 2 and sent() == 9
+
+
+def test_a_book_closed_while_queued_is_never_asked_for(exchange, client):
+    """A book closed while it waits for its turn costs no ``depth`` request; the books queued
+    after it still get theirs."""
+    client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    scheduler = client._order_books.scheduler  # type: ignore[union-attr]
+    with scheduler._cond:
+        scheduler._pause_until = time.monotonic() + 1000  # hold every request back
+    rng = random.Random(28)
+    for symbol in ("C1USDT", "C2USDT"):
+        touch(exchange, symbol, rng, Decimal("100"))
+    books = client.local_order_books(["C1USDT", "C2USDT"], limit=20)
+    assert scheduler.queued == 2
+    books["C1USDT"].close()
+    with scheduler._cond:
+        scheduler._pause_until = 0.0
+        scheduler._cond.notify_all()
+    assert_equal_to_exchange(exchange, books["C2USDT"].wait_synced(timeout=10))
+    assert depth_requests(exchange, "C1USDT") == 0 and scheduler.queued == 0
+
+
+def test_a_depth_event_without_integer_ids_resyncs_and_others_are_ignored(exchange, client):
+    """On the depth stream: an event of another type or symbol changes nothing; a
+    ``depthUpdate`` whose ``U``, ``u`` or ``pu`` is not an integer resyncs the book."""
+    book, changes = synced_book(exchange, client)
+    u = book.last_update_id
+    assert u is not None
+    base = {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": u + 1, "u": u + 1, "pu": u,
+            "b": [["59000.00", "7.000"]], "a": []}  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", dict(base, e="somethingElse"))
+    exchange.publish("btcusdt@depth@100ms", dict(base, s="ETHUSDT"))
+    touch(exchange, "BTCUSDT", random.Random(29), Decimal("60000"))
+    settle(exchange, book)  # the next real diff continues the book: nothing was applied
+    assert_equal_to_exchange(exchange, book)
+    assert book.resyncs == 0
+    u = book.last_update_id
+    exchange.publish("btcusdt@depth@100ms", dict(base, U=u + 1, u=str(u + 1), pu=u))
+    resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
+    assert (resync.reason, resync.detail) == (
+        "invalid",
+        "a depth event without integer U, u and pu",
+    )
+    touch(exchange, "BTCUSDT", random.Random(30), Decimal("60000"))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+
+
+def test_books_wait_synced_names_the_book_that_is_not(exchange, client):
+    """``LocalOrderBooks.wait_synced`` raises ``BookNotSynced`` naming a book that is not
+    synced in time and how many are; after ``close()``, at once with reason "closed"."""
+    exchange.faults.never_reply("depth")
+    books = client.local_order_books(["BTCUSDT", "ETHUSDT"])
+    assert repr(books) == "<LocalOrderBooks 0/2 synced>" and len(books) == 2
+    assert books["btcusdt"] is books["BTCUSDT"] and list(books) == ["BTCUSDT", "ETHUSDT"]
+    with pytest.raises(BookNotSynced) as info:
+        books.wait_synced(timeout=0.3)
+    assert (info.value.symbol, info.value.reason) == ("BTCUSDT", "syncing")
+    assert str(info.value) == "0 of 2 order books synced within 0.3 s; BTCUSDT is not (syncing)"
+    books.close()
+    with pytest.raises(BookNotSynced) as info:
+        books.wait_synced()  # no timeout: closed books never sync, so at once
+    assert info.value.reason == "closed" and books.synced_count == 0
 
 
 def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
@@ -1090,10 +1159,17 @@ def test_an_unknown_symbol_fails_its_book_at_once_and_the_others_sync(exchange, 
 
 def test_a_single_unknown_symbol_book_raises_the_servers_error(exchange, client):
     book = client.local_order_book("nopeusdt")
+    errors: list[BaseException] = []
+    book.on_error(errors.append)
+    book.on_any(lambda item: None)
     with pytest.raises(BookRefused) as info:
         book.wait_synced(timeout=20)
+    reported = wait_until(lambda: errors and errors[0])  # the server's answer, to on_error too
+    assert type(reported) is BadRequest and reported.code == -1121
     assert (info.value.code, info.value.msg) == (-1121, "Invalid symbol.")
     assert info.value.__cause__ is info.value.error
+    assert (info.value.symbol, info.value.reason, info.value.status) == ("NOPEUSDT", "refused", 400)
+    assert repr(book) == "<LocalOrderBook NOPEUSDT not synced (refused) resyncs=0>"
 
 
 def test_a_rejected_subscription_fails_the_call_with_the_servers_error(exchange, client):
@@ -1152,14 +1228,14 @@ def test_closing_a_book_wakes_its_waiters_and_ends_its_subscription(exchange, cl
         except BaseException as exc:
             failures.append(exc)
 
-    thread = threading.Thread(target=waiter)
+    thread = threading.Thread(target=waiter, daemon=True)  # a regression must not hang pytest
     thread.start()
     wait_until(lambda: any(r.method == "depth" for r in exchange.requests))
     book.close()
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert len(failures) == 1 and type(failures[0]) is BookNotSynced
-    assert failures[0].reason == "closed"
+    assert (failures[0].symbol, failures[0].reason) == ("BTCUSDT", "closed")
     with pytest.raises(BookNotSynced) as info:
         book.wait_synced(timeout=10)
     assert info.value.reason == "closed" and "within" not in str(info.value)

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from binance_usdm_ws import (
     BadRequest,
     BookNotSynced,
+    BookRefused,
     BookResync,
     ConnectionClosed,
     RateLimited,
@@ -88,12 +89,17 @@ class Market:
         self.events.append(event)
         self.history[self.last] = (dict(self.bids), dict(self.asks))
 
-    def snapshot(self, limit: int) -> dict[str, Any]:
-        bids = sorted(self.bids.items(), reverse=True)[:limit]
-        asks = sorted(self.asks.items())[:limit]
+    def snapshot(self, limit: int, lag: int = 0) -> dict[str, Any]:
+        """The book as it was ``lag`` events ago (a snapshot that took a while to come)."""
+        last = self.events[-1 - lag]["u"] if lag and len(self.events) > lag else self.last
+        if lag and len(self.events) <= lag:
+            last = min(self.history)
+        book_bids, book_asks = self.history[last]
+        bids = sorted(book_bids.items(), reverse=True)[:limit]
+        asks = sorted(book_asks.items())[:limit]
         return {
             "result": {
-                "lastUpdateId": self.last, "E": 1, "T": 1,
+                "lastUpdateId": last, "E": 1, "T": 1,
                 "bids": [[str(p), str(q)] for p, q in bids],
                 "asks": [[str(p), str(q)] for p, q in asks],
             }
@@ -260,7 +266,9 @@ step = st.one_of(
     st.tuples(st.just("duplicate"), st.integers(1, 4)),  # re-send an event n back
     st.tuples(st.just("lose"), st.just(1)),  # the next event never arrives
     st.tuples(st.just("cross"), st.booleans()),  # a locked (True) or crossed book, then fixed
-    st.tuples(st.just("answer"), st.just(0)),  # the snapshots asked for, as they are now
+    # the snapshots asked for, as the book is now or was up to 3 events ago (older than
+    # events already buffered: they join it by their range or by pu, or it is stale)
+    st.tuples(st.just("answer"), st.integers(0, 3)),
     st.tuples(st.just("reconnect"), st.just(0)),
 )
 
@@ -293,7 +301,14 @@ def check(book: LocalOrderBook, ref: RefBook, market: Market) -> None:
 
 
 @settings(max_examples=250, deadline=None)
-# The snapshot's last event is lost: the next one joins it by ``pu == lastUpdateId`` alone.
+# The snapshot's last event is lost, the next one is buffered when the snapshot comes (it
+# took a while: one event old): that one joins it by ``pu == lastUpdateId`` alone.
+@example(
+    bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
+    steps=[("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1), ("change", {MID - 3: 1}, {}, 1, 0),
+           ("deliver", 1), ("answer", 1)],
+)  # fmt: skip
+# The same with nothing buffered: in sync at the snapshot, the next event joins it by pu.
 @example(
     bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
     steps=[("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1), ("answer", 0),
@@ -349,7 +364,7 @@ def test_book_agrees_with_the_reference_over_random_streams(bids, asks, limit, k
         elif op == "answer":
             asked, manager.scheduler.requests = manager.scheduler.requests, []
             for generation in asked:  # a reply asked for before a resync is ignored
-                reply = market.snapshot(limit)
+                reply = market.snapshot(limit, args[0])
                 book._on_snapshot(generation, Reply(reply))
                 ref.snapshot(generation, reply["result"])
                 check(book, ref, market)
@@ -447,7 +462,7 @@ WEIGHTS = st.sampled_from(sorted(set(DEPTH_WEIGHT.values())))
 
 @settings(max_examples=400, deadline=None)
 @given(
-    limit=st.integers(10, 3000),
+    limit=st.one_of(st.none(), st.integers(10, 3000)),  # None: no reply has taught it yet
     share=st.floats(0.05, 1.0),
     window=st.sampled_from([1.0, 2.0, 10.0, 60.0]),
     log=st.lists(st.tuples(st.floats(0.0, 80.0), WEIGHTS), max_size=30),
@@ -457,6 +472,11 @@ WEIGHTS = st.sampled_from(sorted(set(DEPTH_WEIGHT.values())))
     in_flight=st.integers(0, 10),
     paused=st.one_of(st.just(0.0), st.floats(0.01, 30.0)),
 )
+# Exactly at the ceiling (80 + 10 = 90 % of 100): still within it.
+@example(
+    limit=100, share=1.0, window=2.0, log=[], count=80, count_age=0.5,
+    weight=10, in_flight=0, paused=0.0,
+)  # fmt: skip
 # The user's calls took the window's count to 85 of 100: 10 more would pass the 90 % ceiling.
 @example(
     limit=100, share=1.0, window=2.0, log=[], count=85, count_age=0.5,
@@ -493,6 +513,9 @@ def test_scheduler_sends_only_within_its_share_and_below_the_ceiling(
         return
     if in_flight >= 8:
         assert wait > 0
+        return
+    if limit is None:  # one request at a time until a reply tells the limit
+        assert (wait == 0) is (in_flight == 0)
         return
     span = window + min(1.0, window * 0.1)
     recent = [(t, w) for t, w in sent_at if t > now - span]
@@ -570,6 +593,10 @@ def test_scheduler_waits_for_retry_after():
         scheduler._in_flight = 1
         scheduler._done(book, book._generation, done)
         assert (scheduler.limit, scheduler.window, scheduler._count) == (60, 2.0, 7)
+    # A limit without its interval: the window stays Binance's minute.
+    fresh = SnapshotScheduler(None)  # type: ignore[arg-type]
+    fresh._learn([{"rateLimitType": "REQUEST_WEIGHT", "limit": 50, "count": 3}])
+    assert (fresh.limit, fresh.window, fresh._count) == (50, 60.0, 3)
     # The smallest that are: a limit of 1 over 1 minute.
     done = Future()
     done.set_result(Reply({"rateLimits": [dict(limits[1], interval="MINUTE", intervalNum=1,
@@ -611,3 +638,34 @@ def test_scheduler_queues_a_book_once():
     book._queued = False
     scheduler.request(book, resync=True)
     assert scheduler.queued == 0
+
+
+def test_a_refusal_counts_only_for_the_current_unsynced_book():
+    """A ``depth`` refused for good fails the book — unless it was asked for before a resync
+    (that book is gone), or the book is synced or closed meanwhile."""
+    refused = BadRequest(status=400, code=-1121, msg="Invalid symbol.")
+    market = Market({MID - 1: 1}, {MID + 1: 1})
+    # Asked for before a resync: ignored; the current generation's refusal counts.
+    book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
+    old = book._generation
+    book._on_gap(StreamGap(reason="reconnect", start=0, end=0, detail="test"))
+    book._refuse(old, refused)
+    with pytest_raises_not_synced() as reason:
+        book.bids()
+    assert reason == ["reconnect"]
+    book._refuse(book._generation, refused)
+    with pytest.raises(BookRefused) as info:
+        book.bids()
+    assert info.value.symbol == SYMBOL and info.value.error is refused
+    # A synced book stays synced.
+    book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
+    book._on_snapshot(book._generation, Reply(market.snapshot(5)))
+    book._refuse(book._generation, refused)
+    assert book.synced and book.best_bid() is not None
+    # A closed book stays closed.
+    book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
+    book.close()
+    book._refuse(book._generation, refused)
+    with pytest_raises_not_synced() as reason:
+        book.bids()
+    assert reason == ["closed"]

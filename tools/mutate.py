@@ -60,6 +60,14 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "binance_usdm_ws/websocket_streams/order_book/_scheduler.py",
         ["tests/test_order_book.py", "tests/test_order_book_property.py"],
     ),
+    "order_book_feed": (
+        "binance_usdm_ws/websocket_streams/order_book/_feed.py",
+        ["tests/test_order_book.py", "tests/test_order_book_property.py"],
+    ),
+    "order_book_manager": (
+        "binance_usdm_ws/websocket_streams/order_book/_manager.py",
+        ["tests/test_order_book.py", "tests/test_order_book_property.py"],
+    ),
     "redact": (
         "binance_usdm_ws/_core/_redact.py",
         ["tests/test_redact.py", "tests/test_secrets.py"],

@@ -258,6 +258,9 @@ class Connection:
         self.unknown_replies = 0
         #: How many times a caller took the read token (read the socket itself).
         self.leads = 0
+        #: How many times the heartbeat thread woke up (it sleeps until a ping or the deadline
+        #: is due: about once per ``ping_interval`` on an idle connection, never more).
+        self.heartbeat_wakes = 0
         self._mask_pool: list[bytes] = []
         #: True once ``session.logon`` succeeded on this connection (owned by the WS API layer).
         self.logged_on = False
@@ -690,6 +693,7 @@ class Connection:
         last_ping = 0.0
         wait = min(ping_interval, dead_after)
         while not self._closed_event.wait(wait):
+            self.heartbeat_wakes += 1
             now = time.monotonic()
             seen = self.last_frame_at
             if now - seen > dead_after:
