@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import re
+import select
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -218,6 +219,35 @@ def test_a_server_close_fails_every_waiting_call_with_its_code_and_reason(
     )
 
 
+def test_closing_fails_waiting_calls_with_no_cause(make_client, exchange):
+    """Our own close (from another thread) fails every waiting call at once with the plain
+    "connection is closed": nothing went wrong, so no cause; the code is the normal closure
+    the server echoed."""
+    client = make_client(timeout=20.0)
+    api = client.websocket_api
+    exchange.faults.never_reply("userDataStream.ping")
+    with ThreadPoolExecutor(2) as pool:
+        calls = [
+            pool.submit(api.user_data_streams_api.keepalive_user_data_stream().id(rid).execute)
+            for rid in ("k0", "k1")
+        ]
+        wait_until(lambda: {r.id for r in exchange.requests} >= {"k0", "k1"})
+        conn = api.connection
+        assert conn is not None
+        closer = threading.Thread(target=api.close_websocket_connection)
+        closer.start()
+        closer.join(15)
+        assert not closer.is_alive()
+        for rid, call in zip(("k0", "k1"), calls):
+            with pytest.raises(ConnectionClosed) as info:
+                call.result(15)
+            assert str(info.value) == (
+                f"connection is closed [method=userDataStream.ping id='{rid}']"
+            )
+            assert info.value.__cause__ is None and info.value.code == 1000  # the echoed close
+    assert conn.cause is None and conn.closed
+
+
 def test_calls_without_timeout_wait_as_long_as_their_replies_take(make_client, exchange):
     """``timeout=None``: each caller waits until its reply comes, however late (here past a
     second), whether it reads the socket itself or another caller does."""
@@ -287,6 +317,85 @@ def test_a_call_with_a_tiny_timeout_times_out_without_waiting_for_traffic(timeou
         client.close()
     finally:
         server.close()
+
+
+def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
+    """Replies are matched by id exactly: ``"id": true`` is not id 1 (though ``True == 1`` in
+    Python) and ``"1"`` is not 1; such frames never settle the waiting call. A frame with an
+    unknown id is dropped (and counted) if it is a reply (``status`` or ``result``), else it is
+    a message for the notice handler."""
+    client = make_client()
+    api = client.websocket_api
+    notices: list[Any] = []
+    api.on_notice(lambda n: notices.append(n.raw))
+    conn = api.connection
+    assert conn is not None
+    exchange.faults.never_reply("userDataStream.start")
+    future = api.user_data_streams_api.start_user_data_stream().id(1).execute_async()
+    wait_until(lambda: any(r.id == 1 for r in exchange.requests))
+    fakes = [
+        {"id": True, "status": 200, "result": {"listenKey": "fake-true"}},
+        {"id": "1", "status": 200, "result": {"listenKey": "fake-string"}},
+        {"id": "other", "status": 200, "result": {}},
+        {"id": "other", "e": "event with an id"},
+        {"id": "other", "result": {}},  # a reply without status is still a reply
+        {"id": "other", "status": 400},
+    ]
+    for fake in fakes:
+        exchange.faults.send_raw(json.dumps(fake))
+    wait_until(lambda: len(notices) == 2 and conn.unknown_replies == 4)
+    assert notices == [fakes[0], fakes[3]]  # True is not an id; the event has no reply keys
+    assert not future.done()
+    exchange.faults.send_raw(json.dumps({"id": 1, "status": 200, "result": {"listenKey": "k"}}))
+    assert future.result(15).raw["result"] == {"listenKey": "k"}
+    assert conn.pending_count == 0
+
+
+def test_a_call_waiting_for_a_reconnect_fails_at_its_own_deadline(make_client, exchange):
+    """The reconnect hangs in its handshake far longer than the call's timeout: the call fails
+    at its deadline with ConnectionClosed (never sent), it does not wait for the reconnect."""
+    api = make_client(timeout=0.5, reconnect_delay=0.01).websocket_api
+    exchange.faults.stall_handshakes(60.0)
+    exchange.faults.drop_connections("api")
+    wait_until(lambda: not api.connected)
+    failed: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").id("w1").execute()
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            failed.append(exc)
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(30)  # generous: the timeout is 0.5 s, the stalled handshake 60 s
+    assert not thread.is_alive(), "the call waits for the reconnect past its deadline"
+    [error] = failed
+    assert type(error) is ConnectionClosed and not error.outcome_unknown
+    assert "no connection within the timeout" in str(error)
+    assert not any(r.id == "w1" for r in exchange.requests)
+    exchange.faults.reset()
+
+
+def test_an_unsent_call_retried_keeps_what_is_left_of_its_deadline(make_client, exchange):
+    """A call made during an outage waits for the reconnect (0.5 s of its 1 s), then meets
+    that connection closed before sending (never sent): it waits for the next reconnect with
+    what is left of its deadline, not a fresh second, so it fails; with a fresh second it
+    would go out on the third connection and succeed."""
+    from .test_resilience import DropBeforeSending
+
+    api = make_client(timeout=1.0, reconnect_delay=0.01).websocket_api
+    exchange.faults.stall_handshakes(0.5)
+    exchange.faults.drop_connections("api")
+    wait_until(lambda: not api.connected)
+    api._signer = DropBeforeSending(api._signer, exchange, api, swapped=False)
+    with pytest.raises((ConnectionClosed, RequestTimeout)) as info:
+        api.account_api.futures_account_balance().id("late-1").execute()
+    assert api._signer.fired
+    assert not info.value.outcome_unknown
+    exchange.faults.reset()
+    wait_until(lambda: api.connected, 15)
+    assert not any(r.id == "late-1" for r in exchange.requests)
 
 
 def test_a_duplicate_id_is_refused_with_its_parameter_before_sending(make_client, exchange):
@@ -539,9 +648,11 @@ def test_a_failing_stream_handler_is_logged_by_connection_and_reading_goes_on(ca
     assert record.exc_info is not None and str(record.exc_info[1]) == "user bug"
 
 
-def test_a_stream_socket_that_ends_reports_why_to_its_owner():
-    """EOF without a close frame: the owner's ``on_close`` is told the cause (not ``None``,
-    which means a close asked for), and ``send_text`` then refuses with ConnectionClosed."""
+@pytest.mark.parametrize("fault", ["reset", "masked-frame"])
+def test_a_stream_socket_that_ends_reports_why_to_its_owner(fault):
+    """A reset, or a framing violation: the owner's ``on_close`` is told the cause (not
+    ``None``, which means a close asked for), and ``send_text`` then refuses with
+    ConnectionClosed."""
     server = RawServer()
     ended: list[Any] = []
     try:
@@ -551,15 +662,57 @@ def test_a_stream_socket_that_ends_reports_why_to_its_owner():
         conn.send_text('{"method":"SUBSCRIBE","params":["a@b"],"id":1}')
         wait_until(lambda: [o for o, _ in server.frames] == [0x1])
         assert server.frames[0][1] == b'{"method":"SUBSCRIBE","params":["a@b"],"id":1}'
-        server.reset()
+        assert not conn.wait_closed(0)  # open: returns at once
+        if fault == "reset":
+            server.reset()
+        else:
+            server.send(text({"n": 0}) + bytes((0x81, 0x82)) + b"mask" + b"{}")
         assert conn.wait_closed(30)
         [why] = ended
-        assert isinstance(why, (websocket.WebSocketConnectionClosedException, OSError))
+        if fault == "reset":
+            assert isinstance(why, (websocket.WebSocketConnectionClosedException, OSError))
+        else:
+            assert isinstance(why, websocket.WebSocketProtocolException)
+            assert str(why) == "masked frame from the server"
         assert conn.cause is why
         with pytest.raises(ConnectionClosed) as info:
             conn.send_text("{}")
         assert info.value.__cause__ is why
         assert str(info.value) == f"connection is closed: {why}"
+        conn.close()
+    finally:
+        server.close()
+
+
+def test_a_failed_send_on_a_stream_socket_is_connection_closed_and_ends_it():
+    """The server stops reading and resets while a large control message is written:
+    ``send_text`` raises ConnectionClosed "send failed" with the socket error as cause, and
+    the connection is over."""
+    server = RawServer(read=False)
+    failed: list[BaseException] = []
+    try:
+        conn = Connection(server.url, on_messages=lambda b: None)
+
+        def send() -> None:
+            try:
+                conn.send_text('{"pad":"' + "p" * (32 << 20) + '"}')  # 32 MiB
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        assert server.connected.wait(10) and server.sock is not None
+        # Bytes of the message are arriving: the send is under way (and cannot finish, 32 MiB
+        # being more than the socket buffers hold while nobody reads).
+        wait_until(lambda: select.select([server.sock], [], [], 0)[0], timeout=30)
+        server.reset()
+        thread.join(30)
+        assert not thread.is_alive()
+        [error] = failed
+        assert type(error) is ConnectionClosed
+        assert str(error).startswith("send failed: ")
+        assert isinstance(error.__cause__, (OSError, websocket.WebSocketException))
+        assert conn.wait_closed(30) and conn.cause is not None
         conn.close()
     finally:
         server.close()

@@ -38,7 +38,7 @@ def _round_trips(exchange: LocalExchange, client: BinanceDerivativesTradingUsdsF
         text = resp.raw
         assert resp.result.symbol == "BTCUSDT"
         if "pad" in text:  # the reply was grown to exactly ``length`` characters
-            assert set(text["pad"]) == {"x"}
+            assert set(text["pad"]) <= {"x"}  # empty when the reply fits exactly without it
             assert len(_json(text)) == length
         else:  # it was that long already, or too close to it to fit a "pad" member
             assert length < len(_json(text)) + len(',"pad":""')

@@ -119,6 +119,23 @@ def test_a_clean_rotation_has_no_gap_and_keeps_the_held_back_messages(ex):
             assert [r.method for r in ex.requests] == ["userDataStream.start"]
 
 
+def test_rotations_count_the_sockets_replaced(ex):
+    """Each rotation opens one new socket: the counter never runs ahead of the new sockets the
+    exchange saw, and goes on counting."""
+    with stream_client(ex, rotation_interval=0.3) as client:
+        with client.user_data_stream() as stream:
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+
+            def replaced() -> int:  # stream sockets opened after the first
+                return sum(1 for path, _ in ex.handshakes if path != "/ws-fapi/v1") - 1
+
+            for target in (1, 2, 3):
+                wait_until(lambda: stream.rotations >= target, 10)  # noqa: B023
+                done = stream.rotations
+                assert 1 <= done <= replaced()
+            assert stream.reconnects == 0
+
+
 def test_an_unclean_close_in_a_market_rotation_gaps_every_handle(exchange, streams):  # noqa: F811
     ws = streams(rotation_interval=0.3)
     first = ws.subscribe(["btcusdt@aggTrade"])
