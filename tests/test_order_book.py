@@ -682,6 +682,8 @@ def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
     assert depth_requests(exchange, "BTCUSDT") == depth_before + 1
     delivered(book, changes)
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
+    loaded = changes[-1]  # the whole book: from the snapshot's id to the diff that joined it
+    assert loaded.snapshot and (loaded.first_update_id, loaded.last_update_id) == (at, joined[0])
 
 
 def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
@@ -1204,11 +1206,18 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     assert second.previous_update_id == at
 
 
-def test_an_empty_side_has_no_best_level(exchange, client):
-    exchange.set_book("BTCUSDT", [], [(Decimal("60000.1"), Decimal(1))])
+@pytest.mark.parametrize("empty", ["bids", "asks"])
+def test_an_empty_side_has_no_best_level(exchange, client, empty):
+    level = (Decimal("60000.1"), Decimal(1))
+    if empty == "bids":
+        exchange.set_book("BTCUSDT", [], [level])
+    else:
+        exchange.set_book("BTCUSDT", [level], [])
     book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
-    assert book.best_bid() is None and book.bids() == ()
-    assert book.best_ask() == Level(Decimal("60000.1"), Decimal(1))
+    if empty == "bids":
+        assert (book.best_bid(), book.bids(), book.best_ask()) == (None, (), Level(*level))
+    else:
+        assert (book.best_ask(), book.asks(), book.best_bid()) == (None, (), Level(*level))
 
 
 def test_closing_a_book_wakes_its_waiters_and_ends_its_subscription(exchange, client):
