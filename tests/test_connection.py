@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import re
+import select
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -350,6 +351,53 @@ def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
     assert conn.pending_count == 0
 
 
+def test_a_call_waiting_for_a_reconnect_fails_at_its_own_deadline(make_client, exchange):
+    """The reconnect hangs in its handshake far longer than the call's timeout: the call fails
+    at its deadline with ConnectionClosed (never sent), it does not wait for the reconnect."""
+    api = make_client(timeout=0.5, reconnect_delay=0.01).websocket_api
+    exchange.faults.stall_handshakes(60.0)
+    exchange.faults.drop_connections("api")
+    wait_until(lambda: not api.connected)
+    failed: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            api.market_data_api.symbol_price_ticker().symbol("BTCUSDT").id("w1").execute()
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            failed.append(exc)
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(30)  # generous: the timeout is 0.5 s, the stalled handshake 60 s
+    assert not thread.is_alive(), "the call waits for the reconnect past its deadline"
+    [error] = failed
+    assert type(error) is ConnectionClosed and not error.outcome_unknown
+    assert "no connection within the timeout" in str(error)
+    assert not any(r.id == "w1" for r in exchange.requests)
+    exchange.faults.reset()
+
+
+def test_an_unsent_call_retried_keeps_what_is_left_of_its_deadline(make_client, exchange):
+    """A call made during an outage waits for the reconnect (0.5 s of its 1 s), then meets
+    that connection closed before sending (never sent): it waits for the next reconnect with
+    what is left of its deadline, not a fresh second, so it fails; with a fresh second it
+    would go out on the third connection and succeed."""
+    from .test_resilience import DropBeforeSending
+
+    api = make_client(timeout=1.0, reconnect_delay=0.01).websocket_api
+    exchange.faults.stall_handshakes(0.5)
+    exchange.faults.drop_connections("api")
+    wait_until(lambda: not api.connected)
+    api._signer = DropBeforeSending(api._signer, exchange, api, swapped=False)
+    with pytest.raises((ConnectionClosed, RequestTimeout)) as info:
+        api.account_api.futures_account_balance().id("late-1").execute()
+    assert api._signer.fired
+    assert not info.value.outcome_unknown
+    exchange.faults.reset()
+    wait_until(lambda: api.connected, 15)
+    assert not any(r.id == "late-1" for r in exchange.requests)
+
+
 def test_a_duplicate_id_is_refused_with_its_parameter_before_sending(make_client, exchange):
     api = make_client().websocket_api.user_data_streams_api
     exchange.faults.never_reply("userDataStream.start")
@@ -600,9 +648,11 @@ def test_a_failing_stream_handler_is_logged_by_connection_and_reading_goes_on(ca
     assert record.exc_info is not None and str(record.exc_info[1]) == "user bug"
 
 
-def test_a_stream_socket_that_ends_reports_why_to_its_owner():
-    """EOF without a close frame: the owner's ``on_close`` is told the cause (not ``None``,
-    which means a close asked for), and ``send_text`` then refuses with ConnectionClosed."""
+@pytest.mark.parametrize("fault", ["reset", "masked-frame"])
+def test_a_stream_socket_that_ends_reports_why_to_its_owner(fault):
+    """A reset, or a framing violation: the owner's ``on_close`` is told the cause (not
+    ``None``, which means a close asked for), and ``send_text`` then refuses with
+    ConnectionClosed."""
     server = RawServer()
     ended: list[Any] = []
     try:
@@ -612,15 +662,57 @@ def test_a_stream_socket_that_ends_reports_why_to_its_owner():
         conn.send_text('{"method":"SUBSCRIBE","params":["a@b"],"id":1}')
         wait_until(lambda: [o for o, _ in server.frames] == [0x1])
         assert server.frames[0][1] == b'{"method":"SUBSCRIBE","params":["a@b"],"id":1}'
-        server.reset()
+        assert not conn.wait_closed(0)  # open: returns at once
+        if fault == "reset":
+            server.reset()
+        else:
+            server.send(text({"n": 0}) + bytes((0x81, 0x82)) + b"mask" + b"{}")
         assert conn.wait_closed(30)
         [why] = ended
-        assert isinstance(why, (websocket.WebSocketConnectionClosedException, OSError))
+        if fault == "reset":
+            assert isinstance(why, (websocket.WebSocketConnectionClosedException, OSError))
+        else:
+            assert isinstance(why, websocket.WebSocketProtocolException)
+            assert str(why) == "masked frame from the server"
         assert conn.cause is why
         with pytest.raises(ConnectionClosed) as info:
             conn.send_text("{}")
         assert info.value.__cause__ is why
         assert str(info.value) == f"connection is closed: {why}"
+        conn.close()
+    finally:
+        server.close()
+
+
+def test_a_failed_send_on_a_stream_socket_is_connection_closed_and_ends_it():
+    """The server stops reading and resets while a large control message is written:
+    ``send_text`` raises ConnectionClosed "send failed" with the socket error as cause, and
+    the connection is over."""
+    server = RawServer(read=False)
+    failed: list[BaseException] = []
+    try:
+        conn = Connection(server.url, on_messages=lambda b: None)
+
+        def send() -> None:
+            try:
+                conn.send_text('{"pad":"' + "p" * (32 << 20) + '"}')  # 32 MiB
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        assert server.connected.wait(10) and server.sock is not None
+        # Bytes of the message are arriving: the send is under way (and cannot finish, 32 MiB
+        # being more than the socket buffers hold while nobody reads).
+        wait_until(lambda: select.select([server.sock], [], [], 0)[0], timeout=30)
+        server.reset()
+        thread.join(30)
+        assert not thread.is_alive()
+        [error] = failed
+        assert type(error) is ConnectionClosed
+        assert str(error).startswith("send failed: ")
+        assert isinstance(error.__cause__, (OSError, websocket.WebSocketException))
+        assert conn.wait_closed(30) and conn.cause is not None
         conn.close()
     finally:
         server.close()

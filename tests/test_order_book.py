@@ -1285,3 +1285,11 @@ def test_a_quiet_book_resyncs_after_a_reconnect_without_any_diff(exchange, clien
         "reconnect",
         "reconnect",
     ]
+
+
+def test_a_reconnect_resyncs_every_book_of_the_subscription(exchange, client):
+    books = client.local_order_books(["BTCUSDT", "ETHUSDT"]).wait_synced(timeout=10)
+    exchange.faults.drop_connections("stream")
+    wait_until(lambda: all(b.resyncs == 1 and b.synced for b in books.values()), timeout=10)
+    for book in books.values():
+        assert_equal_to_exchange(exchange, book)

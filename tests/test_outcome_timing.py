@@ -155,6 +155,33 @@ def test_query_errors_only_give_outcome_unknown(exchange, make_client):
     assert str(info.value).startswith("order.place: outcome still unknown after 4 queries")
 
 
+@pytest.mark.parametrize("failure", ["error", "timeout"])
+def test_failed_queries_back_off_exponentially(exchange, make_client, failure):
+    """After a failed query the next waits 0.2, 0.4, 0.8, 1.6, 3.2 s (0.1 × 2^attempt).
+
+    Measured where the exchange reads them, only from below (load can only stretch a gap):
+    half the due pause is required, so polling faster than the documented backoff — which
+    would spend the user's request weight while the exchange is struggling — turns red.
+    """
+    reply_timeout = 0.3 if failure == "timeout" else 5.0
+    options = {**WINDOW, "timeout": reply_timeout, "resolve_attempts": 6, "resolve_timeout": 30}
+    api = make_client(**options).websocket_api
+    exchange.faults.unknown_outcome("order.place", executed=True, then="error")
+    if failure == "error":
+        exchange.faults.error_reply("order.status", 500, -1000, "Internal error.", times=6)
+    else:
+        exchange.faults.never_reply("order.status")
+    with pytest.raises(OutcomeUnknown) as info:
+        limit_buy(api).execute(resolve_outcome=True)
+    assert len(info.value.findings) == 6
+    sent = [r.received for r in exchange.requests if r.method == "order.status"]
+    assert len(sent) == 6
+    waited = [later - earlier for earlier, later in zip(sent, sent[1:])]
+    for attempt, gap in enumerate(waited, start=1):
+        due = 0.1 * 2**attempt + (reply_timeout if failure == "timeout" else 0.0)
+        assert gap >= due / 2, (attempt, waited)
+
+
 # ------------------------------------------------------------------- modify and cancel
 
 

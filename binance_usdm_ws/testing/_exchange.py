@@ -31,13 +31,17 @@ log = logging.getLogger("binance_usdm_ws.testing")
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One frame received on the WS API, as parsed (``method`` None when unparseable)."""
+    """One frame received on the WS API, as parsed (``method`` None when unparseable).
+
+    ``received`` is ``time.monotonic()`` when the exchange read it (how far apart requests came).
+    """
 
     conn_id: int
     id: Any
     method: Optional[str]
     params: dict[str, Any]
     raw: str
+    received: float = 0.0
 
 
 class LocalExchange:
@@ -278,7 +282,9 @@ class LocalExchange:
         self, conn: Connection, req_id: Any, method: Optional[str], params: dict[str, Any], raw: str
     ) -> None:
         with self._lock:
-            self._requests.append(RecordedRequest(conn.cid, req_id, method, params, raw))
+            self._requests.append(
+                RecordedRequest(conn.cid, req_id, method, params, raw, time.monotonic())
+            )
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -83,7 +83,9 @@ def resolve_outcome(
     window_end = _window_end(params)
     findings: list[str] = []
     order: Optional[dict[str, Any]] = None
+    pause = 0.0  # before the next query: backoff after a failure, else until the window ends
     for attempt in range(1, cfg.resolve_attempts + 1):
+        _sleep(min(pause, deadline - time.monotonic()))
         left = deadline - time.monotonic()
         if left <= 0:
             break
@@ -92,12 +94,12 @@ def resolve_outcome(
         except ServerError as exc:
             if exc.code != -2013:
                 findings.append(f"query {attempt}: {type(exc).__name__} {exc.code} {exc.msg}")
-                _sleep(min(0.1 * 2**attempt, deadline - time.monotonic()))
+                pause = 0.1 * 2**attempt
                 continue
             order, found = None, None
         except BinanceWsError as exc:
             findings.append(f"query {attempt}: {type(exc).__name__}: {exc.message}")
-            _sleep(min(0.1 * 2**attempt, deadline - time.monotonic()))
+            pause = 0.1 * 2**attempt
             continue
         else:
             found = reply
@@ -110,7 +112,7 @@ def resolve_outcome(
         if verdict is False:
             cls = OrderNotPlaced if method == "order.place" else NotExecuted
             raise cls(_not_done(method, order), original=original, order=order, **about)
-        _sleep(min(max(wait, 0.05), deadline - time.monotonic()))
+        pause = max(wait, 0.05)
     raise _resolvable(
         api,
         OutcomeUnknown(
