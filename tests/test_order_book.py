@@ -239,6 +239,7 @@ def test_a_quiet_book_is_synced_at_its_snapshot(exchange, client):
     book.wait_synced(timeout=10)
     at = assert_equal_to_exchange(exchange, book)
     assert (book.snapshots, book.resyncs) == (1, 0)
+    assert (book.symbol, book.limit, book.max_levels) == ("BTCUSDT", 1000, 1000)  # defaults
     touch(exchange, "BTCUSDT", random.Random(11), Decimal("60000"))
     settle(exchange, book)  # the next diff joins it
     assert book.last_update_id > at and book.resyncs == 0
@@ -271,12 +272,22 @@ def test_a_diff_missed_after_a_quiet_snapshot_resyncs(exchange, client):
 
 
 def test_bad_arguments_are_refused_before_anything_is_sent(exchange, client):
-    with pytest.raises(InvalidRequest):
-        client.local_order_book("BTCUSDT", limit=999)
-    with pytest.raises(InvalidRequest):
-        client.local_order_book("BTCUSDT", levels=0)
-    with pytest.raises(InvalidRequest):
+    for options, param in [
+        ({"limit": 999}, "limit"),
+        ({"limit": True}, "limit"),
+        ({"levels": 0}, "levels"),
+        ({"levels": True}, "levels"),
+        ({"levels": "5"}, "levels"),
+    ]:
+        with pytest.raises(InvalidRequest) as info:
+            client.local_order_book("BTCUSDT", **options)
+        assert info.value.param == param and repr(options[param]) in str(info.value)
+    with pytest.raises(InvalidRequest) as info:
+        client.local_order_books([])
+    assert info.value.param == "symbols" and "at least one" in str(info.value)
+    with pytest.raises(InvalidRequest) as info:
         client.local_order_books("BTCUSDT")
+    assert info.value.param == "symbols"
     with pytest.raises(InvalidRequest):
         client.local_order_book("BTC USDT")
     with pytest.raises(InvalidRequest):
