@@ -239,6 +239,7 @@ def test_a_quiet_book_is_synced_at_its_snapshot(exchange, client):
     book.wait_synced(timeout=10)
     at = assert_equal_to_exchange(exchange, book)
     assert (book.snapshots, book.resyncs) == (1, 0)
+    assert (book.symbol, book.limit, book.max_levels) == ("BTCUSDT", 1000, 1000)  # defaults
     touch(exchange, "BTCUSDT", random.Random(11), Decimal("60000"))
     settle(exchange, book)  # the next diff joins it
     assert book.last_update_id > at and book.resyncs == 0
@@ -271,12 +272,22 @@ def test_a_diff_missed_after_a_quiet_snapshot_resyncs(exchange, client):
 
 
 def test_bad_arguments_are_refused_before_anything_is_sent(exchange, client):
-    with pytest.raises(InvalidRequest):
-        client.local_order_book("BTCUSDT", limit=999)
-    with pytest.raises(InvalidRequest):
-        client.local_order_book("BTCUSDT", levels=0)
-    with pytest.raises(InvalidRequest):
+    for options, param in [
+        ({"limit": 999}, "limit"),
+        ({"limit": True}, "limit"),
+        ({"levels": 0}, "levels"),
+        ({"levels": True}, "levels"),
+        ({"levels": "5"}, "levels"),
+    ]:
+        with pytest.raises(InvalidRequest) as info:
+            client.local_order_book("BTCUSDT", **options)
+        assert info.value.param == param and repr(options[param]) in str(info.value)
+    with pytest.raises(InvalidRequest) as info:
+        client.local_order_books([])
+    assert info.value.param == "symbols" and "at least one" in str(info.value)
+    with pytest.raises(InvalidRequest) as info:
         client.local_order_books("BTCUSDT")
+    assert info.value.param == "symbols"
     with pytest.raises(InvalidRequest):
         client.local_order_book("BTC USDT")
     with pytest.raises(InvalidRequest):
@@ -682,6 +693,8 @@ def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
     assert depth_requests(exchange, "BTCUSDT") == depth_before + 1
     delivered(book, changes)
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
+    loaded = changes[-1]  # the whole book: from the snapshot's id to the diff that joined it
+    assert loaded.snapshot and (loaded.first_update_id, loaded.last_update_id) == (at, joined[0])
 
 
 def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
@@ -1204,11 +1217,18 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     assert second.previous_update_id == at
 
 
-def test_an_empty_side_has_no_best_level(exchange, client):
-    exchange.set_book("BTCUSDT", [], [(Decimal("60000.1"), Decimal(1))])
+@pytest.mark.parametrize("empty", ["bids", "asks"])
+def test_an_empty_side_has_no_best_level(exchange, client, empty):
+    level = (Decimal("60000.1"), Decimal(1))
+    if empty == "bids":
+        exchange.set_book("BTCUSDT", [], [level])
+    else:
+        exchange.set_book("BTCUSDT", [level], [])
     book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
-    assert book.best_bid() is None and book.bids() == ()
-    assert book.best_ask() == Level(Decimal("60000.1"), Decimal(1))
+    if empty == "bids":
+        assert (book.best_bid(), book.bids(), book.best_ask()) == (None, (), Level(*level))
+    else:
+        assert (book.best_ask(), book.asks(), book.best_bid()) == (None, (), Level(*level))
 
 
 def test_closing_a_book_wakes_its_waiters_and_ends_its_subscription(exchange, client):

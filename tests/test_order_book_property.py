@@ -308,6 +308,14 @@ def check(book: LocalOrderBook, ref: RefBook, market: Market) -> None:
     steps=[("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1), ("change", {MID - 3: 1}, {}, 1, 0),
            ("deliver", 1), ("answer", 1)],
 )  # fmt: skip
+# A gap among the buffered events that join a snapshot: the resync keeps the event that
+# showed it and drops the rest (they cannot apply to a book that is not there).
+@example(
+    bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
+    steps=[("change", {MID - 2: 1}, {}, 0, 0), ("change", {MID - 3: 1}, {}, 0, 0),
+           ("change", {MID - 4: 1}, {}, 0, 0), ("deliver", 1), ("lose", 1), ("deliver", 1),
+           ("change", {MID - 5: 1}, {}, 0, 0), ("deliver", 1), ("answer", 3)],
+)  # fmt: skip
 # The same with nothing buffered: in sync at the snapshot, the next event joins it by pu.
 @example(
     bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
@@ -669,3 +677,30 @@ def test_a_refusal_counts_only_for_the_current_unsynced_book():
     with pytest_raises_not_synced() as reason:
         book.bids()
     assert reason == ["closed"]
+
+
+def test_a_failed_request_is_retried_for_the_current_unsynced_book_only():
+    """A passing failure retries the book's snapshot — first, like a resync — unless the book
+    resynced meanwhile (a newer request stands), synced, was refused or closed."""
+    scheduler = SnapshotScheduler(None)  # type: ignore[arg-type]
+    scheduler._pause_until = time.monotonic() + 1000  # nothing is sent meanwhile
+    waiting = LocalOrderBook(_Manager(), "ETHUSDT", 5, 5, 1000)  # type: ignore[arg-type]
+    scheduler.request(waiting, resync=False)  # a first sync, queued before the retry
+    book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
+    old = book._generation
+    book._on_gap(StreamGap(reason="reconnect", start=0, end=0, detail="test"))
+    scheduler._retry(book, old)
+    assert scheduler.queued == 1
+    scheduler._retry(book, book._generation)
+    assert scheduler.queued == 2 and scheduler._heap[0][2] is book  # before the first sync
+    refused = LocalOrderBook(_Manager(), "R", 5, 5, 1000)  # type: ignore[arg-type]
+    refused._refuse(refused._generation, BadRequest(status=400, code=-1121, msg="Invalid."))
+    closed = LocalOrderBook(_Manager(), "C", 5, 5, 1000)  # type: ignore[arg-type]
+    closed.close()
+    synced = LocalOrderBook(_Manager(), "S", 5, 5, 1000)  # type: ignore[arg-type]
+    synced._on_snapshot(synced._generation, Reply(Market({MID - 1: 1}, {MID + 1: 1}).snapshot(5)))
+    assert synced.synced
+    for other in (refused, closed, synced):
+        scheduler._retry(other, other._generation)
+    assert scheduler.queued == 2
+    scheduler.close()
