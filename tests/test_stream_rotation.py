@@ -215,6 +215,9 @@ def test_a_renewal_while_the_old_socket_still_delivers_removes_the_copies(ex):
             assert [i.trade_id for i in items if i not in gaps] == [2, 3]
             assert stream.get(0.3) is None  # no copy of 2 after them
             assert stream.duplicates >= 1
+            copies = stream.duplicates
+            ex.push_event(event(3))  # a late copy, within the grace after the switch
+            assert stream.get(0.3) is None and stream.duplicates == copies + 1
             # Copies are looked for only until a grace after the switch: then two identical
             # payloads (Binance may send them) are two events again.
             time.sleep(DEDUPE_GRACE + 0.5)
