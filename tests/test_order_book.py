@@ -647,6 +647,23 @@ def test_a_quiet_snapshot_joins_the_next_diff_by_the_join_rule(
         view = book.snapshot()
         assert (view.symbol, view.last_update_id) == ("BTCUSDT", last + 5)
         assert (view.event_time, view.transaction_time) == (1234, 1233)
+        delivered(book, changes)  # the diff as a consumer gets it
+        diff = changes[-1]
+        assert (diff.symbol, diff.first_update_id, diff.last_update_id) == (
+            "BTCUSDT",
+            last + first,
+            last + 5,
+        )
+        assert (diff.previous_update_id, diff.event_time, diff.transaction_time) == (
+            last + previous,
+            1234,
+            1233,
+        )
+        assert (diff.bids, diff.asks, diff.snapshot) == (
+            (Level(Decimal("59000.00"), Decimal("7")),),
+            (),
+            False,
+        )
         assert repr(book) == f"<LocalOrderBook BTCUSDT synced u={last + 5} resyncs=0>"
         assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
     else:
@@ -669,6 +686,24 @@ def test_after_the_first_diff_only_pu_continues_the_book(exchange, client):
     exchange.publish("btcusdt@depth@100ms", event)
     resync = wait_until(lambda: next((c for c in changes if isinstance(c, BookResync)), None))
     assert (resync.reason, resync.expected, resync.got) == ("gap", u, u - 3)
+
+
+def test_a_resync_snapshot_inside_the_kept_diffs_range_joins_it(exchange, client):
+    """The snapshot's id may fall inside a diff's range (``U < lastUpdateId < u``): that diff
+    joins it (it is not older than the snapshot) and is applied."""
+    book, changes = synced_book(exchange, client)
+    exchange.depth.hold("BTCUSDT")  # only the diff below reaches the book
+    at = book.last_update_id
+    assert at is not None and exchange.depth.stale_snapshot("BTCUSDT") == at
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": at - 2, "u": at + 3,
+        "pu": at - 5, "b": [["59000.00", "7.000"]], "a": [],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)  # pu is not the book's u: a gap, kept
+    wait_until(lambda: book.resyncs == 1 and book.synced and book.last_update_id == at + 3)
+    assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
+    assert (book.stale_snapshots, book.snapshots) == (0, 2)
+    exchange.depth.clear()
 
 
 def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
