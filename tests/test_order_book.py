@@ -695,6 +695,10 @@ def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
     loaded = changes[-1]  # the whole book: from the snapshot's id to the diff that joined it
     assert loaded.snapshot and (loaded.first_update_id, loaded.last_update_id) == (at, joined[0])
+    view = book.snapshot()
+    assert (loaded.symbol, loaded.bids, loaded.asks) == ("BTCUSDT", view.bids, view.asks)
+    assert (loaded.event_time, loaded.transaction_time) == (view.event_time, view.transaction_time)
+    assert loaded.event_time and loaded.transaction_time
 
 
 def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):

@@ -316,6 +316,13 @@ def check(book: LocalOrderBook, ref: RefBook, market: Market) -> None:
            ("change", {MID - 4: 1}, {}, 0, 0), ("deliver", 1), ("lose", 1), ("deliver", 1),
            ("change", {MID - 5: 1}, {}, 0, 0), ("deliver", 1), ("answer", 3)],
 )  # fmt: skip
+# The event that joins a snapshot crosses the book: the resync drops the events after it
+# (the next one, applied to the emptied book, would cross it again: a second resync).
+@example(
+    bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
+    steps=[("change", {MID + 1: 1}, {}, 0, 0), ("change", {MID + 2: 1}, {MID + 1: 2}, 0, 0),
+           ("deliver", 2), ("answer", 2)],
+)  # fmt: skip
 # The same with nothing buffered: in sync at the snapshot, the next event joins it by pu.
 @example(
     bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
