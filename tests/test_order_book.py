@@ -1038,26 +1038,27 @@ def test_a_failed_snapshot_request_is_reported_and_retried(
     assert thread.daemon
 
 
-def test_weight_share_bounds_the_snapshots_of_a_window(no_thread_leak):
-    """``weight_share=0.25`` of a 40 a minute: 10, five snapshots of weight 2 — the other
-    books wait for the next window (a minute away: not within this test)."""
+@pytest.mark.parametrize("share, fit", [(0.25, 5), (None, 10)], ids=["quarter", "default-half"])
+def test_weight_share_bounds_the_snapshots_of_a_window(no_thread_leak, share, fit):
+    """``weight_share`` (default 0.5) of a 40 a minute: 10 (or 20), five (or ten) snapshots of
+    weight 2 — the other books wait for the next window (a minute away: not within this test)."""
     with LocalExchange(
         quiet=True, enforce_rate_limits=True, weight_limit_per_minute=40
     ) as exchange:
-        symbols = [f"V{i}USDT" for i in range(8)]
+        symbols = [f"V{i}USDT" for i in range(fit + 3)]
         rng = random.Random(25)
         for symbol in symbols:
             touch(exchange, symbol, rng, Decimal("100"))
         with make(exchange) as client:
-            books = client.local_order_books(symbols, limit=20, weight_share=0.25)
+            books = client.local_order_books(symbols, limit=20, weight_share=share)
 
             def sent() -> int:
                 return sum(1 for r in exchange.requests if r.method == "depth")
 
-            wait_until(lambda: books.synced_count == 5 and sent() == 5, timeout=20)
+            wait_until(lambda: books.synced_count == fit and sent() == fit, timeout=20)
             scheduler = client._order_books.scheduler  # type: ignore[union-attr]
             assert scheduler.queued == 3 and scheduler.limit == 40
-            assert sent() == 5 and books.synced_count == 5 and scheduler.rate_limited == 0
+            assert sent() == fit and books.synced_count == fit and scheduler.rate_limited == 0
 
 
 def test_up_to_eight_snapshots_are_in_flight_at_once(exchange):
