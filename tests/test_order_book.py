@@ -728,6 +728,8 @@ def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
     assert depth_requests(exchange, "BTCUSDT") == depth_before + 1
     delivered(book, changes)
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
+    after = changes[next(i for i, c in enumerate(changes) if isinstance(c, BookResync)) + 1 :]
+    assert len(after) == 1  # one item: the whole book once, not the snapshot and then more
     loaded = changes[-1]  # the whole book: from the snapshot's id to the diff that joined it
     assert loaded.snapshot and (loaded.first_update_id, loaded.last_update_id) == (at, joined[0])
     view = book.snapshot()
