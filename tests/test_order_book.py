@@ -1038,6 +1038,8 @@ def test_a_failed_snapshot_request_is_reported_and_retried(
     # The snapshots' thread is named for what it does, and never keeps a program alive.
     thread = next(t for t in threading.enumerate() if t.name == "binance-usdm-ws-book-snapshots")
     assert thread.daemon
+    client.close()
+    assert not thread.is_alive()  # ended by close(), not some time after
 
 
 @pytest.mark.parametrize("share, fit", [(0.25, 5), (None, 10)], ids=["quarter", "default-half"])
