@@ -49,6 +49,8 @@ class _Scheduler:
         self.requests: list[int] = []
 
     def request(self, book: Any, resync: bool) -> None:
+        # A book that has resynced asks with the resyncs' priority, a first sync without.
+        assert resync is (book.resyncs > 0)
         self.requests.append(book._generation)
 
 
@@ -164,6 +166,7 @@ class RefBook:
         self.generation = 0
         self.joining = False  # synced at a snapshot: the next event must join it
         self.resyncs = 0
+        self.stale = 0
 
     def event(self, event: dict[str, Any]) -> None:
         if self.synced:
@@ -191,6 +194,7 @@ class RefBook:
         first = self.pending[0]
         if not (first["U"] <= last <= first["u"] or first["pu"] == last):
             self.snap = None  # stale: another snapshot is asked for
+            self.stale += 1
             return
         self.load(joining=False)
         events, self.pending = self.pending, []
@@ -323,6 +327,21 @@ def check(book: LocalOrderBook, ref: RefBook, market: Market) -> None:
     steps=[("change", {MID + 1: 1}, {}, 0, 0), ("change", {MID + 2: 1}, {MID + 1: 2}, 0, 0),
            ("deliver", 2), ("answer", 2)],
 )  # fmt: skip
+# Snapshots older than the buffered events (one event lost in between), twice: each is
+# stale and another is asked for, with the first sync's priority; then one joins.
+@example(
+    bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
+    steps=[("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1), ("change", {MID - 3: 1}, {}, 0, 0),
+           ("deliver", 1), ("answer", 2), ("answer", 2), ("change", {MID - 4: 1}, {}, 0, 0),
+           ("deliver", 1), ("answer", 0)],
+)  # fmt: skip
+# The same after a resync: the stale snapshot's successor is asked for as a resync.
+@example(
+    bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
+    steps=[("answer", 0), ("reconnect", 0), ("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1),
+           ("change", {MID - 3: 1}, {}, 0, 0), ("deliver", 1), ("answer", 2),
+           ("change", {MID - 4: 1}, {}, 0, 0), ("deliver", 1), ("answer", 0)],
+)  # fmt: skip
 # The same with nothing buffered: in sync at the snapshot, the next event joins it by pu.
 @example(
     bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
@@ -391,6 +410,7 @@ def test_book_agrees_with_the_reference_over_random_streams(bids, asks, limit, k
             sent = len(market.events)
         check(book, ref, market)
     assert book.duplicates == ref.duplicates and book.resyncs == ref.resyncs
+    assert book.stale_snapshots == ref.stale
 
 
 def test_old_snapshot_after_a_resync_is_ignored():
