@@ -238,7 +238,8 @@ def test_a_quiet_book_is_synced_at_its_snapshot(exchange, client):
     book.on_any(changes.append)
     book.wait_synced(timeout=10)
     at = assert_equal_to_exchange(exchange, book)
-    assert (book.snapshots, book.resyncs) == (1, 0)
+    view = book.snapshot()  # as the snapshot left it (E and T of the depth reply)
+    assert (book.snapshots, book.resyncs) == (1, 0) and view.event_time
     assert (book.symbol, book.limit, book.max_levels) == ("BTCUSDT", 1000, 1000)  # defaults
     touch(exchange, "BTCUSDT", random.Random(11), Decimal("60000"))
     settle(exchange, book)  # the next diff joins it
@@ -248,6 +249,11 @@ def test_a_quiet_book_is_synced_at_its_snapshot(exchange, client):
     first = changes[0]
     assert isinstance(first, BookUpdate) and first.snapshot
     assert first.first_update_id == first.last_update_id == at
+    assert (first.symbol, first.event_time, first.transaction_time) == (
+        "BTCUSDT",
+        view.event_time,
+        view.transaction_time,
+    )
 
 
 def test_a_diff_missed_after_a_quiet_snapshot_resyncs(exchange, client):

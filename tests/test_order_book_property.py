@@ -697,10 +697,11 @@ def test_a_refusal_counts_only_for_the_current_unsynced_book():
     book._on_snapshot(book._generation, Reply(market.snapshot(5)))
     book._refuse(book._generation, refused)
     assert book.synced and book.best_bid() is not None
-    # A closed book stays closed.
+    # A closed book stays closed (a snapshot that comes after does not load either).
     book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
     book.close()
     book._refuse(book._generation, refused)
+    book._on_snapshot(book._generation, Reply(market.snapshot(5)))
     with pytest_raises_not_synced() as reason:
         book.bids()
     assert reason == ["closed"]
