@@ -181,10 +181,11 @@ def ticker_call(client: BinanceDerivativesTradingUsdsFuturesClient, rid: str) ->
     ids=["with-reason", "without-reason"],
 )
 def test_a_server_close_fails_every_waiting_call_with_its_code_and_reason(
-    make_client, exchange, code, reason, shown
+    make_client, exchange, code, reason, shown, caplog
 ):
     """A close frame ends every waiting call at once (not by their timeout), each with its own
     method and id, the server's code and reason, and the close as cause."""
+    caplog.set_level(logging.INFO, logger="binance_usdm_ws")
     client = make_client(timeout=20.0, reconnect=False)
     api = client.websocket_api
     exchange.faults.never_reply("userDataStream.start")
@@ -214,6 +215,9 @@ def test_a_server_close_fails_every_waiting_call_with_its_code_and_reason(
             assert not error.outcome_unknown  # not an order method
     assert conn is not None and conn.closed and conn.pending_count == 0
     assert conn.cause is error.__cause__
+    # One INFO line says which connection was lost and why.
+    lost = [r.getMessage() for r in caplog.records if "connection lost" in r.getMessage()]
+    assert lost == [f"{conn.name}: connection lost: closed by the server ({shown})"]
     assert re.fullmatch(
         rf"<Connection binance-usdm-ws-api-\d+ {exchange.ws_api_url} closed pending=0>", repr(conn)
     )

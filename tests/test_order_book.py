@@ -238,7 +238,9 @@ def test_a_quiet_book_is_synced_at_its_snapshot(exchange, client):
     book.on_any(changes.append)
     book.wait_synced(timeout=10)
     at = assert_equal_to_exchange(exchange, book)
-    assert (book.snapshots, book.resyncs) == (1, 0)
+    view = book.snapshot()  # as the snapshot left it (E and T of the depth reply)
+    assert (book.snapshots, book.resyncs) == (1, 0) and view.event_time
+    assert (book.symbol, book.limit, book.max_levels) == ("BTCUSDT", 1000, 1000)  # defaults
     touch(exchange, "BTCUSDT", random.Random(11), Decimal("60000"))
     settle(exchange, book)  # the next diff joins it
     assert book.last_update_id > at and book.resyncs == 0
@@ -247,6 +249,11 @@ def test_a_quiet_book_is_synced_at_its_snapshot(exchange, client):
     first = changes[0]
     assert isinstance(first, BookUpdate) and first.snapshot
     assert first.first_update_id == first.last_update_id == at
+    assert (first.symbol, first.event_time, first.transaction_time) == (
+        "BTCUSDT",
+        view.event_time,
+        view.transaction_time,
+    )
 
 
 def test_a_diff_missed_after_a_quiet_snapshot_resyncs(exchange, client):
@@ -271,12 +278,22 @@ def test_a_diff_missed_after_a_quiet_snapshot_resyncs(exchange, client):
 
 
 def test_bad_arguments_are_refused_before_anything_is_sent(exchange, client):
-    with pytest.raises(InvalidRequest):
-        client.local_order_book("BTCUSDT", limit=999)
-    with pytest.raises(InvalidRequest):
-        client.local_order_book("BTCUSDT", levels=0)
-    with pytest.raises(InvalidRequest):
+    for options, param in [
+        ({"limit": 999}, "limit"),
+        ({"limit": True}, "limit"),
+        ({"levels": 0}, "levels"),
+        ({"levels": True}, "levels"),
+        ({"levels": "5"}, "levels"),
+    ]:
+        with pytest.raises(InvalidRequest) as info:
+            client.local_order_book("BTCUSDT", **options)
+        assert info.value.param == param and repr(options[param]) in str(info.value)
+    with pytest.raises(InvalidRequest) as info:
+        client.local_order_books([])
+    assert info.value.param == "symbols" and "at least one" in str(info.value)
+    with pytest.raises(InvalidRequest) as info:
         client.local_order_books("BTCUSDT")
+    assert info.value.param == "symbols"
     with pytest.raises(InvalidRequest):
         client.local_order_book("BTC USDT")
     with pytest.raises(InvalidRequest):
@@ -636,6 +653,23 @@ def test_a_quiet_snapshot_joins_the_next_diff_by_the_join_rule(
         view = book.snapshot()
         assert (view.symbol, view.last_update_id) == ("BTCUSDT", last + 5)
         assert (view.event_time, view.transaction_time) == (1234, 1233)
+        delivered(book, changes)  # the diff as a consumer gets it
+        diff = changes[-1]
+        assert (diff.symbol, diff.first_update_id, diff.last_update_id) == (
+            "BTCUSDT",
+            last + first,
+            last + 5,
+        )
+        assert (diff.previous_update_id, diff.event_time, diff.transaction_time) == (
+            last + previous,
+            1234,
+            1233,
+        )
+        assert (diff.bids, diff.asks, diff.snapshot) == (
+            (Level(Decimal("59000.00"), Decimal("7")),),
+            (),
+            False,
+        )
         assert repr(book) == f"<LocalOrderBook BTCUSDT synced u={last + 5} resyncs=0>"
         assert (book.resyncs, book.stale_snapshots, book.snapshots) == (0, 0, 1)
     else:
@@ -660,6 +694,24 @@ def test_after_the_first_diff_only_pu_continues_the_book(exchange, client):
     assert (resync.reason, resync.expected, resync.got) == ("gap", u, u - 3)
 
 
+def test_a_resync_snapshot_inside_the_kept_diffs_range_joins_it(exchange, client):
+    """The snapshot's id may fall inside a diff's range (``U < lastUpdateId < u``): that diff
+    joins it (it is not older than the snapshot) and is applied."""
+    book, changes = synced_book(exchange, client)
+    exchange.depth.hold("BTCUSDT")  # only the diff below reaches the book
+    at = book.last_update_id
+    assert at is not None and exchange.depth.stale_snapshot("BTCUSDT") == at
+    event = {
+        "e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": at - 2, "u": at + 3,
+        "pu": at - 5, "b": [["59000.00", "7.000"]], "a": [],
+    }  # fmt: skip
+    exchange.publish("btcusdt@depth@100ms", event)  # pu is not the book's u: a gap, kept
+    wait_until(lambda: book.resyncs == 1 and book.synced and book.last_update_id == at + 3)
+    assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
+    assert (book.stale_snapshots, book.snapshots) == (0, 2)
+    exchange.depth.clear()
+
+
 def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
     """The diff that showed a gap is kept; the snapshot answered for the resync ends exactly
     where that diff starts (``U`` = lastUpdateId + 1): it joins by ``pu == lastUpdateId``
@@ -682,6 +734,14 @@ def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
     assert depth_requests(exchange, "BTCUSDT") == depth_before + 1
     delivered(book, changes)
     assert [c.reason for c in changes if isinstance(c, BookResync)] == ["gap"]
+    after = changes[next(i for i, c in enumerate(changes) if isinstance(c, BookResync)) + 1 :]
+    assert len(after) == 1  # one item: the whole book once, not the snapshot and then more
+    loaded = changes[-1]  # the whole book: from the snapshot's id to the diff that joined it
+    assert loaded.snapshot and (loaded.first_update_id, loaded.last_update_id) == (at, joined[0])
+    view = book.snapshot()
+    assert (loaded.symbol, loaded.bids, loaded.asks) == ("BTCUSDT", view.bids, view.asks)
+    assert (loaded.event_time, loaded.transaction_time) == (view.event_time, view.transaction_time)
+    assert loaded.event_time and loaded.transaction_time
 
 
 def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
@@ -984,28 +1044,31 @@ def test_a_failed_snapshot_request_is_reported_and_retried(
     # The snapshots' thread is named for what it does, and never keeps a program alive.
     thread = next(t for t in threading.enumerate() if t.name == "binance-usdm-ws-book-snapshots")
     assert thread.daemon
+    client.close()
+    assert not thread.is_alive()  # ended by close(), not some time after
 
 
-def test_weight_share_bounds_the_snapshots_of_a_window(no_thread_leak):
-    """``weight_share=0.25`` of a 40 a minute: 10, five snapshots of weight 2 — the other
-    books wait for the next window (a minute away: not within this test)."""
+@pytest.mark.parametrize("share, fit", [(0.25, 5), (None, 10)], ids=["quarter", "default-half"])
+def test_weight_share_bounds_the_snapshots_of_a_window(no_thread_leak, share, fit):
+    """``weight_share`` (default 0.5) of a 40 a minute: 10 (or 20), five (or ten) snapshots of
+    weight 2 — the other books wait for the next window (a minute away: not within this test)."""
     with LocalExchange(
         quiet=True, enforce_rate_limits=True, weight_limit_per_minute=40
     ) as exchange:
-        symbols = [f"V{i}USDT" for i in range(8)]
+        symbols = [f"V{i}USDT" for i in range(fit + 3)]
         rng = random.Random(25)
         for symbol in symbols:
             touch(exchange, symbol, rng, Decimal("100"))
         with make(exchange) as client:
-            books = client.local_order_books(symbols, limit=20, weight_share=0.25)
+            books = client.local_order_books(symbols, limit=20, weight_share=share)
 
             def sent() -> int:
                 return sum(1 for r in exchange.requests if r.method == "depth")
 
-            wait_until(lambda: books.synced_count == 5 and sent() == 5, timeout=20)
+            wait_until(lambda: books.synced_count == fit and sent() == fit, timeout=20)
             scheduler = client._order_books.scheduler  # type: ignore[union-attr]
             assert scheduler.queued == 3 and scheduler.limit == 40
-            assert sent() == 5 and books.synced_count == 5 and scheduler.rate_limited == 0
+            assert sent() == fit and books.synced_count == fit and scheduler.rate_limited == 0
 
 
 def test_up_to_eight_snapshots_are_in_flight_at_once(exchange):
@@ -1204,11 +1267,18 @@ def test_a_consumer_that_starts_on_a_synced_book_gets_the_whole_book_first(excha
     assert second.previous_update_id == at
 
 
-def test_an_empty_side_has_no_best_level(exchange, client):
-    exchange.set_book("BTCUSDT", [], [(Decimal("60000.1"), Decimal(1))])
+@pytest.mark.parametrize("empty", ["bids", "asks"])
+def test_an_empty_side_has_no_best_level(exchange, client, empty):
+    level = (Decimal("60000.1"), Decimal(1))
+    if empty == "bids":
+        exchange.set_book("BTCUSDT", [], [level])
+    else:
+        exchange.set_book("BTCUSDT", [level], [])
     book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
-    assert book.best_bid() is None and book.bids() == ()
-    assert book.best_ask() == Level(Decimal("60000.1"), Decimal(1))
+    if empty == "bids":
+        assert (book.best_bid(), book.bids(), book.best_ask()) == (None, (), Level(*level))
+    else:
+        assert (book.best_ask(), book.asks(), book.best_bid()) == (None, (), Level(*level))
 
 
 def test_closing_a_book_wakes_its_waiters_and_ends_its_subscription(exchange, client):
@@ -1285,3 +1355,11 @@ def test_a_quiet_book_resyncs_after_a_reconnect_without_any_diff(exchange, clien
         "reconnect",
         "reconnect",
     ]
+
+
+def test_a_reconnect_resyncs_every_book_of_the_subscription(exchange, client):
+    books = client.local_order_books(["BTCUSDT", "ETHUSDT"]).wait_synced(timeout=10)
+    exchange.faults.drop_connections("stream")
+    wait_until(lambda: all(b.resyncs == 1 and b.synced for b in books.values()), timeout=10)
+    for book in books.values():
+        assert_equal_to_exchange(exchange, book)

@@ -49,6 +49,8 @@ class _Scheduler:
         self.requests: list[int] = []
 
     def request(self, book: Any, resync: bool) -> None:
+        # A book that has resynced asks with the resyncs' priority, a first sync without.
+        assert resync is (book.resyncs > 0)
         self.requests.append(book._generation)
 
 
@@ -164,6 +166,7 @@ class RefBook:
         self.generation = 0
         self.joining = False  # synced at a snapshot: the next event must join it
         self.resyncs = 0
+        self.stale = 0
 
     def event(self, event: dict[str, Any]) -> None:
         if self.synced:
@@ -191,6 +194,7 @@ class RefBook:
         first = self.pending[0]
         if not (first["U"] <= last <= first["u"] or first["pu"] == last):
             self.snap = None  # stale: another snapshot is asked for
+            self.stale += 1
             return
         self.load(joining=False)
         events, self.pending = self.pending, []
@@ -308,6 +312,36 @@ def check(book: LocalOrderBook, ref: RefBook, market: Market) -> None:
     steps=[("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1), ("change", {MID - 3: 1}, {}, 1, 0),
            ("deliver", 1), ("answer", 1)],
 )  # fmt: skip
+# A gap among the buffered events that join a snapshot: the resync keeps the event that
+# showed it and drops the rest (they cannot apply to a book that is not there).
+@example(
+    bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
+    steps=[("change", {MID - 2: 1}, {}, 0, 0), ("change", {MID - 3: 1}, {}, 0, 0),
+           ("change", {MID - 4: 1}, {}, 0, 0), ("deliver", 1), ("lose", 1), ("deliver", 1),
+           ("change", {MID - 5: 1}, {}, 0, 0), ("deliver", 1), ("answer", 3)],
+)  # fmt: skip
+# The event that joins a snapshot crosses the book: the resync drops the events after it
+# (the next one, applied to the emptied book, would cross it again: a second resync).
+@example(
+    bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
+    steps=[("change", {MID + 1: 1}, {}, 0, 0), ("change", {MID + 2: 1}, {MID + 1: 2}, 0, 0),
+           ("deliver", 2), ("answer", 2)],
+)  # fmt: skip
+# Snapshots older than the buffered events (one event lost in between), twice: each is
+# stale and another is asked for, with the first sync's priority; then one joins.
+@example(
+    bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
+    steps=[("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1), ("change", {MID - 3: 1}, {}, 0, 0),
+           ("deliver", 1), ("answer", 2), ("answer", 2), ("change", {MID - 4: 1}, {}, 0, 0),
+           ("deliver", 1), ("answer", 0)],
+)  # fmt: skip
+# The same after a resync: the stale snapshot's successor is asked for as a resync.
+@example(
+    bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
+    steps=[("answer", 0), ("reconnect", 0), ("change", {MID - 2: 1}, {}, 0, 0), ("lose", 1),
+           ("change", {MID - 3: 1}, {}, 0, 0), ("deliver", 1), ("answer", 2),
+           ("change", {MID - 4: 1}, {}, 0, 0), ("deliver", 1), ("answer", 0)],
+)  # fmt: skip
 # The same with nothing buffered: in sync at the snapshot, the next event joins it by pu.
 @example(
     bids={MID - 1: 1}, asks={MID + 1: 1}, limit=5, keep=5,
@@ -376,6 +410,7 @@ def test_book_agrees_with_the_reference_over_random_streams(bids, asks, limit, k
             sent = len(market.events)
         check(book, ref, market)
     assert book.duplicates == ref.duplicates and book.resyncs == ref.resyncs
+    assert book.stale_snapshots == ref.stale
 
 
 def test_old_snapshot_after_a_resync_is_ignored():
@@ -662,10 +697,38 @@ def test_a_refusal_counts_only_for_the_current_unsynced_book():
     book._on_snapshot(book._generation, Reply(market.snapshot(5)))
     book._refuse(book._generation, refused)
     assert book.synced and book.best_bid() is not None
-    # A closed book stays closed.
+    # A closed book stays closed (a snapshot that comes after does not load either).
     book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
     book.close()
     book._refuse(book._generation, refused)
+    book._on_snapshot(book._generation, Reply(market.snapshot(5)))
     with pytest_raises_not_synced() as reason:
         book.bids()
     assert reason == ["closed"]
+
+
+def test_a_failed_request_is_retried_for_the_current_unsynced_book_only():
+    """A passing failure retries the book's snapshot — first, like a resync — unless the book
+    resynced meanwhile (a newer request stands), synced, was refused or closed."""
+    scheduler = SnapshotScheduler(None)  # type: ignore[arg-type]
+    scheduler._pause_until = time.monotonic() + 1000  # nothing is sent meanwhile
+    waiting = LocalOrderBook(_Manager(), "ETHUSDT", 5, 5, 1000)  # type: ignore[arg-type]
+    scheduler.request(waiting, resync=False)  # a first sync, queued before the retry
+    book = LocalOrderBook(_Manager(), SYMBOL, 5, 5, 1000)  # type: ignore[arg-type]
+    old = book._generation
+    book._on_gap(StreamGap(reason="reconnect", start=0, end=0, detail="test"))
+    scheduler._retry(book, old)
+    assert scheduler.queued == 1
+    scheduler._retry(book, book._generation)
+    assert scheduler.queued == 2 and scheduler._heap[0][2] is book  # before the first sync
+    refused = LocalOrderBook(_Manager(), "R", 5, 5, 1000)  # type: ignore[arg-type]
+    refused._refuse(refused._generation, BadRequest(status=400, code=-1121, msg="Invalid."))
+    closed = LocalOrderBook(_Manager(), "C", 5, 5, 1000)  # type: ignore[arg-type]
+    closed.close()
+    synced = LocalOrderBook(_Manager(), "S", 5, 5, 1000)  # type: ignore[arg-type]
+    synced._on_snapshot(synced._generation, Reply(Market({MID - 1: 1}, {MID + 1: 1}).snapshot(5)))
+    assert synced.synced
+    for other in (refused, closed, synced):
+        scheduler._retry(other, other._generation)
+    assert scheduler.queued == 2
+    scheduler.close()

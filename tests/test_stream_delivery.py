@@ -173,6 +173,16 @@ def test_overflow_gaps_count_separately_around_a_notice_and_the_total_goes_on():
     assert c.dropped == 4 and c.pending == 0
 
 
+def test_notices_taken_do_not_make_room_for_messages():
+    c = consumer(queue_size=2)
+    gap(c, StreamGap("reconnect", 1, 2))
+    push(c, {"n": 0, "E": 10})
+    assert isinstance(c.get(0), StreamGap)  # the notice; message 0 still holds its place
+    push(c, {"n": 1, "E": 11}, {"n": 2, "E": 12})  # the third message: the oldest goes
+    g, *rest = drain(c)
+    assert (g.reason, g.dropped, g.start) == ("overflow", 1, 10) and ns(rest) == [1, 2]
+
+
 def test_an_unbounded_queue_never_drops():
     c = consumer(queue_size=0)
     push(c, *({"n": n} for n in range(2000)))
@@ -198,7 +208,9 @@ def test_batches_keep_the_order_and_pending_counts_what_was_taken():
 
 def test_get_waits_for_the_next_item_and_returns_none_on_timeout():
     c = consumer()
-    assert c.get(0.05) is None
+    started = time.monotonic()
+    assert c.get(0.3) is None
+    assert time.monotonic() - started >= 0.3  # it did wait (a wait never ends early)
     threading.Timer(0.2, push, (c, {"n": 1})).start()
     assert c.get(10).n == 1  # woken by the push, long before the timeout
 

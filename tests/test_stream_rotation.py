@@ -215,6 +215,9 @@ def test_a_renewal_while_the_old_socket_still_delivers_removes_the_copies(ex):
             assert [i.trade_id for i in items if i not in gaps] == [2, 3]
             assert stream.get(0.3) is None  # no copy of 2 after them
             assert stream.duplicates >= 1
+            copies = stream.duplicates
+            ex.push_event(event(3))  # a late copy, within the grace after the switch
+            assert stream.get(0.3) is None and stream.duplicates == copies + 1
             # Copies are looked for only until a grace after the switch: then two identical
             # payloads (Binance may send them) are two events again.
             time.sleep(DEDUPE_GRACE + 0.5)
@@ -357,3 +360,24 @@ def test_no_rotation_before_its_interval_even_after_a_reconnect(ex):
             assert stream.rotations == 0 and stream.connection is second is not first
             sockets = [path for path, _ in ex.handshakes if path != "/ws-fapi/v1"]
             assert ex.stream_connection_count == 1 and len(sockets) == 2
+
+
+def test_a_half_open_socket_replaced_by_a_rotation_gets_a_gap(ex):
+    """The old socket stopped answering (half-open: the exchange neither reads nor sends on it)
+    before the rotation, so event 2 never reached it, nor the new socket opened after it. Its
+    close then times out: that is not a clean close, and a ``StreamGap`` says events may be
+    missing."""
+    with stream_client(ex, rotation_interval=3.0, close_timeout=0.5) as client:
+        with client.user_data_stream() as stream:
+            ex.wait_for(lambda: ex.stream_connection_count == 1)
+            ex.push_event(event(1))
+            assert take(stream).trade_id == 1
+            assert ex.faults.silence("stream") == 1
+            ex.push_event(event(2))  # lost: dropped for the silenced socket
+            gap = take(stream)
+            assert isinstance(gap, StreamGap) and gap.reason == "reconnect", gap
+            assert gap.detail == "the replaced socket did not close cleanly during rotation"
+            wait_until(lambda: stream.rotations == 1, 10)
+            ex.push_event(event(3))
+            assert take(stream).trade_id == 3
+            assert stream.reconnects == 0 and stream.get(0.2) is None
