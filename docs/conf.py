@@ -67,6 +67,7 @@ nitpick_ignore = [
         "_BookItem",
         "collections.abc.Iterable",
         "collections.abc.Mapping",
+        "collections.abc.Sequence",
         "Decimal",
         "enum.IntEnum",
         "concurrent.futures._base.Future",
