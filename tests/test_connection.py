@@ -19,6 +19,7 @@ import re
 import select
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
@@ -322,11 +323,12 @@ def test_a_call_with_a_tiny_timeout_times_out_without_waiting_for_traffic(timeou
         assert client.websocket_api.connection.pending_count == 0
 
 
-def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
+def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange, caplog):
     """Replies are matched by id exactly: ``"id": true`` is not id 1 (though ``True == 1`` in
     Python) and ``"1"`` is not 1; such frames never settle the waiting call. A frame with an
-    unknown id is dropped (and counted) if it is a reply (``status`` or ``result``), else it is
-    a message for the notice handler."""
+    unknown id is dropped (counted, and logged at DEBUG with the connection and the id) if it is
+    a reply (``status`` or ``result``), else it is a message for the notice handler."""
+    caplog.set_level(logging.DEBUG, logger="binance_usdm_ws")
     client = make_client()
     api = client.websocket_api
     notices: list[Any] = []
@@ -348,6 +350,9 @@ def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
         exchange.faults.send_raw(json.dumps(fake))
     wait_until(lambda: len(notices) == 2 and conn.unknown_replies == 4)
     assert notices == [fakes[0], fakes[3]]  # True is not an id; the event has no reply keys
+    dropped = [r.getMessage() for r in caplog.records if "dropped a reply" in r.getMessage()]
+    ids = ["'1'", "'other'", "'other'", "'other'"]
+    assert dropped == [f"{conn.name}: dropped a reply for unknown id {i}" for i in ids]
     assert not future.done()
     exchange.faults.send_raw(json.dumps({"id": 1, "status": 200, "result": {"listenKey": "k"}}))
     assert future.result(15).raw["result"] == {"listenKey": "k"}
@@ -575,6 +580,87 @@ def test_a_send_that_fails_midway_is_a_known_outcome_and_ends_the_connection():
         assert isinstance(error.__cause__, OSError)
         wait_until(lambda: conn.closed)
         assert conn.pending_count == 0
+
+
+def test_a_send_stuck_on_a_silent_server_ends_at_the_heartbeat_and_keeps_its_cause():
+    """The server stops reading (half-open) while a large order request is being written: the
+    send blocks with the socket buffers full. The heartbeat must not queue its ping behind it:
+    it declares the connection dead and shuts it down, which ends the send. The call fails with
+    "send failed" (nothing was executed), and the connection keeps the first cause,
+    DeadConnection, not the broken pipe that followed it.
+
+    The server writes a notice every 20 ms until the request's first bytes reach it, so that no
+    ping is due before the send is under way (a ping that waited for the send's lock would
+    wait forever)."""
+    with (
+        RawServer(read=False) as server,
+        raw_client(
+            server,
+            api_key="k" * 64,
+            api_secret="s" * 64,
+            heartbeat_interval=0.5,
+            heartbeat_timeout=0.5,
+        ) as client,
+    ):
+        api = client.websocket_api
+        conn = api.connection
+        assert conn is not None and server.sock is not None
+        failed: list[BaseException] = []
+
+        def place() -> None:
+            symbol = "B" * (32 << 20)  # a 32 MiB frame: more than the socket buffers hold
+            order = api.trade_api.new_order().symbol(symbol).side("BUY").type("MARKET")
+            try:
+                order.quantity("1").id("stuck-1").execute()
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=place)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not select.select([server.sock], [], [], 0.02)[0]:
+            assert time.monotonic() < deadline, "the request was never sent"
+            server.send(text({"e": "busy"}))
+        thread.join(60)
+        assert not thread.is_alive(), "a send to a server that stopped reading never ended"
+        [error] = failed
+        assert type(error) is ConnectionClosed and str(error).startswith("send failed: ")
+        assert isinstance(error.__cause__, OSError)
+        wait_until(lambda: conn.closed)
+        assert isinstance(conn.cause, DeadConnection), conn.cause
+
+
+def test_close_ends_a_send_stuck_on_a_silent_server_without_a_heartbeat():
+    """No heartbeat, and a send stuck on a server that stopped reading: ``close()`` from
+    another thread does not queue its close frame behind the send, it shuts the socket down
+    after its timeout, which ends the send ("send failed")."""
+    with (
+        RawServer(read=False) as server,
+        raw_client(server, api_key="k" * 64, api_secret="s" * 64) as client,
+    ):
+        api = client.websocket_api
+        assert server.sock is not None
+        failed: list[BaseException] = []
+
+        def place() -> None:
+            symbol = "B" * (32 << 20)  # a 32 MiB frame: more than the socket buffers hold
+            order = api.trade_api.new_order().symbol(symbol).side("BUY").type("MARKET")
+            try:
+                order.quantity("1").id("stuck-2").execute()
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=place)
+        thread.start()
+        assert select.select([server.sock], [], [], 60)[0], "the request was never sent"
+        closer = threading.Thread(target=client.close)
+        closer.start()
+        closer.join(60)
+        thread.join(60)
+        assert not closer.is_alive(), "close() waited behind the stuck send"
+        assert not thread.is_alive()
+        [error] = failed
+        assert type(error) is ConnectionClosed and str(error).startswith("send failed: ")
 
 
 # ------------------------------------------------------------------- stream sockets
