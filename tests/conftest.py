@@ -33,6 +33,24 @@ def exchange() -> Iterator[LocalExchange]:
         yield ex
 
 
+def ws_api_client(
+    exchange: LocalExchange, **overrides: Any
+) -> BinanceDerivativesTradingUsdsFuturesClient:
+    """A client of ``exchange``'s WS API with the tests' defaults (5 s calls, quick
+    reconnects), not yet connected; ``overrides`` replace or add options."""
+    options: dict[str, Any] = dict(
+        base_path=exchange.ws_api_url,
+        api_key=exchange.api_key,
+        api_secret=exchange.api_secret,
+        timeout=5.0,
+        reconnect_delay=0.05,
+    )
+    options.update(overrides)
+    return BinanceDerivativesTradingUsdsFuturesClient(
+        websocket_api=ConfigurationWebsocketApi(**options)
+    )
+
+
 @pytest.fixture
 def make_client(
     exchange: LocalExchange,
@@ -41,17 +59,7 @@ def make_client(
     clients: list[BinanceDerivativesTradingUsdsFuturesClient] = []
 
     def make(**overrides: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
-        options: dict[str, Any] = dict(
-            base_path=exchange.ws_api_url,
-            api_key=exchange.api_key,
-            api_secret=exchange.api_secret,
-            timeout=5.0,
-            reconnect_delay=0.05,
-        )
-        options.update(overrides)
-        client = BinanceDerivativesTradingUsdsFuturesClient(
-            websocket_api=ConfigurationWebsocketApi(**options)
-        )
+        client = ws_api_client(exchange, **overrides)
         clients.append(client)
         client.websocket_api.connect()
         return client

@@ -145,6 +145,12 @@ class RawServer:
         )
         self.sock.close()
 
+    def __enter__(self) -> RawServer:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
     def close(self) -> None:
         self._server.close()
         if self.sock is not None:
@@ -281,28 +287,24 @@ def test_frames_read_with_a_callers_reply_are_handled_before_it_returns():
     replies = [
         text({"id": rid, "status": 200, "result": {"symbol": "BTCUSDT"}}) for rid in ("a", "b")
     ]
-    server = RawServer(after_text=b"".join(replies) + text({"e": "later"}), after=2)
     seen: list[Any] = []
-    try:
-        client = raw_client(server, timeout=20.0)
+    with (
+        RawServer(after_text=b"".join(replies) + text({"e": "later"}), after=2) as server,
+        raw_client(server, timeout=20.0) as client,
+    ):
         client.websocket_api.on_notice(lambda n: seen.append(n.raw))
         with ThreadPoolExecutor(2) as pool:
             got = list(pool.map(lambda rid: ticker_call(client, rid).raw["id"], ["a", "b"]))
         assert got == ["a", "b"]
         wait_until(lambda: seen == [{"e": "later"}], timeout=15)
-        client.close()
-    finally:
-        server.close()
 
 
 @pytest.mark.parametrize("timeout", [0.0, 1e-6, 1e-4, 5e-4, 9e-4, 0.05])
 def test_a_call_with_a_tiny_timeout_times_out_without_waiting_for_traffic(timeout):
     """Whatever the time left, a caller reading the socket itself stops at its deadline:
     RequestTimeout, with nothing arriving to wake it (the server never answers)."""
-    server = RawServer()
     failed: list[BaseException] = []
-    try:
-        client = raw_client(server)
+    with RawServer() as server, raw_client(server) as client:
 
         def call() -> None:
             try:
@@ -318,9 +320,6 @@ def test_a_call_with_a_tiny_timeout_times_out_without_waiting_for_traffic(timeou
         [error] = failed
         assert isinstance(error, RequestTimeout) and error.request_id == "tiny"
         assert client.websocket_api.connection.pending_count == 0
-        client.close()
-    finally:
-        server.close()
 
 
 def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
@@ -453,14 +452,9 @@ def test_bad_input_is_refused_as_such_connected_or_not(exchange):
 def test_a_framing_violation_fails_the_waiting_call_with_it_as_cause(blob, why):
     """The server breaks RFC 6455: the stream is over; the call fails with ConnectionClosed
     at once, its cause saying what was wrong."""
-    server = RawServer(after_text=blob)
-    try:
-        client = raw_client(server)
+    with RawServer(after_text=blob) as server, raw_client(server) as client:
         with pytest.raises(ConnectionClosed) as info:
             ticker_call(client, "v1")
-        client.close()
-    finally:
-        server.close()
     assert isinstance(info.value.__cause__, websocket.WebSocketProtocolException)
     assert str(info.value.__cause__) == why
     assert str(info.value).startswith(f"connection is closed: {why} [method=ticker.price")
@@ -486,31 +480,27 @@ def test_a_message_of_exactly_the_limit_in_fragments_is_read_whole():
     small = _fragments(b'{"e":"small"}', 3)
     big = _big_message(MAX_MESSAGE)
     reply = text({"id": "after-big", "status": 200, "result": {"symbol": "BTCUSDT"}})
-    server = RawServer(after_text=small + _fragments(big, 4) + reply)
     seen: list[Any] = []
-    try:
-        client = raw_client(server)
+    with (
+        RawServer(after_text=small + _fragments(big, 4) + reply) as server,
+        raw_client(server) as client,
+    ):
         client.websocket_api.on_notice(lambda n: seen.append(n.raw))
         assert ticker_call(client, "after-big").raw["id"] == "after-big"
         wait_until(lambda: len(seen) == 2)
         assert seen[0] == {"e": "small"}
         assert seen[1]["e"] == "big" and len(seen[1]["x"]) == MAX_MESSAGE - 18
         seen.clear()
-        client.close()
-    finally:
-        server.close()
 
 
 def test_a_fragmented_message_over_the_limit_ends_the_connection():
     """One byte over 64 MiB, in fragments each under the limit: refused as too large."""
-    server = RawServer(after_text=_fragments(_big_message(MAX_MESSAGE + 1), 4))
-    try:
-        client = raw_client(server)
+    with (
+        RawServer(after_text=_fragments(_big_message(MAX_MESSAGE + 1), 4)) as server,
+        raw_client(server) as client,
+    ):
         with pytest.raises(ConnectionClosed) as info:
             ticker_call(client, "v2")
-        client.close()
-    finally:
-        server.close()
     assert isinstance(info.value.__cause__, websocket.WebSocketProtocolException)
     assert str(info.value.__cause__) == "message too large"
 
@@ -519,14 +509,12 @@ def test_a_silent_server_is_declared_dead_after_pings_go_unanswered():
     """Heartbeat: the client pings an idle connection; a server that stops answering anything
     is declared dead (DeadConnection, saying for how long nothing came) and the waiting call
     fails with it, long before the call's own timeout."""
-    server = RawServer(pongs=False)
-    try:
-        client = raw_client(server, heartbeat_interval=0.1, heartbeat_timeout=0.3, timeout=60.0)
+    with (
+        RawServer(pongs=False) as server,
+        raw_client(server, heartbeat_interval=0.1, heartbeat_timeout=0.3, timeout=60.0) as client,
+    ):
         with pytest.raises(ConnectionClosed) as info:
             ticker_call(client, "void")  # never answered
-        client.close()
-    finally:
-        server.close()
     cause = info.value.__cause__
     assert isinstance(cause, DeadConnection) and isinstance(cause, TimeoutError)
     match = re.fullmatch(r"no frame received for (\d+\.\d) s", str(cause))
@@ -538,9 +526,10 @@ def test_a_silent_server_is_declared_dead_after_pings_go_unanswered():
 
 def test_an_idle_connection_whose_pings_are_answered_stays_open():
     """Pongs keep an idle connection alive across many heartbeat periods."""
-    server = RawServer(pongs=True)
-    try:
-        client = raw_client(server, heartbeat_interval=0.05, heartbeat_timeout=10.0)
+    with (
+        RawServer(pongs=True) as server,
+        raw_client(server, heartbeat_interval=0.05, heartbeat_timeout=10.0) as client,
+    ):
         conn = client.websocket_api.connection
         assert conn is not None
         wait_until(lambda: len(server.pings()) >= 10, timeout=30)
@@ -550,18 +539,16 @@ def test_an_idle_connection_whose_pings_are_answered_stays_open():
         pings = len(server.pings())  # first: every ping it counts was a wake before
         wakes = conn.heartbeat_wakes
         assert pings <= wakes <= 2 * pings + 2, (wakes, pings)
-        client.close()
-    finally:
-        server.close()
 
 
 def test_a_send_that_fails_midway_is_a_known_outcome_and_ends_the_connection():
     """The server stops reading and resets the connection while a large order request is
     being written: the call fails at once with ConnectionClosed "send failed" (not outcome
     unknown: a partial frame is never executed), and the connection is over."""
-    server = RawServer(read=False)
-    try:
-        client = raw_client(server, api_key="k" * 64, api_secret="s" * 64)
+    with (
+        RawServer(read=False) as server,
+        raw_client(server, api_key="k" * 64, api_secret="s" * 64) as client,
+    ):
         api = client.websocket_api
         conn = api.connection
         assert conn is not None
@@ -588,9 +575,6 @@ def test_a_send_that_fails_midway_is_a_known_outcome_and_ends_the_connection():
         assert isinstance(error.__cause__, OSError)
         wait_until(lambda: conn.closed)
         assert conn.pending_count == 0
-        client.close()
-    finally:
-        server.close()
 
 
 # ------------------------------------------------------------------- stream sockets

@@ -17,12 +17,11 @@ import pytest
 
 from binance_usdm_ws import (
     BinanceDerivativesTradingUsdsFuturesClient,
-    ConfigurationWebsocketApi,
 )
 from binance_usdm_ws.errors import ConnectionClosed, RequestTimeout
 from binance_usdm_ws.testing import LocalExchange
 
-from .conftest import wait_until
+from .conftest import wait_until, ws_api_client
 
 METHOD = "ticker.price"
 
@@ -35,17 +34,7 @@ def pinging() -> Iterator[LocalExchange]:
 
 
 def connect(ex: LocalExchange, **overrides: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
-    options: dict[str, Any] = dict(
-        base_path=ex.ws_api_url,
-        api_key=ex.api_key,
-        api_secret=ex.api_secret,
-        timeout=5.0,
-        reconnect_delay=0.05,
-    )
-    options.update(overrides)
-    client = BinanceDerivativesTradingUsdsFuturesClient(
-        websocket_api=ConfigurationWebsocketApi(**options)
-    )
+    client = ws_api_client(ex, **overrides)
     client.websocket_api.connect()
     return client
 

@@ -14,7 +14,6 @@ from binance_usdm_ws import (
     ConfigurationWebsocketStreams,
     ListenKeyExpired,
     StreamGap,
-    UserDataStream,
 )
 from binance_usdm_ws.testing import LocalExchange
 
@@ -22,25 +21,32 @@ from ._data import sample_event
 from .conftest import wait_until
 
 
-@pytest.fixture
-def ex() -> Iterator[LocalExchange]:
+@pytest.fixture(name="ex")
+def quiet_exchange() -> Iterator[LocalExchange]:
+    """An exchange that sends no pings: the only frames a stream receives are a test's."""
     # No server pings: the only frames a stream receives are the events a test pushes.
     with LocalExchange(quiet=True, ping_interval=None) as exchange:
         yield exchange
 
 
-def stream_client(ex: LocalExchange, **streams: Any) -> BinanceDerivativesTradingUsdsFuturesClient:
+def stream_client(
+    ex: LocalExchange, api_timeout: float = 5.0, **streams: Any
+) -> BinanceDerivativesTradingUsdsFuturesClient:
+    """A client of ``ex`` whose streams reconnect quickly (``streams``: stream options)."""
     streams.setdefault("reconnect_delay", 0.02)
     streams.setdefault("reconnect_max_delay", 0.2)
     return BinanceDerivativesTradingUsdsFuturesClient(
         websocket_api=ConfigurationWebsocketApi(
-            base_path=ex.ws_api_url, api_key=ex.api_key, api_secret=ex.api_secret
+            base_path=ex.ws_api_url,
+            api_key=ex.api_key,
+            api_secret=ex.api_secret,
+            timeout=api_timeout,
         ),
         websocket_streams=ConfigurationWebsocketStreams(base_path=ex.streams_url, **streams),
     )
 
 
-def take(stream: UserDataStream) -> Any:
+def take(stream: Any) -> Any:
     item = stream.get(10)
     assert item is not None, "nothing arrived in time"
     return item

@@ -15,63 +15,29 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from binance_usdm_ws import (
     AggregateTrade,
-    BinanceDerivativesTradingUsdsFuturesClient,
-    ConfigurationWebsocketApi,
-    ConfigurationWebsocketStreams,
     ConnectionClosed,
     ListenKeyExpired,
     StreamGap,
 )
 from binance_usdm_ws._core._supervisor import DEDUPE_GRACE
-from binance_usdm_ws.testing import LocalExchange
 
 from ._data import sample_event
 from .conftest import wait_until
+from .test_stream_gaps import (
+    now_ms,
+    quiet_exchange,  # noqa: F401  (the fixture `ex`)
+    stream_client,
+    take,
+)
 from .test_websocket_streams import TRADE, streams  # noqa: F401  (fixture)
-
-
-@pytest.fixture
-def ex() -> Iterator[LocalExchange]:
-    # No server pings: the only frames a stream receives are the events a test pushes.
-    with LocalExchange(quiet=True, ping_interval=None) as exchange:
-        yield exchange
-
-
-def stream_client(
-    ex: LocalExchange, api_timeout: float = 5.0, **options: Any
-) -> BinanceDerivativesTradingUsdsFuturesClient:
-    options.setdefault("reconnect_delay", 0.02)
-    options.setdefault("reconnect_max_delay", 0.2)
-    return BinanceDerivativesTradingUsdsFuturesClient(
-        websocket_api=ConfigurationWebsocketApi(
-            base_path=ex.ws_api_url,
-            api_key=ex.api_key,
-            api_secret=ex.api_secret,
-            timeout=api_timeout,
-        ),
-        websocket_streams=ConfigurationWebsocketStreams(base_path=ex.streams_url, **options),
-    )
 
 
 def event(n: int) -> dict[str, Any]:
     return sample_event("TRADE_LITE", E=1_700_000_000_000 + n, T=1_700_000_000_000 + n, t=n)
-
-
-def take(stream: Any) -> Any:
-    item = stream.get(10)
-    assert item is not None, "nothing arrived in time"
-    return item
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def test_an_unclean_close_during_rotation_puts_a_gap_before_the_held_back_messages(ex):

@@ -11,6 +11,7 @@ minutes. Usage::
     python tools/mutate.py                 # every module, one after the other
     python tools/mutate.py outcome redact  # some of them
     python tools/mutate.py -j 2 --children 1 outcome order_book
+    python tools/mutate.py --children 1 --survivors outcome   # after adding tests
 
 Prints, per module, killed / total and the surviving mutants (``mutmut show <name>`` in the
 module's scratch copy shows the diff of one).
@@ -18,7 +19,8 @@ module's scratch copy shows the diff of one).
 Why mutmut (3.x) rather than cosmic-ray: mutmut compiles every mutant of a module into one
 copy behind a switch, learns from one test run which tests reach each function, and runs each
 mutant in a forked worker with only those tests — no re-import, no collection per mutant —
-so a module takes minutes on two cores and a rerun only redoes the functions that changed.
+so a module takes minutes on two cores. Verdicts are kept per module while its source is
+unchanged, so rerunning the survivors after new tests (``--survivors``) updates the figure.
 cosmic-ray rewrites the file on disk per mutant and runs the whole test command in a fresh
 process each time (our socket tests cost seconds to collect and start), with parallelism only
 through separately started HTTP workers. mutmut's limits, to keep in mind when reading its
@@ -31,6 +33,8 @@ reported "survived" that a serial rerun (``--children 1``) killed: confirm survi
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -159,27 +163,20 @@ def _config(source: str, tests: list[str]) -> str:
     )
 
 
-def run_module(
-    name: str, children: int, only: Optional[list[str]] = None
-) -> tuple[str, int, int, list[str]]:
-    """Mutate one module; return (name, killed, total, survivors)."""
-    source, tests = MODULES[name]
-    work = SCRATCH / name
-    mutmut = str(Path(sys.executable).with_name("mutmut"))
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    if children > 0:  # 0: only report what the last run of this module found
-        _copy_tree(work)
-        with open(work / "setup.cfg", "a", encoding="utf-8") as cfg:
-            cfg.write(_config(source, tests))
-        with open(work / "mutmut.log", "w", encoding="utf-8") as log:
-            subprocess.run(
-                [mutmut, "run", "--max-children", str(children), *(only or [])],
-                cwd=work,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                check=False,
-            )
+def _verdicts_file(name: str) -> Path:
+    return SCRATCH / f"{name}.verdicts.json"
+
+
+def _load_verdicts(name: str, source_sha: str) -> dict[str, str]:
+    """The verdicts kept from earlier runs of ``name``, if its source is unchanged since."""
+    try:
+        kept = json.loads(_verdicts_file(name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return dict(kept["verdicts"]) if kept.get("source_sha") == source_sha else {}
+
+
+def _mutmut_verdicts(work: Path, mutmut: str, env: dict[str, str]) -> dict[str, str]:
     out = subprocess.run(
         [mutmut, "results", "--all", "true"],
         cwd=work,
@@ -193,13 +190,65 @@ def run_module(
         if ":" in line:
             mutant, _, verdict = line.strip().rpartition(":")
             status[mutant.strip()] = verdict.strip()
+    return status
+
+
+def run_module(
+    name: str, children: int, only: Optional[list[str]] = None, survivors_only: bool = False
+) -> tuple[str, int, int, list[str]]:
+    """Mutate one module; return (name, killed, total, survivors).
+
+    Verdicts are kept in ``.mutate/<name>.verdicts.json`` while the module's source stays the
+    same, so a rerun of some mutants (``--only``, ``--survivors``, after new tests) updates
+    the module's figure instead of replacing it. A change to the source starts afresh.
+    """
+    source, tests = MODULES[name]
+    work = SCRATCH / name
+    mutmut = str(Path(sys.executable).with_name("mutmut"))
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    source_sha = hashlib.sha256((ROOT / source).read_bytes()).hexdigest()
+    kept = _load_verdicts(name, source_sha)
+    if survivors_only:
+        only = [m for m, v in kept.items() if v not in ("killed", "timeout", "not checked")]
+        if not only:
+            children = 0  # nothing to rerun: report what is kept
+    if children > 0:  # 0: only report what the last run of this module found
+        _copy_tree(work)
+        with open(work / "setup.cfg", "a", encoding="utf-8") as cfg:
+            cfg.write(_config(source, tests))
+        with open(work / "mutmut.log", "w", encoding="utf-8") as log:
+            subprocess.run(
+                [mutmut, "run", "--max-children", str(children), *(only or [])],
+                cwd=work,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                check=False,
+            )
+    fresh = _mutmut_verdicts(work, mutmut, env) if work.exists() else {}
+    notes = []
+    tested = work / source
+    if tested.exists() and hashlib.sha256(tested.read_bytes()).hexdigest() != source_sha:
+        # A report (--children 0) of a scratch copy made before the source changed.
+        kept, notes = {}, ["(these verdicts are for an older version of the source)"]
+    # A mutant this run did not check keeps its earlier verdict; mutants that no longer
+    # exist (the source changed) are dropped with the kept table.
+    status = dict(kept)
+    status.update({m: v for m, v in fresh.items() if v != "not checked" or m not in kept})
+    if not notes:
+        SCRATCH.mkdir(exist_ok=True)
+        _verdicts_file(name).write_text(
+            json.dumps({"source_sha": source_sha, "verdicts": status}, indent=0, sort_keys=True),
+            encoding="utf-8",
+        )
     # An interrupted run leaves mutants "not checked": they count neither way.
     checked = {m: v for m, v in status.items() if v != "not checked"}
     # A mutant that makes the tests hang ("timeout") was caught too.
     killed = sum(1 for v in checked.values() if v in ("killed", "timeout"))
     survivors = sorted(m for m, v in checked.items() if v not in ("killed", "timeout"))
     unchecked = len(status) - len(checked)
-    notes = [f"({unchecked} mutants not checked: the run was interrupted)"] if unchecked else []
+    if unchecked:
+        notes.append(f"({unchecked} mutants not checked: the run was interrupted)")
     return name, killed, len(checked), notes + [f"{m}: {checked[m]}" for m in survivors]
 
 
@@ -214,14 +263,20 @@ def main() -> int:
         "--only",
         action="append",
         metavar="GLOB",
-        help="mutants whose names match (e.g. '*_Side*'); the others are not checked",
+        help="rerun only the mutants whose names match (e.g. '*_Side*'); the others keep "
+        "their verdicts from earlier runs",
+    )
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="rerun only the mutants that survived earlier runs (after adding tests)",
     )
     args = parser.parse_args()
     names = args.modules or list(MODULES)
     total_killed = total = 0
     with ThreadPoolExecutor(args.jobs) as pool:
         for name, killed, count, survivors in pool.map(
-            lambda n: run_module(n, args.children, args.only), names
+            lambda n: run_module(n, args.children, args.only, args.survivors), names
         ):
             total_killed += killed
             total += count
