@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -1371,6 +1371,38 @@ def depth_event(first: int, last: int, previous: int, **sides: Any) -> dict[str,
             "pu": previous, "b": sides.get("b", []), "a": sides.get("a", [])}  # fmt: skip
 
 
+TICKER = {"e": "bookTicker", "u": 1, "s": "BTCUSDT", "b": "1.0", "B": "1", "a": "2.0", "A": "1",
+          "T": 1, "E": 1}  # fmt: skip
+
+
+def buffered_then_synced(
+    exchange: LocalExchange,
+    client: BinanceDerivativesTradingUsdsFuturesClient,
+    events: Callable[[int], list[dict[str, Any]]],
+    next_snapshot: Optional[Callable[[int], dict[str, Any]]] = None,
+) -> tuple[LocalOrderBook, int]:
+    """Open a BTCUSDT book whose first snapshot (the exchange's book now, ``lastUpdateId``
+    ``at``) reaches it only after ``events(at)`` are all queued for it; ``next_snapshot(at)``
+    sets fields of the next ``depth`` reply. The exchange's own diffs are held back."""
+    exchange.depth.hold("BTCUSDT")
+    watcher = client.websocket_streams.subscribe(["btcusdt@bookTicker"])
+    at = exchange.depth.stale_snapshot("BTCUSDT")  # what the first depth answers
+    exchange.faults.reorder(2)  # its reply waits for the next WS API reply
+    book = client.local_order_book("BTCUSDT")
+    assert [streams for _, streams in exchange.market_subscriptions()] == [
+        ["btcusdt@bookTicker", "btcusdt@depth@100ms"]
+    ]  # one socket: the marker below comes after the events
+    wait_until(lambda: depth_requests(exchange, "BTCUSDT") == 1, timeout=10)
+    if next_snapshot is not None:
+        exchange.depth.stale_snapshot("BTCUSDT", next_snapshot(at))
+    exchange.publish_burst("btcusdt@depth@100ms", events(at))
+    exchange.publish("btcusdt@bookTicker", TICKER)
+    assert watcher.get(timeout=30) is not None  # every event is queued for the book now
+    client.websocket_api.account_api.account_information().execute()  # releases the depth
+    watcher.unsubscribe()
+    return book, at
+
+
 @pytest.mark.parametrize("buffered", [10_000, 10_001], ids=["at-the-cap", "one-over"])
 def test_the_buffer_before_a_snapshot_keeps_the_newest_ten_thousand_events(exchange, buffered):
     """While a book waits for its snapshot it buffers at most 10 000 events, dropping the
@@ -1379,24 +1411,17 @@ def test_the_buffer_before_a_snapshot_keeps_the_newest_ten_thousand_events(excha
     it counts as stale and a newer one is fetched."""
     touch(exchange, "BTCUSDT", random.Random(31), Decimal("60000"))
     exchange.depth.publish_changes()
-    exchange.depth.hold("BTCUSDT")  # only the events below reach the book
-    # queue_size: the subscription's own queue must not overflow on the burst below.
-    with make(exchange, timeout=120.0, queue_size=3 * buffered) as client:
-        watcher = client.websocket_streams.subscribe(["btcusdt@bookTicker"])
-        at = exchange.depth.stale_snapshot("BTCUSDT")  # what the first depth answers
-        exchange.faults.reorder(2)  # its reply waits for the next WS API reply
-        book = client.local_order_book("BTCUSDT")
-        assert [streams for _, streams in exchange.market_subscriptions()] == [
-            ["btcusdt@bookTicker", "btcusdt@depth@100ms"]
-        ]  # one socket: the marker below comes after the burst
-        wait_until(lambda: depth_requests(exchange, "BTCUSDT") == 1, timeout=10)
-        exchange.depth.stale_snapshot("BTCUSDT", {"lastUpdateId": at + 1})  # the next depth
+
+    def events(at: int) -> list[dict[str, Any]]:
         joins = depth_event(at + 1, at + 1, at, b=[["59000.00", "7.000"]])  # pu == at
         follows = depth_event(at + 2, at + 2, at + 1)  # pu == at + 1
-        exchange.publish_burst("btcusdt@depth@100ms", [joins] + [follows] * (buffered - 1))
-        exchange.publish("btcusdt@bookTicker", {"e": "bookTicker", "s": "BTCUSDT", "u": 1})
-        assert watcher.get(timeout=30) is not None  # every event is queued for the book now
-        client.websocket_api.account_api.account_information().execute()  # releases the depth
+        return [joins] + [follows] * (buffered - 1)
+
+    # queue_size: the subscription's own queue must not overflow on the burst.
+    with make(exchange, timeout=120.0, queue_size=3 * buffered) as client:
+        book, at = buffered_then_synced(
+            exchange, client, events, lambda at: {"lastUpdateId": at + 1}
+        )
         book.wait_synced(timeout=30)
         wait_until(lambda: book.last_update_id == at + 2, timeout=30)
         if buffered == 10_000:  # the first event was kept: it joined the first snapshot
@@ -1408,6 +1433,32 @@ def test_the_buffer_before_a_snapshot_keeps_the_newest_ten_thousand_events(excha
             assert depth_requests(exchange, "BTCUSDT") == 2
         assert book.resyncs == 0
         wait_until(lambda: book.duplicates == buffered - 2, timeout=30)  # the other copies
+        exchange.depth.clear()
+
+
+def test_a_duplicate_among_the_buffered_events_is_skipped_and_the_rest_applied(exchange):
+    """Events buffered before the snapshot are applied after the one that joins it; a copy
+    of one already applied is skipped (counted in ``duplicates``), and those after it still
+    apply — the book ends at the last one, with no resync."""
+    touch(exchange, "BTCUSDT", random.Random(35), Decimal("60000"))
+    exchange.depth.publish_changes()
+
+    def events(at: int) -> list[dict[str, Any]]:
+        second = depth_event(at + 2, at + 3, at + 1, a=[["61000.00", "2.000"]])
+        return [
+            depth_event(at - 1, at + 1, at - 4, b=[["59000.00", "7.000"]]),  # joins: U<=at<=u
+            second,
+            second,  # a copy
+            depth_event(at + 4, at + 4, at + 3, b=[["58000.00", "3.000"]]),
+        ]
+
+    with make(exchange) as client:
+        book, at = buffered_then_synced(exchange, client, events)
+        wait_until(lambda: book.last_update_id == at + 4, timeout=30)
+        for level in [("59000.00", "7"), ("58000.00", "3")]:
+            assert Level(*map(Decimal, level)) in book.bids()
+        assert Level(Decimal("61000.00"), Decimal("2")) in book.asks()
+        assert (book.duplicates, book.resyncs, book.snapshots) == (1, 0, 1)
         exchange.depth.clear()
 
 
@@ -1502,3 +1553,44 @@ def test_a_reconnect_gap_is_never_dropped_from_a_full_change_queue(exchange):
         assert isinstance(items[1], StreamGap) and items[1].reason == "overflow"
         assert len(items) == 6
         assert_a_chain(items[2:], at)
+
+
+@pytest.mark.parametrize("kind", ["unreadable", "crossed"])
+def test_readers_never_see_a_bad_event_as_synced(exchange, client, kind):
+    """An event that cannot be applied whole (unreadable) or leaves the book crossed unsyncs
+    the book before its lock is released: readers in other threads, reading all the while,
+    see the exchange's book or nothing — never the bad event's levels in a synced book.
+    Each event is long (the lock is held a while, the readers queue behind it)."""
+    book, _ = synced_book(exchange, client)
+    at = book.last_update_id
+    assert at is not None
+    bids, asks = published(exchange, "BTCUSDT", at)  # the exchange is still from here on
+    stop = threading.Event()
+    reads = [0, 0]
+    wrong: list[Any] = []
+
+    def reader(n: int) -> None:
+        while not stop.is_set():
+            view = book.snapshot(strict=False)
+            if view is not None:
+                reads[n] += 1
+                if (view.last_update_id, view.bids, view.asks) != (at, bids, asks):
+                    wrong.append(view)
+
+    readers = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(2)]
+    for thread in readers:
+        thread.start()
+    try:
+        many = [[f"{50000 + i}.00", "1.000"] for i in range(900)]  # below the best bid
+        last = ["59000.00", "-1"] if kind == "unreadable" else [str(asks[0].price), "1.000"]
+        for n in range(1, 31):
+            assert book.wait_synced(timeout=10).last_update_id == at  # synced again
+            exchange.publish(
+                "btcusdt@depth@100ms", depth_event(at + 1, at + 1, at, b=many + [last])
+            )
+            wait_until(lambda n=n: book.resyncs == n, timeout=10)  # type: ignore[misc]
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(timeout=10)
+    assert wrong == [] and all(reads)
