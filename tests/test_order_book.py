@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -1363,3 +1363,234 @@ def test_a_reconnect_resyncs_every_book_of_the_subscription(exchange, client):
     wait_until(lambda: all(b.resyncs == 1 and b.synced for b in books.values()), timeout=10)
     for book in books.values():
         assert_equal_to_exchange(exchange, book)
+
+
+def depth_event(first: int, last: int, previous: int, **sides: Any) -> dict[str, Any]:
+    """A ``depthUpdate`` of BTCUSDT with ids ``U``, ``u``, ``pu`` and levels ``b``/``a``."""
+    return {"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": first, "u": last,
+            "pu": previous, "b": sides.get("b", []), "a": sides.get("a", [])}  # fmt: skip
+
+
+TICKER = {"e": "bookTicker", "u": 1, "s": "BTCUSDT", "b": "1.0", "B": "1", "a": "2.0", "A": "1",
+          "T": 1, "E": 1}  # fmt: skip
+
+
+def buffered_then_synced(
+    exchange: LocalExchange,
+    client: BinanceDerivativesTradingUsdsFuturesClient,
+    events: Callable[[int], list[dict[str, Any]]],
+    next_snapshot: Optional[Callable[[int], dict[str, Any]]] = None,
+) -> tuple[LocalOrderBook, int]:
+    """Open a BTCUSDT book whose first snapshot (the exchange's book now, ``lastUpdateId``
+    ``at``) reaches it only after ``events(at)`` are all queued for it; ``next_snapshot(at)``
+    sets fields of the next ``depth`` reply. The exchange's own diffs are held back."""
+    exchange.depth.hold("BTCUSDT")
+    watcher = client.websocket_streams.subscribe(["btcusdt@bookTicker"])
+    at = exchange.depth.stale_snapshot("BTCUSDT")  # what the first depth answers
+    exchange.faults.reorder(2)  # its reply waits for the next WS API reply
+    book = client.local_order_book("BTCUSDT")
+    assert [streams for _, streams in exchange.market_subscriptions()] == [
+        ["btcusdt@bookTicker", "btcusdt@depth@100ms"]
+    ]  # one socket: the marker below comes after the events
+    wait_until(lambda: depth_requests(exchange, "BTCUSDT") == 1, timeout=10)
+    if next_snapshot is not None:
+        exchange.depth.stale_snapshot("BTCUSDT", next_snapshot(at))
+    exchange.publish_burst("btcusdt@depth@100ms", events(at))
+    exchange.publish("btcusdt@bookTicker", TICKER)
+    assert watcher.get(timeout=30) is not None  # every event is queued for the book now
+    client.websocket_api.account_api.account_information().execute()  # releases the depth
+    watcher.unsubscribe()
+    return book, at
+
+
+@pytest.mark.parametrize("buffered", [10_000, 10_001], ids=["at-the-cap", "one-over"])
+def test_the_buffer_before_a_snapshot_keeps_the_newest_ten_thousand_events(exchange, buffered):
+    """While a book waits for its snapshot it buffers at most 10 000 events, dropping the
+    oldest: with 10 000 buffered, the first one (which joins the snapshot) is still there and
+    the book syncs on that snapshot; one more and it is gone — the snapshot no longer joins,
+    it counts as stale and a newer one is fetched."""
+    touch(exchange, "BTCUSDT", random.Random(31), Decimal("60000"))
+    exchange.depth.publish_changes()
+
+    def events(at: int) -> list[dict[str, Any]]:
+        joins = depth_event(at + 1, at + 1, at, b=[["59000.00", "7.000"]])  # pu == at
+        follows = depth_event(at + 2, at + 2, at + 1)  # pu == at + 1
+        return [joins] + [follows] * (buffered - 1)
+
+    # queue_size: the subscription's own queue must not overflow on the burst.
+    with make(exchange, timeout=120.0, queue_size=3 * buffered) as client:
+        book, at = buffered_then_synced(
+            exchange, client, events, lambda at: {"lastUpdateId": at + 1}
+        )
+        book.wait_synced(timeout=30)
+        wait_until(lambda: book.last_update_id == at + 2, timeout=30)
+        if buffered == 10_000:  # the first event was kept: it joined the first snapshot
+            assert (book.snapshots, book.stale_snapshots) == (1, 0)
+            assert Level(Decimal("59000.00"), Decimal("7")) in book.bids()
+        else:  # the first event was dropped: the second snapshot (at + 1) joined the rest
+            assert (book.snapshots, book.stale_snapshots) == (2, 1)
+            assert Level(Decimal("59000.00"), Decimal("7")) not in book.bids()
+            assert depth_requests(exchange, "BTCUSDT") == 2
+        assert book.resyncs == 0
+        wait_until(lambda: book.duplicates == buffered - 2, timeout=30)  # the other copies
+        exchange.depth.clear()
+
+
+def test_a_duplicate_among_the_buffered_events_is_skipped_and_the_rest_applied(exchange):
+    """Events buffered before the snapshot are applied after the one that joins it; a copy
+    of one already applied is skipped (counted in ``duplicates``), and those after it still
+    apply — the book ends at the last one, with no resync."""
+    touch(exchange, "BTCUSDT", random.Random(35), Decimal("60000"))
+    exchange.depth.publish_changes()
+
+    def events(at: int) -> list[dict[str, Any]]:
+        second = depth_event(at + 2, at + 3, at + 1, a=[["61000.00", "2.000"]])
+        return [
+            depth_event(at - 1, at + 1, at - 4, b=[["59000.00", "7.000"]]),  # joins: U<=at<=u
+            second,
+            second,  # a copy
+            depth_event(at + 4, at + 4, at + 3, b=[["58000.00", "3.000"]]),
+        ]
+
+    with make(exchange) as client:
+        book, at = buffered_then_synced(exchange, client, events)
+        wait_until(lambda: book.last_update_id == at + 4, timeout=30)
+        for level in [("59000.00", "7"), ("58000.00", "3")]:
+            assert Level(*map(Decimal, level)) in book.bids()
+        assert Level(Decimal("61000.00"), Decimal("2")) in book.asks()
+        assert (book.duplicates, book.resyncs, book.snapshots) == (1, 0, 1)
+        exchange.depth.clear()
+
+
+def test_an_unreadable_snapshot_is_fetched_again_before_the_first_syncs_queued(no_thread_leak):
+    """The book whose snapshot could not be read asks again with the resyncs' priority: its
+    next ``depth`` goes before the first syncs queued behind it, not after them all."""
+    # Two snapshots of weight 2 per 2-second window: the other five books must queue.
+    with LocalExchange(
+        quiet=True,
+        ping_interval=1.0,
+        enforce_rate_limits=True,
+        weight_limit_per_minute=8,
+        weight_window_seconds=2,
+    ) as exchange:
+        symbols = ["BTCUSDT"] + [f"Q{i}USDT" for i in range(5)]
+        rng = random.Random(32)
+        for symbol in symbols:
+            touch(exchange, symbol, rng, Decimal("100"))
+        exchange.depth.stale_snapshot("BTCUSDT", {"lastUpdateId": "x"})  # unreadable
+        with make(exchange) as client:
+            books = client.local_order_books(symbols, limit=20)  # queued in this order
+
+            def order() -> list[str]:
+                return [r.params["symbol"] for r in exchange.requests if r.method == "depth"]
+
+            wait_until(lambda: len(order()) >= 3, timeout=30)
+            # BTCUSDT, maybe one first sync sent in the same window, then BTCUSDT again.
+            assert order()[0] == "BTCUSDT" and "BTCUSDT" in order()[1:3], order()
+            books.wait_synced(timeout=60)
+            assert books["BTCUSDT"].snapshots == 1 and books["BTCUSDT"].resyncs == 0
+            assert client._order_books.scheduler.rate_limited == 0  # type: ignore[union-attr]
+
+
+def drain_to(book: LocalOrderBook, last_update_id: int) -> list[Any]:
+    """``get`` the book's change items up to the update with ``last_update_id``."""
+    items: list[Any] = []
+    while not (
+        items and isinstance(items[-1], BookUpdate) and items[-1].last_update_id == last_update_id
+    ):
+        item = book.get(timeout=10)
+        assert item is not None, items
+        items.append(item)
+    return items
+
+
+def assert_a_chain(updates: list[Any], last_update_id: int) -> None:
+    """Diffs that continue one another, ending at ``last_update_id``."""
+    assert all(isinstance(u, BookUpdate) and not u.snapshot for u in updates), updates
+    for before, after in zip(updates, updates[1:]):
+        assert after.previous_update_id == before.last_update_id
+    assert updates[-1].last_update_id == last_update_id
+
+
+def test_a_consumer_that_falls_behind_gets_an_overflow_gap_and_the_book_stays_exact(exchange):
+    """The change queue holds ``queue_size`` items: a consumer that stops taking them gets a
+    ``StreamGap(reason="overflow")`` for the oldest, dropped ones, then the newest; the book
+    itself never resyncs for that and stays equal to the exchange."""
+    with make(exchange, queue_size=4) as client:
+        book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+        first = book.get(timeout=10)  # consumption starts: the whole book
+        assert isinstance(first, BookUpdate) and first.snapshot
+        rng = random.Random(33)
+        for _ in range(8):  # one diff at a time: the subscription's own queue never fills
+            touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+            settle(exchange, book)
+        at = assert_equal_to_exchange(exchange, book)
+        items = drain_to(book, at)
+        gap = items[0]
+        assert isinstance(gap, StreamGap) and gap.reason == "overflow" and gap.dropped >= 4
+        assert "queue_size 4" in gap.detail
+        assert len(items) == 5  # the gap, then the four newest diffs
+        assert_a_chain(items[1:], at)
+        assert first.last_update_id < items[1].previous_update_id  # the oldest went
+        assert book.synced and book.resyncs == 0
+
+
+def test_a_reconnect_gap_is_never_dropped_from_a_full_change_queue(exchange):
+    """A ``StreamGap`` is a notice: a consumer far behind still gets the reconnect's gap, in
+    its place before the overflow gap of the items dropped after it."""
+    with make(exchange, queue_size=4) as client:
+        book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+        assert book.get(timeout=10) is not None  # consumption starts
+        exchange.faults.drop_connections("stream")
+        wait_until(lambda: book.resyncs == 1 and book.synced, timeout=10)
+        rng = random.Random(34)
+        for _ in range(6):
+            touch(exchange, "BTCUSDT", rng, Decimal("60000"))
+            settle(exchange, book)
+        at = assert_equal_to_exchange(exchange, book)
+        items = drain_to(book, at)
+        assert isinstance(items[0], StreamGap) and items[0].reason == "reconnect"
+        assert isinstance(items[1], StreamGap) and items[1].reason == "overflow"
+        assert len(items) == 6
+        assert_a_chain(items[2:], at)
+
+
+@pytest.mark.parametrize("kind", ["unreadable", "crossed"])
+def test_readers_never_see_a_bad_event_as_synced(exchange, client, kind):
+    """An event that cannot be applied whole (unreadable) or leaves the book crossed unsyncs
+    the book before its lock is released: readers in other threads, reading all the while,
+    see the exchange's book or nothing — never the bad event's levels in a synced book.
+    Each event is long (the lock is held a while, the readers queue behind it)."""
+    book, _ = synced_book(exchange, client)
+    at = book.last_update_id
+    assert at is not None
+    bids, asks = published(exchange, "BTCUSDT", at)  # the exchange is still from here on
+    stop = threading.Event()
+    reads = [0, 0]
+    wrong: list[Any] = []
+
+    def reader(n: int) -> None:
+        while not stop.is_set():
+            view = book.snapshot(strict=False)
+            if view is not None:
+                reads[n] += 1
+                if (view.last_update_id, view.bids, view.asks) != (at, bids, asks):
+                    wrong.append(view)
+
+    readers = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(2)]
+    for thread in readers:
+        thread.start()
+    try:
+        many = [[f"{50000 + i}.00", "1.000"] for i in range(900)]  # below the best bid
+        last = ["59000.00", "-1"] if kind == "unreadable" else [str(asks[0].price), "1.000"]
+        for n in range(1, 31):
+            assert book.wait_synced(timeout=10).last_update_id == at  # synced again
+            exchange.publish(
+                "btcusdt@depth@100ms", depth_event(at + 1, at + 1, at, b=many + [last])
+            )
+            wait_until(lambda n=n: book.resyncs == n, timeout=10)  # type: ignore[misc]
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(timeout=10)
+    assert wrong == [] and all(reads)
