@@ -87,6 +87,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_websocket_streams.py",
             "tests/test_stream_silence.py",
             "tests/test_resilience.py",  # the stream's reconnect backoff
+            "tests/test_threads.py",  # the supervisor thread's name, and that it is a daemon
         ],
     ),
     "stream_delivery": (
