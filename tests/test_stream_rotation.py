@@ -364,3 +364,13 @@ def test_close_ends_a_half_open_stream_socket_at_its_close_timeout(ex):
     closer.join(60)
     assert not closer.is_alive(), "close() waits for a half-open socket's answer"
     assert stream.closed
+
+
+def test_the_supervisor_runs_in_a_named_daemon_thread(ex):
+    """The thread that reconnects and rotates is named after the stream (a user reading a
+    thread dump sees whose it is) and, like every SDK thread, is a daemon thread."""
+    with stream_client(ex) as client, client.user_data_stream():
+        threads = [t for t in threading.enumerate() if t.name.startswith("binance-usdm-ws")]
+        [supervisor] = [t for t in threads if t.name.endswith("-supervisor")]
+        assert supervisor.name.startswith("binance-usdm-ws-uds")
+        assert all(t.daemon for t in threads)
