@@ -37,6 +37,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,7 @@ from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / ".mutate"
+TEST_TIMEOUT = 30  # seconds a test may take under a mutant before it counts as caught (hung)
 
 #: module name -> (source file, the tests that cover it)
 MODULES: dict[str, tuple[str, list[str]]] = {
@@ -230,8 +232,11 @@ def run_module(
             children = 0  # nothing to rerun: report what is kept
     if children > 0:  # 0: only report what the last run of this module found
         _copy_tree(work, source, fresh)
-        with open(work / "setup.cfg", "a", encoding="utf-8") as cfg:
-            cfg.write(_config(source, tests))
+        cfg = work / "setup.cfg"
+        # A mutant that deadlocks uses no CPU, so mutmut's CPU-time limit never ends it; the
+        # tests' own wall-clock limit does. The slowest test of a module takes under 10 s.
+        text = re.sub(r"(?m)^timeout = \d+$", f"timeout = {TEST_TIMEOUT}", cfg.read_text())
+        cfg.write_text(text + _config(source, tests), encoding="utf-8")
         with open(work / "mutmut.log", "w", encoding="utf-8") as log:
             subprocess.run(
                 [mutmut, "run", "--max-children", str(children), *(only or [])],
