@@ -34,8 +34,9 @@ from binance_usdm_ws import (
     RequestTimeout,
 )
 from binance_usdm_ws._core._connection import MAX_MESSAGE, Connection, DeadConnection
+from binance_usdm_ws.testing import LocalExchange
 
-from .conftest import wait_until
+from .conftest import wait_until, ws_api_client
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -790,3 +791,97 @@ def test_a_failed_send_on_a_stream_socket_is_connection_closed_and_ends_it():
         conn.close()
     finally:
         server.close()
+
+
+# ------------------------------------------------------------------- what is logged, closing
+
+
+def test_a_garbage_frame_is_warned_about_and_frames_are_logged_masked_at_debug(caplog):
+    """A frame that is not JSON is dropped with a warning naming the connection and its size;
+    at DEBUG every frame read is logged, its secrets masked (a listenKey is 64 characters)."""
+    caplog.set_level(logging.DEBUG, logger="binance_usdm_ws")
+    key = "Kx" * 32
+    notice = {"e": "listenKeyExpired", "listenKey": key}
+    reply = {"id": "logged", "status": 200, "result": {"symbol": "BTCUSDT"}}
+    blob = frame(0x81, b"not json") + text(notice) + text(reply)
+    with RawServer(after_text=blob) as server, raw_client(server) as client:
+        conn = client.websocket_api.connection
+        assert conn is not None
+        assert ticker_call(client, "logged").raw["id"] == "logged"
+        messages = [r.getMessage() for r in caplog.records if r.name.startswith("binance_usdm")]
+    assert f"{conn.name}: dropped a frame that is not JSON (8 bytes)" in messages
+    read = [m for m in messages if m.startswith(f"{conn.name} < ")]
+    assert len(read) == 2 and '"e":"listenKeyExpired"' in read[0] and '"id":"logged"' in read[1]
+    assert not [m for m in messages if key in m]  # masked wherever it is logged
+    assert key[:4] in read[0]
+
+
+@pytest.mark.parametrize(
+    "payload,code,reason",
+    [
+        ((4000).to_bytes(2, "big") + b"bad \xff reason", 4000, "bad \ufffd reason"),
+        (b"", None, ""),
+    ],
+    ids=["code-and-undecodable-reason", "empty"],
+)
+def test_a_close_frame_from_the_server_fails_the_waiting_call_with_its_code(payload, code, reason):
+    """The server closes while a call waits: the call fails with ConnectionClosed carrying the
+    close frame's code and reason (bytes that are not UTF-8 replaced, not an error); a close
+    frame without a body has neither."""
+    with (
+        RawServer(after_text=frame(0x88, payload)) as server,
+        raw_client(server) as client,
+    ):
+        with pytest.raises(ConnectionClosed) as info:
+            ticker_call(client, "closing")
+    assert (info.value.code, info.value.reason) == (code, reason)
+
+
+def test_each_call_on_an_idle_connection_reads_its_own_reply():
+    """Leader/follower: on a connection nobody else reads (the exchange sends no pings), each
+    call takes the read token and reads its reply itself, so ``leads`` counts exactly the
+    calls made one at a time; async calls never lead."""
+    with LocalExchange(quiet=True, ping_interval=None) as ex:
+        client = ws_api_client(ex)
+        try:
+            client.websocket_api.connect()
+            conn = client.websocket_api.connection
+            assert conn is not None
+            market = client.websocket_api.market_data_api
+            assert market.symbol_price_ticker().symbol("BTCUSDT").execute_async().result(10)
+            assert conn.leads == 0
+            for n in range(5):
+                assert ticker_call(client, f"lead-{n}").raw["id"] == f"lead-{n}"
+            assert conn.leads == 5
+        finally:
+            client.close()
+
+
+def test_close_returns_once_the_reader_and_heartbeat_threads_have_ended():
+    """``Connection.close()`` waits for the server's answer to its close frame and joins its
+    threads: when it returns, the connection is fully closed and no thread of it is left."""
+    with RawServer() as server:
+        conn = Connection(server.url, on_messages=lambda b: None, name="joined", ping_interval=5)
+        threads = [t for t in threading.enumerate() if t.name.startswith("joined-")]
+        assert sorted(t.name for t in threads) == ["joined-heartbeat", "joined-reader"]
+        conn.close()
+        assert conn.wait_closed(0)
+        assert not [t for t in threads if t.is_alive()]
+        assert conn.cause is None and [o for o, _ in server.frames] == [0x8]
+
+
+def test_every_message_of_every_length_class_goes_out_as_one_masked_text_frame():
+    """Our own framing (the request hot path): at the edges of the 7-bit, 16-bit and 64-bit
+    length classes each message is one text frame (opcode 1, never binary), read back exact."""
+    sizes = [8, 125, 126, 127, 65535, 65536, 65537]
+    messages = ['{"p":"' + "x" * (n - 8) + '"}' for n in sizes]
+    with RawServer() as server:
+        conn = Connection(server.url, on_messages=lambda b: None, name="lengths")
+        try:
+            for message in messages:
+                conn.send_text(message)
+            wait_until(lambda: len(server.frames) == len(sizes))
+        finally:
+            conn.close()
+    assert [len(p) for _, p in server.frames[: len(sizes)]] == sizes
+    assert server.frames[: len(sizes)] == [(0x1, m.encode()) for m in messages]
