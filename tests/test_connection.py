@@ -19,6 +19,7 @@ import re
 import select
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
@@ -33,8 +34,9 @@ from binance_usdm_ws import (
     RequestTimeout,
 )
 from binance_usdm_ws._core._connection import MAX_MESSAGE, Connection, DeadConnection
+from binance_usdm_ws.testing import LocalExchange
 
-from .conftest import wait_until
+from .conftest import wait_until, ws_api_client
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -322,11 +324,12 @@ def test_a_call_with_a_tiny_timeout_times_out_without_waiting_for_traffic(timeou
         assert client.websocket_api.connection.pending_count == 0
 
 
-def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
+def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange, caplog):
     """Replies are matched by id exactly: ``"id": true`` is not id 1 (though ``True == 1`` in
     Python) and ``"1"`` is not 1; such frames never settle the waiting call. A frame with an
-    unknown id is dropped (and counted) if it is a reply (``status`` or ``result``), else it is
-    a message for the notice handler."""
+    unknown id is dropped (counted, and logged at DEBUG with the connection and the id) if it is
+    a reply (``status`` or ``result``), else it is a message for the notice handler."""
+    caplog.set_level(logging.DEBUG, logger="binance_usdm_ws")
     client = make_client()
     api = client.websocket_api
     notices: list[Any] = []
@@ -348,6 +351,9 @@ def test_only_a_reply_with_the_same_id_settles_a_call(make_client, exchange):
         exchange.faults.send_raw(json.dumps(fake))
     wait_until(lambda: len(notices) == 2 and conn.unknown_replies == 4)
     assert notices == [fakes[0], fakes[3]]  # True is not an id; the event has no reply keys
+    dropped = [r.getMessage() for r in caplog.records if "dropped a reply" in r.getMessage()]
+    ids = ["'1'", "'other'", "'other'", "'other'"]
+    assert dropped == [f"{conn.name}: dropped a reply for unknown id {i}" for i in ids]
     assert not future.done()
     exchange.faults.send_raw(json.dumps({"id": 1, "status": 200, "result": {"listenKey": "k"}}))
     assert future.result(15).raw["result"] == {"listenKey": "k"}
@@ -577,6 +583,87 @@ def test_a_send_that_fails_midway_is_a_known_outcome_and_ends_the_connection():
         assert conn.pending_count == 0
 
 
+def test_a_send_stuck_on_a_silent_server_ends_at_the_heartbeat_and_keeps_its_cause():
+    """The server stops reading (half-open) while a large order request is being written: the
+    send blocks with the socket buffers full. The heartbeat must not queue its ping behind it:
+    it declares the connection dead and shuts it down, which ends the send. The call fails with
+    "send failed" (nothing was executed), and the connection keeps the first cause,
+    DeadConnection, not the broken pipe that followed it.
+
+    The server writes a notice every 20 ms until the request's first bytes reach it, so that no
+    ping is due before the send is under way (a ping that waited for the send's lock would
+    wait forever)."""
+    with (
+        RawServer(read=False) as server,
+        raw_client(
+            server,
+            api_key="k" * 64,
+            api_secret="s" * 64,
+            heartbeat_interval=0.5,
+            heartbeat_timeout=0.5,
+        ) as client,
+    ):
+        api = client.websocket_api
+        conn = api.connection
+        assert conn is not None and server.sock is not None
+        failed: list[BaseException] = []
+
+        def place() -> None:
+            symbol = "B" * (32 << 20)  # a 32 MiB frame: more than the socket buffers hold
+            order = api.trade_api.new_order().symbol(symbol).side("BUY").type("MARKET")
+            try:
+                order.quantity("1").id("stuck-1").execute()
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=place)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not select.select([server.sock], [], [], 0.02)[0]:
+            assert time.monotonic() < deadline, "the request was never sent"
+            server.send(text({"e": "busy"}))
+        thread.join(60)
+        assert not thread.is_alive(), "a send to a server that stopped reading never ended"
+        [error] = failed
+        assert type(error) is ConnectionClosed and str(error).startswith("send failed: ")
+        assert isinstance(error.__cause__, OSError)
+        wait_until(lambda: conn.closed)
+        assert isinstance(conn.cause, DeadConnection), conn.cause
+
+
+def test_close_ends_a_send_stuck_on_a_silent_server_without_a_heartbeat():
+    """No heartbeat, and a send stuck on a server that stopped reading: ``close()`` from
+    another thread does not queue its close frame behind the send, it shuts the socket down
+    after its timeout, which ends the send ("send failed")."""
+    with (
+        RawServer(read=False) as server,
+        raw_client(server, api_key="k" * 64, api_secret="s" * 64) as client,
+    ):
+        api = client.websocket_api
+        assert server.sock is not None
+        failed: list[BaseException] = []
+
+        def place() -> None:
+            symbol = "B" * (32 << 20)  # a 32 MiB frame: more than the socket buffers hold
+            order = api.trade_api.new_order().symbol(symbol).side("BUY").type("MARKET")
+            try:
+                order.quantity("1").id("stuck-2").execute()
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                failed.append(exc)
+
+        thread = threading.Thread(target=place)
+        thread.start()
+        assert select.select([server.sock], [], [], 60)[0], "the request was never sent"
+        closer = threading.Thread(target=client.close)
+        closer.start()
+        closer.join(60)
+        thread.join(60)
+        assert not closer.is_alive(), "close() waited behind the stuck send"
+        assert not thread.is_alive()
+        [error] = failed
+        assert type(error) is ConnectionClosed and str(error).startswith("send failed: ")
+
+
 # ------------------------------------------------------------------- stream sockets
 
 
@@ -704,3 +791,97 @@ def test_a_failed_send_on_a_stream_socket_is_connection_closed_and_ends_it():
         conn.close()
     finally:
         server.close()
+
+
+# ------------------------------------------------------------------- what is logged, closing
+
+
+def test_a_garbage_frame_is_warned_about_and_frames_are_logged_masked_at_debug(caplog):
+    """A frame that is not JSON is dropped with a warning naming the connection and its size;
+    at DEBUG every frame read is logged, its secrets masked (a listenKey is 64 characters)."""
+    caplog.set_level(logging.DEBUG, logger="binance_usdm_ws")
+    key = "Kx" * 32
+    notice = {"e": "listenKeyExpired", "listenKey": key}
+    reply = {"id": "logged", "status": 200, "result": {"symbol": "BTCUSDT"}}
+    blob = frame(0x81, b"not json") + text(notice) + text(reply)
+    with RawServer(after_text=blob) as server, raw_client(server) as client:
+        conn = client.websocket_api.connection
+        assert conn is not None
+        assert ticker_call(client, "logged").raw["id"] == "logged"
+        messages = [r.getMessage() for r in caplog.records if r.name.startswith("binance_usdm")]
+    assert f"{conn.name}: dropped a frame that is not JSON (8 bytes)" in messages
+    read = [m for m in messages if m.startswith(f"{conn.name} < ")]
+    assert len(read) == 2 and '"e":"listenKeyExpired"' in read[0] and '"id":"logged"' in read[1]
+    assert not [m for m in messages if key in m]  # masked wherever it is logged
+    assert key[:4] in read[0]
+
+
+@pytest.mark.parametrize(
+    "payload,code,reason",
+    [
+        ((4000).to_bytes(2, "big") + b"bad \xff reason", 4000, "bad \ufffd reason"),
+        (b"", None, ""),
+    ],
+    ids=["code-and-undecodable-reason", "empty"],
+)
+def test_a_close_frame_from_the_server_fails_the_waiting_call_with_its_code(payload, code, reason):
+    """The server closes while a call waits: the call fails with ConnectionClosed carrying the
+    close frame's code and reason (bytes that are not UTF-8 replaced, not an error); a close
+    frame without a body has neither."""
+    with (
+        RawServer(after_text=frame(0x88, payload)) as server,
+        raw_client(server) as client,
+    ):
+        with pytest.raises(ConnectionClosed) as info:
+            ticker_call(client, "closing")
+    assert (info.value.code, info.value.reason) == (code, reason)
+
+
+def test_each_call_on_an_idle_connection_reads_its_own_reply():
+    """Leader/follower: on a connection nobody else reads (the exchange sends no pings), each
+    call takes the read token and reads its reply itself, so ``leads`` counts exactly the
+    calls made one at a time; async calls never lead."""
+    with LocalExchange(quiet=True, ping_interval=None) as ex:
+        client = ws_api_client(ex)
+        try:
+            client.websocket_api.connect()
+            conn = client.websocket_api.connection
+            assert conn is not None
+            market = client.websocket_api.market_data_api
+            assert market.symbol_price_ticker().symbol("BTCUSDT").execute_async().result(10)
+            assert conn.leads == 0
+            for n in range(5):
+                assert ticker_call(client, f"lead-{n}").raw["id"] == f"lead-{n}"
+            assert conn.leads == 5
+        finally:
+            client.close()
+
+
+def test_close_returns_once_the_reader_and_heartbeat_threads_have_ended():
+    """``Connection.close()`` waits for the server's answer to its close frame and joins its
+    threads: when it returns, the connection is fully closed and no thread of it is left."""
+    with RawServer() as server:
+        conn = Connection(server.url, on_messages=lambda b: None, name="joined", ping_interval=5)
+        threads = [t for t in threading.enumerate() if t.name.startswith("joined-")]
+        assert sorted(t.name for t in threads) == ["joined-heartbeat", "joined-reader"]
+        conn.close()
+        assert conn.wait_closed(0)
+        assert not [t for t in threads if t.is_alive()]
+        assert conn.cause is None and [o for o, _ in server.frames] == [0x8]
+
+
+def test_every_message_of_every_length_class_goes_out_as_one_masked_text_frame():
+    """Our own framing (the request hot path): at the edges of the 7-bit, 16-bit and 64-bit
+    length classes each message is one text frame (opcode 1, never binary), read back exact."""
+    sizes = [8, 125, 126, 127, 65535, 65536, 65537]
+    messages = ['{"p":"' + "x" * (n - 8) + '"}' for n in sizes]
+    with RawServer() as server:
+        conn = Connection(server.url, on_messages=lambda b: None, name="lengths")
+        try:
+            for message in messages:
+                conn.send_text(message)
+            wait_until(lambda: len(server.frames) == len(sizes))
+        finally:
+            conn.close()
+    assert [len(p) for _, p in server.frames[: len(sizes)]] == sizes
+    assert server.frames[: len(sizes)] == [(0x1, m.encode()) for m in messages]

@@ -203,8 +203,10 @@ def test_heartbeat_ends_a_leading_callers_wait_on_a_silent_server(make_client, e
 
 
 def test_a_callback_run_by_the_leader_may_close_the_connection(make_client, exchange):
-    """A done callback that closes, run in the leading caller's thread, does not deadlock."""
-    client = make_client(timeout=5.0)
+    """A done callback that closes, run in the leading caller's thread, does not deadlock: the
+    close knows it runs in the thread that reads, so it does not wait for that thread (with
+    ``close_timeout=None`` such a wait would never end)."""
+    client = make_client(timeout=5.0, close_timeout=None)
     conn = client.websocket_api.connection
     exchange.faults.delay("ticker.book", 0.3)
     exchange.faults.never_reply(METHOD)

@@ -14,6 +14,7 @@ at once, so they are held back for the whole overlap.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -347,3 +348,29 @@ def test_a_half_open_socket_replaced_by_a_rotation_gets_a_gap(ex):
             ex.push_event(event(3))
             assert take(stream).trade_id == 3
             assert stream.reconnects == 0 and stream.get(0.2) is None
+
+
+def test_close_ends_a_half_open_stream_socket_at_its_close_timeout(ex):
+    """The stream's socket went half-open (the exchange neither reads nor answers it): its
+    close frame is never answered, and ``close()`` gives up on it after ``close_timeout``
+    instead of waiting for an answer that never comes."""
+    client = stream_client(ex, close_timeout=0.5)
+    client.websocket_api.connect()
+    stream = client.user_data_stream().start()
+    ex.wait_for(lambda: ex.stream_connection_count == 1)
+    assert ex.faults.silence("stream") == 1
+    closer = threading.Thread(target=client.close)
+    closer.start()
+    closer.join(60)
+    assert not closer.is_alive(), "close() waits for a half-open socket's answer"
+    assert stream.closed
+
+
+def test_the_supervisor_runs_in_a_named_daemon_thread(ex):
+    """The thread that reconnects and rotates is named after the stream (a user reading a
+    thread dump sees whose it is) and, like every SDK thread, is a daemon thread."""
+    with stream_client(ex) as client, client.user_data_stream():
+        threads = [t for t in threading.enumerate() if t.name.startswith("binance-usdm-ws")]
+        [supervisor] = [t for t in threads if t.name.endswith("-supervisor")]
+        assert supervisor.name.startswith("binance-usdm-ws-uds")
+        assert all(t.daemon for t in threads)

@@ -235,8 +235,10 @@ def test_a_stalled_stream_is_reported_on_its_handles_resubscribed_then_its_socke
     assert [i.reason for i in items if isinstance(i, StreamGap)] == ["reconnect"]
 
 
-def test_a_stream_back_after_its_resubscription_keeps_its_socket(exchange, streams):
-    ws = streams(**FAST)
+@pytest.mark.parametrize("rotation", [{}, {"rotation_interval": None}], ids=["rotating", "never"])
+def test_a_stream_back_after_its_resubscription_keeps_its_socket(exchange, streams, rotation):
+    """The watchdog's timer runs whether or not rotations are scheduled alongside it."""
+    ws = streams(**FAST, **rotation)
     handle = ws.subscribe([MARK])
     reports: list[StreamSilent] = []
     gaps: list[StreamGap] = []

@@ -98,6 +98,8 @@ def test_user_data_stream_close_then_close_websocket_connection(ex):
     )
     wait_until(lambda: events)
     assert any("-supervisor" in name for name in sdk_threads())
+    # Daemon threads, every one: a script that forgets close() still exits.
+    assert all(t.daemon for t in threading.enumerate() if t.name.startswith("binance-usdm-ws"))
     assert TIMER in sdk_threads()  # the keepalive timer
     stream.close()
     # The stream's threads are gone; the WS API is still open and usable.

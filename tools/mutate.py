@@ -19,8 +19,9 @@ module's scratch copy shows the diff of one).
 Why mutmut (3.x) rather than cosmic-ray: mutmut compiles every mutant of a module into one
 copy behind a switch, learns from one test run which tests reach each function, and runs each
 mutant in a forked worker with only those tests — no re-import, no collection per mutant —
-so a module takes minutes on two cores. Verdicts are kept per module while its source is
-unchanged, so rerunning the survivors after new tests (``--survivors``) updates the figure.
+so a module takes minutes on two cores. Results are kept between runs: a rerun redoes only
+the functions whose code changed (``--fresh``: everything), and ``--survivors`` reruns the
+survivors after new tests, updating the module's figure.
 cosmic-ray rewrites the file on disk per mutant and runs the whole test command in a fresh
 process each time (our socket tests cost seconds to collect and start), with parallelism only
 through separately started HTTP workers. mutmut's limits, to keep in mind when reading its
@@ -36,6 +37,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +47,7 @@ from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / ".mutate"
+TEST_TIMEOUT = 30  # seconds a test may take under a mutant before it counts as caught (hung)
 
 #: module name -> (source file, the tests that cover it)
 MODULES: dict[str, tuple[str, list[str]]] = {
@@ -125,8 +128,14 @@ MODULES: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def _copy_tree(dest: Path) -> None:
-    """Copy the work tree's files (tracked and new, not ignored) to ``dest``."""
+def _copy_tree(dest: Path, source: str, fresh: bool) -> None:
+    """Copy the work tree's files (tracked and new, not ignored) to ``dest``.
+
+    Unless ``fresh``, mutmut's results in ``dest/mutants`` are kept: mutmut then reruns only
+    the mutants of functions whose code changed (and those named on its command line). The
+    copies of the files it does not mutate are dropped, so that it copies them again as they
+    are now (it copies a file into ``mutants/`` only when it is missing there).
+    """
     listed = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"],
         cwd=ROOT,
@@ -134,8 +143,13 @@ def _copy_tree(dest: Path) -> None:
         capture_output=True,
         text=True,
     ).stdout.split("\0")
-    if dest.exists():
+    mutants = dest / "mutants"
+    if dest.exists() and (fresh or not mutants.exists()):
         shutil.rmtree(dest)
+    elif mutants.exists():
+        for path in (mutants / "binance_usdm_ws").rglob("*.py"):
+            if path.relative_to(mutants).as_posix() != source:
+                path.unlink()
     for name in filter(None, listed):
         src = ROOT / name
         if src.is_file() and not name.startswith(".mutate/"):
@@ -194,7 +208,11 @@ def _mutmut_verdicts(work: Path, mutmut: str, env: dict[str, str]) -> dict[str, 
 
 
 def run_module(
-    name: str, children: int, only: Optional[list[str]] = None, survivors_only: bool = False
+    name: str,
+    children: int,
+    only: Optional[list[str]] = None,
+    survivors_only: bool = False,
+    fresh: bool = False,
 ) -> tuple[str, int, int, list[str]]:
     """Mutate one module; return (name, killed, total, survivors).
 
@@ -213,9 +231,12 @@ def run_module(
         if not only:
             children = 0  # nothing to rerun: report what is kept
     if children > 0:  # 0: only report what the last run of this module found
-        _copy_tree(work)
-        with open(work / "setup.cfg", "a", encoding="utf-8") as cfg:
-            cfg.write(_config(source, tests))
+        _copy_tree(work, source, fresh)
+        cfg = work / "setup.cfg"
+        # A mutant that deadlocks uses no CPU, so mutmut's CPU-time limit never ends it; the
+        # tests' own wall-clock limit does. The slowest test of a module takes under 10 s.
+        text = re.sub(r"(?m)^timeout = \d+$", f"timeout = {TEST_TIMEOUT}", cfg.read_text())
+        cfg.write_text(text + _config(source, tests), encoding="utf-8")
         with open(work / "mutmut.log", "w", encoding="utf-8") as log:
             subprocess.run(
                 [mutmut, "run", "--max-children", str(children), *(only or [])],
@@ -225,7 +246,7 @@ def run_module(
                 env=env,
                 check=False,
             )
-    fresh = _mutmut_verdicts(work, mutmut, env) if work.exists() else {}
+    found = _mutmut_verdicts(work, mutmut, env) if work.exists() else {}
     notes = []
     tested = work / source
     if tested.exists() and hashlib.sha256(tested.read_bytes()).hexdigest() != source_sha:
@@ -234,7 +255,7 @@ def run_module(
     # A mutant this run did not check keeps its earlier verdict; mutants that no longer
     # exist (the source changed) are dropped with the kept table.
     status = dict(kept)
-    status.update({m: v for m, v in fresh.items() if v != "not checked" or m not in kept})
+    status.update({m: v for m, v in found.items() if v != "not checked" or m not in kept})
     if not notes:
         SCRATCH.mkdir(exist_ok=True)
         _verdicts_file(name).write_text(
@@ -267,6 +288,12 @@ def main() -> int:
         "their verdicts from earlier runs",
     )
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start from scratch: forget mutmut's results of earlier runs (after a mutmut "
+        "upgrade, or when the test list of a module changed)",
+    )
+    parser.add_argument(
         "--survivors",
         action="store_true",
         help="rerun only the mutants that survived earlier runs (after adding tests)",
@@ -276,7 +303,7 @@ def main() -> int:
     total_killed = total = 0
     with ThreadPoolExecutor(args.jobs) as pool:
         for name, killed, count, survivors in pool.map(
-            lambda n: run_module(n, args.children, args.only, args.survivors), names
+            lambda n: run_module(n, args.children, args.only, args.survivors, args.fresh), names
         ):
             total_killed += killed
             total += count
