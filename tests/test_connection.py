@@ -223,7 +223,9 @@ def test_a_server_close_fails_every_waiting_call_with_its_code_and_reason(
             assert not error.outcome_unknown  # not an order method
     assert conn is not None and conn.closed and conn.pending_count == 0
     assert conn.cause is error.__cause__
-    # One INFO line says which connection was lost and why.
+    # One INFO line says which connection was lost and why (the reader logs it after it has
+    # failed the calls, so it may come a moment after them).
+    wait_until(lambda: any("connection lost" in r.getMessage() for r in caplog.records))
     lost = [r.getMessage() for r in caplog.records if "connection lost" in r.getMessage()]
     assert lost == [f"{conn.name}: connection lost: closed by the server ({shown})"]
     assert re.fullmatch(
