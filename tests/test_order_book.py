@@ -1311,6 +1311,7 @@ def test_closing_a_book_wakes_its_waiters_and_ends_its_subscription(exchange, cl
     assert info.value.reason == "closed" and "within" not in str(info.value)
     wait_until(lambda: not any(streams for _, streams in exchange.market_subscriptions()))
     assert repr(book) == "<LocalOrderBook BTCUSDT not synced (closed) resyncs=0>"
+    assert book.synced is False and book.last_update_id is None
 
 
 def test_resyncs_and_refusals_are_logged_with_the_symbol_and_reason(exchange, client, caplog):
@@ -1594,3 +1595,35 @@ def test_readers_never_see_a_bad_event_as_synced(exchange, client, kind):
         for thread in readers:
             thread.join(timeout=10)
     assert wrong == [] and all(reads)
+
+
+def test_wait_synced_waits_its_whole_timeout_before_it_gives_up(exchange, client):
+    """``wait_synced(timeout)`` on a book that does not sync raises ``BookNotSynced`` only
+    once ``timeout`` has passed (checked from below only: a loaded machine is slower)."""
+    exchange.faults.never_reply("depth")
+    book = client.local_order_book("BTCUSDT")
+    books = client.local_order_books(["ETHUSDT", "BNBUSDT"])
+    for wait, timeout in [(book.wait_synced, 0.3), (books.wait_synced, 0.35)]:
+        started = time.monotonic()
+        with pytest.raises(BookNotSynced) as info:
+            wait(timeout=timeout)
+        assert time.monotonic() - started >= timeout
+        assert info.value.reason == "syncing" and f"within {timeout} s" in str(info.value)
+
+
+def test_a_book_nobody_consumes_keeps_no_backlog(exchange, client):
+    """Changes are kept only from the first ``get``/iteration/callback on: before that the
+    book queues nothing, and the consumer's first item is the whole book as it is then.
+    Callbacks run in a thread named for the book."""
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    for seed in (36, 37):  # diffs applied while nobody consumes
+        touch(exchange, "BTCUSDT", random.Random(seed), Decimal("60000"))
+        settle(exchange, book)
+    assert book.pending == 0
+    at = assert_equal_to_exchange(exchange, book)
+    items: list[tuple[str, Any]] = []
+    book.on_any(lambda item: items.append((threading.current_thread().name, item)))
+    name, first = wait_until(lambda: items and items[0])
+    assert isinstance(first, BookUpdate) and first.snapshot and first.last_update_id == at
+    assert (first.bids, first.asks) == published(exchange, "BTCUSDT", at)
+    assert name == "binance-usdm-ws-book-BTCUSDT-delivery"

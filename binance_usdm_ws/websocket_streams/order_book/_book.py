@@ -330,8 +330,8 @@ class LocalOrderBook(StreamConsumer["_BookItem"]):
             return  # asked before a later resync: the stream it could join is gone
         try:
             result = reply.raw.get("result") or {}
-            bids = _levels(result.get("bids", reply.raw.get("bids")))
-            asks = _levels(result.get("asks", reply.raw.get("asks")))
+            bids = _levels(result.get("bids"))
+            asks = _levels(result.get("asks"))
             last = int(result["lastUpdateId"])
         except (AttributeError, KeyError, TypeError, ValueError, InvalidOperation) as exc:
             self._report(BinanceWsError(f"{self.symbol}: unreadable depth snapshot: {exc}"))
