@@ -887,3 +887,63 @@ def test_every_message_of_every_length_class_goes_out_as_one_masked_text_frame()
             conn.close()
     assert [len(p) for _, p in server.frames[: len(sizes)]] == sizes
     assert server.frames[: len(sizes)] == [(0x1, m.encode()) for m in messages]
+
+
+def test_a_frame_whose_header_arrives_in_two_reads_after_a_whole_frame_is_read_once():
+    """One read brings a whole notice and the first three bytes of a reply whose length takes
+    16 bits; the rest comes later, alone. The notice is handled once, and the reply as soon as
+    its last byte is in (nothing else arrives to wake the reader)."""
+    notice = {"e": "first", "pad": "n" * 400}
+    reply = text({"id": "split", "status": 200, "result": {"pad": "r" * 150}})
+    assert reply[1] == 126  # a 16-bit length
+    server = RawServer(after_text=text(notice) + reply[:3])
+    seen: list[Any] = []
+    with server, raw_client(server) as client:
+        client.websocket_api.on_notice(lambda n: seen.append(n.raw))
+        market = client.websocket_api.market_data_api
+        future = market.symbol_price_ticker().symbol("BTCUSDT").id("split").execute_async()
+        wait_until(lambda: seen == [notice])
+        server.send(reply[3:])
+        assert future.result(15).raw["result"]["pad"] == "r" * 150
+        assert seen == [notice]
+
+
+def test_a_single_frame_of_exactly_the_limit_is_read_and_one_more_byte_is_not():
+    """64 MiB in one unfragmented frame is accepted; the limit is the message's size."""
+    big = _big_message(MAX_MESSAGE)
+    reply = text({"id": "after-one", "status": 200, "result": {"symbol": "BTCUSDT"}})
+    seen: list[int] = []
+    with (
+        RawServer(after_text=frame(0x81, big) + reply) as server,
+        raw_client(server) as client,
+    ):
+        client.websocket_api.on_notice(lambda n: seen.append(len(n.raw["x"])))
+        assert ticker_call(client, "after-one").raw["id"] == "after-one"
+        wait_until(lambda: seen == [MAX_MESSAGE - 18])
+
+
+def test_a_close_frame_between_the_fragments_of_a_message_closes_with_its_code():
+    """Control frames may come between the fragments of a message (RFC 6455 §5.4): a close
+    frame there is a close (its code and reason), not a broken fragmented message."""
+    blob = frame(0x01, b'{"a":') + frame(0x88, (4001).to_bytes(2, "big") + b"bye")
+    with RawServer(after_text=blob) as server, raw_client(server) as client:
+        with pytest.raises(ConnectionClosed) as info:
+            ticker_call(client, "interleaved")
+    assert (info.value.code, info.value.reason) == (4001, "bye")
+
+
+def test_a_reset_seen_by_the_reader_thread_is_the_cause_of_the_failed_calls():
+    """Nobody leads (an async call): the reader thread sees the reset, and the call fails with
+    ConnectionClosed chained to that error, which the connection keeps as its cause."""
+    with RawServer() as server, raw_client(server) as client:
+        conn = client.websocket_api.connection
+        assert conn is not None
+        market = client.websocket_api.market_data_api
+        future = market.symbol_price_ticker().symbol("BTCUSDT").id("reset").execute_async()
+        wait_until(lambda: [o for o, _ in server.frames] == [0x1])
+        server.reset()
+        error = future.exception(15)
+        assert isinstance(error, ConnectionClosed) and error.__cause__ is not None
+        wait_until(lambda: conn.closed)
+        assert conn.cause is error.__cause__
+        assert isinstance(conn.cause, (OSError, websocket.WebSocketException))
