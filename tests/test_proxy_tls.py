@@ -311,3 +311,55 @@ def test_an_unreachable_proxy_is_a_proxy_error_and_a_refused_server_is_not(excha
     assert not isinstance(no_proxy.value, ProxyError)
     assert str(no_proxy.value).startswith(f"cannot connect to ws://127.0.0.1:{port}/ws-fapi/v1: ")
     assert "Connection refused" in str(no_proxy.value)
+
+
+def test_a_proxy_that_never_answers_fails_the_connect_at_its_timeout(exchange):
+    """A proxy that accepts the TCP connection and then says nothing (no answer to CONNECT):
+    the WS API's connect, and a stream's socket, give up after ``connect_timeout`` with a
+    ProxyError instead of waiting for ever."""
+    mute = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        try:
+            while True:
+                accepted.append(mute.accept()[0])  # and never read nor write
+        except OSError:
+            return
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"http://127.0.0.1:{mute.getsockname()[1]}"
+    failures: list[BaseException] = []
+
+    def connect(config: Any) -> None:
+        client = BinanceDerivativesTradingUsdsFuturesClient(**config)
+        try:
+            if "websocket_api" in config:
+                client.websocket_api.connect()
+            else:
+                client.websocket_streams.subscribe(["btcusdt@aggTrade"])
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            failures.append(exc)
+        finally:
+            client.close()
+
+    configs = [
+        {"websocket_api": api_config(exchange, proxy=url, connect_timeout=0.5)},
+        {
+            "websocket_streams": ConfigurationWebsocketStreams(
+                base_path=exchange.streams_url, proxy=url, connect_timeout=0.5
+            )
+        },
+    ]
+    try:
+        for config in configs:
+            thread = threading.Thread(target=connect, args=(config,), daemon=True)
+            thread.start()
+            thread.join(60)
+            assert not thread.is_alive(), f"connecting through a mute proxy hangs: {config}"
+    finally:
+        mute.close()
+        for conn in accepted:
+            conn.close()
+    assert len(failures) == 2 and all(isinstance(e, ProxyError) for e in failures), failures
+    assert len(accepted) >= 2

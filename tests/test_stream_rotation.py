@@ -367,10 +367,25 @@ def test_close_ends_a_half_open_stream_socket_at_its_close_timeout(ex):
 
 
 def test_the_supervisor_runs_in_a_named_daemon_thread(ex):
-    """The thread that reconnects and rotates is named after the stream (a user reading a
-    thread dump sees whose it is) and, like every SDK thread, is a daemon thread."""
-    with stream_client(ex) as client, client.user_data_stream():
+    """The threads of a stream are named after it (a user reading a thread dump sees whose
+    they are): its supervisor, and its socket's reader and heartbeat, numbered by socket; like
+    every SDK thread they are daemon threads."""
+    with stream_client(ex) as client, client.user_data_stream() as stream:
         threads = [t for t in threading.enumerate() if t.name.startswith("binance-usdm-ws")]
-        [supervisor] = [t for t in threads if t.name.endswith("-supervisor")]
-        assert supervisor.name.startswith("binance-usdm-ws-uds")
+        name = stream._name
+        assert name.startswith("binance-usdm-ws-uds")
+        ours = sorted(t.name for t in threads if t.name.startswith(f"{name}-"))
+        assert ours == [f"{name}-1-heartbeat", f"{name}-1-reader", f"{name}-supervisor"]
         assert all(t.daemon for t in threads)
+
+
+def test_a_stream_without_a_silence_timeout_has_no_heartbeat_and_works(ex):
+    """``silence_timeout=0`` turns the stream's heartbeat off: no heartbeat thread, and the
+    stream delivers on its first socket."""
+    with stream_client(ex, silence_timeout=0) as client, client.user_data_stream() as stream:
+        ex.wait_for(lambda: ex.stream_connection_count == 1)
+        ex.push_event(event(1))
+        assert take(stream).trade_id == 1
+        ours = sorted(t.name for t in threading.enumerate() if t.name.startswith(stream._name))
+        assert ours == [f"{stream._name}-1-reader", f"{stream._name}-supervisor"]
+        assert stream.reconnects == 0
