@@ -1627,3 +1627,57 @@ def test_a_book_nobody_consumes_keeps_no_backlog(exchange, client):
     assert isinstance(first, BookUpdate) and first.snapshot and first.last_update_id == at
     assert (first.bids, first.asks) == published(exchange, "BTCUSDT", at)
     assert name == "binance-usdm-ws-book-BTCUSDT-delivery"
+
+
+def test_closing_one_book_of_a_call_leaves_the_others_live_until_the_last(exchange, client):
+    """``close()`` of one book of a ``local_order_books`` call (twice: it is idempotent) ends
+    that book only; the others keep following the stream on the same subscription, which is
+    unsubscribed with the last of them."""
+    books = client.local_order_books(["BTCUSDT", "ETHUSDT"]).wait_synced(timeout=10)
+    btc, eth = books["BTCUSDT"], books["ETHUSDT"]
+    btc.close()
+    btc.close()
+    assert (btc.synced, eth.synced, books.synced_count) == (False, True, 1)
+    touch(exchange, "ETHUSDT", random.Random(38), Decimal("3000"))
+    settle(exchange, eth)
+    assert_equal_to_exchange(exchange, eth)
+    assert [streams for _, streams in exchange.market_subscriptions()] == [
+        ["btcusdt@depth@100ms", "ethusdt@depth@100ms"]
+    ]
+    eth.close()
+    wait_until(lambda: not any(streams for _, streams in exchange.market_subscriptions()))
+    with pytest.raises(BookNotSynced) as info:
+        eth.best_bid()
+    assert info.value.reason == "closed"
+    books.close()  # idempotent too
+
+
+def feed_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("binance-usdm-ws-books-")}
+
+
+def test_the_books_of_a_call_are_updated_by_one_named_daemon_thread(exchange, client):
+    """One thread per ``local_order_books`` call, named for what it does (numbered), a daemon
+    (it never keeps a program alive), ended by ``close()`` before it returns."""
+    before = feed_threads()
+    books = client.local_order_books(["BTCUSDT", "ETHUSDT"]).wait_synced(timeout=10)
+    other = client.local_order_book("BNBUSDT")
+    threads = feed_threads() - before
+    assert len(threads) == 2 and all(t.daemon and t.is_alive() for t in threads)
+    numbers = {int(t.name.rpartition("-")[2]) for t in threads}
+    assert len(numbers) == 2
+    books.close()
+    assert [t.is_alive() for t in threads].count(False) == 1
+    other.close()
+    assert not any(t.is_alive() for t in threads)
+
+
+def test_a_book_follows_the_stream_after_a_quiet_spell(exchange, client):
+    """Seconds without any event (a still market) do not end the book's thread: the next
+    diff is applied."""
+    book = client.local_order_book("BTCUSDT").wait_synced(timeout=10)
+    time.sleep(2.5)  # longer than the feed thread's 1 s wait for an item, twice
+    touch(exchange, "BTCUSDT", random.Random(39), Decimal("60000"))
+    settle(exchange, book)
+    assert_equal_to_exchange(exchange, book)
+    assert book.resyncs == 0

@@ -15,7 +15,6 @@ from ..._core._stream_delivery import StreamGap
 if TYPE_CHECKING:
     from ..market._handle import StreamHandle
     from ._book import LocalOrderBook
-    from ._manager import OrderBookManager
 
 
 __all__ = []
@@ -28,8 +27,7 @@ _WAKE: dict[str, Any] = {"wake": True}  # posted into a feed's queue: run the po
 class _Feed:
     """One acknowledged depth subscription of some books, and the thread that updates them."""
 
-    def __init__(self, manager: OrderBookManager, books: list[LocalOrderBook]) -> None:
-        self._manager = manager
+    def __init__(self, books: list[LocalOrderBook]) -> None:
         self._books = {b.symbol: b for b in books}
         self._posts: deque[Callable[[], None]] = deque()
         self._handle: Optional[StreamHandle[Any]] = None

@@ -149,7 +149,7 @@ class OrderBookManager:
             self._api.connect()
         queue = self._streams._config.queue_size
         books = [LocalOrderBook(self, s, limit, keep, queue) for s in names]
-        feed = _Feed(self, books)
+        feed = _Feed(books)
         handle = self._streams.subscribe_names(list(names.values()), None, timeout)  # acked
         feed.start(handle)
         with self._lock:
