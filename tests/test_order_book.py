@@ -206,6 +206,13 @@ def test_random_order_flow_keeps_the_book_equal_to_the_exchange(exchange, client
     assert btc.resyncs == 0 and btc.stale_snapshots == 0
     books.close()
     assert books.synced_count == 0
+    with client.local_order_books(["ETHUSDT"]) as more:  # a context manager closes them
+        book = more["ETHUSDT"].wait_synced(timeout=10)
+    assert not book.synced and repr(more) == "<LocalOrderBooks 0/1 synced>"
+    with client.local_order_book("ETHUSDT") as book:
+        book.wait_synced(timeout=10)
+    with pytest.raises(BookNotSynced, match="closed"):
+        book.wait_synced()
 
 
 def test_reads_before_sync_raise_or_return_none(exchange, client):
@@ -1205,7 +1212,10 @@ def test_an_unknown_symbol_fails_its_book_at_once_and_the_others_sync(exchange, 
     refusal = info.value
     assert isinstance(refusal, BookNotSynced) and refusal.reason == "refused"
     assert (refusal.symbol, refusal.status, refusal.code) == ("NOPEUSDT", 400, -1121)
-    assert refusal.msg == "Invalid symbol." and "-1121" in str(refusal)
+    assert refusal.msg == "Invalid symbol." and refusal.__cause__ is refusal.error
+    assert str(refusal) == (
+        "the NOPEUSDT order book (one of 3) was refused: status 400, code -1121: Invalid symbol."
+    )
     for symbol in ("BTCUSDT", "ETHUSDT"):
         assert_equal_to_exchange(exchange, books[symbol].wait_synced(timeout=10))
     with pytest.raises(BookRefused) as again:
