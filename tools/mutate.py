@@ -39,8 +39,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
@@ -48,6 +50,7 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / ".mutate"
 TEST_TIMEOUT = 30  # seconds a test may take under a mutant before it counts as caught (hung)
+CAUGHT = ("killed", "timeout", "segfault")  # mutmut's verdicts for a mutant the tests caught
 
 #: module name -> (source file, the tests that cover it)
 MODULES: dict[str, tuple[str, list[str]]] = {
@@ -177,6 +180,26 @@ def _config(source: str, tests: list[str]) -> str:
     )
 
 
+def _end_deadlocked(parent: int, stop: threading.Event) -> None:
+    """Kill mutmut's workers that have waited for minutes without using the CPU.
+
+    A mutant that deadlocks (a lock never released) can outlive even the tests' own time
+    limit, when the hang is in a fixture's teardown. mutmut records a worker killed by a signal
+    as "segfault"; it was caught all the same: its tests did not pass.
+    """
+    while not stop.wait(20):
+        listed = subprocess.run(
+            ["ps", "-o", "pid=,ppid=,etimes=,times=", "--ppid", str(parent)],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        for line in listed.splitlines():
+            pid, ppid, elapsed, cpu = (int(v) for v in line.split())
+            if ppid == parent and elapsed > 5 * TEST_TIMEOUT and cpu < 10:
+                os.kill(pid, signal.SIGKILL)
+
+
 def _verdicts_file(name: str) -> Path:
     return SCRATCH / f"{name}.verdicts.json"
 
@@ -227,7 +250,7 @@ def run_module(
     source_sha = hashlib.sha256((ROOT / source).read_bytes()).hexdigest()
     kept = _load_verdicts(name, source_sha)
     if survivors_only:
-        only = [m for m, v in kept.items() if v not in ("killed", "timeout", "not checked")]
+        only = [m for m, v in kept.items() if v not in CAUGHT and v != "not checked"]
         if not only:
             children = 0  # nothing to rerun: report what is kept
     if children > 0:  # 0: only report what the last run of this module found
@@ -238,14 +261,17 @@ def run_module(
         text = re.sub(r"(?m)^timeout = \d+$", f"timeout = {TEST_TIMEOUT}", cfg.read_text())
         cfg.write_text(text + _config(source, tests), encoding="utf-8")
         with open(work / "mutmut.log", "w", encoding="utf-8") as log:
-            subprocess.run(
+            run = subprocess.Popen(
                 [mutmut, "run", "--max-children", str(children), *(only or [])],
                 cwd=work,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
-                check=False,
             )
+            stop = threading.Event()
+            threading.Thread(target=_end_deadlocked, args=(run.pid, stop), daemon=True).start()
+            run.wait()
+            stop.set()
     found = _mutmut_verdicts(work, mutmut, env) if work.exists() else {}
     notes = []
     tested = work / source
@@ -264,9 +290,10 @@ def run_module(
         )
     # An interrupted run leaves mutants "not checked": they count neither way.
     checked = {m: v for m, v in status.items() if v != "not checked"}
-    # A mutant that makes the tests hang ("timeout") was caught too.
-    killed = sum(1 for v in checked.values() if v in ("killed", "timeout"))
-    survivors = sorted(m for m, v in checked.items() if v not in ("killed", "timeout"))
+    # A mutant that makes the tests hang ("timeout", or "segfault": killed by a signal, see
+    # _end_deadlocked) was caught too.
+    killed = sum(1 for v in checked.values() if v in CAUGHT)
+    survivors = sorted(m for m, v in checked.items() if v not in CAUGHT)
     unchecked = len(status) - len(checked)
     if unchecked:
         notes.append(f"({unchecked} mutants not checked: the run was interrupted)")
