@@ -547,6 +547,7 @@ def test_an_idle_connection_whose_pings_are_answered_stays_open():
         pings = len(server.pings())  # first: every ping it counts was a wake before
         wakes = conn.heartbeat_wakes
         assert pings <= wakes <= 2 * pings + 2, (wakes, pings)
+        assert set(server.pings()) == {b""}  # empty pings, masked as every client frame
 
 
 def test_a_send_that_fails_midway_is_a_known_outcome_and_ends_the_connection():
@@ -869,7 +870,8 @@ def test_close_returns_once_the_reader_and_heartbeat_threads_have_ended():
         conn.close()
         assert conn.wait_closed(0)
         assert not [t for t in threads if t.is_alive()]
-        assert conn.cause is None and [o for o, _ in server.frames] == [0x8]
+        # One close frame, status 1000 (normal closure), masked as every client frame.
+        assert conn.cause is None and server.frames == [(0x8, (1000).to_bytes(2, "big"))]
 
 
 def test_every_message_of_every_length_class_goes_out_as_one_masked_text_frame():
