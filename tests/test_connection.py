@@ -483,21 +483,22 @@ def _fragments(message: bytes, parts: int) -> bytes:
 
 
 def test_a_message_of_exactly_the_limit_in_fragments_is_read_whole():
-    """64 MiB (the Go connector's limit) in four fragments, after a small fragmented message:
-    both arrive whole (the size count starts again for each message), then the reply."""
+    """64 MiB (the Go connector's limit) in four fragments, the first message of the
+    connection, then a small fragmented message: both arrive whole (the size count starts at
+    zero, and again for each message), then the reply."""
     small = _fragments(b'{"e":"small"}', 3)
     big = _big_message(MAX_MESSAGE)
     reply = text({"id": "after-big", "status": 200, "result": {"symbol": "BTCUSDT"}})
     seen: list[Any] = []
     with (
-        RawServer(after_text=small + _fragments(big, 4) + reply) as server,
+        RawServer(after_text=_fragments(big, 4) + small + reply) as server,
         raw_client(server) as client,
     ):
         client.websocket_api.on_notice(lambda n: seen.append(n.raw))
         assert ticker_call(client, "after-big").raw["id"] == "after-big"
         wait_until(lambda: len(seen) == 2)
-        assert seen[0] == {"e": "small"}
-        assert seen[1]["e"] == "big" and len(seen[1]["x"]) == MAX_MESSAGE - 18
+        assert seen[1] == {"e": "small"}
+        assert seen[0]["e"] == "big" and len(seen[0]["x"]) == MAX_MESSAGE - 18
         seen.clear()
 
 
@@ -949,3 +950,17 @@ def test_a_reset_seen_by_the_reader_thread_is_the_cause_of_the_failed_calls():
         wait_until(lambda: conn.closed)
         assert conn.cause is error.__cause__
         assert isinstance(conn.cause, (OSError, websocket.WebSocketException))
+
+
+def test_a_server_that_hangs_up_without_a_close_frame_is_an_eof():
+    """The server closes its TCP connection (FIN, no close frame): the waiting call fails with
+    ConnectionClosed whose cause says the connection was closed at end of file."""
+    with RawServer() as server, raw_client(server) as client:
+        market = client.websocket_api.market_data_api
+        future = market.symbol_price_ticker().symbol("BTCUSDT").id("eof").execute_async()
+        wait_until(lambda: [o for o, _ in server.frames] == [0x1])
+        assert server.sock is not None
+        server.sock.shutdown(socket.SHUT_RDWR)
+        error = future.exception(15)
+        assert isinstance(error, ConnectionClosed)
+        assert str(error.__cause__) == "connection closed (EOF)"
