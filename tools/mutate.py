@@ -93,6 +93,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_websocket_streams.py",
             "tests/test_stream_silence.py",
             "tests/test_resilience.py",  # the stream's reconnect backoff
+            "tests/test_proxy_tls.py",  # stream sockets through a proxy
         ],
     ),
     "stream_delivery": (
@@ -117,6 +118,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_wire.py",
             "tests/test_frames.py",
             "tests/test_threads.py",
+            # how a socket is opened (proxy, TLS options, the errors naming them)
+            "tests/test_proxy_tls.py",
+            "tests/test_tls_defaults.py",
+            "tests/test_transport.py",
         ],
     ),
     "transport": (
