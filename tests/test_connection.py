@@ -947,6 +947,7 @@ def test_a_reset_seen_by_the_reader_thread_is_the_cause_of_the_failed_calls():
         server.reset()
         error = future.exception(15)
         assert isinstance(error, ConnectionClosed) and error.__cause__ is not None
+        assert (error.code, error.reason) == (None, "")  # no close frame: neither
         wait_until(lambda: conn.closed)
         assert conn.cause is error.__cause__
         assert isinstance(conn.cause, (OSError, websocket.WebSocketException))
