@@ -180,6 +180,25 @@ def ticker_call(client: BinanceDerivativesTradingUsdsFuturesClient, rid: str) ->
     return api.symbol_price_ticker().symbol("BTCUSDT").id(rid).execute()
 
 
+def place_huge_order(
+    client: BinanceDerivativesTradingUsdsFuturesClient, rid: str
+) -> tuple[threading.Thread, list[BaseException]]:
+    """Place a 32 MiB order (more than the socket buffers hold) from a new thread; the list
+    gets what the call raised."""
+    failed: list[BaseException] = []
+
+    def place() -> None:
+        order = client.websocket_api.trade_api.new_order().symbol("B" * (32 << 20))
+        try:
+            order.side("BUY").type("MARKET").quantity("1").id(rid).execute()
+        except BaseException as exc:  # noqa: BLE001 - the caller checks it
+            failed.append(exc)
+
+    thread = threading.Thread(target=place)
+    thread.start()
+    return thread, failed
+
+
 # ------------------------------------------------------------- how waiting calls end
 
 
@@ -562,18 +581,7 @@ def test_a_send_that_fails_midway_is_a_known_outcome_and_ends_the_connection():
         api = client.websocket_api
         conn = api.connection
         assert conn is not None
-        failed: list[BaseException] = []
-
-        def place() -> None:
-            symbol = "B" * (32 << 20)  # a 32 MiB frame: more than the socket buffers hold
-            order = api.trade_api.new_order().symbol(symbol).side("BUY").type("MARKET")
-            try:
-                order.quantity("1").id("send-1").execute()
-            except BaseException as exc:  # noqa: BLE001 - checked below
-                failed.append(exc)
-
-        thread = threading.Thread(target=place)
-        thread.start()
+        thread, failed = place_huge_order(client, "send-1")
         wait_until(lambda: conn.pending_count == 1, timeout=30)
         server.reset()
         thread.join(60)
@@ -610,18 +618,7 @@ def test_a_send_stuck_on_a_silent_server_ends_at_the_heartbeat_and_keeps_its_cau
         api = client.websocket_api
         conn = api.connection
         assert conn is not None and server.sock is not None
-        failed: list[BaseException] = []
-
-        def place() -> None:
-            symbol = "B" * (32 << 20)  # a 32 MiB frame: more than the socket buffers hold
-            order = api.trade_api.new_order().symbol(symbol).side("BUY").type("MARKET")
-            try:
-                order.quantity("1").id("stuck-1").execute()
-            except BaseException as exc:  # noqa: BLE001 - checked below
-                failed.append(exc)
-
-        thread = threading.Thread(target=place)
-        thread.start()
+        thread, failed = place_huge_order(client, "stuck-1")
         deadline = time.monotonic() + 60
         while not select.select([server.sock], [], [], 0.02)[0]:
             assert time.monotonic() < deadline, "the request was never sent"
@@ -643,20 +640,8 @@ def test_close_ends_a_send_stuck_on_a_silent_server_without_a_heartbeat():
         RawServer(read=False) as server,
         raw_client(server, api_key="k" * 64, api_secret="s" * 64) as client,
     ):
-        api = client.websocket_api
         assert server.sock is not None
-        failed: list[BaseException] = []
-
-        def place() -> None:
-            symbol = "B" * (32 << 20)  # a 32 MiB frame: more than the socket buffers hold
-            order = api.trade_api.new_order().symbol(symbol).side("BUY").type("MARKET")
-            try:
-                order.quantity("1").id("stuck-2").execute()
-            except BaseException as exc:  # noqa: BLE001 - checked below
-                failed.append(exc)
-
-        thread = threading.Thread(target=place)
-        thread.start()
+        thread, failed = place_huge_order(client, "stuck-2")
         assert select.select([server.sock], [], [], 60)[0], "the request was never sent"
         closer = threading.Thread(target=client.close)
         closer.start()
