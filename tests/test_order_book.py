@@ -751,16 +751,22 @@ def test_a_resync_snapshot_joins_the_buffered_diff_by_its_pu(exchange, client):
     assert loaded.event_time and loaded.transaction_time
 
 
-def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
-    symbols = [f"S{i:02d}USDT" for i in range(50)]
-    # 50 snapshots of weight 2 = 100 > the 60 a window allows: the scheduler must spread them.
-    with LocalExchange(
+def rate_limited_exchange(weight_per_window: int) -> LocalExchange:
+    """An exchange enforcing a weight limit of ``weight_per_window`` per 2-second window (the
+    scheduler's budget tests shrink Binance's minute to keep them short)."""
+    return LocalExchange(
         quiet=True,
         ping_interval=1.0,
         enforce_rate_limits=True,
-        weight_limit_per_minute=60,
+        weight_limit_per_minute=weight_per_window,
         weight_window_seconds=2,
-    ) as exchange:
+    )
+
+
+def test_fifty_symbols_sync_within_a_reduced_weight_budget(no_thread_leak):
+    symbols = [f"S{i:02d}USDT" for i in range(50)]
+    # 50 snapshots of weight 2 = 100 > the 60 a window allows: the scheduler must spread them.
+    with rate_limited_exchange(60) as exchange:
         rng = random.Random(10)
         for symbol in symbols:
             touch(exchange, symbol, rng, Decimal("100"))
@@ -834,13 +840,7 @@ def test_the_example_prints_best_bid_ask_and_spread_live():
 
 def test_resyncs_go_before_first_syncs(no_thread_leak):
     # Two snapshots of weight 2 per 2-second window: first syncs of five books must queue.
-    with LocalExchange(
-        quiet=True,
-        ping_interval=1.0,
-        enforce_rate_limits=True,
-        weight_limit_per_minute=8,
-        weight_window_seconds=2,
-    ) as exchange:
+    with rate_limited_exchange(8) as exchange:
         rng = random.Random(13)
         symbols = ["BTCUSDT"] + [f"Q{i}USDT" for i in range(5)]
         for symbol in symbols[1:]:
@@ -1164,13 +1164,7 @@ def test_books_wait_synced_names_the_book_that_is_not(exchange, client):
 def test_snapshots_leave_the_users_share_of_the_window(no_thread_leak):
     # The user's own calls have used 95 of the window's 100: snapshots must wait for the next
     # window rather than take the count past the limit (a 429).
-    with LocalExchange(
-        quiet=True,
-        ping_interval=1.0,
-        enforce_rate_limits=True,
-        weight_limit_per_minute=100,
-        weight_window_seconds=2,
-    ) as exchange:
+    with rate_limited_exchange(100) as exchange:
         rng = random.Random(16)
         symbols = [f"W{i}USDT" for i in range(5)]
         for symbol in symbols:
@@ -1477,13 +1471,7 @@ def test_an_unreadable_snapshot_is_fetched_again_before_the_first_syncs_queued(n
     """The book whose snapshot could not be read asks again with the resyncs' priority: its
     next ``depth`` goes before the first syncs queued behind it, not after them all."""
     # Two snapshots of weight 2 per 2-second window: the other five books must queue.
-    with LocalExchange(
-        quiet=True,
-        ping_interval=1.0,
-        enforce_rate_limits=True,
-        weight_limit_per_minute=8,
-        weight_window_seconds=2,
-    ) as exchange:
+    with rate_limited_exchange(8) as exchange:
         symbols = ["BTCUSDT"] + [f"Q{i}USDT" for i in range(5)]
         rng = random.Random(32)
         for symbol in symbols:
