@@ -479,9 +479,9 @@ class Connection:
         with ws.lock:
             sock.sendall(header + key + masked)
 
-    def _send_control(self, opcode: int, payload: bytes = b"") -> bool:
-        """Send a control frame (ping, close) without ever waiting: False, sending nothing,
-        if another thread is sending or the send buffer is full.
+    def _send_control(self, opcode: int, payload: bytes = b"") -> None:
+        """Send a control frame (ping, close) without ever waiting: nothing is sent if another
+        thread is sending or the send buffer is full.
 
         The heartbeat and ``close()`` must not queue behind a send stuck on a server that
         stopped reading (half-open TCP): the heartbeat is what ends such a send, by declaring
@@ -494,16 +494,14 @@ class Connection:
         if sock is None:
             raise websocket.WebSocketConnectionClosedException("socket is already closed")
         if not ws.lock.acquire(blocking=False):
-            return False
+            return
         try:
-            if not select.select([], [sock], [], 0)[1]:
-                return False
-            key = self._mask_key()
-            masked = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-            sock.sendall(bytes((0x80 | opcode, 0x80 | len(payload))) + key + masked)
+            if select.select([], [sock], [], 0)[1]:
+                key = self._mask_key()
+                masked = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+                sock.sendall(bytes((0x80 | opcode, 0x80 | len(payload))) + key + masked)
         finally:
             ws.lock.release()
-        return True
 
     def _mask_key(self) -> bytes:
         # Masking keys must be unpredictable (RFC 6455 §5.3): os.urandom, drawn 4 KiB at a time.
